@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what Gogaek needs into ./.venv. Usage: scripts/setup.sh [run|test]
+#   run  – the service itself (PyPI packages only)
+#   test – plus test/dev tools and Debian's chromium for browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+python="${PYTHON:-python3}"
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+if [ "$mode" = "test" ]; then
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  if [ ! -x /usr/bin/chromium ]; then
+    sudo_cmd=""
+    if [ "$(id -u)" != "0" ]; then sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  fi
+else
+  .venv/bin/python -m pip install --quiet -e .
+fi

@@ -1,0 +1,3 @@
+from gogaek.cli import main
+
+main()

@@ -1,0 +1,105 @@
+"""Application factory: everything is built from the settings passed in, nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+from gogaek import __version__
+from gogaek.config import Settings
+from gogaek.db import create_engine, create_sessionmaker
+from gogaek.errors import install_error_handlers
+from gogaek.helpcenter import pages as helpcenter_pages
+from gogaek.helpcenter import routes as helpcenter_routes
+from gogaek.identity import pages as identity_pages
+from gogaek.identity import routes as identity_routes
+from gogaek.identity.security import StaffTokenSigner
+from gogaek.search import routes as search_routes
+from gogaek.search.service import SearchIndex, build_engine
+from gogaek.web.security import SecurityHeadersMiddleware
+from gogaek.web.templating import create_templates
+
+WEB_DIR = Path(__file__).parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.db_engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.search_index = SearchIndex(
+            build_engine(settings),
+            app.state.sessionmaker,
+            refresh_seconds=settings.search_refresh_seconds,
+        )
+        await app.state.search_index.load()
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Gogaek 고객센터 API",
+        version=__version__,
+        lifespan=lifespan,
+        description="Korean-first customer center: help center, FAQ search, notices.",
+    )
+    app.state.settings = settings
+    app.state.templates = create_templates(settings)
+    app.state.token_signer = StaffTokenSigner(settings.secret_key, settings.session_max_age_seconds)
+    install_error_handlers(app)
+    secure = settings.env == "production"
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="gogaek_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=secure,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, secure_cookies=secure)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    _add_health_routes(app)
+    for router in (
+        identity_routes.router,
+        search_routes.router,
+        helpcenter_routes.public,
+        helpcenter_routes.admin,
+        identity_pages.router,
+        helpcenter_pages.router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        checks: dict[str, bool] = {"database": False, "search_index": False}
+        try:
+            async with app.state.db_engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception:
+            checks["database"] = False
+        checks["search_index"] = bool(app.state.search_index.ready)
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )

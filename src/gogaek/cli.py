@@ -1,0 +1,242 @@
+"""The ``gogaek`` command: serve, migrate, import/export/search the FAQ, manage users."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.config import Settings
+from gogaek.db import create_engine, create_sessionmaker
+from gogaek.errors import ProblemError
+from gogaek.migrate import upgrade_database
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Gogaek 고객센터 — self-hosted customer center.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands (데이터베이스).", no_args_is_help=True)
+faq_app = typer.Typer(help="FAQ import, export and search (자주 묻는 질문).", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts (상담사·관리자 계정).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(faq_app, name="faq")
+app.add_typer(user_app, name="user")
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _migrate(settings: Settings) -> None:
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await upgrade_database(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (GOGAEK_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (GOGAEK_PORT)")] = None,
+    demo: Annotated[bool, typer.Option(help="Load demo content into an empty data dir")] = False,
+) -> None:
+    """Migrate the database and serve the customer center (고객센터 서버 실행)."""
+    import uvicorn
+
+    from gogaek.app import create_app
+
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    _migrate(settings)
+    if demo:
+        _load_demo(settings)
+    typer.echo(f"고객센터:     {settings.base_url}/")
+    typer.echo(f"관리자:       {settings.base_url}/admin")
+    typer.echo(f"API 문서:     {settings.base_url}/docs")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def _load_demo(settings: Settings) -> None:
+    from gogaek.demo import has_content, load_demo_content
+    from gogaek.identity.models import StaffRole
+    from gogaek.identity.schemas import StaffCreate
+    from gogaek.identity.service import count_admins, create_staff_user
+
+    async def work(session: AsyncSession) -> None:
+        if await has_content(session):
+            typer.echo(
+                "데모: 이미 내용이 있어 불러오지 않았습니다 (data dir not empty, demo skipped)"
+            )
+            return
+        report = await load_demo_content(session)
+        typer.echo(
+            f"데모 내용을 불러왔습니다: 카테고리 {report.categories}, FAQ {report.articles}, "
+            f"공지 {report.notices}"
+        )
+        if not await count_admins(session):
+            password = secrets.token_urlsafe(12)
+            data = StaffCreate(
+                email="admin@gogaek.local",
+                password=password,
+                display_name="데모 관리자",
+                role=StaffRole.ADMIN,
+            )
+            await create_staff_user(session, data)
+            typer.echo(f"데모 관리자: admin@gogaek.local / {password}")
+
+    _with_session(settings, work)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations (스키마를 최신으로)."""
+    settings = Settings()
+    _migrate(settings)
+    typer.echo("데이터베이스가 최신 상태입니다 (database is up to date)")
+
+
+@faq_app.command("import")
+def faq_import(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import FAQ articles from JSONL or CSV; any invalid row aborts the whole import."""
+    from gogaek.helpcenter.importer import ImportRejectedError, import_articles, parse_import_file
+
+    try:
+        articles = parse_import_file(path)
+    except ImportRejectedError as failed:
+        for error in failed.errors:
+            typer.echo(f"{path}:{error.line}: {error.message}", err=True)
+        typer.echo(
+            f"가져오기 실패: 오류 {len(failed.errors)}건, 저장된 내용 없음 (nothing written)",
+            err=True,
+        )
+        raise typer.Exit(code=1) from None
+    settings = Settings()
+    _migrate(settings)
+    report = _with_session(settings, lambda session: import_articles(session, articles))
+    typer.echo(f"가져오기 완료: 새 글 {report.created}, 수정 {report.updated} (created/updated)")
+    if report.categories_created:
+        typer.echo("새 카테고리: " + ", ".join(report.categories_created))
+
+
+@faq_app.command("export")
+def faq_export(
+    path: Annotated[
+        Path | None, typer.Argument(help="File (.jsonl or .csv); stdout when omitted")
+    ] = None,
+) -> None:
+    """Export every FAQ article in the import format."""
+    from gogaek.helpcenter.importer import export_rows, write_export
+    from gogaek.helpcenter.queries import all_articles
+
+    rows = export_rows(_with_session(Settings(), all_articles))
+    as_csv = path is not None and path.suffix.lower() == ".csv"
+    if path is None:
+        write_export(rows, sys.stdout, as_csv=False)
+        return
+    with path.open("w", encoding="utf-8", newline="") as out:
+        write_export(rows, out, as_csv=as_csv)
+    typer.echo(f"{len(rows)}개 글을 내보냈습니다: {path}", err=True)
+
+
+@faq_app.command("search")
+def faq_search(
+    query: Annotated[list[str] | None, typer.Argument(help="Query; omit to read stdin")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per stdin query")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=50)] = 10,
+) -> None:
+    """Search the FAQ like the help center does (one query per stdin line with --json)."""
+    from gogaek.search.queries import clean_query
+    from gogaek.search.service import SearchIndex, build_engine
+
+    settings = Settings()
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            index = SearchIndex(build_engine(settings), create_sessionmaker(engine))
+            await index.load()
+            lines = [" ".join(query)] if query else (line.rstrip("\n") for line in sys.stdin)
+            for line in lines:
+                try:
+                    hits = await index.search(clean_query(line), limit)
+                except ProblemError as problem:
+                    record: dict[str, object] = {"query": line, "results": [], "error": problem.code}
+                    typer.echo(json.dumps(record, ensure_ascii=False))
+                    continue
+                if as_json:
+                    results = [
+                        {
+                            "external_id": h.document.external_id,
+                            "question": h.document.question,
+                            "score": round(h.score, 6),
+                        }
+                        for h in hits
+                    ]
+                    typer.echo(json.dumps({"query": line, "results": results}, ensure_ascii=False))
+                else:
+                    typer.echo(f"? {line}")
+                    for rank, hit in enumerate(hits, start=1):
+                        typer.echo(
+                            f"  {rank:>2}. [{hit.score:.3f}] {hit.document.question} ({hit.document.category})"
+                        )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@user_app.command("create-admin")
+def user_create_admin(
+    email: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    name: Annotated[str, typer.Option(help="Display name")] = "관리자",
+    totp: Annotated[bool, typer.Option(help="Require a TOTP code at sign-in")] = False,
+) -> None:
+    """Create an admin account (argon2-hashed password, optional TOTP)."""
+    from pydantic import ValidationError
+
+    from gogaek.identity.models import StaffRole
+    from gogaek.identity.schemas import StaffCreate
+    from gogaek.identity.security import totp_uri
+    from gogaek.identity.service import create_staff_user
+
+    try:
+        data = StaffCreate(email=email, password=password, display_name=name, role=StaffRole.ADMIN)
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}", err=True)
+        raise typer.Exit(code=2) from None
+    settings = Settings()
+    _migrate(settings)
+    try:
+        user = _with_session(settings, lambda s: create_staff_user(s, data, with_totp=totp))
+    except ProblemError as problem:
+        typer.echo(problem.message, err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"관리자 계정을 만들었습니다: {user.email}")
+    if user.totp_secret:
+        typer.echo(f"OTP 앱에 등록하세요 (TOTP): {totp_uri(user.totp_secret, user.email)}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,82 @@
+"""Annotated FastAPI dependencies shared by routes and pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.config import Settings
+from gogaek.errors import ProblemError
+from gogaek.identity.models import StaffRole, StaffUser
+from gogaek.identity.security import StaffTokenSigner
+from gogaek.identity.service import get_active_staff
+from gogaek.search.service import SearchIndex
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+def get_search_index(request: Request) -> SearchIndex:
+    index: SearchIndex = request.app.state.search_index
+    return index
+
+
+def get_templates(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+def get_token_signer(request: Request) -> StaffTokenSigner:
+    signer: StaffTokenSigner = request.app.state.token_signer
+    return signer
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SearchDep = Annotated[SearchIndex, Depends(get_search_index)]
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+TokenSignerDep = Annotated[StaffTokenSigner, Depends(get_token_signer)]
+
+_bearer = HTTPBearer(auto_error=False)
+_SIGN_IN_REQUIRED = ProblemError(
+    401,
+    "unauthorized",
+    "로그인이 필요합니다. (Sign-in required)",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+async def current_staff(
+    session: SessionDep,
+    signer: TokenSignerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> StaffUser:
+    if credentials is None:
+        raise _SIGN_IN_REQUIRED
+    staff_id = signer.read(credentials.credentials)
+    user = await get_active_staff(session, staff_id) if staff_id is not None else None
+    if user is None:
+        raise _SIGN_IN_REQUIRED
+    return user
+
+
+async def current_admin(user: Annotated[StaffUser, Depends(current_staff)]) -> StaffUser:
+    if user.role not in (StaffRole.ADMIN.value, StaffRole.SUPERVISOR.value):
+        raise ProblemError(403, "forbidden", "관리자 권한이 필요합니다. (Admin role required)")
+    return user
+
+
+CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
+CurrentAdmin = Annotated[StaffUser, Depends(current_admin)]

@@ -1,0 +1,135 @@
+"""RFC 9457 problem details: every error has a stable ``code`` and a Korean message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_STATUS_DEFAULTS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "요청을 처리할 수 없습니다. (Bad request)"),
+    401: ("unauthorized", "로그인이 필요합니다. (Sign-in required)"),
+    403: ("forbidden", "권한이 없습니다. (Forbidden)"),
+    404: ("not_found", "요청하신 내용을 찾을 수 없습니다. (Not found)"),
+    405: ("method_not_allowed", "허용되지 않는 요청 방식입니다. (Method not allowed)"),
+    409: ("conflict", "현재 상태에서는 처리할 수 없습니다. (Conflict)"),
+    413: ("payload_too_large", "요청 내용이 너무 큽니다. (Payload too large)"),
+    422: ("validation_error", "입력값을 확인해 주세요. (Invalid input)"),
+    429: (
+        "too_many_requests",
+        "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요. (Too many requests)",
+    ),
+    500: ("internal_error", "일시적인 오류가 발생했습니다. (Internal error)"),
+}
+
+
+class ProblemError(Exception):
+    """Raised by services and routes; rendered as problem+json (or an HTML page)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+def not_found(what: str = "요청하신 내용") -> ProblemError:
+    return ProblemError(404, "not_found", f"{what}을(를) 찾을 수 없습니다. (Not found)")
+
+
+def problem_body(
+    status: int, code: str, message: str, errors: list[dict[str, Any]]
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"https://gogaek.dev/problems/{code}",
+        "title": message,
+        "status": status,
+        "code": code,
+        "detail": message,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/healthz", "/readyz")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def render_problem(request: Request, problem: ProblemError) -> Response:
+    if _wants_html(request):
+        templates = getattr(request.app.state, "templates", None)
+        if templates is not None:
+            return templates.TemplateResponse(  # type: ignore[no-any-return]
+                request,
+                "error.html",
+                {"status": problem.status, "message": problem.message, "code": problem.code},
+                status_code=problem.status,
+                headers=problem.headers,
+            )
+        return HTMLResponse(problem.message, status_code=problem.status, headers=problem.headers)
+    return JSONResponse(
+        problem_body(problem.status, problem.code, problem.message, problem.errors),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": [str(part) for part in err.get("loc", ())], "message": str(err.get("msg", ""))}
+        for err in exc.errors()
+    ]
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return render_problem(request, exc)
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    code, message = _STATUS_DEFAULTS[422]
+    return render_problem(request, ProblemError(422, code, message, errors=_validation_errors(exc)))
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = _STATUS_DEFAULTS.get(exc.status_code, ("http_error", str(exc.detail)))
+    headers = dict(exc.headers or {})
+    return render_problem(request, ProblemError(exc.status_code, code, message, headers=headers))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    code, message = _STATUS_DEFAULTS[500]
+    return render_problem(request, ProblemError(500, code, message))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,72 @@
+"""Contact channels shown when self-service is not enough (and when search finds nothing)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from gogaek.calendar.hours import SEOUL, BusinessHours
+from gogaek.config import Settings
+from gogaek.db import utcnow
+
+
+class ContactChannel(BaseModel):
+    kind: str
+    label: str
+    value: str
+    href: str | None = None
+    note: str | None = None
+
+
+class ContactInfo(BaseModel):
+    open_now: bool
+    status_text: str
+    hours: str
+    channels: list[ContactChannel]
+
+
+def contact_info(settings: Settings, now: datetime | None = None) -> ContactInfo:
+    moment = now or utcnow()
+    hours = BusinessHours()
+    open_now = hours.is_open(moment)
+    holiday = hours.holiday_name(moment.astimezone(SEOUL).date())
+    if open_now:
+        status_text = "지금 상담 가능합니다 (Open now)"
+    elif holiday:
+        status_text = f"오늘은 {holiday} 휴무입니다 (Closed for a public holiday)"
+    else:
+        status_text = "지금은 상담 시간이 아닙니다 (Closed now)"
+    phone_digits = settings.support_phone.replace("-", "")
+    return ContactInfo(
+        open_now=open_now,
+        status_text=status_text,
+        hours=settings.support_hours,
+        channels=[
+            ContactChannel(
+                kind="phone",
+                label="전화 상담",
+                value=settings.support_phone,
+                href=f"tel:{phone_digits}",
+                note="보이스피싱·분실 사고신고는 24시간 (24h accident reporting)",
+            ),
+            ContactChannel(
+                kind="chat",
+                label="실시간 채팅 상담",
+                value="채팅 시작",
+                note=settings.support_hours,
+            ),
+            ContactChannel(
+                kind="email",
+                label="이메일 문의",
+                value=settings.support_email,
+                href=f"mailto:{settings.support_email}",
+            ),
+            ContactChannel(
+                kind="inquiry",
+                label="온라인 문의",
+                value="1~2영업일 내 답변",
+                note="답변은 문의 내역에서 확인할 수 있어요",
+            ),
+        ],
+    )

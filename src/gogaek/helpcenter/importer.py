@@ -1,0 +1,210 @@
+"""FAQ import and export (JSONL or CSV): all rows are checked before anything is written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.db import utcnow
+from gogaek.helpcenter.models import Article, Category, PublishStatus
+from gogaek.helpcenter.schemas import ArticleCreate
+from gogaek.helpcenter.service import find_category, slug_for_name
+from gogaek.rendering import markdown_to_html
+
+EXPORT_FIELDS = ("id", "category", "question", "answer", "tags", "alternates", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.line}행: {self.message}"
+
+
+class ImportRejectedError(Exception):
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        super().__init__(f"{len(errors)} invalid rows")
+        self.errors = list(errors)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    categories_created: list[str] = field(default_factory=list)
+
+
+def _split_list(value: Any, separator: str) -> list[str]:
+    """Lists arrive as JSON arrays, or in CSV as one cell split by a separator."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value).strip()
+    if text.startswith("["):
+        parsed = json.loads(text)
+        if not isinstance(parsed, list):
+            raise ValueError("목록 형식이 아닙니다 (not a list)")
+        return [str(v) for v in parsed]
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yields (line number, row) or (line number, error message)."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        for row in reader:
+            yield reader.line_num, dict(row)
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"JSON 형식 오류 (invalid JSON): {exc.msg}"
+            continue
+        yield number, row if isinstance(row, dict) else "JSON 객체가 아닙니다 (not an object)"
+
+
+def _validate_row(row: dict[str, Any]) -> ArticleCreate:
+    missing = [
+        name
+        for name in ("id", "category", "question", "answer")
+        if not str(row.get(name) or "").strip()
+    ]
+    if missing:
+        raise ValueError(f"필수 항목 누락 (missing): {', '.join(missing)}")
+    return ArticleCreate(
+        external_id=str(row["id"]).strip(),
+        category=str(row["category"]),
+        question=str(row["question"]),
+        answer=str(row["answer"]),
+        tags=_split_list(row.get("tags"), ","),
+        alternates=_split_list(row.get("alternates"), "|"),
+        status=row.get("status") or PublishStatus.PUBLISHED.value,
+    )
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
+def parse_import_file(path: Path) -> list[ArticleCreate]:
+    """Reads and validates every row; raises ImportRejectedError listing each bad line."""
+    if path.suffix.lower() not in (".jsonl", ".csv", ".json", ".ndjson"):
+        raise ImportRejectedError(
+            [RowError(0, "지원하지 않는 형식입니다: .jsonl 또는 .csv (unsupported format)")]
+        )
+    articles: list[ArticleCreate] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for line, row in _read_rows(path):
+        if isinstance(row, str):
+            errors.append(RowError(line, row))
+            continue
+        try:
+            article = _validate_row(row)
+        except (ValueError, ValidationError) as exc:
+            errors.append(RowError(line, _describe(exc)))
+            continue
+        assert article.external_id is not None
+        if article.external_id in seen:
+            errors.append(
+                RowError(
+                    line,
+                    f"중복 id (duplicate id) '{article.external_id}', {seen[article.external_id]}행과 같음",
+                )
+            )
+            continue
+        seen[article.external_id] = line
+        articles.append(article)
+    if errors:
+        raise ImportRejectedError(errors)
+    if not articles:
+        raise ImportRejectedError([RowError(0, "가져올 행이 없습니다 (no rows)")])
+    return articles
+
+
+async def _category_for(session: AsyncSession, name: str, report: ImportReport) -> Category:
+    category = await find_category(session, name)
+    if category is None:
+        position = int(await session.scalar(select(func.count()).select_from(Category)) or 0)
+        category = Category(slug=slug_for_name(name), name=name.strip(), position=position)
+        session.add(category)
+        await session.flush()
+        report.categories_created.append(category.name)
+    return category
+
+
+async def import_articles(session: AsyncSession, articles: Sequence[ArticleCreate]) -> ImportReport:
+    """Upserts by external id in one transaction; unknown categories are created."""
+    report = ImportReport()
+    now = utcnow()
+    for data in articles:
+        category = await _category_for(session, data.category, report)
+        article = await session.scalar(
+            select(Article).where(Article.external_id == data.external_id)
+        )
+        if article is None:
+            article = Article(
+                external_id=data.external_id, view_count=0, helpful_yes=0, helpful_no=0
+            )
+            session.add(article)
+            report.created += 1
+        else:
+            report.updated += 1
+        article.category = category
+        article.question = data.question
+        article.answer_md = data.answer
+        article.answer_html = markdown_to_html(data.answer)
+        article.tags = list(data.tags)
+        article.alternates = list(data.alternates)
+        article.status = data.status
+        article.updated_at = now
+        if data.status == PublishStatus.PUBLISHED.value and article.published_at is None:
+            article.published_at = now
+    await session.commit()
+    return report
+
+
+def export_rows(articles: Sequence[Article]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.external_id or f"article-{a.id}",
+            "category": a.category.name,
+            "question": a.question,
+            "answer": a.answer_md,
+            "tags": list(a.tags),
+            "alternates": list(a.alternates),
+            "status": a.status,
+        }
+        for a in articles
+    ]
+
+
+def write_export(rows: Sequence[dict[str, Any]], out: io.TextIOBase | Any, *, as_csv: bool) -> None:
+    if not as_csv:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {**row, "tags": ",".join(row["tags"]), "alternates": "|".join(row["alternates"])}
+        )

@@ -1,0 +1,269 @@
+"""Verbs that change help-center content; each is one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.db import utcnow
+from gogaek.errors import ProblemError, not_found
+from gogaek.helpcenter.models import Article, ArticleVote, Category, Notice, PublishStatus
+from gogaek.helpcenter.schemas import (
+    ArticleCreate,
+    ArticleUpdate,
+    CategoryCreate,
+    CategoryUpdate,
+    NoticeCreate,
+    NoticeUpdate,
+    VoteResult,
+)
+from gogaek.rendering import markdown_to_html
+
+
+def unknown_category(value: str) -> ProblemError:
+    return ProblemError(
+        422,
+        "unknown_category",
+        f"'{value}' 카테고리를 찾을 수 없습니다. (Unknown category)",
+        errors=[{"loc": ["body", "category"], "message": "unknown category"}],
+    )
+
+
+async def find_category(session: AsyncSession, slug_or_name: str) -> Category | None:
+    value = slug_or_name.strip()
+    query = select(Category).where((Category.slug == value) | (Category.name == value))
+    return await session.scalar(query)
+
+
+async def resolve_category(session: AsyncSession, slug_or_name: str) -> Category:
+    category = await find_category(session, slug_or_name)
+    if category is None:
+        raise unknown_category(slug_or_name)
+    return category
+
+
+def slug_for_name(name: str) -> str:
+    """Korean names have no ASCII slug, so imported categories get a stable hashed one."""
+    return "c-" + hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:10]
+
+
+async def _ensure_unique_category(
+    session: AsyncSession, slug: str | None, name: str | None, exclude_id: int | None = None
+) -> None:
+    for column, value, label in ((Category.slug, slug, "slug"), (Category.name, name, "이름")):
+        if value is None:
+            continue
+        query = select(Category.id).where(column == value)
+        if exclude_id is not None:
+            query = query.where(Category.id != exclude_id)
+        if await session.scalar(query) is not None:
+            raise ProblemError(
+                409, "category_exists", f"같은 {label}의 카테고리가 이미 있습니다. (Duplicate)"
+            )
+
+
+async def create_category(session: AsyncSession, data: CategoryCreate) -> Category:
+    await _ensure_unique_category(session, data.slug, data.name)
+    category = Category(**data.model_dump())
+    session.add(category)
+    await session.commit()
+    return category
+
+
+async def update_category(
+    session: AsyncSession, category_id: int, data: CategoryUpdate
+) -> Category:
+    category = await session.get(Category, category_id)
+    if category is None:
+        raise not_found("카테고리")
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    await _ensure_unique_category(session, changes.get("slug"), changes.get("name"), category_id)
+    for field, value in changes.items():
+        setattr(category, field, value)
+    await session.commit()
+    return category
+
+
+async def delete_category(session: AsyncSession, category_id: int) -> None:
+    category = await session.get(Category, category_id)
+    if category is None:
+        raise not_found("카테고리")
+    in_use = await session.scalar(
+        select(func.count()).select_from(Article).where(Article.category_id == category_id)
+    )
+    if in_use:
+        raise ProblemError(
+            409,
+            "category_in_use",
+            "글이 있는 카테고리는 삭제할 수 없습니다. (Category has articles)",
+        )
+    await session.delete(category)
+    await session.commit()
+
+
+async def _ensure_unique_external_id(
+    session: AsyncSession, external_id: str | None, exclude_id: int | None = None
+) -> None:
+    if external_id is None:
+        return
+    query = select(Article.id).where(Article.external_id == external_id)
+    if exclude_id is not None:
+        query = query.where(Article.id != exclude_id)
+    if await session.scalar(query) is not None:
+        raise ProblemError(
+            409, "external_id_exists", "같은 외부 ID의 글이 이미 있습니다. (Duplicate id)"
+        )
+
+
+def _apply_status(article: Article, status: str) -> None:
+    if status == PublishStatus.PUBLISHED and article.published_at is None:
+        article.published_at = utcnow()
+    article.status = status
+
+
+async def create_article(session: AsyncSession, data: ArticleCreate) -> Article:
+    category = await resolve_category(session, data.category)
+    await _ensure_unique_external_id(session, data.external_id)
+    article = Article(
+        external_id=data.external_id,
+        category=category,
+        question=data.question,
+        answer_md=data.answer,
+        answer_html=markdown_to_html(data.answer),
+        tags=list(data.tags),
+        alternates=list(data.alternates),
+        updated_at=utcnow(),
+    )
+    _apply_status(article, data.status)
+    session.add(article)
+    await session.commit()
+    return article
+
+
+async def get_article_for_edit(session: AsyncSession, article_id: int) -> Article:
+    article = await session.get(Article, article_id)
+    if article is None:
+        raise not_found("글")
+    return article
+
+
+async def update_article(session: AsyncSession, article_id: int, data: ArticleUpdate) -> Article:
+    article = await get_article_for_edit(session, article_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "category" in changes:
+        article.category = await resolve_category(session, changes.pop("category"))
+    if "answer" in changes:
+        answer = changes.pop("answer")
+        article.answer_md = answer
+        article.answer_html = markdown_to_html(answer)
+    if "status" in changes:
+        _apply_status(article, changes.pop("status"))
+    for field, value in changes.items():
+        setattr(article, field, value)
+    article.updated_at = utcnow()
+    await session.commit()
+    return article
+
+
+async def set_article_status(
+    session: AsyncSession, article_id: int, status: PublishStatus
+) -> Article:
+    return await update_article(session, article_id, ArticleUpdate(status=status.value))
+
+
+async def delete_article(session: AsyncSession, article_id: int) -> None:
+    article = await get_article_for_edit(session, article_id)
+    await session.delete(article)
+    await session.commit()
+
+
+async def record_article_view(session: AsyncSession, article_id: int) -> None:
+    await session.execute(
+        update(Article).where(Article.id == article_id).values(view_count=Article.view_count + 1)
+    )
+    await session.commit()
+
+
+async def record_vote(
+    session: AsyncSession, article_id: int, voter_key: str, helpful: bool
+) -> VoteResult:
+    """A visitor's second vote replaces the first, so counts stay honest."""
+    article = await session.get(Article, article_id)
+    if article is None or article.status != PublishStatus.PUBLISHED:
+        raise not_found("글")
+    vote = await session.scalar(
+        select(ArticleVote).where(
+            ArticleVote.article_id == article_id, ArticleVote.voter_key == voter_key
+        )
+    )
+    if vote is None:
+        session.add(ArticleVote(article_id=article_id, voter_key=voter_key, helpful=helpful))
+    else:
+        vote.helpful = helpful
+    await session.flush()
+    counts = dict(
+        (bool(helpful_value), int(n))
+        for helpful_value, n in (
+            await session.execute(
+                select(ArticleVote.helpful, func.count())
+                .where(ArticleVote.article_id == article_id)
+                .group_by(ArticleVote.helpful)
+            )
+        ).all()
+    )
+    article.helpful_yes = counts.get(True, 0)
+    article.helpful_no = counts.get(False, 0)
+    await session.commit()
+    return VoteResult(helpful_yes=article.helpful_yes, helpful_no=article.helpful_no)
+
+
+def _check_window(notice: Notice) -> None:
+    if notice.publish_from and notice.publish_until and notice.publish_until <= notice.publish_from:
+        raise ProblemError(
+            422,
+            "invalid_publish_window",
+            "게시 종료 시각은 시작 시각보다 뒤여야 합니다. (publish_until must be after publish_from)",
+        )
+
+
+async def create_notice(session: AsyncSession, data: NoticeCreate) -> Notice:
+    values = data.model_dump()
+    body = values.pop("body")
+    notice = Notice(**values, body_md=body, body_html=markdown_to_html(body), updated_at=utcnow())
+    _check_window(notice)
+    session.add(notice)
+    await session.commit()
+    return notice
+
+
+async def get_notice_for_edit(session: AsyncSession, notice_id: int) -> Notice:
+    notice = await session.get(Notice, notice_id)
+    if notice is None:
+        raise not_found("공지")
+    return notice
+
+
+async def update_notice(session: AsyncSession, notice_id: int, data: NoticeUpdate) -> Notice:
+    notice = await get_notice_for_edit(session, notice_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if "body" in changes:
+        body = changes.pop("body")
+        if body is not None:
+            notice.body_md = body
+            notice.body_html = markdown_to_html(body)
+    for field, value in changes.items():
+        if value is not None or field in ("publish_from", "publish_until"):
+            setattr(notice, field, value)
+    _check_window(notice)
+    notice.updated_at = utcnow()
+    await session.commit()
+    return notice
+
+
+async def delete_notice(session: AsyncSession, notice_id: int) -> None:
+    notice = await get_notice_for_edit(session, notice_id)
+    await session.delete(notice)
+    await session.commit()

@@ -1,0 +1,5 @@
+"""Staff sign-in pages (placeholder until the page work lands)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

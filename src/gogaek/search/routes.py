@@ -1,0 +1,51 @@
+"""Public search API: full search and autocomplete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from gogaek.deps import SearchDep, SessionDep, SettingsDep
+from gogaek.helpcenter import queries as helpcenter_queries
+from gogaek.helpcenter.contact import contact_info
+from gogaek.search.queries import clean_query, to_results
+from gogaek.search.schemas import NoMatchHelp, SearchResponse, Suggestion, SuggestResponse
+
+router = APIRouter(prefix="/api/v1/faq", tags=["search"])
+
+RawQuery = Annotated[str, Query(description="검색어 (1–200자)")]
+
+
+@router.get("/search", response_model=SearchResponse)
+async def search_faq(
+    q: RawQuery,
+    index: SearchDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchResponse:
+    query = clean_query(q)
+    results = to_results(await index.search(query, limit))
+    response = SearchResponse(query=query, results=results, did_you_mean=index.did_you_mean(query))
+    if not results:
+        response.no_match = NoMatchHelp(
+            message="찾으시는 답변이 없나요? 카테고리에서 찾아보시거나 상담을 요청해 주세요.",
+            categories=await helpcenter_queries.list_categories(session),
+            contact=contact_info(settings),
+        )
+    return response
+
+
+@router.get("/suggest", response_model=SuggestResponse)
+async def suggest_faq(
+    q: RawQuery, index: SearchDep, limit: Annotated[int, Query(ge=1, le=20)] = 8
+) -> SuggestResponse:
+    query = clean_query(q, allow_empty=True)
+    documents = await index.suggest(query, limit) if query else []
+    return SuggestResponse(
+        query=query,
+        suggestions=[
+            Suggestion(id=d.id, question=d.question, category=d.category) for d in documents
+        ],
+    )

@@ -1,0 +1,112 @@
+"""Keeps the in-memory search engine in step with the published articles in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gogaek.config import Settings
+from gogaek.helpcenter import queries as helpcenter_queries
+from gogaek.helpcenter.models import Article, PublishStatus
+from gogaek.rendering import markdown_to_text
+from gogaek.search.documents import SearchDocument, SearchHit
+from gogaek.search.engine import SearchEngine
+
+
+def document_for(article: Article) -> SearchDocument:
+    return SearchDocument(
+        id=article.id,
+        external_id=article.external_id,
+        question=article.question,
+        alternates=tuple(article.alternates or ()),
+        tags=tuple(article.tags or ()),
+        answer=markdown_to_text(article.answer_md),
+        category=article.category.name,
+    )
+
+
+class SearchIndex:
+    """One per process. Edits made here apply at once; edits made by another process
+    (another app worker, or the CLI importer) are picked up by a cheap fingerprint check."""
+
+    def __init__(
+        self,
+        engine: SearchEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        refresh_seconds: float = 2.0,
+    ) -> None:
+        self.engine = engine
+        self._sessionmaker = sessionmaker
+        self._refresh_seconds = refresh_seconds
+        self._signature: tuple[int, str, int] | None = None
+        self._checked_at = 0.0
+        self._lock = asyncio.Lock()
+        self.loaded = False
+
+    async def load(self) -> None:
+        async with self._lock, self._sessionmaker() as session:
+            await self._rebuild(session)
+
+    async def _rebuild(self, session: AsyncSession) -> None:
+        signature = await helpcenter_queries.published_signature(session)
+        articles = await helpcenter_queries.published_articles_for_index(session)
+        documents = [document_for(article) for article in articles]
+        await asyncio.to_thread(self.engine.rebuild, documents)
+        self._signature = signature
+        self._checked_at = time.monotonic()
+        self.loaded = True
+
+    async def refresh_if_stale(self) -> None:
+        if time.monotonic() - self._checked_at < self._refresh_seconds:
+            return
+        async with self._lock:
+            if time.monotonic() - self._checked_at < self._refresh_seconds:
+                return
+            async with self._sessionmaker() as session:
+                signature = await helpcenter_queries.published_signature(session)
+                if signature != self._signature:
+                    await self._rebuild(session)
+                else:
+                    self._checked_at = time.monotonic()
+
+    async def article_changed(self, article: Article) -> None:
+        """Called after a commit in this process, so the author sees the change at once."""
+        if article.status == PublishStatus.PUBLISHED:
+            self.engine.upsert(document_for(article))
+        else:
+            self.engine.remove(article.id)
+        await self._remember_signature()
+
+    async def article_deleted(self, article_id: int) -> None:
+        self.engine.remove(article_id)
+        await self._remember_signature()
+
+    async def _remember_signature(self) -> None:
+        async with self._lock, self._sessionmaker() as session:
+            self._signature = await helpcenter_queries.published_signature(session)
+            self._checked_at = time.monotonic()
+
+    async def search(self, query: str, limit: int) -> list[SearchHit]:
+        await self.refresh_if_stale()
+        return self.engine.search(query, limit)
+
+    async def suggest(self, prefix: str, limit: int) -> list[SearchDocument]:
+        await self.refresh_if_stale()
+        return self.engine.suggest(prefix, limit)
+
+    def did_you_mean(self, query: str) -> str | None:
+        return self.engine.did_you_mean(query)
+
+    @property
+    def ready(self) -> bool:
+        return self.loaded and self.engine.ready
+
+
+def build_engine(settings: Settings) -> SearchEngine:
+    return SearchEngine(
+        synonyms_path=settings.synonyms_path,
+        semantic=settings.search_semantic,
+        kiwi_model_type=settings.kiwi_model_type,
+    )

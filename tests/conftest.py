@@ -1,0 +1,156 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL.
+
+Every database test runs once per backend. PostgreSQL is skipped only outside CI; with
+``CI=true`` an unreachable server is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from gogaek.app import create_app
+from gogaek.config import Settings
+from gogaek.db import Base, create_engine
+from gogaek.identity.models import StaffRole
+from gogaek.identity.schemas import StaffCreate
+from gogaek.identity.service import create_staff_user
+from gogaek.migrate import upgrade_database
+
+POSTGRES_URL = os.environ.get(
+    "GOGAEK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = [b for b in os.environ.get("GOGAEK_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "correct-horse-battery"
+
+
+async def _postgres_reachable() -> bool:
+    engine = create_async_engine(POSTGRES_URL)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+    except OSError:
+        return False
+    finally:
+        await engine.dispose()
+
+
+async def _create_postgres_database() -> str:
+    name = f"gogaek_t_{uuid.uuid4().hex[:12]}"
+    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings)
+    await upgrade_database(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once; each test gets a copy, which is much faster than migrating again."""
+    data_dir = tmp_path_factory.mktemp("sqlite-template")
+    asyncio.run(_migrate(Settings(env="test", data_dir=data_dir)))
+    return data_dir / "gogaek.db"
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    if not asyncio.run(_postgres_reachable()):
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI but {POSTGRES_URL} is unreachable")
+        pytest.skip("PostgreSQL not reachable (set CI=true to make this an error)")
+    url = asyncio.run(_create_postgres_database())
+    asyncio.run(_migrate(Settings(env="test", database_url=url)))
+    yield url
+    asyncio.run(_drop_postgres_database(url))
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    if request.param == "sqlite":
+        shutil.copy(request.getfixturevalue("migrated_sqlite"), data_dir / "gogaek.db")
+        return Settings(env="test", data_dir=data_dir, search_refresh_seconds=0)
+    url = request.getfixturevalue("migrated_postgres")
+    asyncio.run(_truncate_all(url))
+    return Settings(env="test", data_dir=data_dir, database_url=url, search_refresh_seconds=0)
+
+
+async def _truncate_all(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    async with app.state.sessionmaker() as db_session:
+        yield db_session
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def admin_headers(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
+    await create_staff_user(
+        session,
+        StaffCreate(
+            email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="관리자", role=StaffRole.ADMIN
+        ),
+    )
+    response = await client.post(
+        "/api/v1/admin/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def demo_content(app: FastAPI) -> None:
+    from gogaek.demo import load_demo_content
+
+    async with app.state.sessionmaker() as db_session:
+        await load_demo_content(db_session)
+    await app.state.search_index.load()
