@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -32,6 +32,8 @@ admin = APIRouter(prefix="/api/v1/admin", tags=["help center admin"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+PublishAction = Literal["publish", "unpublish"]
+STATUS_FOR_ACTION = {"publish": PublishStatus.PUBLISHED, "unpublish": PublishStatus.DRAFT}
 
 
 def voter_key(request: Request) -> str:
@@ -161,20 +163,12 @@ async def update_article(
     return ArticlePublic.model_validate(article)
 
 
-@admin.post("/articles/{article_id}/publish", response_model=ArticlePublic)
-async def publish_article(
-    article_id: int, session: SessionDep, index: SearchDep, _: CurrentAdmin
+@admin.post("/articles/{article_id}/{action}", response_model=ArticlePublic)
+async def change_article_status(
+    article_id: int, action: PublishAction, session: SessionDep, index: SearchDep, _: CurrentAdmin
 ) -> ArticlePublic:
-    article = await service.set_article_status(session, article_id, PublishStatus.PUBLISHED)
-    await index.article_changed(article)
-    return ArticlePublic.model_validate(article)
-
-
-@admin.post("/articles/{article_id}/unpublish", response_model=ArticlePublic)
-async def unpublish_article(
-    article_id: int, session: SessionDep, index: SearchDep, _: CurrentAdmin
-) -> ArticlePublic:
-    article = await service.set_article_status(session, article_id, PublishStatus.DRAFT)
+    """`publish` or `unpublish`; the search index follows at once."""
+    article = await service.set_article_status(session, article_id, STATUS_FOR_ACTION[action])
     await index.article_changed(article)
     return ArticlePublic.model_validate(article)
 
@@ -205,16 +199,12 @@ async def update_notice(
     return NoticePublic.model_validate(await service.update_notice(session, notice_id, data))
 
 
-@admin.post("/notices/{notice_id}/publish", response_model=NoticePublic)
-async def publish_notice(notice_id: int, session: SessionDep, _: CurrentAdmin) -> NoticePublic:
-    notice = await service.update_notice(session, notice_id, NoticeUpdate(status="published"))
-    return NoticePublic.model_validate(notice)
-
-
-@admin.post("/notices/{notice_id}/unpublish", response_model=NoticePublic)
-async def unpublish_notice(notice_id: int, session: SessionDep, _: CurrentAdmin) -> NoticePublic:
-    notice = await service.update_notice(session, notice_id, NoticeUpdate(status="draft"))
-    return NoticePublic.model_validate(notice)
+@admin.post("/notices/{notice_id}/{action}", response_model=NoticePublic)
+async def change_notice_status(
+    notice_id: int, action: PublishAction, session: SessionDep, _: CurrentAdmin
+) -> NoticePublic:
+    update = NoticeUpdate(status=STATUS_FOR_ACTION[action].value)
+    return NoticePublic.model_validate(await service.update_notice(session, notice_id, update))
 
 
 @admin.delete("/notices/{notice_id}", status_code=204)

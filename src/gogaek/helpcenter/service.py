@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,8 @@ from gogaek.helpcenter.schemas import (
     VoteResult,
 )
 from gogaek.rendering import markdown_to_html
+
+T = TypeVar("T", Article, Category, Notice)
 
 
 def unknown_category(value: str) -> ProblemError:
@@ -76,9 +78,7 @@ async def create_category(session: AsyncSession, data: CategoryCreate) -> Catego
 async def update_category(
     session: AsyncSession, category_id: int, data: CategoryUpdate
 ) -> Category:
-    category = await session.get(Category, category_id)
-    if category is None:
-        raise not_found("카테고리")
+    category = await _get_or_404(session, Category, category_id, "카테고리")
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     await _ensure_unique_category(session, changes.get("slug"), changes.get("name"), category_id)
     for field, value in changes.items():
@@ -88,9 +88,7 @@ async def update_category(
 
 
 async def delete_category(session: AsyncSession, category_id: int) -> None:
-    category = await session.get(Category, category_id)
-    if category is None:
-        raise not_found("카테고리")
+    category = await _get_or_404(session, Category, category_id, "카테고리")
     in_use = await session.scalar(
         select(func.count()).select_from(Article).where(Article.category_id == category_id)
     )
@@ -143,11 +141,15 @@ async def create_article(session: AsyncSession, data: ArticleCreate) -> Article:
     return article
 
 
+async def _get_or_404(session: AsyncSession, model: type[T], row_id: int, label: str) -> T:
+    row = await session.get(model, row_id)
+    if row is None:
+        raise not_found(label)
+    return row
+
+
 async def get_article_for_edit(session: AsyncSession, article_id: int) -> Article:
-    article = await session.get(Article, article_id)
-    if article is None:
-        raise not_found("글")
-    return article
+    return await _get_or_404(session, Article, article_id, "글")
 
 
 async def update_article(session: AsyncSession, article_id: int, data: ArticleUpdate) -> Article:
@@ -240,10 +242,7 @@ async def create_notice(session: AsyncSession, data: NoticeCreate) -> Notice:
 
 
 async def get_notice_for_edit(session: AsyncSession, notice_id: int) -> Notice:
-    notice = await session.get(Notice, notice_id)
-    if notice is None:
-        raise not_found("공지")
-    return notice
+    return await _get_or_404(session, Notice, notice_id, "공지")
 
 
 async def update_notice(session: AsyncSession, notice_id: int, data: NoticeUpdate) -> Notice:
