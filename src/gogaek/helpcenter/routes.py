@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -25,7 +24,7 @@ from gogaek.helpcenter.schemas import (
     VoteCreate,
     VoteResult,
 )
-from gogaek.web.security import VISITOR_COOKIE
+from gogaek.web.security import voter_key
 
 public = APIRouter(prefix="/api/v1", tags=["help center"])
 admin = APIRouter(prefix="/api/v1/admin", tags=["help center admin"])
@@ -34,15 +33,6 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 PublishAction = Literal["publish", "unpublish"]
 STATUS_FOR_ACTION = {"publish": PublishStatus.PUBLISHED, "unpublish": PublishStatus.DRAFT}
-
-
-def voter_key(request: Request) -> str:
-    """Visitors are told apart by their visitor cookie, else by address and browser."""
-    visitor = request.cookies.get(VISITOR_COOKIE)
-    if not visitor:
-        host = request.client.host if request.client else "unknown"
-        visitor = f"{host}|{request.headers.get('user-agent', '')}"
-    return hashlib.sha256(visitor.encode()).hexdigest()
 
 
 @public.get("/faq/categories", response_model=list[CategoryPublic])

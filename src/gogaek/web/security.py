@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 VISITOR_COOKIE = "gogaek_visitor"
@@ -57,3 +59,12 @@ def _cookie_header(scope: Scope) -> bytes:
         if name == b"cookie":
             return bytes(value)
     return b""
+
+
+def voter_key(request: Request) -> str:
+    """Visitors are told apart by their visitor cookie, else by address and browser (hashed)."""
+    visitor = request.cookies.get(VISITOR_COOKIE)
+    if not visitor:
+        host = request.client.host if request.client else "unknown"
+        visitor = f"{host}|{request.headers.get('user-agent', '')}"
+    return hashlib.sha256(visitor.encode()).hexdigest()

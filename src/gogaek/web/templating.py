@@ -1,4 +1,4 @@
-"""Jinja2 environment for every page, with helpers for Korean dates."""
+"""Jinja2 environment for every page, with helpers for Korean dates, CSRF and flashes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from fastapi.templating import Jinja2Templates
 
 from gogaek.calendar.hours import SEOUL
 from gogaek.config import Settings
+from gogaek.helpcenter.contact import ContactInfo, contact_info
+from gogaek.web.csrf import csrf_field
+from gogaek.web.flash import flashes_global
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+INQUIRY_URL = "/contact#inquiry"  # 1:1 문의 placeholder until the inquiry pages exist
 
 
 def korean_datetime(value: datetime | None, with_time: bool = True) -> str:
@@ -20,8 +24,23 @@ def korean_datetime(value: datetime | None, with_time: bool = True) -> str:
     return local.strftime("%Y.%m.%d %H:%M" if with_time else "%Y.%m.%d")
 
 
+def local_input_value(value: datetime | None) -> str:
+    """Value for ``<input type=datetime-local>``: Korean wall-clock time, minutes precision."""
+    return value.astimezone(SEOUL).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
 def create_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.filters["kdate"] = korean_datetime
+    templates.env.filters["local_input"] = local_input_value
     templates.env.globals["settings"] = settings
+    templates.env.globals["csrf_field"] = csrf_field
+    templates.env.globals["flashes"] = flashes_global
+    templates.env.globals["inquiry_url"] = INQUIRY_URL
+
+    def contact_now() -> ContactInfo:
+        """Computed per render: whether the center is open changes during the day."""
+        return contact_info(settings)
+
+    templates.env.globals["contact_now"] = contact_now
     return templates

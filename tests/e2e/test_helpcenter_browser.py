@@ -1,0 +1,224 @@
+"""The help center in a real browser (Debian's chromium) against a real uvicorn server.
+
+Scenario 1 is a customer on a phone: search with live suggestions, open an answer, vote.
+Scenario 2 is an admin: edit a question, and the help-center search finds it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
+
+from gogaek.config import Settings
+from gogaek.db import create_engine
+from gogaek.demo import load_demo_content
+from gogaek.identity.models import StaffRole
+from gogaek.identity.schemas import StaffCreate
+from gogaek.identity.service import create_staff_user
+from gogaek.migrate import upgrade_database
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT_SECONDS = 120.0  # Kiwi's model loads before the first request is answered
+
+
+async def _prepare_database(settings: Settings) -> None:
+    engine = create_engine(settings)
+    await upgrade_database(engine)
+    await engine.dispose()
+    from gogaek.db import create_sessionmaker
+
+    engine = create_engine(settings)
+    async with create_sessionmaker(engine)() as session:
+        await load_demo_content(session)
+        await create_staff_user(
+            session,
+            StaffCreate(
+                email=ADMIN_EMAIL,
+                password=ADMIN_PASSWORD,
+                display_name="관리자",
+                role=StaffRole.ADMIN,
+            ),
+        )
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated SQLite data dir with demo content and an admin, served by uvicorn."""
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    asyncio.run(_prepare_database(Settings(env="test", data_dir=data_dir)))
+    env = {
+        **os.environ,
+        "GOGAEK_ENV": "test",
+        "GOGAEK_DATA_DIR": str(data_dir),
+        "GOGAEK_SEARCH_REFRESH_SECONDS": "0",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
+    }
+    log_path = data_dir / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.serve"],
+            cwd=data_dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+    try:
+        assert process.stdout is not None
+        port = process.stdout.readline().strip()
+        assert port.isdigit(), f"server did not start: {log_path.read_text()}"
+        url = f"http://127.0.0.1:{port}"
+        ready = httpx.get(f"{url}/readyz", timeout=STARTUP_TIMEOUT_SECONDS)
+        assert ready.status_code == 200, ready.text
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def _watch_console(page: Page) -> list[str]:
+    """Collects script errors and CSP violations: the page must run clean under our CSP."""
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+def _screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def _type_with_korean_ime(page: Page, syllables: list[list[str]]) -> None:
+    """Types like a Korean keyboard: each syllable is composed jamo by jamo, then committed,
+    so the page sees compositionstart/update, input events while composing, compositionend."""
+    cdp = page.context.new_cdp_session(page)
+    for steps in syllables:
+        for partial in steps:
+            cdp.send(
+                "Input.imeSetComposition",
+                {"text": partial, "selectionStart": len(partial), "selectionEnd": len(partial)},
+            )
+        cdp.send("Input.insertText", {"text": steps[-1]})
+    cdp.detach()
+
+
+def test_customer_on_a_phone_searches_reads_and_votes(
+    server_url: str, playwright: Playwright, chromium: Browser
+) -> None:
+    context = chromium.new_context(**playwright.devices["Pixel 7"], locale="ko-KR")
+    page = context.new_page()
+    problems = _watch_console(page)
+    page.goto(server_url + "/")
+    expect(page.get_by_role("heading", name="무엇을 도와드릴까요?")).to_be_visible()
+    _screenshot(page, "mobile-home.png")
+
+    box = page.locator("#home-search")
+    box.click()
+    _type_with_korean_ime(page, [["ㅅ", "소", "송"], ["ㄱ", "그", "금"]])
+    expect(box).to_have_value("송금")
+    suggestions = page.locator("#home-search-list [role=option]")
+    expect(suggestions.first).to_be_visible()
+    expect(suggestions.first).to_contain_text("송금")
+    _screenshot(page, "mobile-suggestions.png")
+    box.press("ArrowDown")
+    expect(suggestions.first).to_have_attribute("aria-selected", "true")
+    box.press("ArrowUp")
+    expect(suggestions.first).to_have_attribute("aria-selected", "false")
+    box.press_sequentially("이 안돼요")
+    expect(box).to_have_value("송금이 안돼요")
+    box.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/search\?q="))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("송금이 안돼요")
+    first = page.locator(".result-title").first
+    expect(first).to_contain_text("송금")
+    question = first.inner_text()
+    first.click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text(question)
+    expect(page.get_by_text("도움이 되었나요?")).to_be_visible()
+    page.get_by_role("button", name="예", exact=True).click()
+    expect(page.get_by_text("소중한 의견 감사합니다").first).to_be_visible()
+    expect(page.get_by_role("button", name="예", exact=True)).to_be_hidden()
+    _screenshot(page, "mobile-article-voted.png")
+    assert problems == []
+    context.close()
+
+
+def test_admin_edit_is_found_by_search_at_once(server_url: str, chromium: Browser) -> None:
+    context = chromium.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = _watch_console(page)
+    page.goto(server_url + "/admin")
+    expect(page).to_have_url(re.compile(r"/admin/login"))
+    page.get_by_label("이메일").fill(ADMIN_EMAIL)
+    page.get_by_label("비밀번호").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="로그인").click()
+    expect(page.get_by_role("heading", name="FAQ 관리")).to_be_visible()
+
+    page.get_by_role("link", name="게시중").click()
+    first_article = page.locator(".admin-table tbody a").first
+    original = first_article.inner_text()
+    first_article.click()
+    question = page.get_by_label("질문")
+    expect(question).to_have_value(original)
+    edited = f"{original} 무지개다리 안내"
+    question.fill(edited)
+    page.get_by_role("button", name="저장", exact=True).click()
+    expect(page.get_by_text("저장했습니다")).to_be_visible()
+    _screenshot(page, "admin-article-saved.png")
+
+    page.goto(server_url + "/")
+    box = page.locator("#home-search")
+    box.fill("무지개다리")
+    box.press("Enter")
+    expect(page.locator(".result-title").first).to_have_text(edited)
+    assert problems == []
+    context.close()
