@@ -1,0 +1,105 @@
+"""Shared helpers for the search benchmarks: data loading, metrics, docs/benchmarks.md."""
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gogaek.search.documents import SearchDocument
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
+DOCS_FILE = REPO / "docs" / "benchmarks.md"
+PAYCENTER_QUERIES = REPO / "benchmarks" / "data" / "paycenter_queries.jsonl"
+DEMO_FAQ = REPO / "src" / "gogaek" / "demo" / "faq.jsonl"
+BLOCK = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """An evaluation query with the id of the entry that answers it."""
+
+    text: str
+    expected: int
+    style: str = "paraphrase"
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Retrieval quality of one system on one query set."""
+
+    recall_at_1: float
+    recall_at_3: float
+    mrr_at_10: float
+    count: int
+
+
+def load_parakqc(eval_dir: Path) -> tuple[list[SearchDocument], list[Query]]:
+    """paraKQC as FAQ retrieval: first sentence of each block of 10 indexed, the rest queried."""
+    raw = (eval_dir / "paraKQC_v1.txt").read_bytes().decode("utf-8")
+    rows = [line.split("\t") for line in raw.split("\r\n") if line.strip()]
+    documents: list[SearchDocument] = []
+    queries: list[Query] = []
+    for block in range(len(rows) // BLOCK):
+        group = rows[block * BLOCK:(block + 1) * BLOCK]
+        topic, _, first = group[0]
+        documents.append(SearchDocument(block, None, first, (), (), "", topic))
+        queries += [Query(row[2], block) for row in group[1:]]
+    return documents, queries
+
+
+def load_paycenter(
+    faq_path: Path = DEMO_FAQ, queries_path: Path = PAYCENTER_QUERIES
+) -> tuple[list[SearchDocument], list[Query]]:
+    """The demo FAQ and the pay-app query set, with string FAQ ids mapped to integers."""
+    documents: list[SearchDocument] = []
+    numbers: dict[str, int] = {}
+    for number, line in enumerate(faq_path.read_text(encoding="utf-8").splitlines()):
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        numbers[str(item["id"])] = number
+        documents.append(SearchDocument(
+            number, str(item["id"]), item["question"], tuple(item.get("alternates", ())),
+            tuple(item.get("tags", ())), item.get("answer", ""), item.get("category", ""),
+        ))
+    queries = []
+    for line in queries_path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            queries.append(Query(item["query"], numbers[str(item["expected"])], item["style"]))
+    return documents, queries
+
+
+def evaluate(rankings: Sequence[Sequence[int]], queries: Sequence[Query]) -> Scores:
+    """Recall@1, Recall@3 and MRR@10 of ranked entry ids against the expected ids."""
+    r1 = r3 = rr = 0.0
+    for ranking, query in zip(rankings, queries, strict=True):
+        top = list(ranking[:10])
+        if query.expected in top:
+            position = top.index(query.expected)
+            rr += 1.0 / (position + 1)
+            r1 += position == 0
+            r3 += position < 3
+    n = max(len(queries), 1)
+    return Scores(r1 / n, r3 / n, rr / n, len(queries))
+
+
+def write_section(name: str, markdown: str, path: Path = DOCS_FILE) -> None:
+    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` markers."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{markdown.strip()}\n{end}"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
+    replaced, count = pattern.subn(lambda _: block, text)
+    text = replaced if count else text.rstrip() + "\n\n" + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table (also readable as plain text on a terminal)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

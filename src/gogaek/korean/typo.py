@@ -1,0 +1,95 @@
+"""Spelling correction against a known vocabulary, one keystroke away.
+
+Words are compared as 두벌식 keystroke sequences, so "비밀번허" is one edit from "비밀번호"
+and "안되요" one edit from "안돼요". Lookup uses symmetric deletion (SymSpell): every known
+word is stored under itself and each of its one-key deletions, so a query needs only its own
+deletions looked up, not a scan of the vocabulary.
+"""
+
+from collections import Counter
+
+from gogaek.korean.jamo import keystrokes
+
+MIN_KEYSTROKES = 4
+
+
+def _deletions(keys: str) -> set[str]:
+    """The key sequence itself and every sequence with one key removed."""
+    return {keys} | {keys[:i] + keys[i + 1:] for i in range(len(keys))}
+
+
+def within_one_edit(left: str, right: str) -> bool:
+    """True when one insertion, deletion, substitution or swap turns ``left`` into ``right``."""
+    if left == right:
+        return True
+    if abs(len(left) - len(right)) > 1:
+        return False
+    prefix = 0
+    while prefix < min(len(left), len(right)) and left[prefix] == right[prefix]:
+        prefix += 1
+    a, b = left[prefix:], right[prefix:]
+    if len(a) == len(b):
+        swapped = len(a) >= 2 and a[0] == b[1] and a[1] == b[0] and a[2:] == b[2:]
+        return a[1:] == b[1:] or swapped
+    return a[1:] == b if len(a) > len(b) else a == b[1:]
+
+
+class TypoIndex:
+    """Known words with their frequencies, searchable by one-keystroke edits."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._keys: dict[str, str] = {}
+        self._buckets: dict[str, set[str]] = {}
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._counts
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def add(self, word: str) -> None:
+        """Count one more use of ``word``."""
+        self._counts[word] += 1
+        if self._counts[word] > 1:
+            return
+        keys = keystrokes(word)
+        self._keys[word] = keys
+        if len(keys) >= MIN_KEYSTROKES:
+            for deletion in _deletions(keys):
+                self._buckets.setdefault(deletion, set()).add(word)
+
+    def discard(self, word: str) -> None:
+        """Count one use fewer; forget the word when no use is left."""
+        if word not in self._counts:
+            return
+        self._counts[word] -= 1
+        if self._counts[word] > 0:
+            return
+        del self._counts[word]
+        keys = self._keys.pop(word)
+        if len(keys) >= MIN_KEYSTROKES:
+            for deletion in _deletions(keys):
+                bucket = self._buckets[deletion]
+                bucket.discard(word)
+                if not bucket:
+                    del self._buckets[deletion]
+
+    def count(self, word: str) -> int:
+        """How often ``word`` was added."""
+        return self._counts.get(word, 0)
+
+    def correct(self, word: str) -> str | None:
+        """The most frequent known word one keystroke away, or None if the word is known."""
+        if word in self._counts:
+            return None
+        keys = keystrokes(word)
+        if len(keys) < MIN_KEYSTROKES:
+            return None
+        candidates: set[str] = set()
+        for deletion in _deletions(keys):
+            candidates |= self._buckets.get(deletion, set())
+        matches = [c for c in candidates if within_one_edit(keys, self._keys[c])]
+        if not matches:
+            return None
+        return max(matches, key=lambda c: (self._counts[c], c))

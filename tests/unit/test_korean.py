@@ -1,0 +1,91 @@
+"""Korean text tools: normalisation, jamo, 초성, typo lookup and the shared Kiwi."""
+
+import threading
+import unicodedata
+
+from gogaek.korean import (
+    analyze,
+    chosung,
+    decompose,
+    get_kiwi,
+    is_chosung_query,
+    keystrokes,
+    normalize_query,
+)
+from gogaek.korean.keyboard import latin_to_hangul, looks_mistyped_latin
+from gogaek.korean.typo import TypoIndex, within_one_edit
+
+
+def test_chosung_of_words_and_mixed_text() -> None:
+    assert chosung("비밀번호") == "ㅂㅁㅂㅎ"
+    assert chosung("앱 2.0 업데이트") == "ㅇ 2.0 ㅇㄷㅇㅌ"
+
+
+def test_is_chosung_query() -> None:
+    assert is_chosung_query("ㅂㅁㅂㅎ")
+    assert is_chosung_query(" ㅈㄱ ㅎㅈ ")
+    assert not is_chosung_query("ㅂㅁ번호")
+    assert not is_chosung_query("ㅏㅏ")
+    assert not is_chosung_query("   ")
+
+
+def test_decompose_and_keystrokes_follow_typing() -> None:
+    assert decompose("값") == "ㄱㅏㅄ"
+    assert keystrokes("값") == "ㄱㅏㅂㅅ"
+    assert keystrokes("왜") == "ㅇㅗㅐ"
+    assert keystrokes("비밀").startswith(keystrokes("빔"))
+
+
+def test_normalize_query_composes_and_strips_controls() -> None:
+    decomposed = unicodedata.normalize("NFD", "송금")
+    assert normalize_query(f"  {decomposed}\x00\u200b이  \t안돼요\n") == "송금 이 안돼요"
+    assert normalize_query("\x07\x1b") == ""
+
+
+def test_kiwi_is_shared_across_threads() -> None:
+    found: list[object] = []
+    threads = [threading.Thread(target=lambda: found.append(get_kiwi())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(instance is get_kiwi() for instance in found)
+
+
+def test_analyze_keeps_content_morphemes_and_flags_unknown_words() -> None:
+    morphemes = analyze("돈 보냈는데 비밀번허")
+    forms = [m.form for m in morphemes]
+    assert forms[:2] == ["돈", "보내"]
+    assert not morphemes[-1].known
+    assert analyze("   ") == []
+
+
+def test_within_one_edit() -> None:
+    assert within_one_edit("abcd", "abdc")
+    assert within_one_edit("abcd", "abc")
+    assert within_one_edit("abc", "xabc")
+    assert not within_one_edit("abcd", "axce")
+
+
+def test_typo_index_corrects_one_keystroke_and_forgets_words() -> None:
+    index = TypoIndex()
+    for word in ("비밀번호", "비밀번호", "안돼요"):
+        index.add(word)
+    assert index.correct("비밀번허") == "비밀번호"
+    assert index.correct("안되요") == "안돼요"
+    assert index.correct("비밀번호") is None
+    index.discard("비밀번호")
+    assert index.correct("비밀번허") == "비밀번호"
+    index.discard("비밀번호")
+    assert index.correct("비밀번허") is None
+    assert "비밀번호" not in index
+
+
+def test_latin_to_hangul_follows_the_dubeolsik_layout() -> None:
+    assert latin_to_hangul("qlalfqjsgh") == "비밀번호"
+    assert latin_to_hangul("thdrma gkseh") == "송금 한도"
+    assert latin_to_hangul("ekfr") == "닭"
+    assert latin_to_hangul("RKwl") == "까지"
+    assert looks_mistyped_latin("qlalf qjsgh")
+    assert not looks_mistyped_latin("비밀 qjsgh")
+    assert not looks_mistyped_latin("123")
