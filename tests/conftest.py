@@ -92,16 +92,38 @@ def migrated_postgres() -> Iterator[str]:
     asyncio.run(_drop_postgres_database(url))
 
 
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One vector store for the whole run, so each phrasing is embedded once, not per test."""
+    return tmp_path_factory.mktemp("embeddings") / "search-embeddings.sqlite3"
+
+
 @pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path, embedding_cache: Path) -> Settings:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
+    common = {"env": "test", "data_dir": data_dir, "search_refresh_seconds": 0, "embedding_cache": embedding_cache}
     if request.param == "sqlite":
         shutil.copy(request.getfixturevalue("migrated_sqlite"), data_dir / "gogaek.db")
-        return Settings(env="test", data_dir=data_dir, search_refresh_seconds=0)
+        return Settings(**common)  # type: ignore[arg-type]
     url = request.getfixturevalue("migrated_postgres")
     asyncio.run(_truncate_all(url))
-    return Settings(env="test", data_dir=data_dir, database_url=url, search_refresh_seconds=0)
+    return Settings(**common, database_url=url)  # type: ignore[arg-type]
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The same configuration as ``GOGAEK_*`` variables, for server and CLI subprocesses."""
+    env = {
+        **os.environ,
+        "GOGAEK_ENV": settings.env,
+        "GOGAEK_DATA_DIR": str(settings.data_dir),
+        "GOGAEK_SEARCH_REFRESH_SECONDS": str(settings.search_refresh_seconds),
+    }
+    if settings.embedding_cache is not None:
+        env["GOGAEK_EMBEDDING_CACHE"] = str(settings.embedding_cache)
+    if settings.database_url:
+        env["GOGAEK_DATABASE_URL"] = settings.database_url
+    return env
 
 
 async def _truncate_all(url: str) -> None:
@@ -116,6 +138,7 @@ async def _truncate_all(url: str) -> None:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
+        await application.state.search_index.wait_until_loaded()
         yield application
 
 

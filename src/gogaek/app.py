@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +25,12 @@ from gogaek.identity import pages as identity_pages
 from gogaek.identity import routes as identity_routes
 from gogaek.identity.security import StaffTokenSigner
 from gogaek.search import routes as search_routes
-from gogaek.search.service import SearchIndex, build_engine
+from gogaek.search.service import build_search_index
 from gogaek.web.security import SecurityHeadersMiddleware
 from gogaek.web.templating import create_templates
 
 WEB_DIR = Path(__file__).parent / "web"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,15 +41,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.db_engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.search_index = SearchIndex(
-            build_engine(settings),
-            app.state.sessionmaker,
-            refresh_seconds=settings.search_refresh_seconds,
-        )
-        await app.state.search_index.load()
+        index = build_search_index(settings, app.state.sessionmaker)
+        app.state.search_index = index
+        # Loading can take a while on a cold embedding cache: serve /healthz meanwhile;
+        # /readyz says 503 and searches wait for the index lock until it is built.
+        loading = asyncio.create_task(index.load(), name="search-index-load")
+        loading.add_done_callback(_log_load_failure)
         try:
             yield
         finally:
+            # The build runs in a thread that cannot be interrupted; let it finish before the
+            # vector store and database it writes to are closed.
+            with suppress(Exception):
+                await loading
+            index.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -81,6 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     return app
+
+
+def _log_load_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("search index could not be loaded", exc_info=task.exception())
 
 
 def _add_health_routes(app: FastAPI) -> None:

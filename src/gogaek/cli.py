@@ -166,14 +166,14 @@ def faq_search(
 ) -> None:
     """Search the FAQ like the help center does (one query per stdin line with --json)."""
     from gogaek.search.queries import clean_query
-    from gogaek.search.service import SearchIndex, build_engine
+    from gogaek.search.service import build_search_index
 
     settings = Settings()
 
     async def run() -> None:
         engine = create_engine(settings)
         try:
-            index = SearchIndex(build_engine(settings), create_sessionmaker(engine))
+            index = build_search_index(settings, create_sessionmaker(engine))
             await index.load()
             lines = [" ".join(query)] if query else (line.rstrip("\n") for line in sys.stdin)
             for line in lines:
@@ -199,6 +199,7 @@ def faq_search(
                         typer.echo(
                             f"  {rank:>2}. [{hit.score:.3f}] {hit.document.question} ({hit.document.category})"
                         )
+            index.close()
         finally:
             await engine.dispose()
 

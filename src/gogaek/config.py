@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
-    search_semantic: bool = False
+    search_semantic: bool = True
+    embedding_cache: Path | None = None
     kiwi_model_type: str | None = None
     synonyms_path: Path | None = None
     search_refresh_seconds: float = 2.0
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'gogaek.db').resolve()}"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.embedding_cache or self.data_dir / "search-embeddings.sqlite3"
 
     @property
     def is_sqlite(self) -> bool:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from gogaek.config import Settings
+from tests.conftest import settings_environment
 
 GOOD_ROWS = [
     {
@@ -26,9 +26,7 @@ GOOD_ROWS = [
 def run_cli(
     settings: Settings, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GOGAEK_DATA_DIR": str(settings.data_dir), "GOGAEK_ENV": "test"}
-    if settings.database_url:
-        env["GOGAEK_DATABASE_URL"] = settings.database_url
+    env = settings_environment(settings)
     return subprocess.run(
         [sys.executable, "-m", "gogaek", *args],
         input=stdin,

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
@@ -25,7 +24,8 @@ from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.migrate import upgrade_database
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, settings_environment
+from tests.servers import wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_TIMEOUT_SECONDS = 120.0  # Kiwi's model loads before the first request is answered
 
 
 async def _prepare_database(settings: Settings) -> None:
@@ -64,17 +63,12 @@ async def _prepare_database(settings: Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Iterator[str]:
     """A migrated SQLite data dir with demo content and an admin, served by uvicorn."""
     data_dir = tmp_path_factory.mktemp("e2e-data")
-    asyncio.run(_prepare_database(Settings(env="test", data_dir=data_dir)))
-    env = {
-        **os.environ,
-        "GOGAEK_ENV": "test",
-        "GOGAEK_DATA_DIR": str(data_dir),
-        "GOGAEK_SEARCH_REFRESH_SECONDS": "0",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
-    }
+    settings = Settings(env="test", data_dir=data_dir, search_refresh_seconds=0, embedding_cache=embedding_cache)
+    asyncio.run(_prepare_database(settings))
+    env = {**settings_environment(settings), "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -90,8 +84,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         port = process.stdout.readline().strip()
         assert port.isdigit(), f"server did not start: {log_path.read_text()}"
         url = f"http://127.0.0.1:{port}"
-        ready = httpx.get(f"{url}/readyz", timeout=STARTUP_TIMEOUT_SECONDS)
-        assert ready.status_code == 200, ready.text
+        wait_until_ready(url, process, log_path)
         yield url
     finally:
         process.terminate()

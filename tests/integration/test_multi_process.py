@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
 from gogaek.config import Settings
 from tests.api.test_import_export import run_cli
+from tests.conftest import settings_environment
+from tests.servers import wait_until_ready
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +29,7 @@ def free_port() -> int:
 @contextmanager
 def running_server(settings: Settings) -> Iterator[str]:
     port = free_port()
-    env = {
-        **os.environ,
-        "GOGAEK_ENV": "test",
-        "GOGAEK_DATA_DIR": str(settings.data_dir),
-        "GOGAEK_PORT": str(port),
-        "GOGAEK_SEARCH_REFRESH_SECONDS": "0.5",
-    }
-    if settings.database_url:
-        env["GOGAEK_DATABASE_URL"] = settings.database_url
+    env = {**settings_environment(settings), "GOGAEK_PORT": str(port), "GOGAEK_SEARCH_REFRESH_SECONDS": "0.5"}
     log_path = settings.data_dir / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "gogaek", "serve"], env=env, stdout=log, stderr=log)
@@ -48,20 +40,6 @@ def running_server(settings: Settings) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(timeout=30)
-
-
-def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(log_path.read_text(encoding="utf-8", errors="replace"))
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("server did not become ready")
 
 
 def eventually_found(base_url: str, query: str, article_id: int) -> bool:

