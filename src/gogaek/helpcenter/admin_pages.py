@@ -6,9 +6,10 @@ search index, so the help center finds an edited article on the very next search
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Generic, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gogaek.deps import SearchDep, SessionDep
 from gogaek.errors import ProblemError
 from gogaek.helpcenter import queries, service
-from gogaek.helpcenter.models import Article, Notice, PublishStatus
+from gogaek.helpcenter.models import Article, Category, Notice, PublishStatus
 from gogaek.helpcenter.schemas import ArticleCreate, ArticleUpdate, NoticeCreate, NoticeUpdate
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
@@ -35,7 +36,9 @@ from gogaek.web.templating import local_input_value
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-R = TypeVar("R", Article, Notice)
+R = TypeVar("R", Article, Category, Notice)
+S = TypeVar("S")
+M = TypeVar("M", bound=BaseModel)
 
 ARTICLE_LABELS = {
     "category": "카테고리",
@@ -116,12 +119,53 @@ class NoticeForm(FormValues):
         }
 
 
-def problem_errors(problem: ProblemError) -> dict[str, str]:
-    """A service refusal shown next to the field it is about (or atop the form)."""
-    return {FIELD_FOR_CODE.get(problem.code, FORM_ERROR): problem.message}
+def problem_errors(problem: ProblemError, labels: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A service refusal shown next to the field it is about (or atop the form).
+
+    The field comes from ``FIELD_FOR_CODE``, else from the refusal's own ``errors[].loc``
+    when that names one of the form's fields (``labels``).
+    """
+    name = FIELD_FOR_CODE.get(problem.code)
+    if name is None:
+        named = (str(e["loc"][-1]) for e in problem.errors if e.get("loc"))
+        name = next((n for n in named if n in (labels or {})), FORM_ERROR)
+    return {name: problem.message}
 
 
-async def _reload(session: AsyncSession, model: type[R], record_id: int | None) -> R | None:
+@dataclass(frozen=True, slots=True)
+class FormOutcome(Generic[S]):
+    """A submitted form: the saved record, or Korean messages per field and the status."""
+
+    saved: S | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+
+
+async def save_form(
+    session: AsyncSession,
+    schema: type[M],
+    payload: Mapping[str, object],
+    labels: Mapping[str, str],
+    save: Callable[[M], Awaitable[S]],
+    *,
+    pattern_rules: Mapping[str, str] | None = None,
+) -> FormOutcome[S]:
+    """Validates a form's payload and hands it to one service call.
+
+    Invalid input is a 422 with a message per field; a service refusal (``ProblemError``)
+    is rolled back and shown next to its field with the refusal's own status (e.g. 409).
+    """
+    data, errors = validate(schema, payload, labels, pattern_rules)
+    if data is None:
+        return FormOutcome(errors=errors, status=422)
+    try:
+        return FormOutcome(saved=await save(data))
+    except ProblemError as problem:
+        await session.rollback()
+        return FormOutcome(errors=problem_errors(problem, labels), status=problem.status)
+
+
+async def reload(session: AsyncSession, model: type[R], record_id: int | None) -> R | None:
     """Drops a refused change; the record is then read again for the page around the form."""
     await session.rollback()
     return await session.get(model, record_id) if record_id is not None else None
@@ -186,20 +230,18 @@ async def _save_article(
     values: ArticleForm,
     article: Article | None,
 ) -> Response:
-    schema: type[BaseModel] = ArticleUpdate if article else ArticleCreate
-    data, errors = validate(schema, values.payload(), ARTICLE_LABELS)
-    try:
-        if isinstance(data, ArticleCreate):
-            saved = await service.create_article(session, data)
-        elif isinstance(data, ArticleUpdate) and article is not None:
-            saved = await service.update_article(session, article.id, data)
-        else:
-            return await _article_form(request, session, values, article=article, errors=errors)
-    except ProblemError as problem:
-        current = await _reload(session, Article, article.id if article else None)
-        return await _article_form(
-            request, session, values, article=current, errors=problem_errors(problem)
-        )
+    article_id = article.id if article else None
+    payload = values.payload()
+    if article_id is None:
+        save = partial(service.create_article, session)
+        outcome = await save_form(session, ArticleCreate, payload, ARTICLE_LABELS, save)
+    else:
+        change = partial(service.update_article, session, article_id)
+        outcome = await save_form(session, ArticleUpdate, payload, ARTICLE_LABELS, change)
+    saved = outcome.saved
+    if saved is None:
+        current = await reload(session, Article, article_id)
+        return await _article_form(request, session, values, article=current, errors=outcome.errors)
     await index.article_changed(saved)
     flash(request, "저장했습니다. 고객센터 검색에도 바로 반영됩니다. (Saved)")
     return redirect(f"/admin/articles/{saved.id}/edit")
@@ -302,18 +344,18 @@ async def edit_notice_page(
 async def _save_notice(
     request: Request, session: AsyncSession, values: NoticeForm, notice: Notice | None
 ) -> Response:
-    schema: type[BaseModel] = NoticeUpdate if notice else NoticeCreate
-    data, errors = validate(schema, values.payload(), NOTICE_LABELS)
-    try:
-        if isinstance(data, NoticeCreate):
-            saved = await service.create_notice(session, data)
-        elif isinstance(data, NoticeUpdate) and notice is not None:
-            saved = await service.update_notice(session, notice.id, data)
-        else:
-            return await _notice_form(request, values, notice=notice, errors=errors)
-    except ProblemError as problem:
-        current = await _reload(session, Notice, notice.id if notice else None)
-        return await _notice_form(request, values, notice=current, errors=problem_errors(problem))
+    notice_id = notice.id if notice else None
+    payload = values.payload()
+    if notice_id is None:
+        save = partial(service.create_notice, session)
+        outcome = await save_form(session, NoticeCreate, payload, NOTICE_LABELS, save)
+    else:
+        change = partial(service.update_notice, session, notice_id)
+        outcome = await save_form(session, NoticeUpdate, payload, NOTICE_LABELS, change)
+    saved = outcome.saved
+    if saved is None:
+        current = await reload(session, Notice, notice_id)
+        return await _notice_form(request, values, notice=current, errors=outcome.errors)
     flash(request, "공지를 저장했습니다. (Saved)")
     return redirect(f"/admin/notices/{saved.id}/edit")
 

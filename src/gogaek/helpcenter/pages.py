@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.deps import SearchDep, SessionDep
 from gogaek.errors import ProblemError, not_found
-from gogaek.helpcenter import admin_pages, queries, service
+from gogaek.helpcenter import admin_category_pages, admin_pages, queries, service
 from gogaek.helpcenter.models import Article
 from gogaek.search.queries import MAX_QUERY_LENGTH, clean_query, to_results
 from gogaek.search.service import SearchIndex
@@ -24,6 +24,7 @@ from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(admin_pages.router)
+router.include_router(admin_category_pages.router)
 
 SEARCH_LIMIT = 20
 RELATED_LIMIT = 5

@@ -63,8 +63,15 @@ async def _ensure_unique_category(
             query = query.where(Category.id != exclude_id)
         if await session.scalar(query) is not None:
             raise ProblemError(
-                409, "category_exists", f"같은 {label}의 카테고리가 이미 있습니다. (Duplicate)"
+                409,
+                "category_exists",
+                f"같은 {label}의 카테고리가 이미 있습니다. (Duplicate)",
+                errors=[{"loc": ["body", column.key], "message": "duplicate"}],
             )
+
+
+async def get_category_for_edit(session: AsyncSession, category_id: int) -> Category:
+    return await _get_or_404(session, Category, category_id, "카테고리")
 
 
 async def create_category(session: AsyncSession, data: CategoryCreate) -> Category:

@@ -55,10 +55,18 @@ def josa(word: str, with_consonant: str, without: str) -> str:
     return word + (with_consonant if has_final_consonant(word) else without)
 
 
-def korean_message(error: ErrorDetails, label: str) -> str:
-    """One sentence per problem, in the words an admin would use."""
+def korean_message(error: ErrorDetails, label: str, pattern_rule: str = "") -> str:
+    """One sentence per problem, in the words an admin would use.
+
+    A regular expression cannot be explained generically, so a field checked by one may
+    bring its own sentence (``pattern_rule``).
+    """
     kind = error["type"]
     context: dict[str, Any] = dict(error.get("ctx") or {})
+    if kind == "string_pattern_mismatch":
+        if not error.get("input"):
+            return f"{josa(label, '을', '를')} 입력해 주세요."
+        return pattern_rule or f"{label} 형식을 확인해 주세요."
     if kind == "string_too_short":
         if context.get("min_length", 1) <= 1 or not error.get("input"):
             return f"{josa(label, '을', '를')} 입력해 주세요."
@@ -69,6 +77,12 @@ def korean_message(error: ErrorDetails, label: str) -> str:
         return f"{josa(label, '은', '는')} 최대 {context['max_length']}개까지 입력할 수 있어요."
     if kind in ("literal_error", "enum"):
         return f"{label} 값을 목록에서 다시 골라 주세요."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{josa(label, '은', '는')} 숫자로 입력해 주세요."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{josa(label, '은', '는')} {context.get('ge', context.get('gt'))} 이상으로 입력해 주세요."
+    if kind in ("less_than_equal", "less_than"):
+        return f"{josa(label, '은', '는')} {context.get('le', context.get('lt'))} 이하로 입력해 주세요."
     if kind.startswith("datetime") or kind.startswith("date"):
         return f"{label} 날짜와 시각을 확인해 주세요. (예: 2026-09-20 09:00)"
     if kind == "missing":
@@ -76,23 +90,32 @@ def korean_message(error: ErrorDetails, label: str) -> str:
     return f"{josa(label, '을', '를')} 확인해 주세요."
 
 
-def korean_errors(exc: ValidationError, labels: Mapping[str, str]) -> dict[str, str]:
+def korean_errors(
+    exc: ValidationError,
+    labels: Mapping[str, str],
+    pattern_rules: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The first problem of each field, keyed by the form field's name."""
     errors: dict[str, str] = {}
+    rules = pattern_rules or {}
     for error in exc.errors():
         loc = error.get("loc", ())
         name = str(loc[0]) if loc else FORM_ERROR
         if name not in labels:
             name = FORM_ERROR
-        errors.setdefault(name, korean_message(error, labels.get(name, "입력값")))
+        message = korean_message(error, labels.get(name, "입력값"), rules.get(name, ""))
+        errors.setdefault(name, message)
     return errors
 
 
 def validate(
-    schema: type[M], payload: Mapping[str, object], labels: Mapping[str, str]
+    schema: type[M],
+    payload: Mapping[str, object],
+    labels: Mapping[str, str],
+    pattern_rules: Mapping[str, str] | None = None,
 ) -> tuple[M | None, dict[str, str]]:
     """The validated model, or ``None`` with Korean messages per field."""
     try:
         return schema.model_validate(dict(payload)), {}
     except ValidationError as exc:
-        return None, korean_errors(exc, labels)
+        return None, korean_errors(exc, labels, pattern_rules)
