@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.db import commit_unique
+from gogaek.errors import ProblemError
+from gogaek.helpcenter.service import external_id_taken
 from tests.conftest import ADMIN_EMAIL
 
 ARTICLE = {
@@ -175,3 +179,34 @@ async def test_duplicate_category_slug_is_a_conflict(
     )
     assert response.status_code == 409
     assert response.json()["code"] == "category_exists"
+
+
+async def test_renaming_a_category_shows_in_search_results(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], category: dict[str, object]
+) -> None:
+    await client.post("/api/v1/admin/articles", json={**ARTICLE, "status": "published"}, headers=admin_headers)
+    renamed = await client.patch(
+        f"/api/v1/admin/categories/{category['id']}", json={"name": "보내기"}, headers=admin_headers
+    )
+    assert renamed.json()["name"] == "보내기"
+    results = (await client.get("/api/v1/faq/search", params={"q": "송금 취소"})).json()["results"]
+    assert results[0]["category"] == "보내기"
+
+
+async def test_a_lost_race_on_a_unique_value_is_a_409_not_a_500(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], category: dict[str, object], session: AsyncSession
+) -> None:
+    """Both requests passed the lookup; the database's unique constraint decides."""
+    from gogaek.helpcenter.models import Article
+
+    first = await client.post("/api/v1/admin/articles", json={**ARTICLE, "external_id": "dup-1"}, headers=admin_headers)
+    assert first.status_code == 201
+    session.add(
+        Article(external_id="dup-1", category_id=category["id"], question="q?", answer_md="a", answer_html="a")
+    )
+    with pytest.raises(ProblemError) as raised:
+        await commit_unique(session, external_id_taken)
+    assert raised.value.status == 409
+    assert raised.value.code == "external_id_exists"
+    listed = (await client.get("/api/v1/admin/articles", headers=admin_headers)).json()
+    assert [a["external_id"] for a in listed] == ["dup-1"]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.deps import SessionDep
+from gogaek.deps import SessionDep, get_search_index
 from gogaek.errors import ProblemError
 from gogaek.helpcenter import queries, service
 from gogaek.helpcenter.admin_pages import reload, save_form
@@ -113,6 +113,8 @@ async def _save_category(
         return _category_form(
             request, values, category=current, errors=outcome.errors, status=outcome.status
         )
+    if category_id is not None:
+        await get_search_index(request).categories_changed()  # results show the new name
     flash(request, "카테고리를 저장했습니다. (Saved)")
     return redirect(LIST_PATH)
 

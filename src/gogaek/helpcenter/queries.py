@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.db import utcnow
@@ -131,16 +131,18 @@ async def list_notices_for_admin(session: AsyncSession) -> Sequence[Notice]:
     return (await session.scalars(select(Notice).order_by(Notice.id.desc()))).all()
 
 
-async def published_signature(session: AsyncSession) -> tuple[int, str, int]:
-    """Cheap fingerprint of the published set, so every process notices edits by any other."""
-    row = (
+async def published_signature(session: AsyncSession) -> tuple[int, str, int, str]:
+    """Cheap fingerprint of what the index shows (published articles and category names),
+    so every process notices edits made by any other."""
+    articles = (
         await session.execute(
-            select(
-                func.count(), func.max(Article.updated_at), func.coalesce(func.sum(Article.id), 0)
-            ).where(and_(Article.status == PUBLISHED))
+            select(func.count(), func.max(Article.updated_at), func.coalesce(func.sum(Article.id), 0)).where(
+                Article.status == PUBLISHED
+            )
         )
     ).one()
-    return int(row[0]), str(row[1]), int(row[2])
+    categories_changed = await session.scalar(select(func.max(Category.updated_at)))
+    return int(articles[0]), str(articles[1]), int(articles[2]), str(categories_changed)
 
 
 async def published_articles_for_index(session: AsyncSession) -> Sequence[Article]:

@@ -104,9 +104,10 @@ async def create_category(
 
 @admin.patch("/categories/{category_id}", response_model=CategoryPublic)
 async def update_category(
-    category_id: int, data: CategoryUpdate, session: SessionDep, _: CurrentAdmin
+    category_id: int, data: CategoryUpdate, session: SessionDep, index: SearchDep, _: CurrentAdmin
 ) -> CategoryPublic:
     await service.update_category(session, category_id, data)
+    await index.categories_changed()
     return next(c for c in await queries.list_categories(session) if c.id == category_id)
 
 

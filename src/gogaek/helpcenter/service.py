@@ -6,9 +6,10 @@ import hashlib
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.db import utcnow
+from gogaek.db import commit_unique, utcnow
 from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter.models import Article, ArticleVote, Category, Notice, PublishStatus
 from gogaek.helpcenter.schemas import (
@@ -23,6 +24,14 @@ from gogaek.helpcenter.schemas import (
 from gogaek.rendering import markdown_to_html
 
 T = TypeVar("T", Article, Category, Notice)
+
+
+def category_race() -> ProblemError:
+    return ProblemError(409, "category_exists", "같은 slug 또는 이름의 카테고리가 이미 있습니다. (Duplicate)")
+
+
+def external_id_taken() -> ProblemError:
+    return ProblemError(409, "external_id_exists", "같은 외부 ID의 글이 이미 있습니다. (Duplicate id)")
 
 
 def unknown_category(value: str) -> ProblemError:
@@ -78,27 +87,24 @@ async def create_category(session: AsyncSession, data: CategoryCreate) -> Catego
     await _ensure_unique_category(session, data.slug, data.name)
     category = Category(**data.model_dump())
     session.add(category)
-    await session.commit()
+    await commit_unique(session, category_race)
     return category
 
 
-async def update_category(
-    session: AsyncSession, category_id: int, data: CategoryUpdate
-) -> Category:
+async def update_category(session: AsyncSession, category_id: int, data: CategoryUpdate) -> Category:
     category = await _get_or_404(session, Category, category_id, "카테고리")
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     await _ensure_unique_category(session, changes.get("slug"), changes.get("name"), category_id)
     for field, value in changes.items():
         setattr(category, field, value)
-    await session.commit()
+    category.updated_at = utcnow()
+    await commit_unique(session, category_race)
     return category
 
 
 async def delete_category(session: AsyncSession, category_id: int) -> None:
     category = await _get_or_404(session, Category, category_id, "카테고리")
-    in_use = await session.scalar(
-        select(func.count()).select_from(Article).where(Article.category_id == category_id)
-    )
+    in_use = await session.scalar(select(func.count()).select_from(Article).where(Article.category_id == category_id))
     if in_use:
         raise ProblemError(
             409,
@@ -118,9 +124,7 @@ async def _ensure_unique_external_id(
     if exclude_id is not None:
         query = query.where(Article.id != exclude_id)
     if await session.scalar(query) is not None:
-        raise ProblemError(
-            409, "external_id_exists", "같은 외부 ID의 글이 이미 있습니다. (Duplicate id)"
-        )
+        raise external_id_taken()
 
 
 def _apply_status(article: Article, status: str) -> None:
@@ -144,7 +148,7 @@ async def create_article(session: AsyncSession, data: ArticleCreate) -> Article:
     )
     _apply_status(article, data.status)
     session.add(article)
-    await session.commit()
+    await commit_unique(session, external_id_taken)
     return article
 
 
@@ -177,9 +181,7 @@ async def update_article(session: AsyncSession, article_id: int, data: ArticleUp
     return article
 
 
-async def set_article_status(
-    session: AsyncSession, article_id: int, status: PublishStatus
-) -> Article:
+async def set_article_status(session: AsyncSession, article_id: int, status: PublishStatus) -> Article:
     return await update_article(session, article_id, ArticleUpdate(status=status.value))
 
 
@@ -190,23 +192,25 @@ async def delete_article(session: AsyncSession, article_id: int) -> None:
 
 
 async def record_article_view(session: AsyncSession, article_id: int) -> None:
-    await session.execute(
-        update(Article).where(Article.id == article_id).values(view_count=Article.view_count + 1)
-    )
+    await session.execute(update(Article).where(Article.id == article_id).values(view_count=Article.view_count + 1))
     await session.commit()
 
 
-async def record_vote(
-    session: AsyncSession, article_id: int, voter_key: str, helpful: bool
-) -> VoteResult:
+async def record_vote(session: AsyncSession, article_id: int, voter_key: str, helpful: bool) -> VoteResult:
     """A visitor's second vote replaces the first, so counts stay honest."""
+    try:
+        return await _record_vote(session, article_id, voter_key, helpful)
+    except IntegrityError:
+        await session.rollback()  # the same visitor's simultaneous first vote won: update it
+        return await _record_vote(session, article_id, voter_key, helpful)
+
+
+async def _record_vote(session: AsyncSession, article_id: int, voter_key: str, helpful: bool) -> VoteResult:
     article = await session.get(Article, article_id)
     if article is None or article.status != PublishStatus.PUBLISHED:
         raise not_found("글")
     vote = await session.scalar(
-        select(ArticleVote).where(
-            ArticleVote.article_id == article_id, ArticleVote.voter_key == voter_key
-        )
+        select(ArticleVote).where(ArticleVote.article_id == article_id, ArticleVote.voter_key == voter_key)
     )
     if vote is None:
         session.add(ArticleVote(article_id=article_id, voter_key=voter_key, helpful=helpful))

@@ -8,7 +8,7 @@ from functools import cache
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.db import utcnow
+from gogaek.db import commit_unique, utcnow
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffRole, StaffUser
 from gogaek.identity.schemas import StaffCreate, StaffLogin
@@ -22,26 +22,29 @@ from gogaek.identity.security import (
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
-_BAD_CREDENTIALS = ProblemError(
-    401,
-    "invalid_credentials",
-    "이메일 또는 비밀번호가 올바르지 않습니다. (Invalid email or password)",
-)
+
+
+def email_taken() -> ProblemError:
+    return ProblemError(409, "email_taken", "이미 등록된 이메일입니다. (Email already registered)")
+
+
+def _bad_credentials() -> ProblemError:
+    return ProblemError(
+        401,
+        "invalid_credentials",
+        "이메일 또는 비밀번호가 올바르지 않습니다. (Invalid email or password)",
+    )
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def create_staff_user(
-    session: AsyncSession, data: StaffCreate, *, with_totp: bool = False
-) -> StaffUser:
+async def create_staff_user(session: AsyncSession, data: StaffCreate, *, with_totp: bool = False) -> StaffUser:
     email = normalise_email(data.email)
     existing = await session.scalar(select(StaffUser).where(StaffUser.email == email))
     if existing is not None:
-        raise ProblemError(
-            409, "email_taken", "이미 등록된 이메일입니다. (Email already registered)"
-        )
+        raise email_taken()
     user = StaffUser(
         email=email,
         display_name=data.display_name,
@@ -50,7 +53,7 @@ async def create_staff_user(
         totp_secret=new_totp_secret() if with_totp else None,
     )
     session.add(user)
-    await session.commit()
+    await commit_unique(session, email_taken)
     return user
 
 
@@ -60,7 +63,7 @@ async def authenticate_staff(session: AsyncSession, login: StaffLogin) -> StaffU
     user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
     if user is None or not user.is_active:
         verify_password(_dummy_hash(), login.password)  # same cost whether or not the user exists
-        raise _BAD_CREDENTIALS
+        raise _bad_credentials()
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         raise ProblemError(
@@ -70,17 +73,13 @@ async def authenticate_staff(session: AsyncSession, login: StaffLogin) -> StaffU
         )
     if not verify_password(user.password_hash, login.password):
         await _record_failure(session, user)
-        raise _BAD_CREDENTIALS
+        raise _bad_credentials()
     if user.totp_secret is not None:
         if not login.totp:
-            raise ProblemError(
-                401, "totp_required", "OTP 인증 코드를 입력해 주세요. (TOTP code required)"
-            )
+            raise ProblemError(401, "totp_required", "OTP 인증 코드를 입력해 주세요. (TOTP code required)")
         if not verify_totp(user.totp_secret, login.totp):
             await _record_failure(session, user)
-            raise ProblemError(
-                401, "totp_invalid", "OTP 인증 코드가 올바르지 않습니다. (Invalid TOTP code)"
-            )
+            raise ProblemError(401, "totp_invalid", "OTP 인증 코드가 올바르지 않습니다. (Invalid TOTP code)")
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(login.password)
     user.failed_logins = 0
@@ -104,9 +103,7 @@ async def get_active_staff(session: AsyncSession, staff_id: int) -> StaffUser | 
 
 
 async def count_admins(session: AsyncSession) -> int:
-    query = (
-        select(func.count()).select_from(StaffUser).where(StaffUser.role == StaffRole.ADMIN.value)
-    )
+    query = select(func.count()).select_from(StaffUser).where(StaffUser.role == StaffRole.ADMIN.value)
     return int(await session.scalar(query) or 0)
 
 

@@ -44,7 +44,7 @@ class SearchIndex:
         self._embedding_store = embedding_store
         self._sessionmaker = sessionmaker
         self._refresh_seconds = refresh_seconds
-        self._signature: tuple[int, str, int] | None = None
+        self._signature: tuple[int, str, int, str] | None = None
         self._checked_at = 0.0
         self._lock = asyncio.Lock()
         self._loaded = asyncio.Event()
@@ -82,6 +82,10 @@ class SearchIndex:
         else:
             self.engine.remove(article.id)
         await self._remember_signature()
+
+    async def categories_changed(self) -> None:
+        """A renamed category changes how every article in it is shown: rebuild."""
+        await self.load()
 
     async def article_deleted(self, article_id: int) -> None:
         self.engine.remove(article_id)
