@@ -1,9 +1,10 @@
 """Baseline retrievers measured next to the engine in the same run."""
 
+import heapq
 import math
 import re
 import sqlite3
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from gogaek.korean import analyze
@@ -39,14 +40,14 @@ class BM25:
     def rank(self, query: str, limit: int = 10) -> list[int]:
         """Entry numbers, best first."""
         n = len(self._lengths)
-        scores: Counter[int] = Counter()
+        scores: defaultdict[int, float] = defaultdict(float)
         for term in set(self._tokenize(query)):
             postings = self._postings.get(term, [])
             idf = math.log(1 + (n - len(postings) + 0.5) / (len(postings) + 0.5))
             for number, tf in postings:
                 norm = 1.2 * (0.25 + 0.75 * self._lengths[number] / self._average)
                 scores[number] += idf * tf * 2.2 / (tf + norm)
-        return [number for number, _ in scores.most_common(limit)]
+        return heapq.nlargest(limit, scores, key=scores.__getitem__)
 
 
 class Fts5Trigram:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -23,8 +25,8 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "gogaek")
-def test_every_command_has_help(command: list[str], tmp_path: object) -> None:
-    result = run_cli(Settings(env="test", data_dir=tmp_path), *command, "--help")  # type: ignore[arg-type]
+def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
+    result = run_cli(Settings(env="test", data_dir=tmp_path), *command, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
 

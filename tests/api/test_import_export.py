@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from gogaek.config import Settings
 from tests.conftest import settings_environment
 
-GOOD_ROWS = [
+GOOD_ROWS: list[dict[str, object]] = [
     {
         "id": "t-1",
         "category": "송금",
@@ -38,7 +39,7 @@ def run_cli(
     )
 
 
-def write_jsonl(path: Path, rows: list[object]) -> Path:
+def write_jsonl(path: Path, rows: Sequence[object]) -> Path:
     path.write_text(
         "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,8 +24,8 @@ def test_production_refuses_the_default_or_a_short_secret() -> None:
     assert Settings(env="production", secret_key="x" * 40).env == "production"
 
 
-def test_sqlite_is_the_default_database(tmp_path: object) -> None:
-    settings = Settings(data_dir=tmp_path)  # type: ignore[arg-type]
+def test_sqlite_is_the_default_database(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
     assert settings.is_sqlite
     assert not Settings(database_url="postgresql+asyncpg://x@y/z").is_sqlite
