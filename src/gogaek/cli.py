@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.calendar import cli as calendar_cli
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.errors import ProblemError
@@ -27,6 +28,7 @@ user_app = typer.Typer(help="Staff accounts (상담사·관리자 계정).", no_
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(user_app, name="user")
+app.add_typer(calendar_cli.app, name="calendar")
 
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

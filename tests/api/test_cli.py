@@ -21,6 +21,10 @@ COMMANDS = [
     ["faq", "search"],
     ["user"],
     ["user", "create-admin"],
+    ["calendar"],
+    ["calendar", "add"],
+    ["calendar", "between"],
+    ["calendar", "holidays"],
 ]
 
 

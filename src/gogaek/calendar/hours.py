@@ -23,8 +23,11 @@ class BusinessHours:
     opens: time = time(9, 0)
     closes: time = time(18, 0)
     weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    days_off: frozenset[date] = frozenset()  # company days off added by admins
 
     def holiday_name(self, day: date) -> str | None:
+        if day in self.days_off:
+            return "회사 휴무일"
         return korean_holidays(day.year).get(day)
 
     def is_business_day(self, day: date) -> bool:
