@@ -20,6 +20,7 @@ from gogaek.identity import pages as identity_pages
 from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
+from gogaek.search.engine import SearchAnswer
 from gogaek.web.csrf import verified_form
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -149,7 +150,12 @@ async def test_hostile_queries_are_shown_escaped(
     browser: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hostile = '<script>alert("x")</script>'
-    monkeypatch.setattr(app.state.search_index, "did_you_mean", lambda _q: hostile + " 송금")
+    real_answer = app.state.search_index.answer
+
+    async def answer_with_hostile_correction(query: str, limit: int) -> SearchAnswer:
+        return SearchAnswer((await real_answer(query, limit)).hits, hostile + " 송금")
+
+    monkeypatch.setattr(app.state.search_index, "answer", answer_with_hostile_correction)
     response = await browser.get("/search", params={"q": hostile})
     assert response.status_code == 200
     assert "<script>alert" not in response.text

@@ -117,6 +117,13 @@ def test_did_you_mean_fixes_typos_only(engine: SearchEngine) -> None:
     assert engine.did_you_mean("ㅂㅁㅂㅎ") is None
 
 
+@pytest.mark.parametrize("query", ["비밀번허 까먹엇어요", "환뷸", "송금 한도", "qlalfqjsgh", "ㅂㅁㅂㅎ", " "])
+def test_answer_gives_the_same_hits_and_correction_in_one_pass(engine: SearchEngine, query: str) -> None:
+    answer = engine.answer(query, 5)
+    assert answer.did_you_mean == engine.did_you_mean(query)
+    assert [h.document.id for h in answer.hits] == [h.document.id for h in engine.search(query, 5)]
+
+
 def test_upsert_and_remove_are_visible_immediately() -> None:
     engine = SearchEngine()
     engine.rebuild(DOCUMENTS[:3])

@@ -133,8 +133,9 @@ async def search_page(
     except ProblemError as problem:
         context = {"q": typed, "error": problem.message, "results": []}
         return render(request, "helpcenter/search.html", context, status=problem.status)
-    results = to_results(await index.search(query, SEARCH_LIMIT))
-    suggestion = index.did_you_mean(query)
+    answer = await index.answer(query, SEARCH_LIMIT)
+    results = to_results(answer.hits)
+    suggestion = answer.did_you_mean
     return render(
         request,
         "helpcenter/search.html",

@@ -70,6 +70,13 @@ class _Query:
     phrase: tuple[Mapping[str, float], Mapping[str, float]]
     answer: Mapping[str, float]
     needles: tuple[str, ...]
+    corrected: str | None  # the query with misspelled words fixed, when any were
+
+
+@dataclass(frozen=True, slots=True)
+class SearchAnswer:
+    hits: list[SearchHit]
+    did_you_mean: str | None
 
 
 class SearchEngine:
@@ -127,17 +134,23 @@ class SearchEngine:
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """The best ``limit`` articles for a customer query, best first."""
+        return self.answer(query, limit).hits
+
+    def answer(self, query: str, limit: int = 10) -> SearchAnswer:
+        """Hits and "이것을 찾으셨나요?" from one analysis of the query (pages need both)."""
         text = _clean(query)
         if not text or limit <= 0:
-            return []
+            return SearchAnswer([], None)
         if is_chosung_query(text):
-            return self._chosung_search(text, limit)
-        text = self._keyboard_fix(text) or text
+            return SearchAnswer(self._chosung_search(text, limit), None)
+        converted = self._keyboard_fix(text)
+        text = converted or text
         vector, morphemes = self._analyse(text)
         with self._lock:
             plan = self._plan(text, morphemes)
             lexical, semantic = self._scores(plan, vector)
-            return self._hits(fuse(lexical, semantic, self._weights), plan, limit)
+            hits = self._hits(fuse(lexical, semantic, self._weights), plan, limit)
+        return SearchAnswer(hits, converted or plan.corrected)
 
     def score_components(self, query: str) -> ScoreComponents:
         """Unfused scores of every document, for tuning and explaining the ranking."""
@@ -179,7 +192,10 @@ class SearchEngine:
             return converted
         morphemes = analyze(text, self._model_type)
         with self._lock:
-            corrected = correct(self._index, text, morphemes)
+            return self._correction(text, morphemes)
+
+    def _correction(self, text: str, morphemes: list[Morpheme]) -> str | None:
+        corrected = correct(self._index, text, morphemes)
         return corrected if corrected != text else None
 
     def _analyse(self, text: str) -> tuple[Vector | None, list[Morpheme]]:
@@ -239,9 +255,9 @@ class SearchEngine:
         synonyms = self._get_synonyms()
         terms = morpheme_terms(text, morphemes, synonyms)
         grams = bigrams(text)
-        corrected = correct(self._index, text, morphemes)
+        corrected = self._correction(text, morphemes)
         weighted: dict[str, float] = {t: float(c) for t, c in terms.items()}
-        if corrected != text:
+        if corrected is not None:
             fixed = analyze(corrected, self._model_type)
             for term in morpheme_terms(corrected, fixed, synonyms):
                 if term not in weighted:
@@ -249,7 +265,7 @@ class SearchEngine:
             grams |= bigrams(corrected)
         needles = tuple(t for t in weighted if not t.startswith("~"))
         needles += tuple(m for t in weighted if t.startswith("~") for m in synonyms.members(t))
-        return _Query((weighted, grams), weighted, needles)
+        return _Query((weighted, grams), weighted, needles, corrected)
 
     def _keyboard_fix(self, text: str) -> str | None:
         with self._lock:

@@ -26,8 +26,9 @@ async def search_faq(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResponse:
     query = clean_query(q)
-    results = to_results(await index.search(query, limit))
-    response = SearchResponse(query=query, results=results, did_you_mean=index.did_you_mean(query))
+    answer = await index.answer(query, limit)
+    results = to_results(answer.hits)
+    response = SearchResponse(query=query, results=results, did_you_mean=answer.did_you_mean)
     if not results:
         response.no_match = NoMatchHelp(
             message="찾으시는 답변이 없나요? 카테고리에서 찾아보시거나 상담을 요청해 주세요.",

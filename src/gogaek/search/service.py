@@ -13,7 +13,7 @@ from gogaek.helpcenter.models import Article, PublishStatus
 from gogaek.rendering import markdown_to_text
 from gogaek.search.documents import SearchDocument, SearchHit
 from gogaek.search.embedding_store import EmbeddingStore
-from gogaek.search.engine import SearchEngine
+from gogaek.search.engine import SearchAnswer, SearchEngine
 
 
 def document_for(article: Article) -> SearchDocument:
@@ -97,17 +97,18 @@ class SearchIndex:
             self._checked_at = time.monotonic()
 
     async def search(self, query: str, limit: int) -> list[SearchHit]:
+        return (await self.answer(query, limit)).hits
+
+    async def answer(self, query: str, limit: int) -> SearchAnswer:
+        """Hits and the "이것을 찾으셨나요?" correction, from one pass over the query."""
         await self.refresh_if_stale()
         if self.engine.semantic:  # embedding the query takes tens of milliseconds
-            return await asyncio.to_thread(self.engine.search, query, limit)
-        return self.engine.search(query, limit)
+            return await asyncio.to_thread(self.engine.answer, query, limit)
+        return self.engine.answer(query, limit)
 
     async def suggest(self, prefix: str, limit: int) -> list[SearchDocument]:
         await self.refresh_if_stale()
         return self.engine.suggest(prefix, limit)
-
-    def did_you_mean(self, query: str) -> str | None:
-        return self.engine.did_you_mean(query)
 
     @property
     def ready(self) -> bool:
