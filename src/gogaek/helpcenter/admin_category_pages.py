@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gogaek.deps import SessionDep, get_search_index
 from gogaek.errors import ProblemError
 from gogaek.helpcenter import queries, service
-from gogaek.helpcenter.admin_pages import reload, save_form
+from gogaek.helpcenter.admin_pages import FormVerbs, create_or_update, reload
 from gogaek.helpcenter.models import Category
 from gogaek.helpcenter.schemas import CategoryCreate, CategoryUpdate
 from gogaek.web.auth import PageAdmin
@@ -32,9 +31,13 @@ router = APIRouter(prefix="/admin/categories", include_in_schema=False)
 LIST_PATH = "/admin/categories"
 CATEGORY_LABELS = {"name": "이름", "slug": "slug", "description": "설명", "position": "순서"}
 SLUG_RULE = {
-    "slug": "slug는 영문 소문자·숫자·하이픈(-)으로 80자까지 쓸 수 있고, "
-    "하이픈으로 시작할 수 없어요. (예: card-payment)"
+    "slug": "slug는 영문 소문자·숫자·하이픈(-)으로 80자까지 쓸 수 있고, 하이픈으로 시작할 수 없어요. (예: card-payment)"
 }
+
+
+CATEGORY_VERBS = FormVerbs(
+    CategoryCreate, service.create_category, CategoryUpdate, service.update_category, CATEGORY_LABELS, SLUG_RULE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +89,7 @@ async def new_category_page(request: Request, _: PageAdmin) -> HTMLResponse:
 
 
 @router.get("/{category_id}/edit", response_class=HTMLResponse)
-async def edit_category_page(
-    category_id: str, request: Request, session: SessionDep, _: PageAdmin
-) -> HTMLResponse:
+async def edit_category_page(category_id: str, request: Request, session: SessionDep, _: PageAdmin) -> HTMLResponse:
     category = await service.get_category_for_edit(session, id_or_404(category_id, "카테고리"))
     return _category_form(request, CategoryForm.of(category), category=category)
 
@@ -97,22 +98,10 @@ async def _save_category(
     request: Request, session: AsyncSession, values: CategoryForm, category: Category | None
 ) -> Response:
     category_id = category.id if category else None
-    payload = values.payload()
-    if category_id is None:
-        save = partial(service.create_category, session)
-        outcome = await save_form(
-            session, CategoryCreate, payload, CATEGORY_LABELS, save, pattern_rules=SLUG_RULE
-        )
-    else:
-        change = partial(service.update_category, session, category_id)
-        outcome = await save_form(
-            session, CategoryUpdate, payload, CATEGORY_LABELS, change, pattern_rules=SLUG_RULE
-        )
+    outcome = await create_or_update(session, CATEGORY_VERBS, category_id, values.payload())
     if outcome.saved is None:
         current = await reload(session, Category, category_id)
-        return _category_form(
-            request, values, category=current, errors=outcome.errors, status=outcome.status
-        )
+        return _category_form(request, values, category=current, errors=outcome.errors, status=outcome.status)
     if category_id is not None:
         await get_search_index(request).categories_changed()  # results show the new name
     flash(request, "카테고리를 저장했습니다. (Saved)")
@@ -120,9 +109,7 @@ async def _save_category(
 
 
 @router.post("/new")
-async def create_category(
-    request: Request, session: SessionDep, _: PageAdmin, form: CsrfForm
-) -> Response:
+async def create_category(request: Request, session: SessionDep, _: PageAdmin, form: CsrfForm) -> Response:
     return await _save_category(request, session, CategoryForm.read(form), None)
 
 

@@ -39,6 +39,8 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 R = TypeVar("R", Article, Category, Notice)
 S = TypeVar("S")
 M = TypeVar("M", bound=BaseModel)
+C = TypeVar("C", bound=BaseModel)
+U = TypeVar("U", bound=BaseModel)
 
 ARTICLE_LABELS = {
     "category": "카테고리",
@@ -165,6 +167,34 @@ async def save_form(
         return FormOutcome(errors=problem_errors(problem, labels), status=problem.status)
 
 
+@dataclass(frozen=True, slots=True)
+class FormVerbs(Generic[C, U, S]):
+    """How one kind of record is created and changed: schemas and service verbs."""
+
+    create_schema: type[C]
+    create: Callable[[AsyncSession, C], Awaitable[S]]
+    update_schema: type[U]
+    update: Callable[[AsyncSession, int, U], Awaitable[S]]
+    labels: Mapping[str, str]
+    pattern_rules: Mapping[str, str] | None = None
+
+
+async def create_or_update(
+    session: AsyncSession, verbs: FormVerbs[C, U, S], record_id: int | None, payload: Mapping[str, object]
+) -> FormOutcome[S]:
+    """A new record when there is no id yet, else a change to that record."""
+    rules = verbs.pattern_rules
+    if record_id is None:
+        create = partial(verbs.create, session)
+        return await save_form(session, verbs.create_schema, payload, verbs.labels, create, pattern_rules=rules)
+    update = partial(verbs.update, session, record_id)
+    return await save_form(session, verbs.update_schema, payload, verbs.labels, update, pattern_rules=rules)
+
+
+ARTICLE_VERBS = FormVerbs(ArticleCreate, service.create_article, ArticleUpdate, service.update_article, ARTICLE_LABELS)
+NOTICE_VERBS = FormVerbs(NoticeCreate, service.create_notice, NoticeUpdate, service.update_notice, NOTICE_LABELS)
+
+
 async def reload(session: AsyncSession, model: type[R], record_id: int | None) -> R | None:
     """Drops a refused change; the record is then read again for the page around the form."""
     await session.rollback()
@@ -172,9 +202,7 @@ async def reload(session: AsyncSession, model: type[R], record_id: int | None) -
 
 
 @router.get("", response_class=HTMLResponse)
-async def dashboard(
-    request: Request, session: SessionDep, user: PageAdmin, status: str = ""
-) -> HTMLResponse:
+async def dashboard(request: Request, session: SessionDep, user: PageAdmin, status: str = "") -> HTMLResponse:
     status_filter = status if status in (s.value for s in PublishStatus) else None
     return render(
         request,
@@ -216,9 +244,7 @@ async def new_article_page(request: Request, session: SessionDep, _: PageAdmin) 
 
 
 @router.get("/articles/{article_id}/edit", response_class=HTMLResponse)
-async def edit_article_page(
-    article_id: str, request: Request, session: SessionDep, _: PageAdmin
-) -> HTMLResponse:
+async def edit_article_page(article_id: str, request: Request, session: SessionDep, _: PageAdmin) -> HTMLResponse:
     article = await service.get_article_for_edit(session, id_or_404(article_id, "글"))
     return await _article_form(request, session, ArticleForm.of(article), article=article)
 
@@ -231,13 +257,7 @@ async def _save_article(
     article: Article | None,
 ) -> Response:
     article_id = article.id if article else None
-    payload = values.payload()
-    if article_id is None:
-        save = partial(service.create_article, session)
-        outcome = await save_form(session, ArticleCreate, payload, ARTICLE_LABELS, save)
-    else:
-        change = partial(service.update_article, session, article_id)
-        outcome = await save_form(session, ArticleUpdate, payload, ARTICLE_LABELS, change)
+    outcome = await create_or_update(session, ARTICLE_VERBS, article_id, values.payload())
     saved = outcome.saved
     if saved is None:
         current = await reload(session, Article, article_id)
@@ -334,24 +354,14 @@ async def new_notice_page(request: Request, _: PageAdmin) -> HTMLResponse:
 
 
 @router.get("/notices/{notice_id}/edit", response_class=HTMLResponse)
-async def edit_notice_page(
-    notice_id: str, request: Request, session: SessionDep, _: PageAdmin
-) -> HTMLResponse:
+async def edit_notice_page(notice_id: str, request: Request, session: SessionDep, _: PageAdmin) -> HTMLResponse:
     notice = await service.get_notice_for_edit(session, id_or_404(notice_id, "공지"))
     return await _notice_form(request, NoticeForm.of(notice), notice=notice)
 
 
-async def _save_notice(
-    request: Request, session: AsyncSession, values: NoticeForm, notice: Notice | None
-) -> Response:
+async def _save_notice(request: Request, session: AsyncSession, values: NoticeForm, notice: Notice | None) -> Response:
     notice_id = notice.id if notice else None
-    payload = values.payload()
-    if notice_id is None:
-        save = partial(service.create_notice, session)
-        outcome = await save_form(session, NoticeCreate, payload, NOTICE_LABELS, save)
-    else:
-        change = partial(service.update_notice, session, notice_id)
-        outcome = await save_form(session, NoticeUpdate, payload, NOTICE_LABELS, change)
+    outcome = await create_or_update(session, NOTICE_VERBS, notice_id, values.payload())
     saved = outcome.saved
     if saved is None:
         current = await reload(session, Notice, notice_id)
@@ -361,9 +371,7 @@ async def _save_notice(
 
 
 @router.post("/notices/new")
-async def create_notice(
-    request: Request, session: SessionDep, _: PageAdmin, form: CsrfForm
-) -> Response:
+async def create_notice(request: Request, session: SessionDep, _: PageAdmin, form: CsrfForm) -> Response:
     return await _save_notice(request, session, NoticeForm.read(form), None)
 
 
