@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 
-async def test_notice_publish_window_and_pinning(
-    client: httpx.AsyncClient, admin_headers: dict[str, str]
-) -> None:
+async def test_notice_publish_window_and_pinning(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
     now = datetime.now(UTC)
     notices = [
         {
@@ -81,9 +80,7 @@ async def test_publish_window_must_end_after_it_starts(
 async def test_helpful_votes_count_once_per_visitor_and_can_change(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
-    await client.post(
-        "/api/v1/admin/categories", json={"slug": "points", "name": "포인트"}, headers=admin_headers
-    )
+    await client.post("/api/v1/admin/categories", json={"slug": "points", "name": "포인트"}, headers=admin_headers)
     article = (
         await client.post(
             "/api/v1/admin/articles",
@@ -115,7 +112,25 @@ async def test_helpful_votes_count_once_per_visitor_and_can_change(
         "helpful_yes": 1,
         "helpful_no": 1,
     }
-    assert (
-        await client.post("/api/v1/faq/articles/999999/votes", json={"helpful": True})
-    ).status_code == 404
+    assert (await client.post("/api/v1/faq/articles/999999/votes", json={"helpful": True})).status_code == 404
     assert (await client.post(url, json={"helpful": "maybe"})).status_code == 422
+
+
+async def test_simultaneous_first_votes_of_one_visitor_count_once(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """A double tap sends two requests at once; both must succeed and leave one vote."""
+    await client.post("/api/v1/admin/categories", json={"slug": "points", "name": "포인트"}, headers=admin_headers)
+    article = (
+        await client.post(
+            "/api/v1/admin/articles",
+            json={"category": "points", "question": "포인트 적립은?", "answer": "결제 시", "status": "published"},
+            headers=admin_headers,
+        )
+    ).json()
+    client.cookies.set("gogaek_visitor", "double-tapper")
+    url = f"/api/v1/faq/articles/{article['id']}/votes"
+    responses = await asyncio.gather(*(client.post(url, json={"helpful": True}) for _ in range(6)))
+    assert [r.status_code for r in responses] == [200] * 6
+    final = (await client.get(f"/api/v1/faq/articles/{article['id']}")).json()
+    assert (final["helpful_yes"], final["helpful_no"]) == (1, 0)
