@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import unicodedata
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -42,7 +43,9 @@ def strip_control_characters(text: str) -> str:
     return _CONTROL_CHARS.sub("", unicodedata.normalize("NFC", text))
 
 
+@lru_cache(maxsize=2048)
 def markdown_to_html(source: str) -> str:
+    """Cached: lists render many answers, and the same answer is read again and again."""
     html = _markdown.render(strip_control_characters(source))
     return nh3.clean(
         html,

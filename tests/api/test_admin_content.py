@@ -202,7 +202,7 @@ async def test_a_lost_race_on_a_unique_value_is_a_409_not_a_500(
     first = await client.post("/api/v1/admin/articles", json={**ARTICLE, "external_id": "dup-1"}, headers=admin_headers)
     assert first.status_code == 201
     session.add(
-        Article(external_id="dup-1", category_id=category["id"], question="q?", answer_md="a", answer_html="a")
+        Article(external_id="dup-1", category_id=category["id"], question="q?", answer_md="a")
     )
     with pytest.raises(ProblemError) as raised:
         await commit_unique(session, external_id_taken)
@@ -210,3 +210,23 @@ async def test_a_lost_race_on_a_unique_value_is_a_409_not_a_500(
     assert raised.value.code == "external_id_exists"
     listed = (await client.get("/api/v1/admin/articles", headers=admin_headers)).json()
     assert [a["external_id"] for a in listed] == ["dup-1"]
+
+
+async def test_html_is_rendered_and_sanitised_on_read_even_for_rows_written_elsewhere(
+    client: httpx.AsyncClient, category: dict[str, object], session: AsyncSession
+) -> None:
+    """A row written around the service (an old version, a manual fix) is still made safe."""
+    from gogaek.helpcenter.models import Article
+
+    row = Article(
+        category_id=category["id"],
+        question="직접 넣은 글",
+        answer_md="<script>alert(1)</script> [x](javascript:alert(1)) **굵게**",
+        status="published",
+    )
+    session.add(row)
+    await session.commit()
+    html = (await client.get(f"/api/v1/faq/articles/{row.id}")).json()["answer_html"]
+    assert "<script" not in html
+    assert 'href="javascript' not in html
+    assert "<strong>굵게</strong>" in html

@@ -6,14 +6,16 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from gogaek.config import Settings
 from gogaek.db import create_engine
-from gogaek.migrate import upgrade_database
+from gogaek.migrate import alembic_config, upgrade_database
 from tests.conftest import IN_CI, POSTGRES_URL, _create_postgres_database, _drop_postgres_database, _postgres_reachable
 
 FIRST_REVISION = "0001"
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def _upgrade_populated(settings: Settings) -> tuple[str, int, int, int]:
@@ -52,7 +54,7 @@ async def _upgrade_populated(settings: Settings) -> tuple[str, int, int, int]:
 
 def test_sqlite_upgrade_keeps_rows_and_foreign_keys(tmp_path: Path) -> None:
     settings = Settings(env="test", data_dir=tmp_path)
-    assert asyncio.run(_upgrade_populated(settings)) == ("0002", 1, 1, 1)
+    assert asyncio.run(_upgrade_populated(settings)) == (HEAD, 1, 1, 1)
 
 
 def test_postgres_upgrade_keeps_rows() -> None:
@@ -62,6 +64,6 @@ def test_postgres_upgrade_keeps_rows() -> None:
         pytest.skip("PostgreSQL not reachable")
     url = asyncio.run(_create_postgres_database())
     try:
-        assert asyncio.run(_upgrade_populated(Settings(env="test", database_url=url))) == ("0002", 1, 1, 1)
+        assert asyncio.run(_upgrade_populated(Settings(env="test", database_url=url))) == (HEAD, 1, 1, 1)
     finally:
         asyncio.run(_drop_postgres_database(url))

@@ -18,7 +18,6 @@ from gogaek.db import utcnow
 from gogaek.helpcenter.models import Article, Category, PublishStatus
 from gogaek.helpcenter.schemas import ArticleCreate
 from gogaek.helpcenter.service import find_category, slug_for_name
-from gogaek.rendering import markdown_to_html
 
 EXPORT_FIELDS = ("id", "category", "question", "answer", "tags", "alternates", "status")
 
@@ -171,7 +170,6 @@ async def import_articles(session: AsyncSession, articles: Sequence[ArticleCreat
         article.category = category
         article.question = data.question
         article.answer_md = data.answer
-        article.answer_html = markdown_to_html(data.answer)
         article.tags = list(data.tags)
         article.alternates = list(data.alternates)
         article.status = data.status

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gogaek.db import Base, UTCDateTime, utcnow
+from gogaek.rendering import markdown_to_html
 
 
 class PublishStatus(StrEnum):
@@ -36,7 +37,6 @@ class Article(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
     question: Mapped[str] = mapped_column(String(300))
     answer_md: Mapped[str] = mapped_column(Text)
-    answer_html: Mapped[str] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     alternates: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default=PublishStatus.DRAFT.value, index=True)
@@ -48,6 +48,11 @@ class Article(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     category: Mapped[Category] = relationship(lazy="joined")
+
+    @property
+    def answer_html(self) -> str:
+        """Rendered on read, so a stricter sanitiser applies to old answers too."""
+        return markdown_to_html(self.answer_md)
 
 
 class ArticleVote(Base):
@@ -69,7 +74,6 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     body_md: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(20), default="notice")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=PublishStatus.DRAFT.value)
@@ -77,3 +81,7 @@ class Notice(Base):
     publish_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def body_html(self) -> str:
+        return markdown_to_html(self.body_md)

@@ -21,7 +21,6 @@ from gogaek.helpcenter.schemas import (
     NoticeUpdate,
     VoteResult,
 )
-from gogaek.rendering import markdown_to_html
 
 T = TypeVar("T", Article, Category, Notice)
 
@@ -141,7 +140,6 @@ async def create_article(session: AsyncSession, data: ArticleCreate) -> Article:
         category=category,
         question=data.question,
         answer_md=data.answer,
-        answer_html=markdown_to_html(data.answer),
         tags=list(data.tags),
         alternates=list(data.alternates),
         updated_at=utcnow(),
@@ -169,9 +167,7 @@ async def update_article(session: AsyncSession, article_id: int, data: ArticleUp
     if "category" in changes:
         article.category = await resolve_category(session, changes.pop("category"))
     if "answer" in changes:
-        answer = changes.pop("answer")
-        article.answer_md = answer
-        article.answer_html = markdown_to_html(answer)
+        article.answer_md = changes.pop("answer")
     if "status" in changes:
         _apply_status(article, changes.pop("status"))
     for field, value in changes.items():
@@ -245,7 +241,7 @@ def _check_window(notice: Notice) -> None:
 async def create_notice(session: AsyncSession, data: NoticeCreate) -> Notice:
     values = data.model_dump()
     body = values.pop("body")
-    notice = Notice(**values, body_md=body, body_html=markdown_to_html(body), updated_at=utcnow())
+    notice = Notice(**values, body_md=body, updated_at=utcnow())
     _check_window(notice)
     session.add(notice)
     await session.commit()
@@ -259,11 +255,9 @@ async def get_notice_for_edit(session: AsyncSession, notice_id: int) -> Notice:
 async def update_notice(session: AsyncSession, notice_id: int, data: NoticeUpdate) -> Notice:
     notice = await get_notice_for_edit(session, notice_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
-    if "body" in changes:
-        body = changes.pop("body")
-        if body is not None:
-            notice.body_md = body
-            notice.body_html = markdown_to_html(body)
+    body = changes.pop("body", None)
+    if body is not None:
+        notice.body_md = body
     for field, value in changes.items():
         if value is not None or field in ("publish_from", "publish_until"):
             setattr(notice, field, value)
