@@ -177,3 +177,12 @@ async def demo_content(app: FastAPI) -> None:
     async with app.state.sessionmaker() as db_session:
         await load_demo_content(db_session)
     await app.state.search_index.load()
+
+
+def customer_headers(settings: Settings, sub: str = "host-user-1", **claims: str) -> dict[str, str]:
+    """A host-app bearer token, as the pay app would send it."""
+    from gogaek.identity.customer_tokens import issue_customer_token
+
+    claims.setdefault("name", "김고객")
+    token = issue_customer_token(settings, sub=sub, **claims)  # type: ignore[arg-type]
+    return {"Authorization": f"Bearer {token}"}

@@ -24,6 +24,8 @@ from gogaek.helpcenter import routes as helpcenter_routes
 from gogaek.identity import pages as identity_pages
 from gogaek.identity import routes as identity_routes
 from gogaek.identity.security import StaffTokenSigner
+from gogaek.inquiries import routes as inquiry_routes
+from gogaek.inquiries.storage import build_attachment_storage
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
 from gogaek.web.security import SecurityHeadersMiddleware
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.templates = create_templates(settings)
     app.state.token_signer = StaffTokenSigner(settings.secret_key, settings.session_max_age_seconds)
+    app.state.attachment_storage = build_attachment_storage(settings)
     install_error_handlers(app)
     secure = settings.env == "production"
     app.add_middleware(
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         search_routes.router,
         helpcenter_routes.public,
         helpcenter_routes.admin,
+        inquiry_routes.router,
         identity_pages.router,
         helpcenter_pages.router,
     ):

@@ -37,6 +37,60 @@ class Settings(BaseSettings):
     support_email: str = "help@gogaek.example"
     timezone: str = "Asia/Seoul"
 
+    # Customers signed in by the host app (JWT). HS256 uses customer_token_secret (the
+    # secret_key when unset); RS256 uses the host's public key (PEM text or a file path).
+    customer_token_algorithm: Literal["HS256", "RS256"] = "HS256"  # noqa: S105 - an algorithm name
+    customer_token_secret: str | None = None
+    customer_token_public_key: str | None = None
+    customer_token_issuer: str | None = None
+    customer_token_audience: str | None = None
+    customer_token_leeway_seconds: int = 30
+    customer_session_max_age_seconds: int = 2 * 3600
+
+    # One-time sign-in codes for web visitors.
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_sends_per_hour: int = 5
+
+    # Staff accounts: TOTP is required for admins unless switched off (never in production).
+    admin_totp_required: bool = True
+
+    # Notification providers: "console" logs the message; "smtp" and "http" deliver it.
+    email_provider: Literal["console", "smtp"] = "console"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "Gogaek 고객센터 <no-reply@gogaek.example>"
+    sms_provider: Literal["console", "http"] = "console"
+    sms_http_url: str | None = None
+    sms_http_token: str | None = None
+    sms_sender: str = "15773754"
+
+    # Inquiry attachments (evidence): images and PDF, checked by content.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_max_count: int = 5
+    attachment_storage: Literal["local", "s3"] = "local"
+    attachment_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+
+    # Inquiry workflow and SLA.
+    inquiry_reopen_days: int = 7
+    inquiry_close_after_days: int = 7
+    sla_near_breach_ratio: float = 0.8
+    agent_max_open_inquiries: int = 30
+
+    # Webhooks and the durable job queue.
+    webhook_allow_private_targets: bool = False
+    webhook_timeout_seconds: float = 5.0
+    jobs_enabled: bool = True
+    jobs_poll_seconds: float = 1.0
+    jobs_max_attempts: int = 8
+    jobs_batch_size: int = 20
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and (
@@ -46,6 +100,8 @@ class Settings(BaseSettings):
                 "GOGAEK_SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production (운영 환경에서는 비밀 키를 반드시 설정하세요)"
             )
+        if self.env == "production" and not self.admin_totp_required:
+            raise ValueError("GOGAEK_ADMIN_TOTP_REQUIRED cannot be switched off in production")
         return self
 
     @property
@@ -57,6 +113,20 @@ class Settings(BaseSettings):
     @property
     def embedding_cache_path(self) -> Path:
         return self.embedding_cache or self.data_dir / "search-embeddings.sqlite3"
+
+    @property
+    def attachment_path(self) -> Path:
+        return self.attachment_dir or self.data_dir / "attachments"
+
+    @property
+    def customer_token_key(self) -> str:
+        """The key that verifies host tokens: the shared secret or the RS256 public key."""
+        if self.customer_token_algorithm == "RS256":  # noqa: S105 - an algorithm name
+            if not self.customer_token_public_key:
+                raise ValueError("GOGAEK_CUSTOMER_TOKEN_PUBLIC_KEY is required for RS256")
+            key = self.customer_token_public_key
+            return key if key.lstrip().startswith("-----BEGIN") else Path(key).read_text(encoding="utf-8")
+        return self.customer_token_secret or self.secret_key
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -12,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
-from gogaek.identity.models import StaffRole, StaffUser
+from gogaek.identity.customer_tokens import verify_customer_token
+from gogaek.identity.customers import customer_from_claims, get_customer
+from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.identity.security import StaffTokenSigner
 from gogaek.identity.service import get_active_staff
+from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.search.service import SearchIndex
 
 
@@ -38,6 +42,11 @@ def get_templates(request: Request) -> Jinja2Templates:
     return templates
 
 
+def get_attachment_storage(request: Request) -> AttachmentStorage:
+    storage: AttachmentStorage = request.app.state.attachment_storage
+    return storage
+
+
 def get_token_signer(request: Request) -> StaffTokenSigner:
     signer: StaffTokenSigner = request.app.state.token_signer
     return signer
@@ -48,6 +57,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SearchDep = Annotated[SearchIndex, Depends(get_search_index)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 TokenSignerDep = Annotated[StaffTokenSigner, Depends(get_token_signer)]
+StorageDep = Annotated[AttachmentStorage, Depends(get_attachment_storage)]
 
 _bearer = HTTPBearer(auto_error=False)
 _SIGN_IN_REQUIRED = ProblemError(
@@ -78,5 +88,36 @@ async def current_admin(user: Annotated[StaffUser, Depends(current_staff)]) -> S
     return user
 
 
+CUSTOMER_SESSION_KEY = "customer_id"
+CUSTOMER_SESSION_STARTED = "customer_since"
+
+
+async def current_customer(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Customer:
+    """The host app's bearer token on the API, or the session cookie the pages set."""
+    if credentials is not None:
+        return await customer_from_claims(session, verify_customer_token(credentials.credentials, settings))
+    customer = await session_customer(request, session, settings)
+    if customer is None:
+        raise _SIGN_IN_REQUIRED
+    return customer
+
+
+async def session_customer(request: Request, session: AsyncSession, settings: Settings) -> Customer | None:
+    customer_id = request.session.get(CUSTOMER_SESSION_KEY)
+    started = request.session.get(CUSTOMER_SESSION_STARTED)
+    if not isinstance(customer_id, int) or not isinstance(started, (int, float)):
+        return None
+    if time.time() - started > settings.customer_session_max_age_seconds:
+        request.session.pop(CUSTOMER_SESSION_KEY, None)
+        return None
+    return await get_customer(session, customer_id)
+
+
+CurrentCustomer = Annotated[Customer, Depends(current_customer)]
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
 CurrentAdmin = Annotated[StaffUser, Depends(current_admin)]

@@ -1,6 +1,19 @@
 """Imports every capability's tables so that metadata and migrations see them all."""
 
+from gogaek.audit import models as audit_models
+from gogaek.calendar import models as calendar_models
 from gogaek.helpcenter import models as helpcenter_models
 from gogaek.identity import models as identity_models
+from gogaek.inquiries import models as inquiry_models
+from gogaek.jobs import models as job_models
+from gogaek.notify import models as notify_models
 
-__all__ = ["helpcenter_models", "identity_models"]
+__all__ = [
+    "audit_models",
+    "calendar_models",
+    "helpcenter_models",
+    "identity_models",
+    "inquiry_models",
+    "job_models",
+    "notify_models",
+]

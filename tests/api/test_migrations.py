@@ -6,11 +6,13 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from gogaek.config import Settings
-from gogaek.db import create_engine
+from gogaek.db import Base, create_engine
 from gogaek.migrate import alembic_config, upgrade_database
 from tests.conftest import IN_CI, POSTGRES_URL, _create_postgres_database, _drop_postgres_database, _postgres_reachable
 
@@ -67,3 +69,25 @@ def test_postgres_upgrade_keeps_rows() -> None:
         assert asyncio.run(_upgrade_populated(Settings(env="test", database_url=url))) == (HEAD, 1, 1, 1)
     finally:
         asyncio.run(_drop_postgres_database(url))
+
+
+def _schema_drift(connection: Connection) -> list[object]:
+    import gogaek.models  # noqa: F401 - every table on the metadata
+
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def _drift(settings: Settings) -> list[object]:
+    engine = create_engine(settings)
+    try:
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+            return await connection.run_sync(_schema_drift)
+    finally:
+        await engine.dispose()
+
+
+def test_migrations_match_the_models(tmp_path: Path) -> None:
+    """A model change without a migration would only show up on someone's upgraded database."""
+    assert asyncio.run(_drift(Settings(env="test", data_dir=tmp_path))) == []

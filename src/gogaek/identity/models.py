@@ -1,11 +1,11 @@
-"""Staff accounts: agents, supervisors and admins who sign in to the console."""
+"""Who uses Gogaek: staff (agents, supervisors, admins) in teams, and customers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gogaek.db import Base, UTCDateTime, utcnow
@@ -15,6 +15,14 @@ class StaffRole(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+
+
+class Availability(StrEnum):
+    """Whether an agent takes new work; round-robin only picks available agents."""
+
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
 
 
 class StaffUser(Base):
@@ -31,3 +39,94 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    availability: Mapped[str] = mapped_column(String(20), default=Availability.AVAILABLE.value)
+    max_open_inquiries: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Team(Base):
+    """A group of agents; categories route to teams, emergencies to the team marked security."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    handles_emergencies: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class TeamCategory(Base):
+    """Which team handles inquiries in a category."""
+
+    __tablename__ = "team_categories"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AgentSkill(Base):
+    """An agent can answer inquiries of this category (round-robin looks here)."""
+
+    __tablename__ = "agent_skills"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CustomerSource(StrEnum):
+    HOST = "host"  # signed in by the host app's token
+    EMAIL = "email"  # web visitor who proved an email address with a one-time code
+    PHONE = "phone"  # web visitor who proved a phone number with a one-time code
+
+
+class Customer(Base):
+    """A customer as the host app (or a one-time code) identified them.
+
+    ``external_id`` is the host's ``sub``, or ``email:…`` / ``phone:…`` for web visitors, so
+    every identity maps to exactly one row.
+    """
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(140), unique=True)
+    source: Mapped[str] = mapped_column(String(10), default=CustomerSource.HOST.value)
+    name: Mapped[str | None] = mapped_column(String(100), default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    phone: Mapped[str | None] = mapped_column(String(30), default=None)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OneTimeCode(Base):
+    """A sign-in code sent to a web visitor; only its hash is kept."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    destination: Mapped[str] = mapped_column(String(254), index=True)
+    code_hash: Mapped[str] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    requested_ip: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class UsedTokenId(Base):
+    """Host tokens exchanged for a page session: each ``jti`` works once (no replays)."""
+
+    __tablename__ = "used_token_ids"
+
+    jti: Mapped[str] = mapped_column(String(100), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,266 @@
+"""Evidence attachments: uploads are judged by their bytes, never by their name or declared type.
+
+A customer's file ends up in an agent's browser, so anything that could run there (SVG, HTML,
+PDF scripts) or on the agent's machine (executables, archives) is refused, and images must
+really parse as the image their first bytes claim to be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import re
+import unicodedata
+import warnings
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from PIL import Image
+from starlette.datastructures import UploadFile
+
+from gogaek.config import Settings
+from gogaek.errors import ProblemError
+
+DEFAULT_STEM = "첨부파일"
+MAX_DISPLAY_NAME_CHARS = 100
+READ_CHUNK_BYTES = 64 * 1024
+# Object streams are inflated to look inside them; a PDF that inflates past this is refused
+# rather than scanned partially, so a bomb placed first cannot hide a script placed after it.
+PDF_INFLATE_BUDGET_BYTES = 64 * 1024 * 1024
+PDF_EOF_WINDOW_BYTES = 1024  # readers accept %%EOF anywhere in the last kilobyte
+
+
+@dataclass(frozen=True)
+class FileType:
+    content_type: str
+    extension: str
+    pillow_format: str | None  # None for PDF, which Pillow does not read
+
+
+JPEG = FileType("image/jpeg", "jpg", "JPEG")
+PNG = FileType("image/png", "png", "PNG")
+GIF = FileType("image/gif", "gif", "GIF")
+WEBP = FileType("image/webp", "webp", "WEBP")
+PDF = FileType("application/pdf", "pdf", None)
+
+# (offset, magic bytes, type). Every entry must match for its type; anything else is refused.
+_SIGNATURES: tuple[tuple[tuple[tuple[int, bytes], ...], FileType], ...] = (
+    (((0, b"\xff\xd8\xff"),), JPEG),
+    (((0, b"\x89PNG\r\n\x1a\n"),), PNG),
+    (((0, b"GIF87a"),), GIF),
+    (((0, b"GIF89a"),), GIF),
+    (((0, b"RIFF"), (8, b"WEBP")), WEBP),
+    (((0, b"%PDF-"),), PDF),
+)
+
+# PDF name tokens run until whitespace or a delimiter; "#xx" escapes may spell any byte.
+_PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]+)")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_PDF_ACTIVE_NAMES = frozenset({b"JavaScript", b"JS", b"Launch"})
+_PDF_ENCRYPT = b"Encrypt"
+
+_NAME_SEPARATORS = re.compile(r"[/\\]")
+_NAME_RESERVED = re.compile(r'[<>:"|?*]')
+_NAME_EXTENSION = re.compile(r"[A-Za-z0-9]{1,8}")
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    display_name: str
+    content_type: str
+    extension: str
+    size: int
+    sha256: str
+    data: bytes
+
+
+def _refuse_type() -> ProblemError:
+    return ProblemError(
+        422,
+        "attachment_type_not_allowed",
+        "JPEG, PNG, GIF, WEBP 이미지와 PDF 파일만 첨부할 수 있습니다. "
+        "(Only JPEG, PNG, GIF, WEBP images and PDF files are allowed)",
+    )
+
+
+def _corrupt(what: str) -> ProblemError:
+    return ProblemError(
+        422, "attachment_corrupt", f"{what} 파일이 손상되었거나 열 수 없습니다. (Attachment is corrupt or unreadable)"
+    )
+
+
+def _too_large(message: str) -> ProblemError:
+    return ProblemError(413, "attachment_too_large", message)
+
+
+def detect_type(data: bytes) -> FileType | None:
+    """The type the leading bytes announce; None for anything not on the allow-list."""
+    for magics, file_type in _SIGNATURES:
+        if all(data[offset : offset + len(magic)] == magic for offset, magic in magics):
+            return file_type
+    return None
+
+
+def _check_image(data: bytes, file_type: FileType) -> None:
+    """Pillow must parse it as the same format (no polyglots) and within its pixel limit.
+
+    ``verify()`` checks every chunk CRC of a PNG but only headers and dimensions of GIF and WEBP,
+    whose full decoding would cost bytes per pixel. JPEG, the usual phone photo, is decoded cheaply.
+    """
+    assert file_type.pillow_format is not None
+    with warnings.catch_warnings():
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; both are bombs to us.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=[file_type.pillow_format]) as image:
+                _check_pixels(image.size)
+                image.verify()
+            if file_type is JPEG:
+                _decode_jpeg_scaled(data)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise _too_large("이미지의 가로·세로 크기가 너무 큽니다. (Image dimensions too large)") from exc
+        except Exception as exc:  # Pillow raises many types on malformed input; all mean "not an image"
+            raise _corrupt("이미지") from exc
+
+
+def _decode_jpeg_scaled(data: bytes) -> None:
+    """verify() does nothing for JPEG; decoding at 1/8 scale reads every byte for 1/64 of the memory."""
+    with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
+        image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+        image.load()
+
+
+def _check_pixels(size: tuple[int, int]) -> None:
+    """Repeats Pillow's own limit: the warnings filter is process-wide, and another thread may reset it."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and size[0] * size[1] > limit:
+        raise Image.DecompressionBombError(f"{size[0]}x{size[1]} pixels")
+
+
+def _pdf_names(chunk: bytes | memoryview) -> Iterator[bytes]:
+    """Every name token with its "#xx" escapes decoded, so "/J#61vaScript" is seen as /JavaScript."""
+    for match in _PDF_NAME.finditer(chunk):
+        name = match.group(1)
+        if b"#" in name:
+            name = _PDF_NAME_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]), name)
+        yield name
+
+
+def _inflated_streams(data: bytes) -> Iterator[bytes]:
+    """Flate streams decompressed, because PDF 1.5 object streams hide dictionaries from a byte scan.
+
+    Streams that are not zlib data (JPEG images, other filters) are skipped.
+    """
+    view = memoryview(data)
+    budget = PDF_INFLATE_BUDGET_BYTES
+    for match in _PDF_STREAM_START.finditer(data):
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(view[match.end() :], budget + 1)
+        except zlib.error:
+            continue
+        budget -= len(inflated)
+        if budget < 0:
+            raise _too_large("PDF의 압축을 푼 내용이 너무 큽니다. (PDF content too large when decompressed)")
+        yield inflated
+
+
+def _check_pdf(data: bytes) -> None:
+    """Header, trailer and no actions that run code.
+
+    Encrypted PDFs are refused: their object streams cannot be inspected, and a statement locked
+    with the customer's password could not be opened by agents anyway.
+    """
+    if b"%%EOF" not in data[-PDF_EOF_WINDOW_BYTES:]:
+        raise _corrupt("PDF")
+    names = set(_pdf_names(data))
+    if _PDF_ENCRYPT in names:
+        raise ProblemError(
+            422,
+            "attachment_type_not_allowed",
+            "암호가 걸린 PDF는 첨부할 수 없습니다. 암호를 해제한 뒤 다시 올려 주세요. "
+            "(Encrypted PDFs are not allowed; remove the password and try again)",
+        )
+    for stream in _inflated_streams(data):
+        names.update(_pdf_names(stream))
+    if names & _PDF_ACTIVE_NAMES:
+        raise ProblemError(
+            422,
+            "attachment_type_not_allowed",
+            "스크립트나 실행 동작이 포함된 PDF는 첨부할 수 없습니다. "
+            "(PDFs with scripts or launch actions are not allowed)",
+        )
+
+
+def _without_controls(text: str) -> str:
+    """Whitespace controls (tab, newline) become spaces; other control and format characters go."""
+    return "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
+
+
+def clean_display_name(filename: str | None, extension: str) -> str:
+    """A name safe to show and to offer as a download name; never a path.
+
+    Keeps the last path segment, NFC-normalises (macOS sends Korean names decomposed), turns
+    whitespace into single spaces, drops control and format characters (including the
+    right-to-left override that disguises "exe.jpg"), replaces characters Windows forbids, and
+    REPLACES the extension with the detected type's canonical one: the name must not claim a type
+    the content is not. Empty names become "첨부파일.<ext>".
+    """
+    name = _NAME_SEPARATORS.split(unicodedata.normalize("NFC", filename or ""))[-1]
+    name = _NAME_RESERVED.sub("_", " ".join(_without_controls(name).split()))
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not _NAME_EXTENSION.fullmatch(suffix) or suffix.isdigit():
+        stem = name
+    stem = stem.strip(" .")[: MAX_DISPLAY_NAME_CHARS - len(extension) - 1].rstrip(" .")
+    return f"{stem or DEFAULT_STEM}.{extension}"
+
+
+def check_upload(filename: str | None, data: bytes, settings: Settings) -> CheckedUpload:
+    """Accepts the upload only if its bytes are an allowed, intact, inert file within the limits."""
+    if not data:
+        raise ProblemError(422, "attachment_empty", "빈 파일은 첨부할 수 없습니다. (Empty attachment)")
+    if len(data) > settings.attachment_max_bytes:
+        limit_mb = settings.attachment_max_bytes / (1024 * 1024)
+        raise _too_large(f"첨부 파일이 너무 큽니다. 최대 {limit_mb:g}MB까지 올릴 수 있습니다. (Attachment too large)")
+    file_type = detect_type(data)
+    if file_type is None:
+        raise _refuse_type()
+    if file_type.pillow_format is None:
+        _check_pdf(data)
+    else:
+        _check_image(data, file_type)
+    return CheckedUpload(
+        display_name=clean_display_name(filename, file_type.extension),
+        content_type=file_type.content_type,
+        extension=file_type.extension,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+    )
+
+
+def check_upload_count(count: int, settings: Settings) -> None:
+    if count > settings.attachment_max_count:
+        raise ProblemError(
+            422,
+            "too_many_attachments",
+            f"첨부 파일은 최대 {settings.attachment_max_count}개까지 올릴 수 있습니다. (Too many attachments)",
+        )
+
+
+async def read_upload(upload: UploadFile, settings: Settings) -> CheckedUpload:
+    """Reads at most one byte past the limit, so a huge upload is refused without being held in memory.
+
+    The content check parses images and inflates PDF streams, so it runs off the event loop.
+    """
+    limit = settings.attachment_max_bytes + 1
+    buffer = bytearray()
+    while len(buffer) < limit:
+        chunk = await upload.read(min(READ_CHUNK_BYTES, limit - len(buffer)))
+        if not chunk:
+            break
+        buffer += chunk
+    return await asyncio.to_thread(check_upload, upload.filename, bytes(buffer), settings)

@@ -1,0 +1,160 @@
+"""Reads for the customer: 문의 내역 and one inquiry's public thread, always scoped to them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.config import Settings
+from gogaek.errors import not_found
+from gogaek.helpcenter.models import Category
+from gogaek.identity.models import Customer, StaffUser
+from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
+from gogaek.inquiries.models import Inquiry, InquiryAttachment, InquiryFeedback, InquiryMessage, Priority
+from gogaek.inquiries.schemas import (
+    AttachmentPublic,
+    CategoryRef,
+    FeedbackPublic,
+    InquiryList,
+    InquiryPublic,
+    InquirySummary,
+    MessagePublic,
+)
+from gogaek.inquiries.service import own_inquiry, reopen_deadline
+from gogaek.inquiries.workflow import STATUS_LABELS, Status
+from gogaek.korean.pii import PII_NOTICE
+
+
+def customer_attachment_url(attachment: InquiryAttachment) -> str:
+    return f"/api/v1/inquiries/{attachment.inquiry_id}/attachments/{attachment.id}"
+
+
+def summary(inquiry: Inquiry, category: Category) -> InquirySummary:
+    status = Status(inquiry.status)
+    return InquirySummary(
+        id=inquiry.id,
+        number=inquiry.number or "",
+        status=status,
+        status_label=STATUS_LABELS[status],
+        category=CategoryRef.model_validate(category),
+        title=inquiry.title,
+        priority=Priority(inquiry.priority),
+        created_at=inquiry.created_at,
+        updated_at=inquiry.updated_at,
+        first_response_due_at=inquiry.first_response_due_at,
+        resolution_due_at=inquiry.resolution_due_at,
+    )
+
+
+async def list_customer_inquiries(
+    session: AsyncSession, customer: Customer, *, limit: int = 20, offset: int = 0
+) -> InquiryList:
+    """Newest first; one query for the page and one for the count, whatever the page size."""
+    rows = (
+        await session.execute(
+            select(Inquiry, Category)
+            .join(Category, Category.id == Inquiry.category_id)
+            .where(Inquiry.customer_id == customer.id)
+            .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    total = await session.scalar(select(func.count()).select_from(Inquiry).where(Inquiry.customer_id == customer.id))
+    return InquiryList(items=[summary(inquiry, category) for inquiry, category in rows], total=int(total or 0))
+
+
+def _attachments_by_message(
+    attachments: Sequence[InquiryAttachment],
+) -> dict[int | None, list[AttachmentPublic]]:
+    grouped: dict[int | None, list[AttachmentPublic]] = defaultdict(list)
+    for item in attachments:
+        grouped[item.message_id].append(
+            AttachmentPublic(
+                id=item.id,
+                name=item.display_name,
+                content_type=item.content_type,
+                size=item.size,
+                url=customer_attachment_url(item),
+            )
+        )
+    return grouped
+
+
+async def customer_inquiry_view(
+    session: AsyncSession, customer: Customer, inquiry_id: int, settings: Settings
+) -> InquiryPublic:
+    """The public thread: internal notes never leave this function."""
+    inquiry = await own_inquiry(session, customer, inquiry_id)
+    category = await session.get(Category, inquiry.category_id)
+    assert category is not None  # categories with inquiries cannot be deleted (RESTRICT)
+    messages = (
+        await session.execute(
+            select(InquiryMessage, StaffUser.display_name)
+            .outerjoin(StaffUser, StaffUser.id == InquiryMessage.author_staff_id)
+            .where(InquiryMessage.inquiry_id == inquiry.id, InquiryMessage.internal.is_(False))
+            .order_by(InquiryMessage.id)
+        )
+    ).all()
+    attachments = _attachments_by_message(
+        (
+            await session.scalars(
+                select(InquiryAttachment)
+                .where(InquiryAttachment.inquiry_id == inquiry.id)
+                .order_by(InquiryAttachment.id)
+            )
+        ).all()
+    )
+    feedback = await session.scalar(select(InquiryFeedback).where(InquiryFeedback.inquiry_id == inquiry.id))
+    base = summary(inquiry, category)
+    return InquiryPublic(
+        **base.model_dump(),
+        body=inquiry.body,
+        transaction_ref=inquiry.transaction_ref,
+        is_emergency=inquiry.is_emergency,
+        emergency_guidance=ACCIDENT_GUIDANCE if inquiry.is_emergency else None,
+        pii_notice=PII_NOTICE,
+        resolved_at=inquiry.resolved_at,
+        reopen_until=reopen_deadline(inquiry, settings),
+        can_rate=feedback is None and inquiry.status in (Status.RESOLVED, Status.CLOSED),
+        feedback=FeedbackPublic.model_validate(feedback) if feedback is not None else None,
+        attachments=attachments.get(None, []),
+        messages=[
+            MessagePublic(
+                id=message.id,
+                author=message.author_kind,
+                author_name=_author_name(message, staff_name),
+                internal=False,
+                body=message.body,
+                created_at=message.created_at,
+                attachments=attachments.get(message.id, []),
+            )
+            for message, staff_name in messages
+        ],
+    )
+
+
+def _author_name(message: InquiryMessage, staff_name: str | None) -> str | None:
+    """Customers see the agent's display name (a nickname in most centres), never an email."""
+    if message.author_kind == "agent":
+        return staff_name or "상담사"
+    return None
+
+
+async def customer_attachment(
+    session: AsyncSession, customer: Customer, inquiry_id: int, attachment_id: int
+) -> InquiryAttachment:
+    """An attachment of the customer's own inquiry, not hanging off an internal note."""
+    inquiry = await own_inquiry(session, customer, inquiry_id)
+    row = await session.execute(
+        select(InquiryAttachment, InquiryMessage.internal)
+        .outerjoin(InquiryMessage, InquiryMessage.id == InquiryAttachment.message_id)
+        .where(InquiryAttachment.id == attachment_id, InquiryAttachment.inquiry_id == inquiry.id)
+    )
+    found = row.first()
+    if found is None or found[1]:
+        raise not_found("첨부 파일")
+    return found[0]

@@ -1,0 +1,203 @@
+"""Customer API for online inquiries: submit, 문의 내역, add information, resolve, rate.
+
+Every route is scoped to the signed-in customer (host bearer token or page session); an id
+that belongs to someone else answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from gogaek.config import Settings
+from gogaek.deps import CurrentCustomer, SessionDep, SettingsDep, StorageDep
+from gogaek.errors import ProblemError
+from gogaek.inquiries import service
+from gogaek.inquiries.attachments import CheckedUpload, check_upload_count, read_upload
+from gogaek.inquiries.queries import customer_attachment, customer_inquiry_view, list_customer_inquiries
+from gogaek.inquiries.schemas import (
+    FeedbackCreate,
+    FeedbackPublic,
+    InquiryCreate,
+    InquiryList,
+    InquiryPublic,
+    MessageCreate,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+router = APIRouter(prefix="/api/v1/inquiries", tags=["inquiries"])
+
+ATTACHMENTS_FIELD = "attachments"
+IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Documents the JSON and the multipart form (with files) that these routes accept."""
+    schema = model.model_json_schema()
+    form = {
+        **schema,
+        "properties": {
+            **schema["properties"],
+            ATTACHMENTS_FIELD: {"type": "array", "items": {"type": "string", "format": "binary"}},
+        },
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema}, "multipart/form-data": {"schema": form}},
+        }
+    }
+
+
+async def _read_body(request: Request, model: type[M], settings: Settings) -> tuple[M, list[CheckedUpload]]:
+    """JSON, or a multipart form whose files are checked by content before anything is stored."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=settings.attachment_max_count + 5, max_fields=50)
+        try:
+            data = _validate(model, {key: value for key, value in form.items() if isinstance(value, str)})
+            return data, await _checked_uploads(form, settings)
+        finally:
+            await form.close()
+    try:
+        payload = await request.json()
+    except ValueError as exc:
+        raise ProblemError(400, "invalid_json", "요청 본문이 올바른 JSON이 아닙니다. (Body is not valid JSON)") from exc
+    return _validate(model, payload), []
+
+
+def _validate(model: type[M], payload: object) -> M:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        errors = [{"loc": ["body", *map(str, err["loc"])], "message": err["msg"]} for err in exc.errors()]
+        raise ProblemError(422, "validation_error", "입력값을 확인해 주세요. (Invalid input)", errors=errors) from exc
+
+
+async def _checked_uploads(form: FormData, settings: Settings) -> list[CheckedUpload]:
+    files = [item for item in form.getlist(ATTACHMENTS_FIELD) if isinstance(item, UploadFile) and item.filename]
+    check_upload_count(len(files), settings)
+    return [await read_upload(upload, settings) for upload in files]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=InquiryPublic,
+    openapi_extra=_body_schema(InquiryCreate),
+    summary="Submit an online inquiry (온라인 문의 접수)",
+)
+async def submit(
+    request: Request,
+    response: Response,
+    customer: CurrentCustomer,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> InquiryPublic:
+    data, uploads = await _read_body(request, InquiryCreate, settings)
+    submission = await service.submit_inquiry(
+        session,
+        customer,
+        data,
+        settings=settings,
+        storage=storage,
+        uploads=uploads,
+        idempotency_key=idempotency_key,
+    )
+    if not submission.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/inquiries/{submission.inquiry.id}"
+    return await customer_inquiry_view(session, customer, submission.inquiry.id, settings)
+
+
+@router.get("", response_model=InquiryList, summary="My inquiries (문의 내역)")
+async def list_mine(
+    customer: CurrentCustomer,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> InquiryList:
+    return await list_customer_inquiries(session, customer, limit=limit, offset=offset)
+
+
+@router.get("/{inquiry_id}", response_model=InquiryPublic)
+async def read_one(
+    inquiry_id: int, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
+) -> InquiryPublic:
+    return await customer_inquiry_view(session, customer, inquiry_id, settings)
+
+
+@router.post(
+    "/{inquiry_id}/messages",
+    status_code=201,
+    response_model=InquiryPublic,
+    openapi_extra=_body_schema(MessageCreate),
+    summary="Add information (추가 문의)",
+)
+async def add_message(
+    inquiry_id: int,
+    request: Request,
+    customer: CurrentCustomer,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+) -> InquiryPublic:
+    await service.own_inquiry(session, customer, inquiry_id)  # 404 before reading any upload
+    data, uploads = await _read_body(request, MessageCreate, settings)
+    await service.add_customer_message(
+        session, customer, inquiry_id, data.body, settings=settings, storage=storage, uploads=uploads
+    )
+    return await customer_inquiry_view(session, customer, inquiry_id, settings)
+
+
+@router.post("/{inquiry_id}/resolve", response_model=InquiryPublic, summary="해결됐어요 (mark solved)")
+async def resolve(
+    inquiry_id: int, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
+) -> InquiryPublic:
+    await service.resolve_by_customer(session, customer, inquiry_id, settings)
+    return await customer_inquiry_view(session, customer, inquiry_id, settings)
+
+
+@router.post("/{inquiry_id}/reopen", response_model=InquiryPublic, summary="다시 문의하기 (reopen)")
+async def reopen(
+    inquiry_id: int, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
+) -> InquiryPublic:
+    await service.reopen_by_customer(session, customer, inquiry_id, settings)
+    return await customer_inquiry_view(session, customer, inquiry_id, settings)
+
+
+@router.post("/{inquiry_id}/feedback", status_code=201, response_model=FeedbackPublic, summary="Rate the answer")
+async def rate(inquiry_id: int, data: FeedbackCreate, customer: CurrentCustomer, session: SessionDep) -> FeedbackPublic:
+    feedback = await service.record_feedback(session, customer, inquiry_id, data)
+    return FeedbackPublic.model_validate(feedback)
+
+
+@router.get("/{inquiry_id}/attachments/{attachment_id}", response_class=Response, summary="Download evidence")
+async def download(
+    inquiry_id: int, attachment_id: int, customer: CurrentCustomer, session: SessionDep, storage: StorageDep
+) -> Response:
+    attachment = await customer_attachment(session, customer, inquiry_id, attachment_id)
+    return attachment_response(
+        attachment.display_name, attachment.content_type, await storage.load(attachment.storage_key)
+    )
+
+
+def attachment_response(name: str, content_type: str, data: bytes) -> Response:
+    """Served with the type we detected, so a browser never sniffs or runs it (images inline for thumbnails)."""
+    disposition = "inline" if content_type.startswith("image/") else "attachment"
+    return Response(
+        data,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

@@ -1,0 +1,479 @@
+"""The verbs that change an inquiry. Each is one transaction; events leave with the commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek import events
+from gogaek.audit.service import record_audit
+from gogaek.calendar.business_time import add_business_time
+from gogaek.calendar.hours import SEOUL, BusinessHours
+from gogaek.calendar.service import load_business_hours
+from gogaek.config import Settings
+from gogaek.db import utcnow
+from gogaek.errors import ProblemError, not_found
+from gogaek.helpcenter.models import Category
+from gogaek.identity.models import Customer, StaffUser, Team, TeamCategory
+from gogaek.inquiries.attachments import CheckedUpload, check_upload_count
+from gogaek.inquiries.emergency import is_emergency
+from gogaek.inquiries.models import (
+    IdempotencyKey,
+    Inquiry,
+    InquiryAttachment,
+    InquiryEvent,
+    InquiryFeedback,
+    InquiryMessage,
+    Priority,
+)
+from gogaek.inquiries.schemas import FeedbackCreate, InquiryCreate
+from gogaek.inquiries.sla import pause_resolution, resume_resolution, start_clocks, targets_for
+from gogaek.inquiries.storage import AttachmentStorage
+from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status, check_transition
+from gogaek.jobs.queue import enqueue
+from gogaek.korean.pii import mask_pii
+
+AUTO_ASSIGN_JOB = "inquiry.auto_assign"
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    inquiry: Inquiry
+    created: bool  # False when an Idempotency-Key replay returned the first result
+
+
+def event_data(inquiry: Inquiry, **extra: Any) -> dict[str, Any]:
+    """What every inquiry event carries; webhooks receive exactly this."""
+    return {
+        "inquiry_id": inquiry.id,
+        "number": inquiry.number,
+        "status": inquiry.status,
+        "priority": inquiry.priority,
+        "category_id": inquiry.category_id,
+        "customer_id": inquiry.customer_id,
+        "assignee_id": inquiry.assignee_id,
+        "team_id": inquiry.team_id,
+        "title": inquiry.title,
+        **extra,
+    }
+
+
+def add_timeline_event(
+    session: AsyncSession,
+    inquiry: Inquiry,
+    kind: str,
+    actor: Actor,
+    data: dict[str, Any],
+    staff: StaffUser | None = None,
+) -> None:
+    session.add(
+        InquiryEvent(
+            inquiry_id=inquiry.id,
+            kind=kind,
+            actor_kind=actor.value,
+            actor_staff_id=staff.id if staff is not None else None,
+            data=data,
+        )
+    )
+
+
+# --- submitting -----------------------------------------------------------------------
+
+
+def _request_hash(data: InquiryCreate, uploads: Sequence[CheckedUpload]) -> str:
+    material = json.dumps([data.model_dump(), [u.sha256 for u in uploads]], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _idempotency_scope(customer: Customer) -> str:
+    return f"customer:{customer.id}:inquiry"
+
+
+async def _replayed(
+    session: AsyncSession, customer: Customer, key: str, request_hash: str
+) -> Inquiry | None:
+    row = await session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.scope == _idempotency_scope(customer), IdempotencyKey.key == key)
+    )
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
+        raise ProblemError(
+            422,
+            "idempotency_key_reused",
+            "같은 Idempotency-Key로 다른 내용을 보낼 수 없습니다. (Idempotency-Key reused with a different request)",
+        )
+    return await session.get(Inquiry, row.resource_id)
+
+
+async def find_category(session: AsyncSession, ref: str) -> Category:
+    category = await session.scalar(select(Category).where(or_(Category.slug == ref, Category.name == ref)))
+    if category is None:
+        raise ProblemError(
+            422,
+            "unknown_category",
+            f"알 수 없는 문의 유형입니다: {ref} (Unknown category)",
+            errors=[{"loc": ["body", "category"], "message": "unknown category"}],
+        )
+    return category
+
+
+async def _route_team(session: AsyncSession, category_id: int, emergency: bool) -> int | None:
+    if emergency:
+        security = await session.scalar(select(Team.id).where(Team.handles_emergencies.is_(True)).order_by(Team.id))
+        if security is not None:
+            return security
+    return await session.scalar(
+        select(TeamCategory.team_id).where(TeamCategory.category_id == category_id).order_by(TeamCategory.team_id)
+    )
+
+
+def inquiry_number(inquiry: Inquiry) -> str:
+    """Customer-facing 문의번호: the Seoul date and the row id, unique and easy to read out on the phone."""
+    return f"{inquiry.created_at.astimezone(SEOUL):%Y%m%d}-{inquiry.id:06d}"
+
+
+async def submit_inquiry(
+    session: AsyncSession,
+    customer: Customer,
+    data: InquiryCreate,
+    *,
+    settings: Settings,
+    storage: AttachmentStorage,
+    uploads: Sequence[CheckedUpload] = (),
+    idempotency_key: str | None = None,
+    channel: str = "web",
+) -> Submission:
+    """Files the inquiry with its evidence and SLA clocks; a retried request returns the first one."""
+    check_upload_count(len(uploads), settings)
+    request_hash = _request_hash(data, uploads)
+    if idempotency_key is not None:
+        earlier = await _replayed(session, customer, idempotency_key, request_hash)
+        if earlier is not None:
+            return Submission(earlier, created=False)
+    category = await find_category(session, data.category)
+    title, body = mask_pii(data.title).text, mask_pii(data.body).text
+    emergency = is_emergency(data.title, data.body)
+    priority = Priority.URGENT if emergency else Priority.NORMAL
+    stored = [await storage.save(upload.data, upload.extension) for upload in uploads]
+    try:
+        inquiry = await _insert_inquiry(
+            session, customer, data, category, title, body, priority, emergency, channel, settings
+        )
+        for upload, key in zip(uploads, stored, strict=True):
+            session.add(_attachment_row(inquiry.id, None, upload, key))
+        if idempotency_key is not None:
+            session.add(
+                IdempotencyKey(
+                    scope=_idempotency_scope(customer),
+                    key=idempotency_key,
+                    request_hash=request_hash,
+                    resource_id=inquiry.id,
+                )
+            )
+        await events.emit(session, events.INQUIRY_CREATED, event_data(inquiry))
+        await enqueue(session, AUTO_ASSIGN_JOB, {"inquiry_id": inquiry.id}, dedupe_key=f"assign:{inquiry.id}")
+        await session.commit()
+    except BaseException as exc:
+        await session.rollback()
+        for key in stored:
+            await storage.delete(key)
+        if isinstance(exc, IntegrityError) and idempotency_key is not None:
+            # A concurrent retry with the same key committed first: answer with its inquiry.
+            await session.refresh(customer)  # the rollback expired it
+            earlier = await _replayed(session, customer, idempotency_key, request_hash)
+            if earlier is not None:
+                return Submission(earlier, created=False)
+        raise
+    return Submission(inquiry, created=True)
+
+
+async def _insert_inquiry(
+    session: AsyncSession,
+    customer: Customer,
+    data: InquiryCreate,
+    category: Category,
+    title: str,
+    body: str,
+    priority: Priority,
+    emergency: bool,
+    channel: str,
+    settings: Settings,
+) -> Inquiry:
+    now = utcnow()
+    inquiry = Inquiry(
+        customer_id=customer.id,
+        category_id=category.id,
+        team_id=await _route_team(session, category.id, emergency),
+        channel=channel,
+        status=Status.RECEIVED.value,
+        priority=priority.value,
+        is_emergency=emergency,
+        title=title,
+        body=body,
+        transaction_ref=data.transaction_ref,
+        tags=["긴급"] if emergency else [],
+        created_at=now,
+        updated_at=now,
+    )
+    hours = await load_business_hours(session)
+    start_clocks(inquiry, await targets_for(session, category.id, priority.value), now, hours)
+    session.add(inquiry)
+    await session.flush()
+    inquiry.number = inquiry_number(inquiry)
+    add_timeline_event(session, inquiry, "created", Actor.CUSTOMER, {"channel": channel, "emergency": emergency})
+    return inquiry
+
+
+def _attachment_row(inquiry_id: int, message_id: int | None, upload: CheckedUpload, key: str) -> InquiryAttachment:
+    return InquiryAttachment(
+        inquiry_id=inquiry_id,
+        message_id=message_id,
+        storage_key=key,
+        display_name=upload.display_name,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+    )
+
+
+# --- status changes -------------------------------------------------------------------
+
+
+def apply_status(inquiry: Inquiry, target: Status, now: datetime, hours: BusinessHours, settings: Settings) -> None:
+    """Moves the inquiry and its SLA clocks; the transition was checked by the caller."""
+    previous = Status(inquiry.status)
+    inquiry.status = target.value
+    inquiry.updated_at = now
+    if target == Status.ANSWERED:
+        pause_resolution(inquiry, now, hours)
+    elif target in (Status.IN_PROGRESS, Status.RECEIVED) and previous == Status.ANSWERED:
+        resume_resolution(inquiry, now, hours)
+    elif target == Status.IN_PROGRESS and previous == Status.RESOLVED:
+        # Reopened: the remaining work gets a fresh resolution promise.
+        inquiry.resolved_at = None
+        inquiry.resolution_remaining_seconds = None
+        inquiry.resolution_warned_at = inquiry.resolution_breached_at = None
+        inquiry.resolution_due_at = None
+    if target == Status.RESOLVED:
+        inquiry.resolved_at = now
+    elif target == Status.CLOSED:
+        inquiry.closed_at = now
+
+
+async def change_status(
+    session: AsyncSession,
+    inquiry: Inquiry,
+    target: Status | str,
+    actor: Actor,
+    settings: Settings,
+    *,
+    staff: StaffUser | None = None,
+) -> Inquiry:
+    """Checks the workflow table, moves the clocks, records the timeline and the event (no commit)."""
+    destination = check_transition(inquiry.status, str(target), actor)
+    previous = inquiry.status
+    now = utcnow()
+    hours = await load_business_hours(session)
+    apply_status(inquiry, destination, now, hours, settings)
+    if previous == Status.RESOLVED and destination == Status.IN_PROGRESS:
+        targets = await targets_for(session, inquiry.category_id, inquiry.priority)
+        inquiry.resolution_due_at = add_business_time(now, targets.resolution, hours)
+    add_timeline_event(session, inquiry, "status_changed", actor, {"from": previous, "to": destination.value}, staff)
+    await events.emit(
+        session,
+        events.INQUIRY_STATUS_CHANGED,
+        event_data(inquiry, from_status=previous, to_status=destination.value, actor=actor.value),
+    )
+    return inquiry
+
+
+# --- the customer's verbs -------------------------------------------------------------
+
+
+async def own_inquiry(session: AsyncSession, customer: Customer, inquiry_id: int) -> Inquiry:
+    """Someone else's inquiry is reported as missing, never as forbidden."""
+    inquiry = await session.get(Inquiry, inquiry_id)
+    if inquiry is None or inquiry.customer_id != customer.id:
+        raise not_found("문의")
+    return inquiry
+
+
+async def add_customer_message(
+    session: AsyncSession,
+    customer: Customer,
+    inquiry_id: int,
+    body: str,
+    *,
+    settings: Settings,
+    storage: AttachmentStorage,
+    uploads: Sequence[CheckedUpload] = (),
+) -> InquiryMessage:
+    """More information from the customer; an answered inquiry goes back to the agent."""
+    inquiry = await own_inquiry(session, customer, inquiry_id)
+    if Status(inquiry.status) not in OPEN_STATUSES:
+        raise ProblemError(
+            409,
+            "inquiry_not_open",
+            "해결되었거나 종료된 문의에는 내용을 추가할 수 없습니다. 다시 열어 주세요. (Inquiry is not open)",
+        )
+    existing = await session.scalar(
+        select(func.count()).select_from(InquiryAttachment).where(InquiryAttachment.inquiry_id == inquiry.id)
+    )
+    check_upload_count(int(existing or 0) + len(uploads), settings)
+    stored = [await storage.save(upload.data, upload.extension) for upload in uploads]
+    try:
+        message = InquiryMessage(inquiry_id=inquiry.id, author_kind=Actor.CUSTOMER.value, body=mask_pii(body).text)
+        session.add(message)
+        await session.flush()
+        for upload, key in zip(uploads, stored, strict=True):
+            session.add(_attachment_row(inquiry.id, message.id, upload, key))
+        if inquiry.status == Status.ANSWERED:
+            await change_status(session, inquiry, Status.IN_PROGRESS, Actor.CUSTOMER, settings)
+        inquiry.updated_at = utcnow()
+        await events.emit(session, events.INQUIRY_UPDATED, event_data(inquiry, message_id=message.id))
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        for key in stored:
+            await storage.delete(key)
+        raise
+    return message
+
+
+async def resolve_by_customer(
+    session: AsyncSession, customer: Customer, inquiry_id: int, settings: Settings
+) -> Inquiry:
+    """"해결됐어요": the customer closes the loop themselves."""
+    inquiry = await own_inquiry(session, customer, inquiry_id)
+    await change_status(session, inquiry, Status.RESOLVED, Actor.CUSTOMER, settings)
+    await session.commit()
+    return inquiry
+
+
+def reopen_deadline(inquiry: Inquiry, settings: Settings) -> datetime | None:
+    if inquiry.status != Status.RESOLVED or inquiry.resolved_at is None:
+        return None
+    return inquiry.resolved_at + timedelta(days=settings.inquiry_reopen_days)
+
+
+async def reopen_by_customer(session: AsyncSession, customer: Customer, inquiry_id: int, settings: Settings) -> Inquiry:
+    inquiry = await own_inquiry(session, customer, inquiry_id)
+    deadline = reopen_deadline(inquiry, settings)
+    if deadline is not None and utcnow() > deadline:
+        raise ProblemError(
+            409,
+            "reopen_window_passed",
+            f"해결 후 {settings.inquiry_reopen_days}일이 지나 다시 열 수 없습니다. 새 문의를 남겨 주세요. "
+            "(Reopen window has passed)",
+        )
+    await change_status(session, inquiry, Status.IN_PROGRESS, Actor.CUSTOMER, settings)
+    await session.commit()
+    return inquiry
+
+
+def _feedback_exists() -> ProblemError:
+    return ProblemError(409, "feedback_exists", "이미 평가하신 문의입니다. (Feedback already given)")
+
+
+async def record_feedback(
+    session: AsyncSession, customer: Customer, inquiry_id: int, data: FeedbackCreate
+) -> InquiryFeedback:
+    """Once per inquiry, and only after it was resolved."""
+    inquiry = await own_inquiry(session, customer, inquiry_id)
+    if inquiry.status not in (Status.RESOLVED, Status.CLOSED):
+        raise ProblemError(
+            409, "inquiry_not_resolved", "해결된 문의만 평가할 수 있습니다. (Only resolved inquiries can be rated)"
+        )
+    if await session.scalar(select(InquiryFeedback.id).where(InquiryFeedback.inquiry_id == inquiry.id)) is not None:
+        raise _feedback_exists()
+    feedback = InquiryFeedback(inquiry_id=inquiry.id, score=data.score, comment=mask_pii(data.comment.strip()).text)
+    session.add(feedback)
+    add_timeline_event(session, inquiry, "feedback", Actor.CUSTOMER, {"score": data.score})
+    await events.emit(session, events.INQUIRY_FEEDBACK, event_data(inquiry, score=data.score))
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise _feedback_exists() from exc
+    return feedback
+
+
+# --- the agent's verbs ----------------------------------------------------------------
+
+
+async def reply_as_agent(
+    session: AsyncSession,
+    agent: StaffUser,
+    inquiry: Inquiry,
+    body: str,
+    *,
+    internal: bool,
+    settings: Settings,
+    request: Any = None,
+) -> InquiryMessage:
+    """A public reply answers the inquiry (its clock waits on the customer); a note changes nothing."""
+    if not internal and inquiry.status in (Status.RESOLVED, Status.CLOSED):
+        raise ProblemError(
+            409,
+            "inquiry_not_open",
+            "해결되었거나 종료된 문의입니다. 답변하려면 먼저 다시 열어 주세요. (Reopen the inquiry before replying)",
+        )
+    if inquiry.status == Status.CLOSED:
+        raise ProblemError(409, "inquiry_closed", "종료된 문의입니다. (Inquiry is closed)")
+    message = InquiryMessage(
+        inquiry_id=inquiry.id,
+        author_kind=Actor.AGENT.value,
+        author_staff_id=agent.id,
+        internal=internal,
+        body=mask_pii(body).text,
+    )
+    session.add(message)
+    await session.flush()
+    now = utcnow()
+    inquiry.updated_at = now
+    if not internal:
+        if inquiry.first_responded_at is None:
+            inquiry.first_responded_at = now
+        if inquiry.assignee_id is None:
+            inquiry.assignee_id = agent.id
+        if inquiry.status != Status.ANSWERED:
+            await change_status(session, inquiry, Status.ANSWERED, Actor.AGENT, settings, staff=agent)
+        await events.emit(session, events.INQUIRY_ANSWERED, event_data(inquiry, message_id=message.id))
+    record_audit(
+        session,
+        agent,
+        "inquiry.note" if internal else "inquiry.reply",
+        target_type="inquiry",
+        target_id=inquiry.id,
+        detail={"message_id": message.id},
+        request=request,
+    )
+    await session.commit()
+    return message
+
+
+async def change_status_as_agent(
+    session: AsyncSession, agent: StaffUser, inquiry: Inquiry, target: Status, settings: Settings, request: Any = None
+) -> Inquiry:
+    previous = inquiry.status
+    await change_status(session, inquiry, target, Actor.AGENT, settings, staff=agent)
+    record_audit(
+        session,
+        agent,
+        "inquiry.status",
+        target_type="inquiry",
+        target_id=inquiry.id,
+        detail={"from": previous, "to": target.value},
+        request=request,
+    )
+    await session.commit()
+    return inquiry

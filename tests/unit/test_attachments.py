@@ -1,0 +1,564 @@
+"""Evidence attachments: content checks on real bytes, name cleaning, and both storages."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import io
+import os
+import re
+import stat
+import struct
+import subprocess
+import sys
+import unicodedata
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from starlette.datastructures import UploadFile
+
+from gogaek.config import Settings
+from gogaek.errors import ProblemError
+from gogaek.inquiries.attachments import (
+    CheckedUpload,
+    check_upload,
+    check_upload_count,
+    clean_display_name,
+    read_upload,
+)
+from gogaek.inquiries.storage import (
+    LocalAttachmentStorage,
+    S3AttachmentStorage,
+    build_attachment_storage,
+)
+
+KEY_SHAPE = re.compile(r"[0-9]{4}/[0-9]{2}/[0-9a-f]{32}\.[a-z]+")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(env="test", data_dir=tmp_path, attachment_max_bytes=1024 * 1024, attachment_max_count=3)
+
+
+def image_bytes(image_format: str, size: tuple[int, int] = (64, 48)) -> bytes:
+    """Noise, so compressed data is long enough to cut in the middle."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def pdf_bytes(catalog_extra: bytes = b"", trailer_extra: bytes = b"", extra_objects: tuple[bytes, ...] = ()) -> bytes:
+    """A one-page PDF with a correct cross-reference table, written by hand."""
+    content = b"BT /F1 18 Tf 20 100 Td (Receipt 12,000 KRW) Tj ET"
+    objects = (
+        b"<< /Type /Catalog /Pages 2 0 R" + catalog_extra + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *extra_objects,
+    )
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer_extra, xref)
+    return bytes(out)
+
+
+def flate_stream(payload: bytes, extra: bytes = b"") -> bytes:
+    packed = zlib.compress(payload)
+    return b"<< /Filter /FlateDecode /Length %d%s >>\nstream\n%s\nendstream" % (len(packed), extra, packed)
+
+
+def png_chunk(tag: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+
+def one_bit_png(width: int, height: int) -> bytes:
+    """A valid all-black 1-bit PNG: tens of kilobytes on disk, ``width * height`` pixels decoded."""
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then packed pixels
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def refusal(filename: str | None, data: bytes, settings: Settings) -> ProblemError:
+    with pytest.raises(ProblemError) as caught:
+        check_upload(filename, data, settings)
+    return caught.value
+
+
+# --- allowed content -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image_format", "content_type", "extension"),
+    [
+        ("JPEG", "image/jpeg", "jpg"),
+        ("PNG", "image/png", "png"),
+        ("GIF", "image/gif", "gif"),
+        ("WEBP", "image/webp", "webp"),
+    ],
+)
+def test_real_images_are_accepted(image_format: str, content_type: str, extension: str, settings: Settings) -> None:
+    data = image_bytes(image_format)
+    checked = check_upload(f"증빙 사진.{extension}", data, settings)
+    assert checked == CheckedUpload(
+        display_name=f"증빙 사진.{extension}",
+        content_type=content_type,
+        extension=extension,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+    )
+
+
+def test_a_hand_written_pdf_is_accepted(settings: Settings) -> None:
+    data = pdf_bytes()
+    checked = check_upload("거래내역서.pdf", data, settings)
+    assert (checked.content_type, checked.extension, checked.display_name) == (
+        "application/pdf",
+        "pdf",
+        "거래내역서.pdf",
+    )
+
+
+def test_pdf_names_that_merely_start_like_script_names_are_fine(settings: Settings) -> None:
+    data = pdf_bytes(catalog_extra=b" /JSONData (JavaScript) /Launcher 1", extra_objects=(flate_stream(b"q Q" * 50),))
+    assert check_upload("ok.pdf", data, settings).extension == "pdf"
+
+
+def test_the_detected_type_decides_the_extension_not_the_name(settings: Settings) -> None:
+    checked = check_upload("photo.jpg", image_bytes("PNG"), settings)
+    assert (checked.display_name, checked.content_type) == ("photo.png", "image/png")
+
+
+# --- refused content -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("invoice.jpg", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(200)),
+        ("photo.png", b"\x7fELF\x02\x01\x01" + bytes(200)),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'),
+        ("logo.png", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>'),
+        ("page.jpg", b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"),
+        ("page.pdf", b"  <html><body onload='alert(1)'></body></html>"),
+        ("notes.txt", "그냥 텍스트입니다".encode()),
+    ],
+)
+def test_anything_but_the_allowed_types_is_refused(filename: str, data: bytes, settings: Settings) -> None:
+    problem = refusal(filename, data, settings)
+    assert (problem.status, problem.code) == (422, "attachment_type_not_allowed")
+    assert "(Only JPEG, PNG, GIF, WEBP images and PDF files are allowed)" in problem.message
+
+
+def test_zip_archives_are_refused_whatever_they_are_called(settings: Settings) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("evidence.jpg", image_bytes("JPEG"))
+    problem = refusal("evidence.jpg", buffer.getvalue(), settings)
+    assert problem.code == "attachment_type_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        image_bytes("PNG")[:3000],
+        image_bytes("JPEG")[:1000],
+        image_bytes("WEBP")[:1000],
+        image_bytes("GIF")[:500],
+        b"\xff\xd8\xff" + bytes(range(256)) * 4,
+        b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>",
+        b"GIF89a<html><script>alert(1)</script></html>",
+        b"RIFF\x00\x00\x00\x00WEBPjunk",
+    ],
+    ids=[
+        "truncated-png",
+        "truncated-jpeg",
+        "truncated-webp",
+        "truncated-gif",
+        "jpeg-magic-junk",
+        "png-html-polyglot",
+        "gif-html-polyglot",
+        "webp-junk",
+    ],
+)
+def test_images_that_do_not_parse_are_corrupt(data: bytes, settings: Settings) -> None:
+    problem = refusal("photo.png", data, settings)
+    assert (problem.status, problem.code) == (422, "attachment_corrupt")
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(10_000, 10_000), (20_000, 20_000)],
+    ids=["above-limit-pillow-warns", "above-twice-limit-pillow-raises"],
+)
+def test_decompression_bombs_are_refused(width: int, height: int, settings: Settings) -> None:
+    data = one_bit_png(width, height)
+    assert len(data) < settings.attachment_max_bytes
+    assert Image.MAX_IMAGE_PIXELS is not None and width * height > Image.MAX_IMAGE_PIXELS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the refusal must not depend on pytest's warnings-as-errors
+        problem = refusal("bomb.png", data, settings)
+    assert (problem.status, problem.code) == (413, "attachment_too_large")
+
+
+def test_the_bomb_is_an_otherwise_valid_png(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proves the refusal above is the pixel limit, not a malformed test file."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    assert check_upload("big.png", one_bit_png(10_000, 10_000), settings).content_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    "catalog_extra",
+    [
+        b" /OpenAction << /S /JavaScript /JS (app.alert(1)) >>",
+        b" /OpenAction << /JS (app.alert(1)) >>",
+        b" /OpenAction << /S /Launch /F (C:\\\\Windows\\\\System32\\\\calc.exe) >>",
+        b" /OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>",
+        b" /AA << /O << /S/JavaScript/JS(app.alert(1))>> >>",
+    ],
+    ids=["javascript", "js-only", "launch", "hex-escaped-names", "no-spaces"],
+)
+def test_pdfs_with_scripts_or_launch_actions_are_refused(catalog_extra: bytes, settings: Settings) -> None:
+    problem = refusal("statement.pdf", pdf_bytes(catalog_extra=catalog_extra), settings)
+    assert (problem.status, problem.code) == (422, "attachment_type_not_allowed")
+    assert "스크립트" in problem.message
+
+
+def test_a_script_hidden_in_a_compressed_object_stream_is_found(settings: Settings) -> None:
+    hidden = b"6 0 << /S /JavaScript /JS (app.alert(1)) >>"
+    object_stream = flate_stream(hidden, extra=b" /Type /ObjStm /N 1 /First 4")
+    data = pdf_bytes(catalog_extra=b" /OpenAction 6 0 R", extra_objects=(object_stream,))
+    assert b"JavaScript" not in data
+    assert refusal("statement.pdf", data, settings).code == "attachment_type_not_allowed"
+
+
+def test_a_pdf_that_inflates_past_the_budget_is_refused(settings: Settings) -> None:
+    compressor = zlib.compressobj(9)
+    block = bytes(1024 * 1024)
+    packed = b"".join(compressor.compress(block) for _ in range(65)) + compressor.flush()
+    stream = b"<< /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (len(packed), packed)
+    problem = refusal("big.pdf", pdf_bytes(extra_objects=(stream,)), settings)
+    assert (problem.status, problem.code) == (413, "attachment_too_large")
+
+
+def test_encrypted_pdfs_are_refused_because_they_cannot_be_inspected(settings: Settings) -> None:
+    data = pdf_bytes(trailer_extra=b" /Encrypt 6 0 R", extra_objects=(b"<< /Filter /Standard /V 2 /R 3 >>",))
+    problem = refusal("statement.pdf", data, settings)
+    assert problem.code == "attachment_type_not_allowed"
+    assert "암호" in problem.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [pdf_bytes()[:-20], pdf_bytes() + b"\n" + b"x" * 2000, b"%PDF-1.4\n"],
+    ids=["truncated", "eof-marker-too-far-from-the-end", "header-only"],
+)
+def test_pdfs_without_a_trailer_are_corrupt(data: bytes, settings: Settings) -> None:
+    problem = refusal("statement.pdf", data, settings)
+    assert (problem.status, problem.code) == (422, "attachment_corrupt")
+
+
+def test_empty_files_are_refused(settings: Settings) -> None:
+    problem = refusal("empty.png", b"", settings)
+    assert (problem.status, problem.code) == (422, "attachment_empty")
+
+
+def test_files_over_the_size_limit_are_refused_before_parsing(settings: Settings) -> None:
+    data = b"\x89PNG\r\n\x1a\n" + bytes(settings.attachment_max_bytes)
+    problem = refusal("big.png", data, settings)
+    assert (problem.status, problem.code) == (413, "attachment_too_large")
+    assert "1MB" in problem.message
+
+
+def test_a_file_exactly_at_the_limit_is_accepted(tmp_path: Path) -> None:
+    data = pdf_bytes()
+    exact = Settings(env="test", data_dir=tmp_path, attachment_max_bytes=len(data))
+    assert check_upload("a.pdf", data, exact).size == len(data)
+    assert refusal("a.pdf", data + b" ", exact).code == "attachment_too_large"
+
+
+def test_attachment_count_limit(settings: Settings) -> None:
+    check_upload_count(0, settings)
+    check_upload_count(settings.attachment_max_count, settings)
+    with pytest.raises(ProblemError) as caught:
+        check_upload_count(settings.attachment_max_count + 1, settings)
+    assert (caught.value.status, caught.value.code) == (422, "too_many_attachments")
+    assert "3개" in caught.value.message
+
+
+# --- display names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("../../etc/passwd", "passwd.png"),
+        ("..\\..\\windows\\system32\\cmd.exe", "cmd.png"),
+        ("C:\\Users\\김민수\\Desktop\\영수증.JPG", "영수증.png"),
+        ("/var/www/", "첨부파일.png"),
+        ("..", "첨부파일.png"),
+        (".jpg", "첨부파일.png"),
+        ("", "첨부파일.png"),
+        (None, "첨부파일.png"),
+        ("\x00\x01\x7f", "첨부파일.png"),
+        ("sc\x00re\x1ben\x7fshot.png", "screenshot.png"),
+        ("  my \t\n  receipt   .jpeg ", "my receipt.png"),
+        ("사진\u202egnp.exe", "사진gnp.png"),
+        ("zero\u200bwidth.png", "zerowidth.png"),
+        ('a<b>c:d"e|f?g*h.png', "a_b_c_d_e_f_g_h.png"),
+        ("report v1.2 final", "report v1.2 final.png"),
+        ("invoice.2024", "invoice.2024.png"),
+        ("archive.tar.gz", "archive.tar.png"),
+        (unicodedata.normalize("NFD", "결제 내역.png"), "결제 내역.png"),
+    ],
+)
+def test_display_names_are_cleaned(filename: str | None, expected: str) -> None:
+    cleaned = clean_display_name(filename, "png")
+    assert cleaned == expected
+    assert "/" not in cleaned and "\\" not in cleaned
+    assert unicodedata.is_normalized("NFC", cleaned)
+
+
+def test_long_names_are_cut_but_keep_the_detected_extension() -> None:
+    cleaned = clean_display_name("가" * 300 + ".jpg", "webp")
+    assert len(cleaned) == 100
+    assert cleaned == "가" * 95 + ".webp"
+    assert clean_display_name("a" * 98 + " .x." + "b" * 50, "pdf") == "a" * 96 + ".pdf"
+
+
+def test_check_upload_uses_the_cleaned_name(settings: Settings) -> None:
+    checked = check_upload("../../../etc/cron.d/evil.exe", image_bytes("GIF"), settings)
+    assert checked.display_name == "evil.gif"
+
+
+# --- reading uploads -------------------------------------------------------------------------
+
+
+class EndlessZeros(io.RawIOBase):
+    """An upload that never ends; counts how much was actually read from it."""
+
+    def __init__(self) -> None:
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        buffer[:] = bytes(len(buffer))
+        self.consumed += len(buffer)
+        return len(buffer)
+
+
+async def test_read_upload_checks_what_it_read(settings: Settings) -> None:
+    data = image_bytes("PNG", size=(400, 300))
+    upload = UploadFile(io.BytesIO(data), filename="C:\\fakepath\\스크린샷.png")
+    checked = await read_upload(upload, settings)
+    assert (checked.data, checked.display_name) == (data, "스크린샷.png")
+
+
+async def test_read_upload_stops_one_byte_past_the_limit(settings: Settings) -> None:
+    endless = EndlessZeros()
+    with pytest.raises(ProblemError) as caught:
+        await read_upload(UploadFile(io.BufferedReader(endless), filename="huge.png"), settings)
+    assert caught.value.code == "attachment_too_large"
+    # BufferedReader may read ahead by one buffer, never the whole stream.
+    assert endless.consumed <= settings.attachment_max_bytes + 1 + io.DEFAULT_BUFFER_SIZE
+
+
+async def test_read_upload_refuses_an_empty_upload(settings: Settings) -> None:
+    with pytest.raises(ProblemError) as caught:
+        await read_upload(UploadFile(io.BytesIO(b""), filename="empty.pdf"), settings)
+    assert caught.value.code == "attachment_empty"
+
+
+async def test_read_upload_refuses_by_content(settings: Settings) -> None:
+    upload = UploadFile(io.BytesIO(b"MZ" + bytes(5000)), filename="photo.jpg")
+    with pytest.raises(ProblemError) as caught:
+        await read_upload(upload, settings)
+    assert caught.value.code == "attachment_type_not_allowed"
+
+
+# --- local storage ---------------------------------------------------------------------------
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def stored_files(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+async def test_local_storage_round_trip_with_private_permissions(tmp_path: Path) -> None:
+    root = tmp_path / "attachments"
+    storage = LocalAttachmentStorage(root)
+    data = image_bytes("PNG")
+    key = await storage.save(data, "png")
+    assert KEY_SHAPE.fullmatch(key) and key.endswith(".png")
+    assert await storage.load(key) == data
+    stored = root / key
+    assert mode_of(stored) == 0o600
+    assert [mode_of(folder) for folder in (root, stored.parent.parent, stored.parent)] == [0o700] * 3
+    assert stored_files(root) == [key]  # no temp file left behind
+
+
+async def test_local_storage_keys_are_unique_and_writes_leave_no_temp_files(tmp_path: Path) -> None:
+    storage = LocalAttachmentStorage(tmp_path)
+    payloads = [os.urandom(2000 + n) for n in range(20)]
+    keys = await asyncio.gather(*(storage.save(payload, "pdf") for payload in payloads))
+    assert len(set(keys)) == 20
+    assert [await storage.load(key) for key in keys] == payloads
+    assert stored_files(tmp_path) == sorted(keys)
+
+
+async def test_local_storage_missing_and_deleted_keys(tmp_path: Path) -> None:
+    storage = LocalAttachmentStorage(tmp_path)
+    with pytest.raises(ProblemError) as caught:
+        await storage.load("2026/11/" + "0" * 32 + ".png")
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+    await storage.delete("2026/11/" + "0" * 32 + ".png")  # missing: no-op
+    key = await storage.save(b"%PDF-1.4 ...", "pdf")
+    await storage.delete(key)
+    assert not (tmp_path / key).exists()
+    with pytest.raises(ProblemError):
+        await storage.load(key)
+
+
+BAD_KEYS = [
+    "../x",
+    "../../outside.png",
+    "/etc/passwd",
+    "2026/11/../../outside.png",
+    "2026\\11\\" + "a" * 32 + ".png",
+    "2026/11/" + "a" * 32 + ".png\n",
+    "2026/11/" + "A" * 32 + ".png",
+    "2026/13/" + "a" * 32 + ".png",
+    "٢٠٢٦/11/" + "a" * 32 + ".png",
+    "2026/11/" + "a" * 31 + ".png",
+    "2026/11/" + "a" * 32 + ".png/..",
+    "2026/11/" + "a" * 32,
+    "",
+]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+async def test_crafted_keys_never_reach_the_filesystem(key: str, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"secret")
+    storage = LocalAttachmentStorage(root)
+    with pytest.raises(ValueError, match="invalid attachment storage key"):
+        await storage.load(key)
+    with pytest.raises(ValueError, match="invalid attachment storage key"):
+        await storage.delete(key)
+    assert outside.read_bytes() == b"secret"
+
+
+@pytest.mark.parametrize("extension", ["png/../../x", "", "PNG", "p.ng", "a" * 9])
+async def test_save_refuses_extensions_that_could_shape_a_path(extension: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="invalid attachment extension"):
+        await LocalAttachmentStorage(tmp_path).save(b"x", extension)
+    assert stored_files(tmp_path) == []
+
+
+def test_build_storage_follows_settings(tmp_path: Path) -> None:
+    local = build_attachment_storage(Settings(env="test", data_dir=tmp_path))
+    assert isinstance(local, LocalAttachmentStorage) and local.root == tmp_path / "attachments"
+    chosen = build_attachment_storage(Settings(env="test", data_dir=tmp_path, attachment_dir=tmp_path / "evidence"))
+    assert isinstance(chosen, LocalAttachmentStorage) and chosen.root == tmp_path / "evidence"
+    with pytest.raises(ValueError, match="GOGAEK_S3_BUCKET"):
+        build_attachment_storage(Settings(env="test", attachment_storage="s3"))
+    s3_settings = Settings(env="test", attachment_storage="s3", s3_bucket="b", s3_region="ap-northeast-2")
+    s3 = build_attachment_storage(s3_settings)
+    assert isinstance(s3, S3AttachmentStorage) and s3.bucket == "b"
+
+
+# --- S3 against moto's standalone server --------------------------------------------------------
+
+MOTO_SERVER = """
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3-speaking HTTP server in its own process, stopped by closing its stdin."""
+    if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
+        pytest.skip("moto[server] is not installed; S3 storage is not exercised")
+    log_path = tmp_path_factory.mktemp("moto") / "server.log"
+    with (
+        log_path.open("w", encoding="utf-8") as log,
+        subprocess.Popen(
+            [sys.executable, "-c", MOTO_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True
+        ) as process,
+    ):
+        assert process.stdout is not None and process.stdin is not None
+        port = process.stdout.readline().strip()
+        if not port:
+            process.kill()
+            raise AssertionError(f"moto server did not start: {log_path.read_text(encoding='utf-8')}")
+        yield f"http://127.0.0.1:{port}"
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def s3_storage(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> S3AttachmentStorage:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    storage = S3AttachmentStorage("gogaek-evidence", endpoint_url=moto_endpoint, region="us-east-1")
+    storage._client.create_bucket(Bucket="gogaek-evidence")
+    return storage
+
+
+async def test_s3_storage_round_trip(s3_storage: S3AttachmentStorage) -> None:
+    data = pdf_bytes()
+    key = await s3_storage.save(data, "pdf")
+    assert KEY_SHAPE.fullmatch(key) and key.endswith(".pdf")
+    assert await s3_storage.load(key) == data
+    await s3_storage.delete(key)
+    with pytest.raises(ProblemError) as caught:
+        await s3_storage.load(key)
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+    await s3_storage.delete(key)  # already gone: no-op
+
+
+@pytest.mark.parametrize("key", ["../x", "/etc/passwd", "2026\\11\\" + "a" * 32 + ".png"])
+async def test_s3_storage_refuses_crafted_keys(key: str, s3_storage: S3AttachmentStorage) -> None:
+    with pytest.raises(ValueError, match="invalid attachment storage key"):
+        await s3_storage.load(key)
+    with pytest.raises(ValueError, match="invalid attachment storage key"):
+        await s3_storage.delete(key)
