@@ -1,0 +1,247 @@
+"""The job worker: claims due jobs under a lease, runs their handlers, and records the outcome.
+
+Claiming is one short transaction. PostgreSQL locks the selected rows with ``FOR UPDATE SKIP
+LOCKED`` so concurrent workers take disjoint batches; on both databases each claim is a
+conditional UPDATE on the ``attempts`` value that was read (a version number), so two workers
+can never both claim the same attempt. A claimed job carries ``locked_until``: if its worker
+dies, the job becomes claimable again once the lease has expired. Every later write about the
+job is conditioned on still holding that claim, so a worker that lost its lease cannot
+overwrite what the new owner recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gogaek.config import Settings
+from gogaek.db import utcnow
+from gogaek.jobs.handlers import Handler, JobContext, PermanentJobError
+from gogaek.jobs.models import Job, JobStatus
+from gogaek.notify.providers import NotificationProviders, build_providers
+from gogaek.notify.webhooks import retry_delay
+
+log = logging.getLogger("gogaek.jobs")
+
+DEFAULT_LEASE = timedelta(minutes=5)
+# A handler is stopped before its lease runs out, so no other worker can start the same job
+# while it is still running; the rest of the lease is time to record the outcome.
+HANDLER_SHARE_OF_LEASE = 0.8
+ERROR_MAX_CHARS = 2000
+
+PeriodicFunction = Callable[[async_sessionmaker[AsyncSession], Settings, datetime], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicTask:
+    """Recurring work (SLA sweeps, clean-ups) that every worker process runs when due.
+
+    Several processes may run it at the same moment, so it must be idempotent (conditional
+    UPDATEs, dedupe keys); nothing coordinates the processes.
+    """
+
+    name: str
+    interval_seconds: float
+    run: PeriodicFunction
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """What the worker remembers about a job it owns; ``attempts`` doubles as the claim token."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+def _rowcount(result: object) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text if len(text) <= ERROR_MAX_CHARS else text[: ERROR_MAX_CHARS - 1] + "…"
+
+
+class JobWorker:
+    """One worker identity; ``run_once`` is one poll, ``run_forever`` the loop around it."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        handlers: Mapping[str, Handler],
+        worker_id: str,
+        *,
+        providers: NotificationProviders | None = None,
+        periodic: Sequence[PeriodicTask] = (),
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.handlers = dict(handlers)
+        self.worker_id = worker_id
+        self.providers = providers or build_providers(settings)
+        self.periodic = tuple(periodic)
+        self.lease = lease
+        self._periodic_due: dict[str, float] = {}
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Claims up to ``jobs_batch_size`` due jobs and runs them concurrently; returns how many ran.
+
+        ``now`` replaces the clock for this poll (due times, leases and backoff), which lets
+        tests and tools look into the future without waiting.
+        """
+        claims = await self._claim(now or utcnow())
+        outcomes = await asyncio.gather(*(self._run(claim, now) for claim in claims), return_exceptions=True)
+        for claim, outcome in zip(claims, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # the outcome could not be written; the lease will expire
+                log.error("job %s: recording the outcome failed", claim.id, exc_info=outcome)
+        return len(claims)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Polls until ``stop`` is set; a full batch means more may be waiting, so it polls again at once."""
+        while not stop.is_set():
+            await self._run_due_periodic()
+            try:
+                ran = await self.run_once()
+            except Exception:  # the database may be restarting: keep the worker alive and try again
+                log.exception("job worker %s: polling failed", self.worker_id)
+                ran = 0
+            if ran < self.settings.jobs_batch_size:
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(self.settings.jobs_poll_seconds):
+                        await stop.wait()
+
+    # --- claiming -------------------------------------------------------------------------
+
+    async def _claim(self, now: datetime) -> list[_Claim]:
+        due = or_(
+            and_(Job.status == JobStatus.PENDING.value, Job.run_at <= now),
+            and_(Job.status == JobStatus.RUNNING.value, Job.locked_until <= now),  # its worker died
+        )
+        query = (
+            select(Job.id, Job.kind, Job.payload, Job.status, Job.attempts, Job.max_attempts)
+            .where(due)
+            .order_by(Job.run_at, Job.id)
+            .limit(self.settings.jobs_batch_size)
+        )
+        async with self.sessionmaker() as session:
+            if (await session.connection()).dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            claims: list[_Claim] = []
+            for row in rows:
+                if row.status == JobStatus.RUNNING.value and row.attempts >= row.max_attempts:
+                    await self._park_lost(session, row.id, row.attempts, now)
+                    continue
+                claimed = await session.execute(
+                    update(Job)
+                    .where(Job.id == row.id, Job.status == row.status, Job.attempts == row.attempts)
+                    .values(
+                        status=JobStatus.RUNNING.value,
+                        locked_by=self.worker_id,
+                        locked_until=now + self.lease,
+                        attempts=row.attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(claimed) == 1:
+                    claims.append(_Claim(row.id, row.kind, dict(row.payload or {}), row.attempts + 1, row.max_attempts))
+            await session.commit()
+        return claims
+
+    async def _park_lost(self, session: AsyncSession, job_id: int, attempts: int, now: datetime) -> None:
+        """The last attempt's worker vanished mid-job; a job that kills its worker must not loop forever."""
+        message = "마지막 시도 중 작업자가 중단되었습니다. (Worker lost during the last attempt; lease expired)"
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING.value, Job.attempts == attempts)
+            .values(
+                status=JobStatus.PARKED.value, last_error=message, locked_by=None, locked_until=None, finished_at=now
+            )
+            .execution_options(synchronize_session=False)
+        )
+        log.error("job %s parked: its worker was lost during the last attempt", job_id)
+
+    # --- running --------------------------------------------------------------------------
+
+    async def _run(self, claim: _Claim, now: datetime | None) -> None:
+        handler = self.handlers.get(claim.kind)
+        if handler is None:
+            message = f"알 수 없는 작업 종류입니다. (Unknown job kind {claim.kind!r}: no handler registered)"
+            await self._park(claim, message, now)
+            return
+        context = JobContext(self.sessionmaker, self.settings, self.providers, claim.id, claim.attempts)
+        try:
+            async with asyncio.timeout(self.lease.total_seconds() * HANDLER_SHARE_OF_LEASE):
+                await handler(context, claim.payload)
+        except PermanentJobError as exc:
+            await self._park(claim, _describe(exc), now)
+        except Exception as exc:
+            await self._fail(claim, exc, now)
+        else:
+            await self._record(claim, status=JobStatus.DONE.value, finished_at=now or utcnow(), last_error=None)
+
+    async def _fail(self, claim: _Claim, exc: Exception, now: datetime | None) -> None:
+        if claim.attempts >= claim.max_attempts:
+            await self._park(claim, _describe(exc), now)
+            return
+        run_at = (now or utcnow()) + retry_delay(claim.attempts)
+        log.warning(
+            "job %s (%s) attempt %d/%d failed, retrying at %s: %s",
+            claim.id,
+            claim.kind,
+            claim.attempts,
+            claim.max_attempts,
+            run_at.isoformat(),
+            _describe(exc),
+        )
+        await self._record(claim, status=JobStatus.PENDING.value, run_at=run_at, last_error=_describe(exc))
+
+    async def _park(self, claim: _Claim, message: str, now: datetime | None) -> None:
+        log.error("job %s (%s) parked after attempt %d: %s", claim.id, claim.kind, claim.attempts, message)
+        await self._record(claim, status=JobStatus.PARKED.value, finished_at=now or utcnow(), last_error=message)
+
+    async def _record(self, claim: _Claim, **values: Any) -> None:
+        """Writes the outcome only while this worker still owns the attempt it ran."""
+        owned: ColumnElement[bool] = and_(
+            Job.id == claim.id,
+            Job.status == JobStatus.RUNNING.value,
+            Job.locked_by == self.worker_id,
+            Job.attempts == claim.attempts,
+        )
+        async with self.sessionmaker() as session:
+            result = await session.execute(
+                update(Job)
+                .where(owned)
+                .values(locked_by=None, locked_until=None, **values)
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        if _rowcount(result) != 1:
+            log.warning("job %s: lease lost before the outcome was recorded; another worker owns it", claim.id)
+
+    # --- periodic tasks -------------------------------------------------------------------
+
+    async def _run_due_periodic(self) -> None:
+        """Runs each task on start and then every ``interval_seconds`` (measured per process)."""
+        for task in self.periodic:
+            if time.monotonic() < self._periodic_due.get(task.name, 0.0):
+                continue
+            self._periodic_due[task.name] = time.monotonic() + task.interval_seconds
+            try:
+                await task.run(self.sessionmaker, self.settings, utcnow())
+            except Exception:
+                log.exception("periodic task %s failed; it runs again in %g s", task.name, task.interval_seconds)

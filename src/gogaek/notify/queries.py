@@ -1,0 +1,61 @@
+"""Reads for webhooks and notifications; notifications are always scoped to one recipient."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.notify.models import Notification, WebhookEndpoint
+
+
+async def list_webhooks(session: AsyncSession) -> Sequence[WebhookEndpoint]:
+    return (await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))).all()
+
+
+async def subscribed_webhooks(session: AsyncSession, event: str) -> list[WebhookEndpoint]:
+    """Active endpoints for ``event``; filtered here because JSON list tests differ per database."""
+    active = await session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True)).order_by(WebhookEndpoint.id)
+    )
+    return [endpoint for endpoint in active if not endpoint.events or event in endpoint.events]
+
+
+async def list_notifications(
+    session: AsyncSession, recipient_kind: str, recipient_id: int, *, limit: int
+) -> Sequence[Notification]:
+    """Newest first."""
+    query = (
+        select(Notification)
+        .where(Notification.recipient_kind == recipient_kind, Notification.recipient_id == recipient_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def unread_count(session: AsyncSession, recipient_kind: str, recipient_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.recipient_kind == recipient_kind,
+            Notification.recipient_id == recipient_id,
+            Notification.read_at.is_(None),
+        )
+    )
+    return int(count or 0)
+
+
+async def get_own_notification(
+    session: AsyncSession, recipient_kind: str, recipient_id: int, notification_id: int
+) -> Notification | None:
+    """Someone else's notification is simply not found."""
+    return await session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id,
+            Notification.recipient_kind == recipient_kind,
+            Notification.recipient_id == recipient_id,
+        )
+    )
