@@ -8,7 +8,7 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,11 @@ from gogaek.calendar import cli as calendar_cli
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.errors import ProblemError
+from gogaek.identity.models import StaffRole
 from gogaek.migrate import upgrade_database
+
+if TYPE_CHECKING:
+    from gogaek.identity.schemas import StaffCreate
 
 T = TypeVar("T")
 
@@ -25,9 +29,11 @@ app = typer.Typer(help="Gogaek 고객센터 — self-hosted customer center.", n
 db_app = typer.Typer(help="Database commands (데이터베이스).", no_args_is_help=True)
 faq_app = typer.Typer(help="FAQ import, export and search (자주 묻는 질문).", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts (상담사·관리자 계정).", no_args_is_help=True)
+token_app = typer.Typer(help="Development sign-in tokens (개발용 토큰).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.add_typer(calendar_cli.app, name="calendar")
 
 
@@ -78,33 +84,47 @@ def serve(
 
 def _load_demo(settings: Settings) -> None:
     from gogaek.demo import has_content, load_demo_content
-    from gogaek.identity.models import StaffRole
-    from gogaek.identity.schemas import StaffCreate
-    from gogaek.identity.service import count_admins, create_staff_user
+    from gogaek.demo.people import load_demo_people
 
     async def work(session: AsyncSession) -> None:
         if await has_content(session):
-            typer.echo(
-                "데모: 이미 내용이 있어 불러오지 않았습니다 (data dir not empty, demo skipped)"
-            )
+            typer.echo("데모: 이미 내용이 있어 불러오지 않았습니다 (data dir not empty, demo skipped)")
             return
         report = await load_demo_content(session)
         typer.echo(
-            f"데모 내용을 불러왔습니다: 카테고리 {report.categories}, FAQ {report.articles}, "
-            f"공지 {report.notices}"
+            f"데모 내용을 불러왔습니다: 카테고리 {report.categories}, FAQ {report.articles}, 공지 {report.notices}"
         )
-        if not await count_admins(session):
-            password = secrets.token_urlsafe(12)
-            data = StaffCreate(
-                email="admin@gogaek.local",
-                password=password,
-                display_name="데모 관리자",
-                role=StaffRole.ADMIN,
-            )
-            await create_staff_user(session, data)
-            typer.echo(f"데모 관리자: admin@gogaek.local / {password}")
+        await _create_demo_admin(session, settings)
+        people = await load_demo_people(session, settings)
+        for role, email, password in people.staff:
+            typer.echo(f"데모 {role}: {email} / {password}")
+        typer.echo(f"데모 문의 {people.inquiries}건, 고객 {len(people.customers)}명")
+        if people.customers and settings.customer_token_algorithm == "HS256":  # noqa: S105 - an algorithm name
+            from gogaek.identity.customer_tokens import issue_customer_token
+
+            token = issue_customer_token(settings, sub=people.customers[0], name="김민지", ttl_seconds=24 * 3600)
+            link = f"{settings.base_url}/auth/customer?token={token}&next=/inquiries"
+            typer.echo(f"데모 고객 로그인 (한 번 사용): {link}")
+            typer.echo("다른 고객 토큰: gogaek token customer --sub demo-customer-2")
 
     _with_session(settings, work)
+
+
+async def _create_demo_admin(session: AsyncSession, settings: Settings) -> None:
+    from gogaek.identity.models import StaffRole
+    from gogaek.identity.schemas import StaffCreate
+    from gogaek.identity.security import totp_uri
+    from gogaek.identity.service import count_admins, create_staff_user
+
+    if await count_admins(session):
+        return
+    password = secrets.token_urlsafe(12)
+    data = StaffCreate(email="admin@gogaek.local", password=password, display_name="데모 관리자", role=StaffRole.ADMIN)
+    admin = await create_staff_user(session, data, with_totp=settings.admin_totp_required)
+    typer.echo(f"데모 관리자: admin@gogaek.local / {password}")
+    if admin.totp_secret is not None:
+        typer.echo(f"  OTP 비밀키 (authenticator 앱에 등록): {admin.totp_secret}")
+        typer.echo(f"  {totp_uri(admin.totp_secret, admin.email)}")
 
 
 @db_app.command("upgrade")
@@ -208,27 +228,27 @@ def faq_search(
     asyncio.run(run())
 
 
-@user_app.command("create-admin")
-def user_create_admin(
-    email: Annotated[str, typer.Option(prompt=True)],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    name: Annotated[str, typer.Option(help="Display name")] = "관리자",
-    totp: Annotated[bool, typer.Option(help="Require a TOTP code at sign-in")] = False,
-) -> None:
-    """Create an admin account (argon2-hashed password, optional TOTP)."""
+_ROLE_NAMES = {StaffRole.AGENT: "상담사", StaffRole.SUPERVISOR: "슈퍼바이저", StaffRole.ADMIN: "관리자"}
+
+
+def _staff_data(email: str, password: str, name: str, role: StaffRole) -> StaffCreate:
+    """Validated like the API does; bad input exits with code 2 and the field that failed."""
     from pydantic import ValidationError
 
-    from gogaek.identity.models import StaffRole
     from gogaek.identity.schemas import StaffCreate
-    from gogaek.identity.security import totp_uri
-    from gogaek.identity.service import create_staff_user
 
     try:
-        data = StaffCreate(email=email, password=password, display_name=name, role=StaffRole.ADMIN)
+        return StaffCreate(email=email, password=password, display_name=name, role=role)
     except ValidationError as exc:
         for error in exc.errors():
             typer.echo(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}", err=True)
         raise typer.Exit(code=2) from None
+
+
+def _create_staff(data: StaffCreate, totp: bool) -> None:
+    """Creates the account, shows the TOTP secret once, and warns about an admin who cannot sign in."""
+    from gogaek.identity.service import TOTP_SETUP_COMMAND, create_staff_user
+
     settings = Settings()
     _migrate(settings)
     try:
@@ -236,9 +256,84 @@ def user_create_admin(
     except ProblemError as problem:
         typer.echo(problem.message, err=True)
         raise typer.Exit(code=1) from None
-    typer.echo(f"관리자 계정을 만들었습니다: {user.email}")
+    typer.echo(f"{_ROLE_NAMES[StaffRole(user.role)]} 계정을 만들었습니다: {user.email} (role {user.role})")
     if user.totp_secret:
-        typer.echo(f"OTP 앱에 등록하세요 (TOTP): {totp_uri(user.totp_secret, user.email)}")
+        _print_totp(user.totp_secret, user.email)
+    elif user.role == StaffRole.ADMIN and settings.admin_totp_required:
+        typer.echo(
+            "경고: OTP 없이 만든 관리자는 아직 로그인할 수 없습니다(GOGAEK_ADMIN_TOTP_REQUIRED). "
+            f"`{TOTP_SETUP_COMMAND.replace('<이메일>', user.email)}`로 OTP를 설정하세요. "
+            "(Warning: this admin cannot sign in until TOTP is set up)",
+            err=True,
+        )
+
+
+def _print_totp(secret: str, email: str) -> None:
+    from gogaek.identity.security import totp_uri
+
+    typer.echo(f"OTP 앱에 등록하세요 (TOTP provisioning URI): {totp_uri(secret, email)}")
+    typer.echo(f"OTP 비밀 키 (TOTP secret): {secret}")
+    typer.echo("이 비밀 키는 다시 표시되지 않습니다. (The secret is not shown again)")
+
+
+@user_app.command("create")
+def user_create(
+    role: Annotated[StaffRole, typer.Option(help="상담사 agent, 슈퍼바이저 supervisor or 관리자 admin")],
+    email: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    name: Annotated[str | None, typer.Option(help="Display name (shown to customers for agents)")] = None,
+    totp: Annotated[bool, typer.Option(help="Require a TOTP code at sign-in (needed for admins)")] = False,
+) -> None:
+    """Create a staff account: 상담사, 슈퍼바이저 or 관리자 (argon2-hashed password, optional TOTP)."""
+    _create_staff(_staff_data(email, password, name or _ROLE_NAMES[role], role), totp)
+
+
+@user_app.command("create-admin")
+def user_create_admin(
+    email: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    name: Annotated[str, typer.Option(help="Display name")] = "관리자",
+    totp: Annotated[bool, typer.Option(help="Require a TOTP code at sign-in")] = False,
+) -> None:
+    """Create an admin account (same as `user create --role admin`)."""
+    _create_staff(_staff_data(email, password, name, StaffRole.ADMIN), totp)
+
+
+@user_app.command("enable-totp")
+def user_enable_totp(email: Annotated[str, typer.Option(prompt=True)]) -> None:
+    """Give an existing account a new TOTP secret (replaces any old one) and print it once."""
+    from gogaek.identity.service import enable_totp, get_staff_by_email
+
+    async def work(session: AsyncSession) -> str | None:
+        user = await get_staff_by_email(session, email)
+        return await enable_totp(session, user) if user is not None else None
+
+    settings = Settings()
+    _migrate(settings)
+    secret = _with_session(settings, work)
+    if secret is None:
+        typer.echo(f"계정을 찾을 수 없습니다: {email} (No such staff account)", err=True)
+        raise typer.Exit(code=1)
+    _print_totp(secret, email.strip().lower())
+
+
+@token_app.command("customer")
+def token_customer(
+    sub: Annotated[str, typer.Option(help="The host app's customer id")],
+    name: Annotated[str | None, typer.Option(help="Customer name")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number")] = None,
+    email: Annotated[str | None, typer.Option(help="Email address")] = None,
+    ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds")] = 3600,
+) -> None:
+    """Print a customer token signed like the host app would (HS256 only), for development."""
+    from gogaek.identity.customer_tokens import issue_customer_token
+
+    try:
+        token = issue_customer_token(Settings(), sub=sub, name=name, phone=phone, email=email, ttl_seconds=ttl)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(token)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -24,8 +24,8 @@ from gogaek.inquiries.workflow import TRANSITIONS, Actor, Status, allowed_target
 HOURS = BusinessHours()
 
 
-def seoul(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SEOUL)  # type: ignore[misc]
+def seoul(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SEOUL)
 
 
 def new_inquiry(created: datetime) -> Inquiry:

@@ -1,17 +1,21 @@
-"""Staff account verbs: create, authenticate (with throttling and TOTP)."""
+"""Staff account verbs: create, authenticate (with throttling and TOTP), availability, roles."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
 
+from fastapi import Request
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.audit.service import record_audit
 from gogaek.db import commit_unique, utcnow
 from gogaek.errors import ProblemError
-from gogaek.identity.models import StaffRole, StaffUser
-from gogaek.identity.schemas import StaffCreate, StaffLogin
+from gogaek.identity.models import Availability, StaffRole, StaffUser
+from gogaek.identity.schemas import StaffCreate, StaffLogin, StaffUpdate
 from gogaek.identity.security import (
     hash_password,
     new_totp_secret,
@@ -22,6 +26,7 @@ from gogaek.identity.security import (
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+TOTP_SETUP_COMMAND = "gogaek user enable-totp --email <이메일>"
 
 
 def email_taken() -> ProblemError:
@@ -36,11 +41,40 @@ def _bad_credentials() -> ProblemError:
     )
 
 
+def totp_setup_required() -> ProblemError:
+    return ProblemError(
+        403,
+        "totp_setup_required",
+        "관리자 계정은 OTP(2단계 인증)를 설정해야 로그인할 수 있습니다. 서버에서 "
+        f"`{TOTP_SETUP_COMMAND}`를 실행하거나 `gogaek user create --role admin … --totp`로 계정을 만든 뒤 "
+        "OTP 앱에 등록해 주세요. (Admins must set up TOTP before signing in: run "
+        f"`{TOTP_SETUP_COMMAND}` on the server)",
+    )
+
+
+async def flush_unique(session: AsyncSession, conflict: Callable[[], ProblemError]) -> None:
+    """Flushes to learn a new row's id; a concurrent insert of the same key becomes the usual 409."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise conflict() from exc
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def create_staff_user(session: AsyncSession, data: StaffCreate, *, with_totp: bool = False) -> StaffUser:
+async def create_staff_user(
+    session: AsyncSession,
+    data: StaffCreate,
+    *,
+    with_totp: bool = False,
+    max_open_inquiries: int | None = None,
+    actor: StaffUser | None = None,
+    request: Request | None = None,
+) -> StaffUser:
+    """One transaction with its audit entry; ``actor`` is None for the CLI and the demo loader."""
     email = normalise_email(data.email)
     existing = await session.scalar(select(StaffUser).where(StaffUser.email == email))
     if existing is not None:
@@ -51,14 +85,35 @@ async def create_staff_user(session: AsyncSession, data: StaffCreate, *, with_to
         password_hash=hash_password(data.password),
         role=data.role.value,
         totp_secret=new_totp_secret() if with_totp else None,
+        max_open_inquiries=max_open_inquiries,
     )
     session.add(user)
+    await flush_unique(session, email_taken)
+    record_audit(
+        session,
+        actor,
+        "staff.create",
+        target_type="staff",
+        target_id=user.id,
+        detail={"email": email, "role": user.role, "totp": with_totp},
+        request=request,
+    )
     await commit_unique(session, email_taken)
     return user
 
 
-async def authenticate_staff(session: AsyncSession, login: StaffLogin) -> StaffUser:
-    """Checks password and TOTP; five failures lock the account for 15 minutes."""
+async def authenticate_staff(
+    session: AsyncSession,
+    login: StaffLogin,
+    *,
+    require_admin_totp: bool = False,
+    request: Request | None = None,
+) -> StaffUser:
+    """Checks password and TOTP; five failures lock the account for 15 minutes.
+
+    With ``require_admin_totp`` an admin without a TOTP secret is refused even with the right
+    password: an admin account is the one worth phishing, so a password alone is not enough.
+    """
     email = normalise_email(login.email)
     user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
     if user is None or not user.is_active:
@@ -72,28 +127,32 @@ async def authenticate_staff(session: AsyncSession, login: StaffLogin) -> StaffU
             "로그인 시도가 너무 많아 잠시 잠겼습니다. 15분 후 다시 시도해 주세요. (Account locked)",
         )
     if not verify_password(user.password_hash, login.password):
-        await _record_failure(session, user)
+        await _record_failure(session, user, request)
         raise _bad_credentials()
+    if user.totp_secret is None and require_admin_totp and user.role == StaffRole.ADMIN:
+        raise totp_setup_required()
     if user.totp_secret is not None:
         if not login.totp:
             raise ProblemError(401, "totp_required", "OTP 인증 코드를 입력해 주세요. (TOTP code required)")
         if not verify_totp(user.totp_secret, login.totp):
-            await _record_failure(session, user)
+            await _record_failure(session, user, request)
             raise ProblemError(401, "totp_invalid", "OTP 인증 코드가 올바르지 않습니다. (Invalid TOTP code)")
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(login.password)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    record_audit(session, user, "staff.login", target_type="staff", target_id=user.id, request=request)
     await session.commit()
     return user
 
 
-async def _record_failure(session: AsyncSession, user: StaffUser) -> None:
+async def _record_failure(session: AsyncSession, user: StaffUser, request: Request | None) -> None:
     user.failed_logins += 1
     if user.failed_logins >= MAX_FAILED_LOGINS:
         user.locked_until = utcnow() + LOCKOUT
         user.failed_logins = 0
+        record_audit(session, None, "staff.locked", target_type="staff", target_id=user.id, request=request)
     await session.commit()
 
 
@@ -102,9 +161,116 @@ async def get_active_staff(session: AsyncSession, staff_id: int) -> StaffUser | 
     return user if user is not None and user.is_active else None
 
 
+async def get_staff_by_email(session: AsyncSession, email: str) -> StaffUser | None:
+    return await session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
+
+
 async def count_admins(session: AsyncSession) -> int:
     query = select(func.count()).select_from(StaffUser).where(StaffUser.role == StaffRole.ADMIN.value)
     return int(await session.scalar(query) or 0)
+
+
+async def list_staff(session: AsyncSession, *, include_inactive: bool = True) -> list[StaffUser]:
+    query = select(StaffUser).order_by(StaffUser.id)
+    if not include_inactive:
+        query = query.where(StaffUser.is_active.is_(True))
+    return list((await session.scalars(query)).all())
+
+
+async def set_availability(
+    session: AsyncSession, staff: StaffUser, availability: Availability, request: Request | None = None
+) -> StaffUser:
+    """Only "available" agents receive new inquiries from round-robin."""
+    previous = staff.availability
+    staff.availability = availability.value
+    record_audit(
+        session,
+        staff,
+        "staff.availability",
+        target_type="staff",
+        target_id=staff.id,
+        detail={"from": previous, "to": availability.value},
+        request=request,
+    )
+    await session.commit()
+    return staff
+
+
+async def enable_totp(session: AsyncSession, user: StaffUser) -> str:
+    """A fresh secret (replacing any old one) for the CLI; the caller shows it once."""
+    user.totp_secret = new_totp_secret()
+    record_audit(session, None, "staff.totp_enabled", target_type="staff", target_id=user.id)
+    await session.commit()
+    return user.totp_secret
+
+
+async def _active_admins_other_than(session: AsyncSession, user: StaffUser) -> int:
+    query = (
+        select(func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == StaffRole.ADMIN.value, StaffUser.is_active.is_(True), StaffUser.id != user.id)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def _keep_an_admin(session: AsyncSession, user: StaffUser) -> None:
+    """Nobody could manage accounts any more if the last active admin went away."""
+    if user.role == StaffRole.ADMIN and user.is_active and not await _active_admins_other_than(session, user):
+        raise ProblemError(
+            409, "last_admin", "마지막 관리자 계정은 바꾸거나 비활성화할 수 없습니다. (Cannot remove the last admin)"
+        )
+
+
+async def update_staff(
+    session: AsyncSession, actor: StaffUser, user: StaffUser, data: StaffUpdate, request: Request | None = None
+) -> StaffUser:
+    changes = data.model_dump(exclude_unset=True, exclude={"clear_max_open_inquiries"}, mode="json")
+    if data.role is not None and data.role != user.role:
+        await _keep_an_admin(session, user)
+    if data.display_name is not None:
+        user.display_name = data.display_name
+    if data.role is not None:
+        user.role = data.role.value
+    if data.max_open_inquiries is not None:
+        user.max_open_inquiries = data.max_open_inquiries
+    elif data.clear_max_open_inquiries:
+        user.max_open_inquiries = None
+        changes["max_open_inquiries"] = None
+    record_audit(
+        session, actor, "staff.update", target_type="staff", target_id=user.id, detail=changes, request=request
+    )
+    await session.commit()
+    return user
+
+
+async def deactivate_staff(
+    session: AsyncSession, actor: StaffUser, user: StaffUser, request: Request | None = None
+) -> StaffUser:
+    """Signs the account out everywhere (tokens are re-checked on use); rows stay for history.
+
+    Commits whatever the caller staged first, such as handing the person's open inquiries back.
+    """
+    if user.id == actor.id:
+        raise ProblemError(
+            409, "cannot_deactivate_self", "자기 계정은 비활성화할 수 없습니다. (Cannot deactivate yourself)"
+        )
+    await _keep_an_admin(session, user)
+    user.is_active = False
+    user.availability = Availability.OFFLINE.value
+    record_audit(session, actor, "staff.deactivate", target_type="staff", target_id=user.id, request=request)
+    await session.commit()
+    return user
+
+
+async def reactivate_staff(
+    session: AsyncSession, actor: StaffUser, user: StaffUser, request: Request | None = None
+) -> StaffUser:
+    user.is_active = True
+    user.failed_logins = 0
+    user.locked_until = None
+    record_audit(session, actor, "staff.reactivate", target_type="staff", target_id=user.id, request=request)
+    await session.commit()
+    return user
 
 
 @cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,18 +67,21 @@ async def list_customer_inquiries(
     return InquiryList(items=[summary(inquiry, category) for inquiry, category in rows], total=int(total or 0))
 
 
-def _attachments_by_message(
-    attachments: Sequence[InquiryAttachment],
+async def attachments_by_message(
+    session: AsyncSession, inquiry_id: int, url: Callable[[InquiryAttachment], str]
 ) -> dict[int | None, list[AttachmentPublic]]:
+    """An inquiry's evidence grouped by the message it came with (None: the inquiry itself).
+
+    ``url`` says where the reader downloads it: customers and agents use different routes.
+    """
     grouped: dict[int | None, list[AttachmentPublic]] = defaultdict(list)
-    for item in attachments:
+    rows = await session.scalars(
+        select(InquiryAttachment).where(InquiryAttachment.inquiry_id == inquiry_id).order_by(InquiryAttachment.id)
+    )
+    for item in rows:
         grouped[item.message_id].append(
             AttachmentPublic(
-                id=item.id,
-                name=item.display_name,
-                content_type=item.content_type,
-                size=item.size,
-                url=customer_attachment_url(item),
+                id=item.id, name=item.display_name, content_type=item.content_type, size=item.size, url=url(item)
             )
         )
     return grouped
@@ -99,15 +102,7 @@ async def customer_inquiry_view(
             .order_by(InquiryMessage.id)
         )
     ).all()
-    attachments = _attachments_by_message(
-        (
-            await session.scalars(
-                select(InquiryAttachment)
-                .where(InquiryAttachment.inquiry_id == inquiry.id)
-                .order_by(InquiryAttachment.id)
-            )
-        ).all()
-    )
+    attachments = await attachments_by_message(session, inquiry.id, customer_attachment_url)
     feedback = await session.scalar(select(InquiryFeedback).where(InquiryFeedback.inquiry_id == inquiry.id))
     base = summary(inquiry, category)
     return InquiryPublic(

@@ -1,0 +1,56 @@
+"""What the job worker runs for this app: handlers from each capability and periodic sweeps.
+
+Kept apart from ``jobs/`` so the queue knows nothing about inquiries, and from ``app.py``
+so a dedicated worker process could start the same set.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gogaek.config import Settings
+from gogaek.inquiries.assignment import auto_assign, run_auto_assign_job, unassigned_open_inquiry_ids
+from gogaek.inquiries.service import AUTO_ASSIGN_JOB
+from gogaek.inquiries.sweeps import close_resolved_inquiries, flag_sla_risks
+from gogaek.jobs.handlers import Handler
+from gogaek.jobs.worker import PeriodicTask
+
+SLA_SWEEP_SECONDS = 60.0
+AUTO_CLOSE_SECONDS = 15 * 60.0
+ASSIGN_WAITING_SECONDS = 120.0
+ASSIGN_BATCH = 50
+
+
+def job_handlers() -> dict[str, Handler]:
+    return {AUTO_ASSIGN_JOB: run_auto_assign_job}
+
+
+async def _sweep_sla(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
+    async with factory() as session:
+        return await flag_sla_risks(session, settings, now)
+
+
+async def _assign_waiting(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
+    """Unassigned inquiries get another chance when an agent comes back or frees up capacity."""
+    async with factory() as session:
+        waiting = await unassigned_open_inquiry_ids(session, limit=ASSIGN_BATCH)
+    assigned = 0
+    for inquiry_id in waiting:
+        async with factory() as session:
+            assigned += await auto_assign(session, settings, inquiry_id) is not None
+    return assigned
+
+
+async def _close_resolved(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
+    async with factory() as session:
+        return await close_resolved_inquiries(session, settings, now)
+
+
+def periodic_tasks() -> list[PeriodicTask]:
+    return [
+        PeriodicTask("inquiry-sla-sweep", SLA_SWEEP_SECONDS, _sweep_sla),
+        PeriodicTask("inquiry-auto-close", AUTO_CLOSE_SECONDS, _close_resolved),
+        PeriodicTask("inquiry-assign-waiting", ASSIGN_WAITING_SECONDS, _assign_waiting),
+    ]
