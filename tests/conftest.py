@@ -102,7 +102,16 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(request: pytest.FixtureRequest, tmp_path: Path, embedding_cache: Path) -> Settings:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    common = {"env": "test", "data_dir": data_dir, "search_refresh_seconds": 0, "embedding_cache": embedding_cache}
+    common = {
+        "env": "test",
+        "data_dir": data_dir,
+        "search_refresh_seconds": 0,
+        "embedding_cache": embedding_cache,
+        "admin_totp_required": False,
+        # Tests run the job worker by hand (``app.state.jobs.worker.run_once()``) so that
+        # what happens is deterministic; real servers started by tests poll as usual.
+        "jobs_enabled": False,
+    }
     if request.param == "sqlite":
         shutil.copy(request.getfixturevalue("migrated_sqlite"), data_dir / "gogaek.db")
         return Settings(**common)  # type: ignore[arg-type]
@@ -118,6 +127,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "GOGAEK_ENV": settings.env,
         "GOGAEK_DATA_DIR": str(settings.data_dir),
         "GOGAEK_SEARCH_REFRESH_SECONDS": str(settings.search_refresh_seconds),
+        "GOGAEK_ADMIN_TOTP_REQUIRED": str(settings.admin_totp_required).lower(),
     }
     if settings.embedding_cache is not None:
         env["GOGAEK_EMBEDDING_CACHE"] = str(settings.embedding_cache)

@@ -16,16 +16,29 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from gogaek import __version__
+from gogaek.audit import routes as audit_routes
+from gogaek.background import job_handlers, periodic_tasks
+from gogaek.calendar import routes as calendar_routes
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.errors import install_error_handlers
 from gogaek.helpcenter import pages as helpcenter_pages
 from gogaek.helpcenter import routes as helpcenter_routes
+from gogaek.identity import admin_routes as identity_admin_routes
+from gogaek.identity import customer_pages
 from gogaek.identity import pages as identity_pages
 from gogaek.identity import routes as identity_routes
 from gogaek.identity.security import StaffTokenSigner
+from gogaek.inquiries import admin_routes as inquiry_admin_routes
+from gogaek.inquiries import agent_routes as inquiry_agent_routes
+from gogaek.inquiries import console_pages
+from gogaek.inquiries import pages as inquiry_pages
 from gogaek.inquiries import routes as inquiry_routes
 from gogaek.inquiries.storage import build_attachment_storage
+from gogaek.jobs import routes as job_routes
+from gogaek.jobs.runtime import start_job_worker
+from gogaek.notify import routes as notify_routes
+from gogaek.notify.providers import build_providers
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
 from gogaek.web.security import SecurityHeadersMiddleware
@@ -49,9 +62,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # /readyz says 503 and searches wait for the index lock until it is built.
         loading = asyncio.create_task(index.load(), name="search-index-load")
         loading.add_done_callback(_log_load_failure)
+        app.state.jobs = await start_job_worker(
+            app.state.sessionmaker,
+            settings,
+            extra_handlers=job_handlers(),
+            periodic=periodic_tasks(),
+            providers=app.state.notification_providers,
+        )
         try:
             yield
         finally:
+            await app.state.jobs.stop()
             # The build runs in a thread that cannot be interrupted; let it finish before the
             # vector store and database it writes to are closed.
             with suppress(Exception):
@@ -63,12 +84,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Gogaek 고객센터 API",
         version=__version__,
         lifespan=lifespan,
-        description="Korean-first customer center: help center, FAQ search, notices.",
+        description="Korean-first customer center: help center, FAQ search, notices, online inquiries, agent console.",
     )
     app.state.settings = settings
     app.state.templates = create_templates(settings)
     app.state.token_signer = StaffTokenSigner(settings.secret_key, settings.session_max_age_seconds)
     app.state.attachment_storage = build_attachment_storage(settings)
+    app.state.notification_providers = build_providers(settings)
     install_error_handlers(app)
     secure = settings.env == "production"
     app.add_middleware(
@@ -88,7 +110,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         helpcenter_routes.public,
         helpcenter_routes.admin,
         inquiry_routes.router,
+        *notify_routes.routers,
+        job_routes.router,
+        inquiry_agent_routes.router,
+        inquiry_admin_routes.router,
+        identity_admin_routes.router,
+        calendar_routes.router,
+        audit_routes.router,
         identity_pages.router,
+        customer_pages.router,
+        inquiry_pages.router,
+        console_pages.router,
         helpcenter_pages.router,
     ):
         app.include_router(router)

@@ -1,4 +1,8 @@
-"""Cookie-session sign-in for the admin pages (the JSON API uses bearer tokens instead)."""
+"""Cookie-session sign-in for the admin pages and the agent console (the JSON API uses bearer tokens).
+
+Both areas share one sign-in page and one session. The destination decides who may enter:
+any active staff member for the console (``/console…``), admins and supervisors for ``/admin…``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from gogaek.web.csrf import rotate_csrf
 SESSION_KEY = "staff_id"
 LOGIN_PATH = "/admin/login"
 HOME_PATH = "/admin"
+CONSOLE_PATH = "/console"
 ADMIN_ROLES = frozenset({StaffRole.ADMIN.value, StaffRole.SUPERVISOR.value})
 
 
@@ -34,21 +39,37 @@ def sign_out(request: Request) -> None:
     request.session.clear()
 
 
-def safe_next(target: str | None) -> str:
-    """Only our own admin pages are valid destinations after sign-in (no open redirect)."""
+def is_console_path(target: str) -> bool:
+    path = urlsplit(target).path
+    return path == CONSOLE_PATH or path.startswith(f"{CONSOLE_PATH}/")
+
+
+def safe_next(target: str | None, default: str = HOME_PATH) -> str:
+    """Only our own admin and console pages are valid destinations after sign-in (no open redirect)."""
     if not target:
-        return HOME_PATH
+        return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(HOME_PATH) or "\\" in target:
-        return HOME_PATH
+    staff_area = parts.path.startswith(HOME_PATH) or is_console_path(parts.path)
+    if parts.scheme or parts.netloc or not staff_area or "\\" in target:
+        return default
     if parts.path.startswith(LOGIN_PATH):
-        return HOME_PATH
+        return default
     return target
 
 
-def _login_redirect(request: Request) -> HTTPException:
-    """A 303 to the sign-in page; the error handlers turn it into a plain redirect."""
-    target = request.url.path if request.method == "GET" else HOME_PATH
+def may_enter(user: StaffUser, target: str) -> bool:
+    """Every staff member may use the console; the admin area needs an admin role."""
+    return is_console_path(target) or can_manage_content(user)
+
+
+def _login_redirect(request: Request, home: str) -> HTTPException:
+    """A 303 to the sign-in page; the error handlers turn it into a plain redirect.
+
+    A GET comes back to the same page (with its query); after a POST, to the area's home.
+    """
+    target = request.url.path if request.method == "GET" else home
+    if request.method == "GET" and request.url.query:
+        target = f"{target}?{request.url.query}"
     location = f"{LOGIN_PATH}?next={quote(target)}"
     return HTTPException(303, detail="로그인이 필요합니다. (Sign-in required)", headers={"Location": location})
 
@@ -65,10 +86,22 @@ async def page_admin(request: Request, session: SessionDep) -> StaffUser:
     user = await session_staff(request, session)
     if user is None:
         sign_out(request)
-        raise _login_redirect(request)
+        raise _login_redirect(request, HOME_PATH)
     if not can_manage_content(user):
         raise ProblemError(403, "forbidden", "관리자 권한이 필요합니다. (Admin role required)")
     return user
 
 
 PageAdmin = Annotated[StaffUser, Depends(page_admin)]
+
+
+async def page_staff(request: Request, session: SessionDep) -> StaffUser:
+    """Any active staff member signed in through the login page (the agent console)."""
+    user = await session_staff(request, session)
+    if user is None:
+        sign_out(request)
+        raise _login_redirect(request, CONSOLE_PATH)
+    return user
+
+
+PageStaff = Annotated[StaffUser, Depends(page_staff)]

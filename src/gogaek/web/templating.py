@@ -14,7 +14,7 @@ from gogaek.web.csrf import csrf_field
 from gogaek.web.flash import flashes_global
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-INQUIRY_URL = "/contact#inquiry"  # 1:1 문의 placeholder until the inquiry pages exist
+INQUIRY_URL = "/inquiries/new"
 
 
 def korean_datetime(value: datetime | None, with_time: bool = True) -> str:
