@@ -7,15 +7,13 @@ Scenario 2 is an admin: edit a question, and the help-center search finds it at 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from gogaek.config import Settings
 from gogaek.db import create_engine
@@ -24,21 +22,11 @@ from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.migrate import upgrade_database
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, settings_environment
-from tests.servers import wait_until_ready
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.e2e.conftest import running_server, screenshot, watch_console
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ADMIN_TOTP: list[str] = []  # filled when the module's server is prepared
 
 
 async def _prepare_database(settings: Settings) -> None:
@@ -50,82 +38,23 @@ async def _prepare_database(settings: Settings) -> None:
     engine = create_engine(settings)
     async with create_sessionmaker(engine)() as session:
         await load_demo_content(session)
-        await create_staff_user(
+        admin = await create_staff_user(
             session,
-            StaffCreate(
-                email=ADMIN_EMAIL,
-                password=ADMIN_PASSWORD,
-                display_name="관리자",
-                role=StaffRole.ADMIN,
-            ),
+            StaffCreate(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="관리자", role=StaffRole.ADMIN),
+            with_totp=True,
         )
+        ADMIN_TOTP.append(admin.totp_secret or "")
     await engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Iterator[str]:
-    """A migrated SQLite data dir with demo content and an admin, served by uvicorn."""
+    """A migrated SQLite data dir with demo content and an admin (with TOTP), served by uvicorn."""
     data_dir = tmp_path_factory.mktemp("e2e-data")
     settings = Settings(env="test", data_dir=data_dir, search_refresh_seconds=0, embedding_cache=embedding_cache)
     asyncio.run(_prepare_database(settings))
-    env = {**settings_environment(settings), "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
-    log_path = data_dir / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.serve"],
-            cwd=data_dir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
-    try:
-        assert process.stdout is not None
-        port = process.stdout.readline().strip()
-        assert port.isdigit(), f"server did not start: {log_path.read_text()}"
-        url = f"http://127.0.0.1:{port}"
-        wait_until_ready(url, process, log_path)
+    with running_server(settings) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def chromium(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-
-
-def _watch_console(page: Page) -> list[str]:
-    """Collects script errors and CSP violations: the page must run clean under our CSP."""
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
-
-
-def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def _type_with_korean_ime(page: Page, syllables: list[list[str]]) -> None:
@@ -147,10 +76,10 @@ def test_customer_on_a_phone_searches_reads_and_votes(
 ) -> None:
     context = chromium.new_context(**playwright.devices["Pixel 7"], locale="ko-KR")
     page = context.new_page()
-    problems = _watch_console(page)
+    problems = watch_console(page)
     page.goto(server_url + "/")
     expect(page.get_by_role("heading", name="무엇을 도와드릴까요?")).to_be_visible()
-    _screenshot(page, "mobile-home.png")
+    screenshot(page, "mobile-home.png")
 
     box = page.locator("#home-search")
     box.click()
@@ -159,7 +88,7 @@ def test_customer_on_a_phone_searches_reads_and_votes(
     suggestions = page.locator("#home-search-list [role=option]")
     expect(suggestions.first).to_be_visible()
     expect(suggestions.first).to_contain_text("송금")
-    _screenshot(page, "mobile-suggestions.png")
+    screenshot(page, "mobile-suggestions.png")
     box.press("ArrowDown")
     expect(suggestions.first).to_have_attribute("aria-selected", "true")
     box.press("ArrowUp")
@@ -180,7 +109,7 @@ def test_customer_on_a_phone_searches_reads_and_votes(
     page.get_by_role("button", name="예", exact=True).click()
     expect(page.get_by_text("소중한 의견 감사합니다").first).to_be_visible()
     expect(page.get_by_role("button", name="예", exact=True)).to_be_hidden()
-    _screenshot(page, "mobile-article-voted.png")
+    screenshot(page, "mobile-article-voted.png")
     assert problems == []
     context.close()
 
@@ -188,11 +117,12 @@ def test_customer_on_a_phone_searches_reads_and_votes(
 def test_admin_edit_is_found_by_search_at_once(server_url: str, chromium: Browser) -> None:
     context = chromium.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    problems = _watch_console(page)
+    problems = watch_console(page)
     page.goto(server_url + "/admin")
     expect(page).to_have_url(re.compile(r"/admin/login"))
     page.get_by_label("이메일").fill(ADMIN_EMAIL)
     page.get_by_label("비밀번호").fill(ADMIN_PASSWORD)
+    page.locator("input[name=totp]").fill(pyotp.TOTP(ADMIN_TOTP[0]).now())
     page.get_by_role("button", name="로그인").click()
     expect(page.get_by_role("heading", name="FAQ 관리")).to_be_visible()
 
@@ -206,7 +136,7 @@ def test_admin_edit_is_found_by_search_at_once(server_url: str, chromium: Browse
     question.fill(edited)
     page.get_by_role("button", name="저장", exact=True).click()
     expect(page.get_by_text("저장했습니다")).to_be_visible()
-    _screenshot(page, "admin-article-saved.png")
+    screenshot(page, "admin-article-saved.png")
 
     page.goto(server_url + "/")
     box = page.locator("#home-search")
