@@ -77,6 +77,7 @@ def serve(
     if demo:
         _load_demo(settings)
     typer.echo(f"고객센터:     {settings.base_url}/")
+    typer.echo(f"상담사 콘솔:  {settings.base_url}/console")
     typer.echo(f"관리자:       {settings.base_url}/admin")
     typer.echo(f"API 문서:     {settings.base_url}/docs")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
