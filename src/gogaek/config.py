@@ -22,6 +22,7 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy async URL; SQLite in data_dir when unset"
     )
     secret_key: str = DEVELOPMENT_SECRET
+    sqlite_busy_timeout_ms: int = 30_000
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000

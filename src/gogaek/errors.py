@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,24 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     return render_problem(request, ProblemError(exc.status_code, code, message, headers=headers))
 
 
+def is_database_busy(exc: BaseException) -> bool:
+    """SQLite gave up waiting for another writer: the request may simply be retried."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    if not is_database_busy(exc):
+        return await _on_unexpected(request, exc)
+    log.warning("database busy on %s", request.url.path)
+    problem = ProblemError(
+        503,
+        "database_busy",
+        "요청이 몰려 처리하지 못했습니다. 잠시 후 다시 시도해 주세요. (Database busy, please retry)",
+        headers={"Retry-After": "2"},
+    )
+    return render_problem(request, problem)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     code, message = _STATUS_DEFAULTS[500]
@@ -134,4 +153,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(OperationalError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
