@@ -302,7 +302,7 @@ async def test_an_assignment_notifies_the_assignee_in_the_console(
     listed = (await client.get("/api/v1/agent/notifications", headers=agent)).json()
     assert listed["unread"] == 1
     [item] = listed["items"]
-    assert (item["kind"], item["link"]) == (INQUIRY_ASSIGNED, "/agent/inquiries/41")
+    assert (item["kind"], item["link"]) == (INQUIRY_ASSIGNED, "/console/inquiries/41")
     assert NUMBER in item["title"]
     assert (await client.get("/api/v1/agent/notifications", headers=colleague)).json()["items"] == []
     assert (await client.post(f"/api/v1/agent/notifications/{item['id']}/read", headers=colleague)).status_code == 404
@@ -324,7 +324,7 @@ async def test_sla_warning_goes_to_the_assignee_with_an_email(
     assert (notification.recipient_kind, notification.recipient_id) == ("staff", agent_id)
     [mail] = console.sent
     assert isinstance(mail, EmailMessage) and mail.to == "agent@example.com"
-    assert "https://help.example.com/agent/inquiries/41" in mail.text
+    assert "https://help.example.com/console/inquiries/41" in mail.text
 
 
 async def test_unassigned_sla_breach_goes_to_every_active_supervisor_and_admin(

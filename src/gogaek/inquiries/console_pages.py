@@ -67,6 +67,8 @@ from gogaek.inquiries.macros import list_macros, render_macro
 from gogaek.inquiries.queue import QueueView, agent_inquiry_detail, agent_queue, get_inquiry
 from gogaek.inquiries.schemas import AgentReplyCreate
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
+from gogaek.notify.queries import unread_notifications
+from gogaek.notify.service import mark_all_read
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
@@ -117,6 +119,7 @@ async def queue_page(
         "tabs": [(tab, label, queue_url(tab, wanted)) for tab, label in VIEW_LABELS.items()],
         "more_url": queue_url(chosen, wanted, rows[-1].id) if len(rows) == PAGE_SIZE else None,
         "availability_labels": AVAILABILITY_LABELS,
+        "notifications": await unread_notifications(session, "staff", agent.id),
     }
     return _render(request, "console/queue.html", context)
 
@@ -175,6 +178,7 @@ async def _detail(
     """Opening the page marks the agent as viewing it, as the API's detail read does."""
     await get_inquiry(session, inquiry_id)  # a missing inquiry is a 404 before anything is recorded
     await presence.mark_viewing(session, inquiry_id, agent)
+    await mark_all_read(session, "staff", agent.id, link=detail_url(inquiry_id))
     detail = await agent_inquiry_detail(session, agent, inquiry_id)
     _session_links(detail)
     staff = await list_staff(session)

@@ -56,6 +56,8 @@ from gogaek.inquiries.service import (
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.inquiries.workflow import OPEN_STATUSES, Status
 from gogaek.korean.pii import PII_NOTICE
+from gogaek.notify.queries import unread_notifications
+from gogaek.notify.service import mark_all_read
 from gogaek.web.csrf import FIELD_NAME as CSRF_FIELD
 from gogaek.web.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from gogaek.web.csrf import CsrfForm, csrf_refused, tokens_match
@@ -276,6 +278,7 @@ async def inquiry_list_page(
         "page": number,
         "has_next": number * PAGE_SIZE < listing.total,
         "customer": customer,
+        "notifications": await unread_notifications(session, "customer", customer.id),
     }
     return render(request, "inquiries/list.html", context)
 
@@ -305,6 +308,7 @@ async def _detail(
     status: int = 200,
 ) -> HTMLResponse:
     view = await customer_inquiry_view(session, customer, inquiry_id, settings)
+    await mark_all_read(session, "customer", customer.id, link=f"/inquiries/{inquiry_id}")
     forms = forms or DetailForms()
     context: dict[str, Any] = {
         "inquiry": view,

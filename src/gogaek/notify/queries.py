@@ -59,3 +59,20 @@ async def get_own_notification(
             Notification.recipient_id == recipient_id,
         )
     )
+
+
+async def unread_notifications(
+    session: AsyncSession, recipient_kind: str, recipient_id: int, *, limit: int = 10
+) -> Sequence[Notification]:
+    """Newest first: what the pages show above someone's list until they open the linked page."""
+    query = (
+        select(Notification)
+        .where(
+            Notification.recipient_kind == recipient_kind,
+            Notification.recipient_id == recipient_id,
+            Notification.read_at.is_(None),
+        )
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()

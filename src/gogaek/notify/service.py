@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 from fastapi import Request
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek import events
@@ -196,7 +196,7 @@ async def _assigned(session: AsyncSession, settings: Settings, event: str, data:
     if staff is None:
         return []
     title = f"새 문의가 배정되었습니다 (문의번호 {number})"
-    return [Notice(STAFF, staff.id, event, title=title, link=f"/agent/inquiries/{inquiry_id}", subject="", text="")]
+    return [Notice(STAFF, staff.id, event, title=title, link=f"/console/inquiries/{inquiry_id}", subject="", text="")]
 
 
 _SLA_TITLES = {
@@ -211,7 +211,7 @@ async def _sla(session: AsyncSession, settings: Settings, event: str, data: dict
     assignee_id = _optional_int(data, "assignee_id")
     assignee = await _active_staff(session, assignee_id) if assignee_id is not None else None
     recipients = [assignee] if assignee is not None else await _supervisors(session)
-    link = f"/agent/inquiries/{inquiry_id}"
+    link = f"/console/inquiries/{inquiry_id}"
     title = f"{_SLA_TITLES[event]} (문의번호 {number})"
     text = f"{title}.\n아래 주소에서 확인해 주세요.\n{settings.base_url.rstrip('/')}{link}"
     return [
@@ -441,13 +441,17 @@ async def mark_read(
     return notification
 
 
-async def mark_all_read(session: AsyncSession, recipient_kind: str, recipient_id: int) -> None:
+async def mark_all_read(
+    session: AsyncSession, recipient_kind: str, recipient_id: int, *, link: str | None = None
+) -> None:
+    """All of someone's notifications, or only those pointing at ``link`` (the page just opened)."""
     await session.execute(
         update(Notification)
         .where(
             Notification.recipient_kind == recipient_kind,
             Notification.recipient_id == recipient_id,
             Notification.read_at.is_(None),
+            Notification.link == link if link is not None else true(),
         )
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)

@@ -1,0 +1,52 @@
+"""In-app notifications on the pages: shown above 문의 내역 and the console queue until opened."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.config import Settings
+from gogaek.helpcenter.models import Category
+from gogaek.inquiries.assignment import assign_inquiry
+from gogaek.inquiries.service import reply_as_agent
+from tests.api.test_agent_auth import file_inquiry, make_customer, make_staff
+from tests.api.test_console_pages import signed_in as agent_signed_in
+from tests.api.test_inquiry_pages import signed_in as customer_signed_in
+from tests.api.test_pages import browser
+
+__all__ = ["browser"]  # the page-browser fixture from test_pages.py
+
+
+async def test_customer_sees_the_answer_notice_until_opening_the_inquiry(
+    app: FastAPI, session: AsyncSession, settings: Settings
+) -> None:
+    session.add(Category(slug="payment", name="결제"))
+    await session.commit()
+    customer = await make_customer(session)
+    agent = await make_staff(session, "agent@example.com")
+    inquiry = await file_inquiry(session, settings, customer)
+    await reply_as_agent(session, agent, inquiry, "확인했습니다.", internal=False, settings=settings)
+    await app.state.jobs.worker.run_once()  # the event fan-out
+    async with customer_signed_in(app, settings, customer.external_id) as browser:
+        listing = (await browser.get("/inquiries")).text
+        assert "답변이 등록되었습니다" in listing and f'href="/inquiries/{inquiry.id}"' in listing
+        assert (await browser.get(f"/inquiries/{inquiry.id}")).status_code == 200
+        assert "답변이 등록되었습니다" not in (await browser.get("/inquiries")).text
+
+
+async def test_agent_sees_the_assignment_notice_in_the_console(
+    app: FastAPI, session: AsyncSession, settings: Settings, browser: httpx.AsyncClient
+) -> None:
+    session.add(Category(slug="payment", name="결제"))
+    await session.commit()
+    lead = await make_staff(session, "lead@example.com")
+    agent = await make_staff(session, "agent@example.com")
+    inquiry = await file_inquiry(session, settings, await make_customer(session))
+    await assign_inquiry(session, lead, inquiry, agent.id, settings)
+    await app.state.jobs.worker.run_once()
+    await agent_signed_in(browser, "agent@example.com")
+    queue = (await browser.get("/console")).text
+    assert "새 문의가 배정되었습니다" in queue and f'href="/console/inquiries/{inquiry.id}"' in queue
+    assert (await browser.get(f"/console/inquiries/{inquiry.id}")).status_code == 200
+    assert "새 문의가 배정되었습니다" not in (await browser.get("/console")).text
