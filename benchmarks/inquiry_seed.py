@@ -25,6 +25,7 @@ from gogaek.identity.models import AgentSkill, Customer, StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.inquiries.models import Inquiry, InquiryMessage
+from gogaek.inquiries.sla import queue_position
 
 SEED = 20240601
 AGENT_PASSWORD = "bench-agent-password"  # noqa: S105 - a throwaway account in a throwaway database
@@ -142,6 +143,8 @@ _OPTIONAL_COLUMNS = (
     "resolution_warned_at",
     "resolution_breached_at",
 )
+# The columns sla.queue_position reads.
+_POSITION_INPUTS = ("status", "priority", "first_responded_at", "first_response_due_at", "resolution_due_at")
 NEAR_BREACH = 0.8  # the share of the promised time after which the SLA sweep warns
 
 
@@ -296,6 +299,10 @@ class _RowBuilder:
         }
         self.next_id += 1
         self._clocks(row, created)
+        # Core inserts skip the ORM listener, so the stored queue order comes from the same function.
+        row["queue_rank"], row["queue_due_at"] = queue_position(
+            Inquiry(**{name: row[name] for name in _POSITION_INPUTS})
+        )
         self._count(row)
         return row
 

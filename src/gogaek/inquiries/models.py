@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -37,6 +38,10 @@ class Inquiry(Base):
         Index("ix_inquiries_status_due", "status", "resolution_due_at"),
         Index("ix_inquiries_assignee_status", "assignee_id", "status"),
         Index("ix_inquiries_team_status", "team_id", "status"),
+        # The agent queue reads these in order instead of sorting the whole open backlog.
+        Index("ix_inquiries_queue", "queue_rank", "queue_due_at", "id"),
+        Index("ix_inquiries_assignee_queue", "assignee_id", "queue_rank", "queue_due_at", "id"),
+        Index("ix_inquiries_team_queue", "team_id", "queue_rank", "queue_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +73,10 @@ class Inquiry(Base):
     first_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Stored queue order, kept by the ORM listener in sla.py (sla.queue_position): 0-3 by
+    # priority while open, 9 once finished; the next due time, or sla.NO_DUE while paused.
+    queue_rank: Mapped[int] = mapped_column(SmallInteger)
+    queue_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InquiryMessage(Base):
@@ -181,3 +190,7 @@ class SlaPolicy(Base):
     priority: Mapped[str | None] = mapped_column(String(10), default=None)
     first_response_hours: Mapped[float] = mapped_column(Float)
     resolution_hours: Mapped[float] = mapped_column(Float)
+
+
+# Registers the listener that keeps Inquiry.queue_rank/queue_due_at, wherever Inquiry is used.
+import gogaek.inquiries.sla  # noqa: E402, F401

@@ -6,8 +6,9 @@ Staff see the text as stored, which was already masked for resident, card, accou
 numbers when the customer sent it.
 
 Open work is ordered by urgency (urgent, high, normal, low), then by the nearest SLA due time
-(paused clocks last), then by id. Finished work (a ``resolved`` or ``closed`` status filter) is
-newest first. Pages are keyset-paginated: ``before_id`` is the id of the last row of the
+(paused clocks last), then by id, read from the stored ``queue_rank`` and ``queue_due_at``
+columns (``sla.queue_position``) so an index serves the order. Finished work (a ``resolved``
+or ``closed`` status filter) is newest first. Pages are keyset-paginated: ``before_id`` is the id of the last row of the
 previous page, and the next page continues after that row in the same order, so a page never
 repeats or skips rows the way OFFSET does while the queue is moving.
 """
@@ -15,10 +16,10 @@ repeats or skips rows the way OFFSET does while the queue is moving.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, SmallInteger, and_, case, literal, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -51,17 +52,13 @@ from gogaek.inquiries.models import (
 from gogaek.inquiries.presence import recent_viewers
 from gogaek.inquiries.queries import attachments_by_message
 from gogaek.inquiries.schemas import AttachmentPublic, CategoryRef, FeedbackPublic
-from gogaek.inquiries.sla import next_due, sla_state
-from gogaek.inquiries.workflow import OPEN_STATUSES, STATUS_LABELS, Actor, Status, allowed_targets
+from gogaek.inquiries.sla import FINISHED_RANK, next_due, sla_state
+from gogaek.inquiries.workflow import STATUS_LABELS, Actor, Status, allowed_targets
 from gogaek.korean.pii import mask_pii
 
 MAX_PAGE = 200
 OTHER_INQUIRIES = 10
-PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 FINISHED = frozenset({Status.RESOLVED, Status.CLOSED})
-_OPEN_VALUES = sorted(status.value for status in OPEN_STATUSES)
-# Paused clocks (no due time) sort after every real one.
-_NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class QueueView(StrEnum):
@@ -78,11 +75,10 @@ class QueueView(StrEnum):
 _first_response_running = and_(Inquiry.first_responded_at.is_(None), Inquiry.first_response_due_at.is_not(None))
 _next_due_sql = case((_first_response_running, Inquiry.first_response_due_at), else_=Inquiry.resolution_due_at)
 _warned_sql = case((_first_response_running, Inquiry.first_response_warned_at), else_=Inquiry.resolution_warned_at)
-_due_key_sql = func.coalesce(_next_due_sql, literal(_NO_DUE, UTCDateTime()))
-_rank_sql = case(
-    *((Inquiry.priority == priority.value, rank) for priority, rank in PRIORITY_RANK.items()),
-    else_=len(PRIORITY_RANK),
-)
+# Open work in queue order, read from the stored columns (see sla.queue_position) so an index
+# serves the order instead of the database sorting the whole open backlog.
+_open_work = Inquiry.queue_rank < FINISHED_RANK
+_queue_key = (Inquiry.queue_rank, Inquiry.queue_due_at, Inquiry.id)
 
 
 async def _view_clause(session: AsyncSession, view: QueueView, agent: StaffUser, now: datetime) -> ColumnElement[bool]:
@@ -96,9 +92,9 @@ async def _view_clause(session: AsyncSession, view: QueueView, agent: StaffUser,
             teams = (await session.scalars(select(TeamMember.team_id).where(TeamMember.staff_id == agent.id))).all()
             return Inquiry.team_id.in_(list(teams))
         case QueueView.DUE_SOON:
-            return and_(Inquiry.status.in_(_OPEN_VALUES), _next_due_sql > now, _warned_sql.is_not(None))
+            return and_(_open_work, _next_due_sql > now, _warned_sql.is_not(None))
         case QueueView.OVERDUE:
-            return and_(Inquiry.status.in_(_OPEN_VALUES), _next_due_sql <= now)
+            return and_(_open_work, Inquiry.queue_due_at <= now)
     return true()
 
 
@@ -111,10 +107,6 @@ def _parse_status(status: str | None) -> Status | None:
         raise ProblemError(422, "unknown_status", f"알 수 없는 상태입니다: {status} (Unknown status)") from exc
 
 
-def _urgency_key(inquiry: Inquiry) -> tuple[int, datetime]:
-    return PRIORITY_RANK.get(Priority(inquiry.priority), len(PRIORITY_RANK)), next_due(inquiry) or _NO_DUE
-
-
 async def _after_cursor(session: AsyncSession, before_id: int, finished: bool) -> ColumnElement[bool]:
     """Rows that come after the cursor row in the queue order."""
     if finished:
@@ -122,11 +114,8 @@ async def _after_cursor(session: AsyncSession, before_id: int, finished: bool) -
     cursor = await session.get(Inquiry, before_id)
     if cursor is None:
         raise ProblemError(422, "invalid_cursor", "목록 위치(before_id)가 올바르지 않습니다. (Unknown before_id)")
-    rank, due = _urgency_key(cursor)
-    return or_(
-        _rank_sql > rank,
-        and_(_rank_sql == rank, _due_key_sql > due),
-        and_(_rank_sql == rank, _due_key_sql == due, Inquiry.id > cursor.id),
+    return tuple_(*_queue_key) > tuple_(
+        literal(cursor.queue_rank, SmallInteger()), literal(cursor.queue_due_at, UTCDateTime()), literal(cursor.id)
     )
 
 
@@ -149,11 +138,11 @@ async def agent_queue(
     now = now or utcnow()
     wanted = _parse_status(status)
     finished = wanted in FINISHED
-    order = (Inquiry.id.desc(),) if finished else (_rank_sql, _due_key_sql, Inquiry.id)
+    order = (Inquiry.id.desc(),) if finished else _queue_key
     page = (
         select(Inquiry.id)
         .where(
-            Inquiry.status == wanted.value if wanted is not None else Inquiry.status.in_(_OPEN_VALUES),
+            Inquiry.status == wanted.value if wanted is not None else _open_work,
             await _view_clause(session, view, agent, now),
         )
         .order_by(*order)

@@ -9,17 +9,25 @@ when the inquiry comes back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.calendar.business_time import add_business_time, business_time_between
 from gogaek.calendar.hours import BusinessHours
-from gogaek.inquiries.models import Inquiry, SlaPolicy
+from gogaek.inquiries.models import Inquiry, Priority, SlaPolicy
+from gogaek.inquiries.workflow import OPEN_STATUSES, Status
 
 BUSINESS_DAY_HOURS = 9.0
+# Stored queue order (Inquiry.queue_rank): urgency while open, FINISHED_RANK once resolved or closed.
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+FINISHED_RANK = 9
+# Stands in for "no due time" (paused clock) so it sorts last on every backend: a NULL would
+# sort first on SQLite and last on PostgreSQL.
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +113,18 @@ def is_near_breach(started: datetime, due: datetime, now: datetime, hours: Busin
     total = business_time_between(started, due, hours)
     used = business_time_between(started, now, hours)
     return total <= timedelta(0) or used >= total * ratio
+
+
+def queue_position(inquiry: Inquiry) -> tuple[int, datetime]:
+    """The stored sort key of the agent queue: (rank, due time), so the database reads it from an index."""
+    # Before an INSERT the column defaults are not applied yet, so a new row may still hold None.
+    if Status(inquiry.status or Status.RECEIVED) not in OPEN_STATUSES:
+        return FINISHED_RANK, NO_DUE
+    return PRIORITY_RANK[Priority(inquiry.priority or Priority.NORMAL)], next_due(inquiry) or NO_DUE
+
+
+@event.listens_for(Inquiry, "before_insert")
+@event.listens_for(Inquiry, "before_update")
+def _keep_queue_position(_mapper: Any, _connection: Any, inquiry: Inquiry) -> None:
+    """Every ORM write refreshes the stored queue order; Core UPDATEs must set it themselves."""
+    inquiry.queue_rank, inquiry.queue_due_at = queue_position(inquiry)

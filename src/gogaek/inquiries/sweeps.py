@@ -17,7 +17,7 @@ from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.inquiries.models import Inquiry
 from gogaek.inquiries.service import add_timeline_event, event_data
-from gogaek.inquiries.sla import is_near_breach
+from gogaek.inquiries.sla import FINISHED_RANK, is_near_breach
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status
 
 
@@ -37,7 +37,8 @@ async def close_resolved_inquiries(session: AsyncSession, settings: Settings, no
         claimed = await session.execute(
             update(Inquiry)
             .where(Inquiry.id == inquiry.id, Inquiry.status == Status.RESOLVED.value)
-            .values(status=Status.CLOSED.value, closed_at=now, updated_at=now)
+            # A Core UPDATE skips the ORM listener that keeps the queue order, so it is set here.
+            .values(status=Status.CLOSED.value, closed_at=now, updated_at=now, queue_rank=FINISHED_RANK)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount:  # type: ignore[attr-defined]
