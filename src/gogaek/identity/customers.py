@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,8 @@ from gogaek.identity.models import Customer, CustomerSource
 async def customer_from_claims(session: AsyncSession, claims: CustomerClaims) -> Customer:
     """The customer the host vouches for; profile fields follow the latest token."""
     customer = await session.scalar(select(Customer).where(Customer.external_id == claims.sub))
+    if customer is not None and not _needs_refresh(customer, claims):
+        return customer  # most requests: nothing to write, so reads stay reads
     if customer is None:
         customer = Customer(external_id=claims.sub, source=CustomerSource.HOST.value)
         session.add(customer)
@@ -28,6 +32,23 @@ async def customer_from_claims(session: AsyncSession, claims: CustomerClaims) ->
         _refresh_profile(customer, claims)
         await session.commit()
     return customer
+
+
+SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+def _needs_refresh(customer: Customer, claims: CustomerClaims) -> bool:
+    """A write only when the host sent something new or the last visit is a while ago."""
+    changed = any(
+        new is not None and new != old
+        for new, old in (
+            (claims.name, customer.name),
+            (claims.phone, customer.phone),
+            (claims.email, customer.email),
+            (claims.verified_at, customer.verified_at),
+        )
+    )
+    return changed or utcnow() - customer.last_seen_at > SEEN_RESOLUTION
 
 
 def _refresh_profile(customer: Customer, claims: CustomerClaims) -> None:
