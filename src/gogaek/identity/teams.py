@@ -10,35 +10,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gogaek.audit.service import record_audit
+from gogaek.crud import AuditedTable, get_or_404
 from gogaek.db import commit_unique
 from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import AgentSkill, StaffUser, Team, TeamCategory, TeamMember
 from gogaek.identity.schemas import StaffRef, TeamCreate, TeamPublic, TeamUpdate
-from gogaek.identity.service import flush_unique
 
 
 def _team_taken() -> ProblemError:
     return ProblemError(409, "team_exists", "같은 주소(slug)나 이름의 팀이 이미 있습니다. (Team slug or name taken)")
 
 
+_TEAMS = AuditedTable(Team, Team.id, "팀", "team", _team_taken)
+
+
 async def get_team(session: AsyncSession, team_id: int) -> Team:
-    team = await session.get(Team, team_id)
-    if team is None:
-        raise not_found("팀")
-    return team
+    return await _TEAMS.get(session, team_id)
 
 
 async def get_staff(session: AsyncSession, staff_id: int) -> StaffUser:
-    user = await session.get(StaffUser, staff_id)
-    if user is None:
-        raise not_found("직원 계정")
-    return user
+    return await get_or_404(session, StaffUser, staff_id, "직원 계정")
 
 
 async def team_views(session: AsyncSession, teams: Sequence[Team]) -> list[TeamPublic]:
@@ -80,58 +77,35 @@ async def team_view(session: AsyncSession, team: Team) -> TeamPublic:
     return (await team_views(session, [team]))[0]
 
 
-async def _check_unique(session: AsyncSession, slug: str | None, name: str | None, exclude_id: int | None) -> None:
+def _clashes(slug: str | None, name: str | None) -> list[ColumnElement[bool]]:
+    """Slug and name are each unique; an update checks only the ones it changes."""
     clauses = [Team.slug == slug] if slug is not None else []
     if name is not None:
         clauses.append(Team.name == name)
-    if not clauses:
-        return
-    query = select(Team.id).where(or_(*clauses))
-    if exclude_id is not None:
-        query = query.where(Team.id != exclude_id)
-    if await session.scalar(query.limit(1)) is not None:
-        raise _team_taken()
+    return clauses
 
 
 async def create_team(
     session: AsyncSession, actor: StaffUser, data: TeamCreate, request: Request | None = None
 ) -> Team:
-    await _check_unique(session, data.slug, data.name, None)
+    await _TEAMS.refuse_taken(session, _clashes(data.slug, data.name))
     team = Team(slug=data.slug, name=data.name, handles_emergencies=data.handles_emergencies)
-    session.add(team)
-    await flush_unique(session, _team_taken)
-    record_audit(
-        session, actor, "team.create", target_type="team", target_id=team.id, detail=data.model_dump(), request=request
-    )
-    await commit_unique(session, _team_taken)
-    return team
+    return await _TEAMS.create(session, actor, team, data.model_dump(), request)
 
 
 async def update_team(
     session: AsyncSession, actor: StaffUser, team: Team, data: TeamUpdate, request: Request | None = None
 ) -> Team:
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    await _check_unique(session, data.slug, data.name, team.id)
+    await _TEAMS.refuse_taken(session, _clashes(data.slug, data.name), exclude_id=team.id)
     for field, value in changes.items():
         setattr(team, field, value)
-    record_audit(session, actor, "team.update", target_type="team", target_id=team.id, detail=changes, request=request)
-    await commit_unique(session, _team_taken)
-    return team
+    return await _TEAMS.save(session, actor, team, changes, request)
 
 
 async def delete_team(session: AsyncSession, actor: StaffUser, team: Team, request: Request | None = None) -> None:
     """Its inquiries keep existing without a team (the foreign key sets NULL) and stay in the queue."""
-    record_audit(
-        session,
-        actor,
-        "team.delete",
-        target_type="team",
-        target_id=team.id,
-        detail={"slug": team.slug},
-        request=request,
-    )
-    await session.delete(team)
-    await session.commit()
+    await _TEAMS.delete(session, actor, team, {"slug": team.slug}, request)
 
 
 async def add_member(

@@ -13,12 +13,10 @@ from fastapi import Request
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.audit.service import record_audit
-from gogaek.db import commit_unique
+from gogaek.crud import AuditedTable
 from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import StaffUser
-from gogaek.identity.service import flush_unique
 from gogaek.inquiries.agent_schemas import MacroCreate, MacroUpdate
 from gogaek.inquiries.models import Macro
 
@@ -48,15 +46,18 @@ async def list_macros(
     return list((await session.scalars(query)).all())
 
 
-async def get_macro(session: AsyncSession, macro_id: int, *, active_only: bool = False) -> Macro:
-    macro = await session.get(Macro, macro_id)
-    if macro is None or (active_only and not macro.is_active):
-        raise not_found("매크로")
-    return macro
-
-
 def _title_taken() -> ProblemError:
     return ProblemError(409, "macro_exists", "같은 제목의 매크로가 이미 있습니다. (Macro title taken)")
+
+
+_MACROS = AuditedTable(Macro, Macro.id, "매크로", "macro", _title_taken)
+
+
+async def get_macro(session: AsyncSession, macro_id: int, *, active_only: bool = False) -> Macro:
+    macro = await _MACROS.get(session, macro_id)
+    if active_only and not macro.is_active:
+        raise not_found(_MACROS.label)
+    return macro
 
 
 async def _check_category(session: AsyncSession, category_id: int | None) -> None:
@@ -64,40 +65,20 @@ async def _check_category(session: AsyncSession, category_id: int | None) -> Non
         raise ProblemError(422, "unknown_category", f"알 수 없는 문의 유형입니다: {category_id} (Unknown category)")
 
 
-async def _check_title(session: AsyncSession, title: str, exclude_id: int | None) -> None:
-    query = select(Macro.id).where(Macro.title == title)
-    if exclude_id is not None:
-        query = query.where(Macro.id != exclude_id)
-    if await session.scalar(query) is not None:
-        raise _title_taken()
-
-
 async def create_macro(
     session: AsyncSession, actor: StaffUser, data: MacroCreate, request: Request | None = None
 ) -> Macro:
     await _check_category(session, data.category_id)
-    await _check_title(session, data.title, None)
+    await _MACROS.refuse_taken(session, [Macro.title == data.title])
     macro = Macro(title=data.title, body=data.body, category_id=data.category_id, is_active=data.is_active)
-    session.add(macro)
-    await flush_unique(session, _title_taken)
-    record_audit(
-        session,
-        actor,
-        "macro.create",
-        target_type="macro",
-        target_id=macro.id,
-        detail={"title": macro.title},
-        request=request,
-    )
-    await commit_unique(session, _title_taken)
-    return macro
+    return await _MACROS.create(session, actor, macro, {"title": macro.title}, request)
 
 
 async def update_macro(
     session: AsyncSession, actor: StaffUser, macro: Macro, data: MacroUpdate, request: Request | None = None
 ) -> Macro:
     if data.title is not None:
-        await _check_title(session, data.title, macro.id)
+        await _MACROS.refuse_taken(session, [Macro.title == data.title], exclude_id=macro.id)
         macro.title = data.title
     if data.body is not None:
         macro.body = data.body
@@ -108,28 +89,8 @@ async def update_macro(
         macro.category_id = None
     if data.is_active is not None:
         macro.is_active = data.is_active
-    record_audit(
-        session,
-        actor,
-        "macro.update",
-        target_type="macro",
-        target_id=macro.id,
-        detail=data.model_dump(exclude_unset=True, exclude={"body"}),
-        request=request,
-    )
-    await commit_unique(session, _title_taken)
-    return macro
+    return await _MACROS.save(session, actor, macro, data.model_dump(exclude_unset=True, exclude={"body"}), request)
 
 
 async def delete_macro(session: AsyncSession, actor: StaffUser, macro: Macro, request: Request | None = None) -> None:
-    record_audit(
-        session,
-        actor,
-        "macro.delete",
-        target_type="macro",
-        target_id=macro.id,
-        detail={"title": macro.title},
-        request=request,
-    )
-    await session.delete(macro)
-    await session.commit()
+    await _MACROS.delete(session, actor, macro, {"title": macro.title}, request)
