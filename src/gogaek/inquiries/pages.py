@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -385,32 +385,54 @@ async def add_message_page(
     return redirect(f"/inquiries/{number}#thread")
 
 
+@dataclass(frozen=True, slots=True)
+class _ButtonAction:
+    """A one-button form on the detail page: the verb, what to say when it worked, and where to land."""
+
+    verb: Callable[[AsyncSession, Customer, int, Settings], Awaitable[object]]
+    done: str
+    anchor: str
+
+
+_RESOLVE = _ButtonAction(
+    resolve_by_customer, "해결 처리했습니다. 답변이 어떠셨는지 알려 주세요. (Marked as resolved)", "feedback"
+)
+_REOPEN = _ButtonAction(
+    reopen_by_customer, "문의를 다시 열었습니다. 추가로 궁금한 점을 남겨 주세요. (Inquiry reopened)", "message-form"
+)
+
+
+async def _button_action(
+    action: _ButtonAction,
+    inquiry_id: str,
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    customer: Customer,
+) -> Response:
+    """A refusal (e.g. the reopen window has passed) shows the page again with the reason."""
+    number = id_or_404(inquiry_id, "문의")
+    try:
+        await action.verb(session, customer, number, settings)
+    except ProblemError as problem:
+        forms = DetailForms(action_error=problem.message)
+        return await _detail_after_error(request, session, settings, customer, number, problem, forms)
+    flash(request, action.done)
+    return redirect(f"/inquiries/{number}#{action.anchor}")
+
+
 @router.post("/inquiries/{inquiry_id}/resolve")
 async def resolve_page(
     inquiry_id: str, request: Request, session: SessionDep, settings: SettingsDep, customer: PageCustomer, _: CsrfForm
 ) -> Response:
-    number = id_or_404(inquiry_id, "문의")
-    try:
-        await resolve_by_customer(session, customer, number, settings)
-    except ProblemError as problem:
-        forms = DetailForms(action_error=problem.message)
-        return await _detail_after_error(request, session, settings, customer, number, problem, forms)
-    flash(request, "해결 처리했습니다. 답변이 어떠셨는지 알려 주세요. (Marked as resolved)")
-    return redirect(f"/inquiries/{number}#feedback")
+    return await _button_action(_RESOLVE, inquiry_id, request, session, settings, customer)
 
 
 @router.post("/inquiries/{inquiry_id}/reopen")
 async def reopen_page(
     inquiry_id: str, request: Request, session: SessionDep, settings: SettingsDep, customer: PageCustomer, _: CsrfForm
 ) -> Response:
-    number = id_or_404(inquiry_id, "문의")
-    try:
-        await reopen_by_customer(session, customer, number, settings)
-    except ProblemError as problem:
-        forms = DetailForms(action_error=problem.message)
-        return await _detail_after_error(request, session, settings, customer, number, problem, forms)
-    flash(request, "문의를 다시 열었습니다. 추가로 궁금한 점을 남겨 주세요. (Inquiry reopened)")
-    return redirect(f"/inquiries/{number}#message-form")
+    return await _button_action(_REOPEN, inquiry_id, request, session, settings, customer)
 
 
 @router.post("/inquiries/{inquiry_id}/feedback")
