@@ -26,6 +26,7 @@ from gogaek.errors import ProblemError
 from gogaek.notify.webhooks import (
     MAX_RESPONSE_BYTES,
     SIGNATURE_HEADER,
+    DeliveryResult,
     check_target,
     deliver_webhook,
     new_webhook_secret,
@@ -323,6 +324,26 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield running
 
 
+async def _ping(
+    url: str,
+    delivery_id: str,
+    *,
+    allow_private: bool = True,
+    timeout: float = 5.0,  # noqa: ASYNC109 - passed straight to deliver_webhook
+    client: httpx.AsyncClient | None = None,
+) -> DeliveryResult:
+    """An empty "ping" event: these tests are about the transport and its verdict, not the payload."""
+    return await deliver_webhook(
+        url, SECRET, "ping", {}, delivery_id=delivery_id, allow_private=allow_private, timeout=timeout, client=client
+    )
+
+
+def _error(result: DeliveryResult) -> str:
+    """The failure's text; a failed delivery must always say why."""
+    assert result.error is not None
+    return result.error
+
+
 async def test_delivery_sends_signed_json_with_documented_headers(receiver: Receiver) -> None:
     created = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)
     result = await deliver_webhook(
@@ -363,15 +384,7 @@ async def test_delivery_sends_signed_json_with_documented_headers(receiver: Rece
 
 
 async def test_delivery_to_a_hostname_keeps_the_host_header(receiver: Receiver) -> None:
-    result = await deliver_webhook(
-        receiver.url("/status/204", host="localhost"),
-        SECRET,
-        "ping",
-        {},
-        delivery_id="dlv_host",
-        allow_private=True,
-        timeout=5.0,
-    )
+    result = await _ping(receiver.url("/status/204", host="localhost"), "dlv_host")
     assert result.ok, result.error
     assert receiver.requests[0].headers["host"] == f"localhost:{receiver.port}"
     created_at = dt.datetime.fromisoformat(json.loads(receiver.requests[0].body)["created_at"])
@@ -398,134 +411,73 @@ async def test_delivery_to_a_hostname_keeps_the_host_header(receiver: Receiver) 
     ],
 )
 async def test_status_codes_are_classified(receiver: Receiver, status: int, ok: bool, transient: bool) -> None:
-    result = await deliver_webhook(
-        receiver.url(f"/status/{status}"),
-        SECRET,
-        "ping",
-        {},
-        delivery_id="dlv_status",
-        allow_private=True,
-        timeout=5.0,
-    )
+    result = await _ping(receiver.url(f"/status/{status}"), "dlv_status")
     assert (result.status_code, result.ok, result.transient) == (status, ok, transient)
     if ok:
         assert result.error is None
     else:
-        assert result.error is not None
-        assert f"HTTP {status}" in result.error
-        assert f"(status {status})" in result.error  # the receiver's explanation is kept
+        assert f"HTTP {status}" in _error(result)
+        assert f"(status {status})" in _error(result)  # the receiver's explanation is kept
 
 
 async def test_redirects_are_not_followed_even_by_a_client_that_would(receiver: Receiver) -> None:
     async with httpx.AsyncClient(follow_redirects=True) as client:
-        result = await deliver_webhook(
-            receiver.url("/redirect"),
-            SECRET,
-            "ping",
-            {},
-            delivery_id="dlv_redirect",
-            allow_private=True,
-            timeout=5.0,
-            client=client,
-        )
+        result = await _ping(receiver.url("/redirect"), "dlv_redirect", client=client)
     assert result.status_code == 302
     assert not result.ok
     assert not result.transient
-    assert result.error is not None
-    assert "Redirect not followed" in result.error
-    assert "http://127.0.0.1:1/status/200" in result.error
+    assert "Redirect not followed" in _error(result)
+    assert "http://127.0.0.1:1/status/200" in _error(result)
     assert [r.path for r in receiver.requests] == ["/redirect"]
 
 
 async def test_a_server_slower_than_the_timeout_is_a_transient_failure(receiver: Receiver) -> None:
-    result = await deliver_webhook(
-        receiver.url("/slow"),
-        SECRET,
-        "ping",
-        {},
-        delivery_id="dlv_slow",
-        allow_private=True,
-        timeout=0.3,
-    )
+    result = await _ping(receiver.url("/slow"), "dlv_slow", timeout=0.3)
     assert result.status_code is None
     assert not result.ok
     assert result.transient
-    assert result.error is not None
-    assert "Timed out" in result.error
+    assert "Timed out" in _error(result)
     assert [r.path for r in receiver.requests] == ["/slow"]
 
 
 @pytest.mark.parametrize("status", [500, 404])
 async def test_a_huge_error_body_is_cut_off_after_64_kib(receiver: Receiver, status: int) -> None:
-    result = await deliver_webhook(
-        receiver.url(f"/flood/{status}"),
-        SECRET,
-        "ping",
-        {},
-        delivery_id="dlv_flood",
-        allow_private=True,
-        timeout=10.0,
-    )
+    result = await _ping(receiver.url(f"/flood/{status}"), "dlv_flood", timeout=10.0)
     assert not receiver.flood_fully_sent
     assert result.status_code == status
     assert result.transient is (status == 500)
-    assert result.error is not None
-    assert "xxxx" in result.error
-    assert len(result.error) < MAX_RESPONSE_BYTES // 100
+    assert "xxxx" in _error(result)
+    assert len(_error(result)) < MAX_RESPONSE_BYTES // 100
 
 
 async def test_connection_refused_is_a_transient_failure() -> None:
     with socket.socket() as bound_not_listening:
         bound_not_listening.bind(("127.0.0.1", 0))
         port = bound_not_listening.getsockname()[1]
-        result = await deliver_webhook(
-            f"http://127.0.0.1:{port}/hook",
-            SECRET,
-            "ping",
-            {},
-            delivery_id="dlv_refused",
-            allow_private=True,
-            timeout=5.0,
-        )
+        result = await _ping(f"http://127.0.0.1:{port}/hook", "dlv_refused")
     assert result.status_code is None
     assert not result.ok
     assert result.transient
-    assert result.error is not None
-    assert "ConnectError" in result.error
+    assert "ConnectError" in _error(result)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 async def test_private_target_is_refused_before_connecting(receiver: Receiver, host: str) -> None:
-    result = await deliver_webhook(
-        receiver.url("/status/200", host=host),
-        SECRET,
-        "ping",
-        {},
-        delivery_id="dlv_private",
-        allow_private=False,
-        timeout=5.0,
-    )
+    result = await _ping(receiver.url("/status/200", host=host), "dlv_private", allow_private=False)
     assert result.status_code is None
     assert not result.ok
     assert not result.transient
-    assert result.error is not None
-    assert result.error.startswith("webhook_target_private")
+    assert _error(result).startswith("webhook_target_private")
     assert receiver.connections == 0
 
 
 async def test_invalid_url_is_a_permanent_failure_and_unresolvable_host_a_transient_one() -> None:
-    invalid = await deliver_webhook(
-        "ftp://example.com/", SECRET, "ping", {}, delivery_id="d", allow_private=True, timeout=5.0
-    )
+    invalid = await _ping("ftp://example.com/", "d")
     assert (invalid.ok, invalid.transient) == (False, False)
-    assert invalid.error is not None
-    assert invalid.error.startswith("webhook_url_invalid")
-    unresolvable = await deliver_webhook(
-        "https://no-such-host.invalid/", SECRET, "ping", {}, delivery_id="d", allow_private=False, timeout=5.0
-    )
+    assert _error(invalid).startswith("webhook_url_invalid")
+    unresolvable = await _ping("https://no-such-host.invalid/", "d", allow_private=False)
     assert (unresolvable.ok, unresolvable.transient) == (False, True)
-    assert unresolvable.error is not None
-    assert unresolvable.error.startswith("webhook_host_unresolvable")
+    assert _error(unresolvable).startswith("webhook_host_unresolvable")
 
 
 # --- TLS: the connection goes to the checked IP, the certificate is checked for the name --
@@ -561,38 +513,23 @@ def _certificate(tmp_path: Path, dns_name: str) -> tuple[ssl.SSLContext, ssl.SSL
     return server, client
 
 
-async def test_https_is_verified_against_the_hostname_while_connecting_to_the_checked_ip(tmp_path: Path) -> None:
-    server_context, client_context = _certificate(tmp_path, "localhost")
+async def _ping_localhost_over_tls(tmp_path: Path, certificate_name: str) -> tuple[DeliveryResult, Receiver]:
+    """Pings https://localhost served with a certificate for ``certificate_name``, trusted by the client."""
+    server_context, client_context = _certificate(tmp_path, certificate_name)
     async with _serve(server_context) as tls_receiver, httpx.AsyncClient(verify=client_context) as client:
-        result = await deliver_webhook(
-            tls_receiver.url("/status/200", host="localhost", scheme="https"),
-            SECRET,
-            "ping",
-            {},
-            delivery_id="dlv_tls",
-            allow_private=True,
-            timeout=5.0,
-            client=client,
-        )
-        assert result.ok, result.error
-        assert tls_receiver.requests[0].headers["host"] == f"localhost:{tls_receiver.port}"
+        url = tls_receiver.url("/status/200", host="localhost", scheme="https")
+        return await _ping(url, f"dlv_tls_{certificate_name}", client=client), tls_receiver
+
+
+async def test_https_is_verified_against_the_hostname_while_connecting_to_the_checked_ip(tmp_path: Path) -> None:
+    result, tls_receiver = await _ping_localhost_over_tls(tmp_path, "localhost")
+    assert result.ok, result.error
+    assert tls_receiver.requests[0].headers["host"] == f"localhost:{tls_receiver.port}"
 
 
 async def test_https_with_a_certificate_for_another_name_fails(tmp_path: Path) -> None:
-    server_context, client_context = _certificate(tmp_path, "other.example")
-    async with _serve(server_context) as tls_receiver, httpx.AsyncClient(verify=client_context) as client:
-        result = await deliver_webhook(
-            tls_receiver.url("/status/200", host="localhost", scheme="https"),
-            SECRET,
-            "ping",
-            {},
-            delivery_id="dlv_tls_bad",
-            allow_private=True,
-            timeout=5.0,
-            client=client,
-        )
-        assert not result.ok
-        assert result.status_code is None
-        assert result.error is not None
-        assert "ConnectError" in result.error
-        assert tls_receiver.requests == []
+    result, tls_receiver = await _ping_localhost_over_tls(tmp_path, "other.example")
+    assert not result.ok
+    assert result.status_code is None
+    assert "ConnectError" in _error(result)
+    assert tls_receiver.requests == []
