@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.audit.models import AuditEntry
 from gogaek.config import Settings
 from gogaek.demo.people import load_demo_people
 from gogaek.identity.models import StaffUser, Team
-from gogaek.inquiries.models import Inquiry, InquiryFeedback, InquiryMessage, Macro
+from gogaek.inquiries.models import Inquiry, InquiryEvent, InquiryFeedback, InquiryMessage, Macro
 
 pytestmark = pytest.mark.usefixtures("demo_content")
 
@@ -30,6 +31,20 @@ async def test_demo_has_inquiries_in_every_state(session: AsyncSession, settings
     answered = await session.scalar(select(Inquiry).where(Inquiry.status == "answered"))
     assert answered is not None and answered.resolution_due_at is None  # the clock waits on the customer
     assert len((await session.scalars(select(Macro))).all()) >= 3
+
+
+async def test_demo_work_leaves_the_same_trail_as_the_console(session: AsyncSession, settings: Settings) -> None:
+    """Assignments and the close go through the agents' verbs: timeline entries and audit rows included."""
+    await load_demo_people(session, settings)
+    assigned = (await session.scalars(select(InquiryEvent.inquiry_id).where(InquiryEvent.kind == "assigned"))).all()
+    assert len(assigned) == 3
+    audited = (await session.scalars(select(AuditEntry).where(AuditEntry.target_type == "inquiry"))).all()
+    assert sorted(entry.target_id for entry in audited if entry.action == "inquiry.assign") == sorted(
+        str(inquiry_id) for inquiry_id in assigned
+    )
+    assert [entry.detail for entry in audited if entry.action == "inquiry.status"] == [
+        {"from": "received", "to": "closed"}
+    ]
 
 
 async def test_loading_the_demo_twice_adds_nothing(session: AsyncSession, settings: Settings) -> None:

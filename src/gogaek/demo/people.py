@@ -1,7 +1,7 @@
 """Demo people and work: teams, agents, customers and inquiries in every state.
 
 Built through the same service verbs the app uses, so the demo shows real SLA times,
-masked text, timelines and feedback rather than hand-made rows.
+masked text, timelines, events, audit entries and feedback rather than hand-made rows.
 """
 
 from __future__ import annotations
@@ -17,18 +17,19 @@ from gogaek.helpcenter.models import Category
 from gogaek.identity.models import AgentSkill, Customer, StaffRole, StaffUser, Team, TeamCategory, TeamMember
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
+from gogaek.inquiries.assignment import assign_inquiry
 from gogaek.inquiries.models import Inquiry, Macro, Priority, SlaPolicy
 from gogaek.inquiries.schemas import FeedbackCreate, InquiryCreate
 from gogaek.inquiries.service import (
     add_customer_message,
-    change_status,
+    change_status_as_agent,
     record_feedback,
     reply_as_agent,
     resolve_by_customer,
     submit_inquiry,
 )
 from gogaek.inquiries.storage import build_attachment_storage
-from gogaek.inquiries.workflow import Actor, Status
+from gogaek.inquiries.workflow import Status
 
 DEMO_CUSTOMERS = (
     ("demo-customer-1", "김민지", "010-2345-6789", "minji@example.com"),
@@ -137,7 +138,7 @@ async def _create_inquiries(
     busy = await file(
         minji, "transfer", "송금이 아직 도착하지 않았어요", "오전에 보낸 30,000원이 상대방에게 안 갔대요."
     )
-    await _assign(session, busy, first, settings)
+    await assign_inquiry(session, first, await _get(session, busy), first.id, settings)
     # 답변완료: waiting on the customer, clock paused.
     answered = await file(
         minji,
@@ -146,7 +147,7 @@ async def _create_inquiries(
         "카드 4111-1111-1111-1111로 같은 금액이 두 번 결제됐어요.",
         "TX20261120-8841",
     )
-    await _assign(session, answered, first, settings)
+    await assign_inquiry(session, first, await _get(session, answered), first.id, settings)
     await reply_as_agent(
         session,
         first,
@@ -165,7 +166,7 @@ async def _create_inquiries(
     )
     # 해결 + rating: the whole loop.
     solved = await file(seoyeon, "account", "휴대폰 번호를 바꾸고 싶어요", "번호가 바뀌어서 로그인이 안 돼요.")
-    await _assign(session, solved, second, settings)
+    await assign_inquiry(session, second, await _get(session, solved), second.id, settings)
     await reply_as_agent(
         session,
         second,
@@ -189,8 +190,7 @@ async def _create_inquiries(
     await record_feedback(session, seoyeon, solved, FeedbackCreate(score=5, comment="친절하게 알려주셔서 감사합니다"))
     # 종료: closed by an agent.
     done = await file(junho, "charge", "자동충전 해지 방법", "자동충전을 끄고 싶어요.")
-    await change_status(session, await _get(session, done), Status.CLOSED, Actor.AGENT, settings, staff=second)
-    await session.commit()
+    await change_status_as_agent(session, second, await _get(session, done), Status.CLOSED, settings)
     # 긴급: an emergency routed to the security team.
     await file(junho, "security", "보이스피싱 당한 것 같아요", "검찰이라는 전화를 받고 송금했어요. 어떻게 하죠?")
     return 6
@@ -200,10 +200,3 @@ async def _get(session: AsyncSession, inquiry_id: int) -> Inquiry:
     inquiry = await session.get(Inquiry, inquiry_id)
     assert inquiry is not None
     return inquiry
-
-
-async def _assign(session: AsyncSession, inquiry_id: int, agent: StaffUser, settings: Settings) -> None:
-    inquiry = await _get(session, inquiry_id)
-    inquiry.assignee_id = agent.id
-    await change_status(session, inquiry, Status.IN_PROGRESS, Actor.AGENT, settings, staff=agent)
-    await session.commit()
