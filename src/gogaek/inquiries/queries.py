@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ from gogaek.inquiries.schemas import (
     InquirySummary,
     MessagePublic,
 )
-from gogaek.inquiries.service import own_inquiry, reopen_deadline
+from gogaek.inquiries.service import Submission, own_inquiry, reopen_deadline
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
 from gogaek.korean.pii import PII_NOTICE
 
@@ -79,12 +79,14 @@ async def attachments_by_message(
         select(InquiryAttachment).where(InquiryAttachment.inquiry_id == inquiry_id).order_by(InquiryAttachment.id)
     )
     for item in rows:
-        grouped[item.message_id].append(
-            AttachmentPublic(
-                id=item.id, name=item.display_name, content_type=item.content_type, size=item.size, url=url(item)
-            )
-        )
+        grouped[item.message_id].append(_attachment_public(item, url))
     return grouped
+
+
+def _attachment_public(item: InquiryAttachment, url: Callable[[InquiryAttachment], str]) -> AttachmentPublic:
+    return AttachmentPublic(
+        id=item.id, name=item.display_name, content_type=item.content_type, size=item.size, url=url(item)
+    )
 
 
 async def customer_inquiry_view(
@@ -104,6 +106,26 @@ async def customer_inquiry_view(
     ).all()
     attachments = await attachments_by_message(session, inquiry.id, customer_attachment_url)
     feedback = await session.scalar(select(InquiryFeedback).where(InquiryFeedback.inquiry_id == inquiry.id))
+    return _public_thread(inquiry, category, settings, attachments, messages, feedback)
+
+
+def new_inquiry_view(submission: Submission, settings: Settings) -> InquiryPublic:
+    """The thread of an inquiry filed a moment ago, from what was written: no reads.
+
+    It has no replies and no rating yet; its only evidence is what came with it.
+    """
+    evidence = [_attachment_public(item, customer_attachment_url) for item in submission.evidence]
+    return _public_thread(submission.inquiry, submission.category, settings, {None: evidence}, [], None)
+
+
+def _public_thread(
+    inquiry: Inquiry,
+    category: Category,
+    settings: Settings,
+    attachments: Mapping[int | None, list[AttachmentPublic]],
+    messages: Sequence[tuple[InquiryMessage, str | None]],
+    feedback: InquiryFeedback | None,
+) -> InquiryPublic:
     base = summary(inquiry, category)
     return InquiryPublic(
         **base.model_dump(),

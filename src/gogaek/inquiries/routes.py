@@ -18,7 +18,12 @@ from gogaek.deps import CurrentCustomer, SessionDep, SettingsDep, StorageDep
 from gogaek.errors import ProblemError
 from gogaek.inquiries import service
 from gogaek.inquiries.attachments import CheckedUpload, check_upload_count, read_upload
-from gogaek.inquiries.queries import customer_attachment, customer_inquiry_view, list_customer_inquiries
+from gogaek.inquiries.queries import (
+    customer_attachment,
+    customer_inquiry_view,
+    list_customer_inquiries,
+    new_inquiry_view,
+)
 from gogaek.inquiries.schemas import (
     FeedbackCreate,
     FeedbackPublic,
@@ -111,9 +116,10 @@ async def submit(
         uploads=uploads,
         idempotency_key=idempotency_key,
     )
-    if not submission.created:
-        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/inquiries/{submission.inquiry.id}"
+    if submission.created:
+        return new_inquiry_view(submission, settings)
+    response.headers["Idempotent-Replayed"] = "true"  # the thread as it is now, replies included
     return await customer_inquiry_view(session, customer, submission.inquiry.id, settings)
 
 

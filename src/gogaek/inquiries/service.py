@@ -47,7 +47,9 @@ AUTO_ASSIGN_JOB = "inquiry.auto_assign"
 @dataclass(frozen=True, slots=True)
 class Submission:
     inquiry: Inquiry
+    category: Category
     created: bool  # False when an Idempotency-Key replay returned the first result
+    evidence: tuple[InquiryAttachment, ...] = ()  # filed with a new inquiry; its 201 is built without reading back
 
 
 def event_data(inquiry: Inquiry, **extra: Any) -> dict[str, Any]:
@@ -97,9 +99,7 @@ def _idempotency_scope(customer: Customer) -> str:
     return f"customer:{customer.id}:inquiry"
 
 
-async def _replayed(
-    session: AsyncSession, customer: Customer, key: str, request_hash: str
-) -> Inquiry | None:
+async def _replayed(session: AsyncSession, customer: Customer, key: str, request_hash: str) -> Submission | None:
     row = await session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.scope == _idempotency_scope(customer), IdempotencyKey.key == key)
     )
@@ -111,7 +111,14 @@ async def _replayed(
             "idempotency_key_reused",
             "같은 Idempotency-Key로 다른 내용을 보낼 수 없습니다. (Idempotency-Key reused with a different request)",
         )
-    return await session.get(Inquiry, row.resource_id)
+    earlier = (
+        await session.execute(
+            select(Inquiry, Category)
+            .join(Category, Category.id == Inquiry.category_id)
+            .where(Inquiry.id == row.resource_id)
+        )
+    ).first()
+    return None if earlier is None else Submission(earlier.Inquiry, earlier.Category, created=False)
 
 
 async def find_category(session: AsyncSession, ref: str) -> Category:
@@ -156,9 +163,9 @@ async def submit_inquiry(
     check_upload_count(len(uploads), settings)
     request_hash = _request_hash(data, uploads)
     if idempotency_key is not None:
-        earlier = await _replayed(session, customer, idempotency_key, request_hash)
-        if earlier is not None:
-            return Submission(earlier, created=False)
+        replay = await _replayed(session, customer, idempotency_key, request_hash)
+        if replay is not None:
+            return replay
     category = await find_category(session, data.category)
     title, body = mask_pii(data.title).text, mask_pii(data.body).text
     emergency = is_emergency(data.title, data.body)
@@ -168,8 +175,10 @@ async def submit_inquiry(
         inquiry = await _insert_inquiry(
             session, customer, data, category, title, body, priority, emergency, channel, settings
         )
-        for upload, key in zip(uploads, stored, strict=True):
-            session.add(_attachment_row(inquiry.id, None, upload, key))
+        evidence = tuple(
+            _attachment_row(inquiry.id, None, upload, key) for upload, key in zip(uploads, stored, strict=True)
+        )
+        session.add_all(evidence)
         if idempotency_key is not None:
             session.add(
                 IdempotencyKey(
@@ -180,7 +189,9 @@ async def submit_inquiry(
                 )
             )
         await events.emit(session, events.INQUIRY_CREATED, event_data(inquiry))
-        await enqueue(session, AUTO_ASSIGN_JOB, {"inquiry_id": inquiry.id}, dedupe_key=f"assign:{inquiry.id}")
+        # No dedupe key: the id was allocated by this very transaction, so there is nothing to
+        # repeat, and looking one up would cost a SELECT that also splits the two job INSERTs.
+        await enqueue(session, AUTO_ASSIGN_JOB, {"inquiry_id": inquiry.id})
         await session.commit()
     except BaseException as exc:
         await session.rollback()
@@ -189,11 +200,11 @@ async def submit_inquiry(
         if isinstance(exc, IntegrityError) and idempotency_key is not None:
             # A concurrent retry with the same key committed first: answer with its inquiry.
             await session.refresh(customer)  # the rollback expired it
-            earlier = await _replayed(session, customer, idempotency_key, request_hash)
-            if earlier is not None:
-                return Submission(earlier, created=False)
+            replay = await _replayed(session, customer, idempotency_key, request_hash)
+            if replay is not None:
+                return replay
         raise
-    return Submission(inquiry, created=True)
+    return Submission(inquiry, category, created=True, evidence=evidence)
 
 
 async def _insert_inquiry(
@@ -352,7 +363,7 @@ async def add_customer_message(
 async def resolve_by_customer(
     session: AsyncSession, customer: Customer, inquiry_id: int, settings: Settings
 ) -> Inquiry:
-    """"해결됐어요": the customer closes the loop themselves."""
+    """The customer closes the loop themselves ("해결됐어요")."""
     inquiry = await own_inquiry(session, customer, inquiry_id)
     await change_status(session, inquiry, Status.RESOLVED, Actor.CUSTOMER, settings)
     await session.commit()
