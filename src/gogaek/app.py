@@ -19,6 +19,9 @@ from gogaek import __version__
 from gogaek.audit import routes as audit_routes
 from gogaek.background import job_handlers, periodic_tasks
 from gogaek.calendar import routes as calendar_routes
+from gogaek.chat import routes as chat_routes
+from gogaek.chat import sockets as chat_sockets
+from gogaek.chat.runtime import ChatRuntime
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.errors import install_error_handlers
@@ -39,6 +42,7 @@ from gogaek.jobs import routes as job_routes
 from gogaek.jobs.runtime import start_job_worker
 from gogaek.notify import routes as notify_routes
 from gogaek.notify.providers import build_providers
+from gogaek.realtime.hub import build_hub
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
 from gogaek.web.security import SecurityHeadersMiddleware
@@ -62,6 +66,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # /readyz says 503 and searches wait for the index lock until it is built.
         loading = asyncio.create_task(index.load(), name="search-index-load")
         loading.add_done_callback(_log_load_failure)
+        app.state.chat = ChatRuntime(
+            app.state.sessionmaker,
+            settings,
+            build_hub(settings.redis_url, settings.redis_prefix),
+            index,
+            app.state.attachment_storage,
+        )
+        await app.state.chat.start()
         app.state.jobs = await start_job_worker(
             app.state.sessionmaker,
             settings,
@@ -73,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.jobs.stop()
+            await app.state.chat.stop()
             # The build runs in a thread that cannot be interrupted; let it finish before the
             # vector store and database it writes to are closed.
             with suppress(Exception):
@@ -117,6 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity_admin_routes.router,
         calendar_routes.router,
         audit_routes.router,
+        chat_sockets.router,
+        chat_routes.router,
+        chat_routes.agent_router,
         identity_pages.router,
         customer_pages.router,
         inquiry_pages.router,

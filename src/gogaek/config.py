@@ -18,12 +18,11 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production", "test"] = "development"
     data_dir: Path = Path("./gogaek-data")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy async URL; SQLite in data_dir when unset"
-    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy async URL; SQLite in data_dir when unset")
     secret_key: str = DEVELOPMENT_SECRET
     sqlite_busy_timeout_ms: int = 30_000
     redis_url: str | None = None
+    redis_prefix: str = "gogaek:"  # channel names start with this; separate installations on one Redis
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
@@ -92,11 +91,29 @@ class Settings(BaseSettings):
     jobs_max_attempts: int = 8
     jobs_batch_size: int = 20
 
+    # Real-time chat. The bot answers when its confidence reaches the threshold (docs/chat-bot.md);
+    # after ``chat_bot_misses`` unanswered questions in a row it hands the chat to a person.
+    chat_bot_greeting: str = (
+        "안녕하세요, 고객센터 챗봇입니다. 궁금한 점을 입력해 주세요. 상담원 연결을 원하시면 "
+        "'상담원 연결'이라고 입력해 주세요. (Hello! Ask me anything, or type '상담원 연결' for a person.)"
+    )
+    # "business": people chat during business hours (weekdays 09–18, not on holidays); "always": 24/7.
+    chat_hours: Literal["business", "always"] = "business"
+    chat_bot_confidence: float = 0.7
+    chat_bot_misses: int = 2
+    chat_auto_assign: bool = True
+    chat_max_concurrent: int = 3
+    chat_expected_handle_seconds: int = 300
+    chat_idle_warn_seconds: int = 300
+    chat_idle_close_seconds: int = 600
+    chat_max_text_chars: int = 2000
+    chat_max_frame_bytes: int = 16 * 1024
+    chat_rate_per_second: float = 5.0
+    chat_rate_burst: int = 10
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
-        ):
+        if self.env == "production" and (self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32):
             raise ValueError(
                 "GOGAEK_SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production (운영 환경에서는 비밀 키를 반드시 설정하세요)"

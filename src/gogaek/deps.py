@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
@@ -107,7 +108,7 @@ async def current_customer(
     return customer
 
 
-async def session_customer(request: Request, session: AsyncSession, settings: Settings) -> Customer | None:
+async def session_customer(request: HTTPConnection, session: AsyncSession, settings: Settings) -> Customer | None:
     customer_id = request.session.get(CUSTOMER_SESSION_KEY)
     started = request.session.get(CUSTOMER_SESSION_STARTED)
     if not isinstance(customer_id, int) or not isinstance(started, (int, float)):

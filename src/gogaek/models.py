@@ -2,6 +2,7 @@
 
 from gogaek.audit import models as audit_models
 from gogaek.calendar import models as calendar_models
+from gogaek.chat import models as chat_models
 from gogaek.helpcenter import models as helpcenter_models
 from gogaek.identity import models as identity_models
 from gogaek.inquiries import models as inquiry_models
@@ -11,6 +12,7 @@ from gogaek.notify import models as notify_models
 __all__ = [
     "audit_models",
     "calendar_models",
+    "chat_models",
     "helpcenter_models",
     "identity_models",
     "inquiry_models",

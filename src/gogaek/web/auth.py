@@ -10,6 +10,8 @@ from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from gogaek.deps import SessionDep
 from gogaek.errors import ProblemError
@@ -74,7 +76,7 @@ def _login_redirect(request: Request, home: str) -> HTTPException:
     return HTTPException(303, detail="로그인이 필요합니다. (Sign-in required)", headers={"Location": location})
 
 
-async def session_staff(request: Request, session: SessionDep) -> StaffUser | None:
+async def session_staff(request: HTTPConnection, session: AsyncSession) -> StaffUser | None:
     staff_id = request.session.get(SESSION_KEY)
     if not isinstance(staff_id, int):
         return None

@@ -1,0 +1,481 @@
+"""The chat's moving parts in one process: runs the verbs, then broadcasts what they committed.
+
+Verbs (service.py) commit first and return events; this object publishes them through the hub
+and adds what needs more than one transaction: the bot's turn, handoff, automatic assignment
+and the idle sweep. Every step re-reads the conversation, so two processes racing on the same
+chat settle in the database, not in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gogaek.calendar.service import load_business_hours
+from gogaek.chat import queries
+from gogaek.chat.bot import BotContext, InquirySummary, bot_reply
+from gogaek.chat.models import AgentPresence, ChatStatus, Conversation, Sender
+from gogaek.chat.service import (
+    QUEUE_CHANNEL,
+    Outcome,
+    agent_channel,
+    append_message,
+    assign,
+    check_agent_owns,
+    end_conversation,
+    get_conversation,
+    is_supervisor,
+    post_system,
+    queue_to_team,
+    touch_presence,
+)
+from gogaek.chat.transcript import transcript_lines, transcript_text
+from gogaek.config import Settings
+from gogaek.db import utcnow
+from gogaek.errors import ProblemError
+from gogaek.helpcenter.models import Article, Category
+from gogaek.identity.models import Customer, StaffUser, Team, TeamCategory
+from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
+from gogaek.inquiries.schemas import InquiryCreate
+from gogaek.inquiries.service import inquiry_number, submit_inquiry
+from gogaek.inquiries.storage import AttachmentStorage
+from gogaek.inquiries.workflow import STATUS_LABELS, Status
+from gogaek.realtime.hub import Event, Hub
+from gogaek.search.service import SearchIndex
+
+log = logging.getLogger(__name__)
+
+IDLE_SWEEP_SECONDS = 15.0
+ASSIGN_BATCH = 50
+INQUIRY_BODY_LIMIT = 5000
+
+
+def fallback_options(settings: Settings) -> list[dict[str, Any]]:
+    """What a customer can do when no person can chat now. A list, so other channels (phone
+    callback booking) can join it without a protocol change."""
+    return [
+        {
+            "action": "leave_inquiry",
+            "label": "온라인 문의 남기기 (Leave an online inquiry)",
+            "detail": "대화 내용과 함께 접수되어 영업일 기준 1~2일 안에 답변드립니다. (Answered in 1–2 business days)",
+        },
+        {
+            "action": "call",
+            "label": "전화 상담 (Call us)",
+            "phone": settings.support_phone,
+            "hours": settings.support_hours,
+        },
+    ]
+
+
+class ChatRuntime:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        hub: Hub,
+        search_index: SearchIndex,
+        storage: AttachmentStorage,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.hub = hub
+        self.search_index = search_index
+        self.storage = storage
+        self._idle_task: asyncio.Task[None] | None = None
+        self._consoles: dict[int, int] = {}  # staff id → open console sockets on this process
+
+    async def start(self) -> None:
+        await self.hub.start()
+        self._idle_task = asyncio.create_task(self._idle_loop(), name="chat-idle-sweep")
+
+    async def stop(self) -> None:
+        if self._idle_task is not None:
+            self._idle_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._idle_task
+        await self.hub.stop()
+
+    # Broadcasting
+
+    async def publish(self, outcome: Outcome | None) -> None:
+        if outcome is None:
+            return
+        for channel, event in outcome.events:
+            if event["type"] == "queue_changed":
+                event = await self.queue_snapshot()
+            await self.hub.publish(channel, event)
+
+    async def publish_queue(self) -> None:
+        await self.hub.publish(QUEUE_CHANNEL, await self.queue_snapshot())
+
+    async def queue_snapshot(self) -> Event:
+        """Every waiting chat in order, with who could take it: one query set per change, so each
+        connection works out its own position without touching the database."""
+        async with self.sessionmaker() as session:
+            waiting = await queries.queued_conversations(session, None)
+            teams = {conversation.team_id for conversation in waiting}
+            online = {team: len(await queries.online_agent_ids(session, team)) for team in teams}
+            previews = {c.id: await queries.first_customer_text(session, c.id) or "" for c in waiting}
+        return {
+            "type": "queue_changed",
+            "waiting": [
+                {
+                    "conversation": c.id,
+                    "team_id": c.team_id,
+                    "is_emergency": c.is_emergency,
+                    "queued_at": c.queued_at.isoformat() if c.queued_at else None,
+                    "preview": previews[c.id][:80],
+                }
+                for c in waiting
+            ],
+            "online": {str(team): count for team, count in online.items()},
+        }
+
+    # The customer's side
+
+    async def customer_message(self, conversation_id: int, outcome: Outcome) -> None:
+        """After a stored customer message: the bot answers while the chat is still the bot's."""
+        await self.publish(outcome)
+        conversation = outcome.conversation
+        if not outcome.created or conversation.status != ChatStatus.BOT.value:
+            return
+        text = outcome.messages[0].text
+        await self._bot_turn(conversation_id, conversation.customer_id, text)
+
+    async def _bot_turn(self, conversation_id: int, customer_id: int, text: str) -> None:
+        async with self.sessionmaker() as session:
+            context = BotContext(
+                support_phone=self.settings.support_phone,
+                support_hours=self.settings.support_hours,
+                open_now=await self.open_now(session),
+                confidence_threshold=self.settings.chat_bot_confidence,
+                own_inquiries=lambda: self._inquiry_summaries(customer_id),
+            )
+        reply = await bot_reply(text, self.search_index, context)
+        async with self.sessionmaker() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if conversation.status != ChatStatus.BOT.value:
+                return  # a person took over while the bot was thinking
+            payload: dict[str, Any] = {"bot_kind": reply.kind.value}
+            if reply.article_id is not None:
+                payload["article_id"] = reply.article_id
+                conversation.category_id = await session.scalar(
+                    select(Article.category_id).where(Article.id == reply.article_id)
+                )
+            if reply.suggestions:
+                payload["suggestions"] = [{"article_id": s.article_id, "title": s.title} for s in reply.suggestions]
+                conversation.category_id = conversation.category_id or await session.scalar(
+                    select(Article.category_id).where(Article.id == reply.suggestions[0].article_id)
+                )
+            if reply.buttons:
+                payload["buttons"] = [
+                    {"action": b.action, "label": b.label, **({"article_id": b.article_id} if b.article_id else {})}
+                    for b in reply.buttons
+                ]
+            conversation.bot_misses = conversation.bot_misses + 1 if reply.is_miss else 0
+            if reply.kind.value == "emergency":
+                conversation.is_emergency = True
+                conversation.queue_rank = 0
+            outcome = Outcome(conversation)
+            outcome.add_message(await append_message(session, conversation, Sender.BOT, reply.text, payload=payload))
+            await session.commit()
+            wants_person = reply.wants_person or conversation.bot_misses >= self.settings.chat_bot_misses
+        await self.publish(outcome)
+        if wants_person:
+            await self.request_person(conversation_id)
+
+    async def _inquiry_summaries(self, customer_id: int) -> list[InquirySummary]:
+        async with self.sessionmaker() as session:
+            inquiries = await queries.recent_inquiries(session, customer_id, limit=3)
+        return [
+            InquirySummary(
+                number=inquiry.number or inquiry_number(inquiry),
+                title=inquiry.title,
+                status_label=STATUS_LABELS[Status(inquiry.status)],
+                updated_at=inquiry.updated_at,
+            )
+            for inquiry in inquiries
+        ]
+
+    async def open_now(self, session: AsyncSession, now: datetime | None = None) -> bool:
+        """Whether people chat now: business hours with Korean holidays, or always (GOGAEK_CHAT_HOURS)."""
+        if self.settings.chat_hours == "always":
+            return True
+        return (await load_business_hours(session)).is_open(now or utcnow())
+
+    async def request_person(self, conversation_id: int) -> None:
+        """Handoff: queue for the category's team, or offer the alternatives when nobody can take it."""
+        now = utcnow()
+        async with self.sessionmaker() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if conversation.status == ChatStatus.ENDED.value:
+                raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
+            if conversation.status != ChatStatus.BOT.value:
+                return  # already waiting for or talking with a person
+            team_id = await self._team_for(session, conversation)
+            open_now = await self.open_now(session, now)
+            if team_id is not None and not await queries.online_agent_ids(session, team_id, now):
+                team_id = None  # the team is away: anyone online may take it
+            nobody = not await queries.online_agent_ids(session, team_id, now)
+            if not open_now or nobody:
+                outcome = await self._offer_alternatives(session, conversation, open_now)
+            else:
+                text = "상담사를 연결하고 있습니다. 잠시만 기다려 주세요. (Connecting you to an agent…)"
+                outcome = await queue_to_team(session, conversation, team_id, text, now)
+        await self.publish(outcome)
+        if outcome.conversation.status == ChatStatus.QUEUED.value and self.settings.chat_auto_assign:
+            await self.assign_waiting()
+
+    async def _team_for(self, session: AsyncSession, conversation: Conversation) -> int | None:
+        if conversation.is_emergency:
+            security = await session.scalar(select(Team.id).where(Team.handles_emergencies.is_(True)).order_by(Team.id))
+            if security is not None:
+                return security
+        if conversation.category_id is None:
+            return None
+        return await session.scalar(
+            select(TeamCategory.team_id)
+            .where(TeamCategory.category_id == conversation.category_id)
+            .order_by(TeamCategory.team_id)
+        )
+
+    async def _offer_alternatives(self, session: AsyncSession, conversation: Conversation, open_now: bool) -> Outcome:
+        reason = (
+            "지금은 상담 운영시간이 아닙니다" if not open_now else "지금은 상담 가능한 상담사가 없습니다"
+        ) + f" (운영시간: {self.settings.support_hours})."
+        text = f"{reason} 아래 방법 중 하나를 선택해 주세요. (No agent is available now; choose an option below.)"
+        if conversation.is_emergency:
+            text = f"{ACCIDENT_GUIDANCE}\n{text}"
+        outcome = Outcome(conversation)
+        options = fallback_options(self.settings)
+        outcome.add_message(await post_system(session, conversation, text, options=options))
+        await session.commit()
+        return outcome
+
+    async def leave_inquiry(self, customer: Customer, conversation_id: int, category: str | None) -> Outcome:
+        """The offline fallback: the chat becomes an online inquiry carrying its transcript."""
+        async with self.sessionmaker() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if conversation.status == ChatStatus.ENDED.value and conversation.inquiry_id is None:
+                raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
+            category_ref = category or await self._category_ref(session, conversation)
+            messages = await queries.messages_after(session, conversation.id, 0, include_internal=False)
+            lines = transcript_lines(messages, {})
+            first = await queries.first_customer_text(session, conversation.id) or "채팅 상담 문의"
+            body = transcript_text(conversation, lines)
+            if len(body) > INQUIRY_BODY_LIMIT:
+                body = "…" + body[-(INQUIRY_BODY_LIMIT - 1) :]  # the latest part matters most
+            submission = await submit_inquiry(
+                session,
+                customer,
+                InquiryCreate(category=category_ref, title=first[:60], body=body),
+                settings=self.settings,
+                storage=self.storage,
+                idempotency_key=f"chat-{conversation.id}",
+                channel="chat",
+            )
+            inquiry = submission.inquiry
+            conversation = await get_conversation(session, conversation_id)
+            if conversation.status == ChatStatus.ENDED.value:  # a repeated request: same inquiry, same chat
+                return Outcome(conversation, created=False)
+            conversation.inquiry_id = inquiry.id
+            number = inquiry.number or inquiry_number(inquiry)
+            outcome = Outcome(conversation)
+            text = (
+                f"온라인 문의로 접수되었습니다. 문의번호 {number}. 영업일 기준 1~2일 안에 답변드리며 "
+                "'문의 내역'에서 확인하실 수 있습니다. (Filed as an online inquiry.)"
+            )
+            outcome.add_message(
+                await post_system(session, conversation, text, inquiry={"id": inquiry.id, "number": number})
+            )
+            await session.commit()
+            ended = await end_conversation(session, conversation, "customer")
+        outcome.events.extend(ended.events)
+        await self.publish(outcome)
+        return outcome
+
+    async def _category_ref(self, session: AsyncSession, conversation: Conversation) -> str:
+        query = select(Category.slug)
+        if conversation.category_id is not None:
+            query = query.where(Category.id == conversation.category_id)
+        slug = await session.scalar(query.order_by(Category.position, Category.id).limit(1))
+        if slug is None:
+            raise ProblemError(409, "no_category", "문의 유형이 설정되지 않았습니다. (No inquiry category exists)")
+        return slug
+
+    async def end(self, conversation_id: int, ended_by: str, staff: StaffUser | None = None) -> None:
+        async with self.sessionmaker() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if staff is not None and not is_supervisor(staff):
+                check_agent_owns(conversation, staff)
+            had_agent = conversation.agent_id is not None
+            outcome = await end_conversation(session, conversation, ended_by)
+        await self.publish(outcome)
+        if had_agent and self.settings.chat_auto_assign:
+            await self.assign_waiting()  # a seat has freed up
+
+    # The agent's side
+
+    async def accept(self, agent: StaffUser, conversation_id: int) -> Outcome:
+        async with self.sessionmaker() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if conversation.status != ChatStatus.QUEUED.value:
+                raise ProblemError(409, "not_queued", "이미 다른 상담사가 연결했거나 대기 중이 아닙니다. (Not waiting)")
+            if (
+                not is_supervisor(agent)
+                and conversation.team_id is not None
+                and conversation.team_id not in await queries.team_ids_of(session, agent.id)
+            ):
+                raise ProblemError(403, "forbidden", "다른 팀의 상담입니다. (Another team's chat)")
+            outcome = await assign(session, conversation_id, agent, self.settings)
+        if outcome is None:
+            raise ProblemError(
+                409,
+                "no_free_seat",
+                f"동시 상담은 {self.settings.chat_max_concurrent}건까지입니다, 또는 이미 연결되었습니다. "
+                "(Concurrent-chat limit reached, or already taken)",
+            )
+        await self.publish(outcome)
+        return outcome
+
+    async def assign_waiting(self) -> int:
+        """Automatic assignment: each waiting chat, in queue order, to the least busy online agent
+        of its team who has a free seat."""
+        assigned = 0
+        async with self.sessionmaker() as session:
+            waiting = await queries.queued_conversations(session, None)
+            for conversation in waiting[:ASSIGN_BATCH]:
+                agent = await self._free_agent(session, conversation.team_id)
+                if agent is None:
+                    continue
+                outcome = await assign(session, conversation.id, agent, self.settings)
+                if outcome is not None:
+                    assigned += 1
+                    await self.publish(outcome)
+        return assigned
+
+    async def _free_agent(self, session: AsyncSession, team_id: int | None) -> StaffUser | None:
+        online = await queries.online_agent_ids(session, team_id)
+        counts = await queries.active_chat_counts(session, online)
+        free = sorted(
+            (count, staff_id) for staff_id, count in counts.items() if count < self.settings.chat_max_concurrent
+        )
+        return await session.get(StaffUser, free[0][1]) if free else None
+
+    async def transfer(self, agent: StaffUser, conversation_id: int, to_agent: int | None, to_team: int | None) -> None:
+        if (to_agent is None) == (to_team is None):
+            raise ProblemError(
+                422, "invalid_transfer", "상담사 또는 팀 중 하나를 지정해 주세요. (Name one agent or one team)"
+            )
+        async with self.sessionmaker() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if not is_supervisor(agent):
+                check_agent_owns(conversation, agent)
+            if to_team is not None:
+                team = await session.get(Team, to_team)
+                if team is None:
+                    raise ProblemError(404, "not_found", "팀을 찾을 수 없습니다. (Team not found)")
+                text = f"{team.name} 팀으로 상담을 옮깁니다. 잠시만 기다려 주세요. (Transferring to another team…)"
+                outcome = await queue_to_team(session, conversation, team.id, text, utcnow())
+                await self.publish(outcome)
+                if self.settings.chat_auto_assign:
+                    await self.assign_waiting()
+                return
+            await self._transfer_to_agent(session, agent, conversation, to_agent)
+
+    async def _transfer_to_agent(
+        self, session: AsyncSession, agent: StaffUser, conversation: Conversation, to_agent: int | None
+    ) -> None:
+        target = await session.get(StaffUser, to_agent) if to_agent is not None else None
+        online = await queries.online_agent_ids(session, None)
+        if target is None or target.id not in online or target.id == conversation.agent_id:
+            raise ProblemError(409, "agent_unavailable", "상담 가능한 상담사가 아닙니다. (That agent is not available)")
+        counts = await queries.active_chat_counts(session, [target.id])
+        if counts[target.id] >= self.settings.chat_max_concurrent:
+            raise ProblemError(409, "no_free_seat", "상대 상담사의 동시 상담 한도가 찼습니다. (Their chats are full)")
+        previous = conversation.agent_id
+        conversation.agent_id = target.id
+        outcome = Outcome(conversation)
+        text = f"{target.display_name} 상담사가 이어서 상담합니다. (Another agent continues this chat.)"
+        outcome.add_message(await post_system(session, conversation, text))
+        await session.commit()
+        outcome.add_status(conversation, agent_name=target.display_name, transferred_from=previous)
+        outcome.events.append((agent_channel(target.id), {"type": "handover", "conversation": conversation.id}))
+        if previous is not None:
+            outcome.events.append((agent_channel(previous), {"type": "released", "conversation": conversation.id}))
+        await self.publish(outcome)
+
+    async def agent_connected(self, staff_id: int) -> None:
+        self._consoles[staff_id] = self._consoles.get(staff_id, 0) + 1
+        async with self.sessionmaker() as session:
+            await touch_presence(session, staff_id)
+        await self.publish_queue()
+
+    async def agent_disconnected(self, staff_id: int) -> None:
+        """The last console of an agent on this process closed: offline at once, not after 90 s.
+        A console on another process restores the row with its next heartbeat."""
+        remaining = self._consoles.get(staff_id, 1) - 1
+        if remaining > 0:
+            self._consoles[staff_id] = remaining
+            return
+        self._consoles.pop(staff_id, None)
+        async with self.sessionmaker() as session:
+            await session.execute(delete(AgentPresence).where(AgentPresence.staff_id == staff_id))
+            await session.commit()
+        await self.publish_queue()
+
+    async def set_availability(self, agent: StaffUser, status: str) -> None:
+        async with self.sessionmaker() as session:
+            staff = await session.get(StaffUser, agent.id)
+            if staff is None:
+                return
+            staff.availability = status
+            await session.commit()
+        agent.availability = status
+        await self.publish_queue()  # the online count behind every waiting customer's estimate changed
+        if status == "available" and self.settings.chat_auto_assign:
+            await self.assign_waiting()
+
+    # Idle chats
+
+    async def _idle_loop(self) -> None:
+        while True:
+            await asyncio.sleep(IDLE_SWEEP_SECONDS)
+            try:
+                await self.sweep_idle()
+            except Exception:
+                log.exception("chat idle sweep failed")
+
+    async def sweep_idle(self) -> int:
+        """Warn after ``chat_idle_warn_seconds`` of silence, end after ``chat_idle_close_seconds``."""
+        now = utcnow()
+        warn_before = now - timedelta(seconds=self.settings.chat_idle_warn_seconds)
+        close_before = now - timedelta(seconds=self.settings.chat_idle_close_seconds)
+        async with self.sessionmaker() as session:
+            idle = await queries.idle_conversations(session, warn_before, close_before)
+        for conversation_id in idle.to_warn:
+            await self._warn_idle(conversation_id, warn_before)
+        for conversation_id in idle.to_close:
+            with contextlib.suppress(ProblemError):  # ended meanwhile by someone else
+                await self.end(conversation_id, "idle")
+        return len(idle.to_warn) + len(idle.to_close)
+
+    async def _warn_idle(self, conversation_id: int, warn_before: datetime) -> None:
+        minutes = max(1, (self.settings.chat_idle_close_seconds - self.settings.chat_idle_warn_seconds) // 60)
+        async with self.sessionmaker() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if conversation.idle_warned_at is not None or conversation.last_activity_at >= warn_before:
+                return
+            conversation.idle_warned_at = utcnow()
+            outcome = Outcome(conversation)
+            text = f"{minutes}분 동안 입력이 없으면 상담이 자동으로 종료됩니다. (This chat will close if idle.)"
+            outcome.add_message(await post_system(session, conversation, text, idle_warning=True))
+            await session.commit()
+        await self.publish(outcome)

@@ -1,0 +1,50 @@
+"""The chat as a customer may keep it ("이력 기록 저장"): plain text, and rows for a printable page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gogaek.calendar.hours import SEOUL
+from gogaek.chat.models import ChatMessage, Conversation
+
+SENDER_LABELS = {"customer": "고객", "bot": "챗봇", "agent": "상담사", "system": "안내"}
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLine:
+    time: str
+    who: str
+    text: str
+    image_name: str | None
+
+
+def transcript_lines(messages: Sequence[ChatMessage], agent_names: dict[int, str]) -> list[TranscriptLine]:
+    """Customer-visible lines only: internal notes never leave the console."""
+    lines = []
+    for message in messages:
+        if message.internal:
+            continue
+        who = SENDER_LABELS.get(message.sender, message.sender)
+        if message.sender == "agent" and message.staff_id in agent_names:
+            who = f"{who} {agent_names[message.staff_id]}"
+        image = (message.payload or {}).get("image")
+        lines.append(
+            TranscriptLine(
+                time=f"{message.created_at.astimezone(SEOUL):%Y-%m-%d %H:%M:%S}",
+                who=who,
+                text=message.text,
+                image_name=image["name"] if image else None,
+            )
+        )
+    return lines
+
+
+def transcript_text(conversation: Conversation, lines: Sequence[TranscriptLine]) -> str:
+    started = conversation.created_at.astimezone(SEOUL)
+    header = [f"채팅 상담 기록 (Chat transcript) #{conversation.id}", f"시작 {started:%Y-%m-%d %H:%M} (KST)", ""]
+    body = []
+    for line in lines:
+        text = line.text + (f" [이미지: {line.image_name}]" if line.image_name else "")
+        body.append(f"[{line.time}] {line.who}: {text}")
+    return "\n".join(header + body) + "\n"
