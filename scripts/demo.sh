@@ -3,4 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
+# People chat during business hours only; the demo opens chat around the clock so that a
+# visitor at night still reaches the demo agent (set GOGAEK_CHAT_HOURS=business to see the
+# after-hours offer instead).
+export GOGAEK_CHAT_HOURS="${GOGAEK_CHAT_HOURS:-always}"
 exec .venv/bin/gogaek serve --demo "$@"

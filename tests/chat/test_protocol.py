@@ -246,3 +246,15 @@ async def test_no_agent_online_offers_options_and_files_an_inquiry(desk: Desk) -
     await customer.send({"type": "leave_inquiry"})  # a repeat files nothing new
     assert not [f for f in await customer.drain(1.0) if "inquiry" in f]
     await customer.close()
+
+
+async def test_a_frame_over_the_hard_limit_closes_with_1009(desk: Desk) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    customer = await _customer(desk, "huge-frame")
+    await customer.expect_type("hello")
+    await customer.send("x" * (64 * 1024 + 1))
+    with pytest.raises(ConnectionClosed) as closed:
+        await customer.drain(5)
+        await customer.socket.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009

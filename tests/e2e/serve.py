@@ -11,6 +11,7 @@ import socket
 import uvicorn
 
 from gogaek.app import create_app
+from gogaek.chat.sockets import WS_MAX_BYTES
 from gogaek.config import Settings
 
 
@@ -19,7 +20,7 @@ def main() -> None:
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)  # connections wait in the backlog while the app starts up
     print(listener.getsockname()[1], flush=True)
-    config = uvicorn.Config(create_app(Settings()), log_level="warning", access_log=False)
+    config = uvicorn.Config(create_app(Settings()), log_level="warning", access_log=False, ws_max_size=WS_MAX_BYTES)
     uvicorn.Server(config).run(sockets=[listener])
 
 

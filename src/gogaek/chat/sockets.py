@@ -88,6 +88,9 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_BAD_REQUEST = 4400
 CLOSE_TRY_AGAIN = 1013  # the client fell too far behind; it resumes with after_seq
 OUTBOX_LIMIT = 2000
+# The server's hard limit per websocket frame (close 1009 above it); frames between
+# GOGAEK_CHAT_MAX_FRAME_BYTES and this get an error frame and the socket stays open.
+WS_MAX_BYTES = 64 * 1024
 HEARTBEAT_SECONDS = 30.0
 
 

@@ -1,0 +1,213 @@
+"""The chat's HTTP companions on both databases: history, transcripts, rating, images, agent tools,
+and the bot's turns that decide a handoff (emergencies first in line, two misses → a person)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.chat.models import ChatStatus, Conversation, Sender
+from gogaek.chat.runtime import ChatRuntime
+from gogaek.chat.service import end_conversation, get_conversation, post_message, start_conversation
+from gogaek.config import Settings
+from gogaek.identity.models import Customer, StaffRole, StaffUser
+from gogaek.identity.schemas import StaffCreate
+from gogaek.identity.service import create_staff_user
+from gogaek.jobs.handlers import NOTIFY_EMAIL
+from gogaek.jobs.models import Job
+from tests.conftest import customer_headers
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"chat_hours": "always", "chat_auto_assign": False})
+
+
+async def _chat(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, sub: str, **claims: str
+) -> tuple[Conversation, dict[str, str]]:
+    """A customer (created by their first API call, as the host app's token makes them) and a chat."""
+    headers = customer_headers(settings, sub, **claims)
+    assert (await client.get("/api/v1/chat/conversations", headers=headers)).json()["items"] == []
+    customer = await session.scalar(select(Customer).where(Customer.external_id == sub))
+    assert customer is not None
+    outcome = await start_conversation(session, customer, "안녕하세요")
+    return outcome.conversation, headers
+
+
+@pytest.fixture
+def staff_headers(
+    app: FastAPI, session: AsyncSession
+) -> Callable[[str, StaffRole], Awaitable[tuple[StaffUser, dict[str, str]]]]:
+    """Creates a staff member and their bearer token, as /api/v1/admin/login would hand out."""
+
+    async def create(email: str, role: StaffRole) -> tuple[StaffUser, dict[str, str]]:
+        staff = await create_staff_user(
+            session, StaffCreate(email=email, password="a-long-password-1", display_name=email.split("@")[0], role=role)
+        )
+        return staff, {"Authorization": f"Bearer {app.state.token_signer.issue(staff.id)}"}
+
+    return create
+
+
+StaffHeaders = Callable[[str, StaffRole], Awaitable[tuple[StaffUser, dict[str, str]]]]
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_history_transcript_and_scoping(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    conversation, headers = await _chat(client, session, settings, "history-1")
+    await post_message(session, conversation, Sender.CUSTOMER, "주민번호 900101-1234567 보내요", client_msg_id="h1")
+    _, stranger = await _chat(client, session, settings, "history-2")
+
+    listed = (await client.get("/api/v1/chat/conversations", headers=headers)).json()["items"]
+    assert [item["id"] for item in listed] == [conversation.id]
+    detail = (await client.get(f"/api/v1/chat/conversations/{conversation.id}", headers=headers)).json()
+    assert [m["seq"] for m in detail["messages"]] == [1, 2]
+    assert "1234567" not in detail["messages"][1]["text"]  # masked before it was stored
+    transcript = await client.get(f"/api/v1/chat/conversations/{conversation.id}/transcript.txt", headers=headers)
+    assert transcript.status_code == 200 and "attachment" in transcript.headers["content-disposition"]
+    assert "고객:" in transcript.text and "챗봇: 안녕하세요" in transcript.text
+    for path in ("", "/transcript.txt", "/messages/1/image"):
+        refused = await client.get(f"/api/v1/chat/conversations/{conversation.id}{path}", headers=stranger)
+        assert refused.status_code == 404, path
+    assert (await client.get("/api/v1/chat/conversations")).status_code == 401
+
+
+async def test_rating_and_transcript_email(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    conversation, headers = await _chat(client, session, settings, "rater", email="rater@example.com")
+    url = f"/api/v1/chat/conversations/{conversation.id}"
+    early = await client.post(f"{url}/rating", json={"score": 5}, headers=headers)
+    assert early.status_code == 409 and early.json()["code"] == "chat_not_ended"
+    await end_conversation(session, await get_conversation(session, conversation.id), "customer")
+    assert (await client.post(f"{url}/rating", json={"score": 6}, headers=headers)).status_code == 422
+    rated = await client.post(f"{url}/rating", json={"score": 4, "comment": " 친절해요 "}, headers=headers)
+    assert rated.status_code == 200 and rated.json()["rating"] == 4
+    again = await client.post(f"{url}/rating", json={"score": 1}, headers=headers)
+    assert again.status_code == 409 and again.json()["code"] == "already_rated"
+
+    emailed = await client.post(f"{url}/transcript/email", headers=headers)
+    assert emailed.status_code == 202 and emailed.json()["to"] == "ra***@example.com"
+    job = await session.scalar(select(Job).where(Job.kind == NOTIFY_EMAIL))
+    assert job is not None and job.payload["to"] == "rater@example.com" and "채팅 상담 기록" in job.payload["text"]
+
+    no_email, other = await _chat(client, session, settings, "no-email")
+    refused = await client.post(f"/api/v1/chat/conversations/{no_email.id}/transcript/email", headers=other)
+    assert refused.status_code == 409 and refused.json()["code"] == "no_email"
+
+
+async def test_images_are_checked_stored_and_shown_only_to_those_in_the_chat(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, staff_headers: StaffHeaders
+) -> None:
+    conversation, headers = await _chat(client, session, settings, "imager")
+    url = f"/api/v1/chat/conversations/{conversation.id}/images"
+    sent = await client.post(
+        url, files={"file": ("영수증.png", _png(), "image/png")}, data={"client_msg_id": "img-1"}, headers=headers
+    )
+    assert sent.status_code == 201, sent.text
+    image = sent.json()["image"]
+    assert image["name"] == "영수증.png" and image["content_type"] == "image/png"
+    again = await client.post(
+        url, files={"file": ("영수증.png", _png(), "image/png")}, data={"client_msg_id": "img-1"}, headers=headers
+    )
+    assert again.json()["duplicate"] is True and again.json()["seq"] == sent.json()["seq"]
+
+    shown = await client.get(image["url"], headers=headers)
+    assert shown.status_code == 200 and shown.content.startswith(b"\x89PNG")
+    _, agent_headers = await staff_headers("viewer@example.com", StaffRole.AGENT)
+    assert (await client.get(image["url"], headers=agent_headers)).status_code == 200
+
+    pdf = await client.post(url, files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")}, headers=headers)
+    assert pdf.status_code in (415, 422) and pdf.json()["code"]
+    fake = await client.post(url, files={"file": ("x.png", b"not an image", "image/png")}, headers=headers)
+    assert fake.status_code in (415, 422)
+    detail = (await client.get(f"/api/v1/chat/conversations/{conversation.id}", headers=headers)).json()
+    assert len([m for m in detail["messages"] if "image" in m]) == 1  # refused uploads left nothing
+
+    await end_conversation(session, await get_conversation(session, conversation.id), "customer")
+    late = await client.post(url, files={"file": ("y.png", _png(), "image/png")}, headers=headers)
+    assert late.status_code == 409
+
+
+async def test_agent_tools_and_the_supervisors_view(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, app: FastAPI, staff_headers: StaffHeaders
+) -> None:
+    runtime: ChatRuntime = app.state.chat
+    agent, agent_headers = await staff_headers("owner@example.com", StaffRole.AGENT)
+    _, other_headers = await staff_headers("other@example.com", StaffRole.AGENT)
+    _, lead_headers = await staff_headers("lead@example.com", StaffRole.SUPERVISOR)
+    conversation, _ = await _chat(client, session, settings, "tools")
+    await runtime.agent_connected(agent.id)
+    await runtime.request_person(conversation.id)
+    await runtime.accept(agent, conversation.id)
+
+    context = await client.get(f"/api/v1/agent/chats/{conversation.id}", headers=agent_headers)
+    assert context.status_code == 200 and context.json()["customer"]["name"] == "김고객"
+    assert (await client.get(f"/api/v1/agent/chats/{conversation.id}", headers=other_headers)).status_code == 403
+    assert (await client.get(f"/api/v1/agent/chats/{conversation.id}", headers=lead_headers)).status_code == 200
+    assert (await client.get("/api/v1/agent/chats/live", headers=agent_headers)).status_code == 403
+    live = (await client.get("/api/v1/agent/chats/live", headers=lead_headers)).json()
+    assert [c["id"] for c in live["chats"]] == [conversation.id] and live["chats"][0]["agent_name"] == "owner"
+    assert live["online_agents"] == 1
+    assert (await client.get("/api/v1/agent/chats/canned", headers=agent_headers)).status_code == 200
+    sent = await client.post(
+        f"/api/v1/agent/chats/{conversation.id}/images",
+        files={"file": ("a.png", _png(), "image/png")},
+        headers=agent_headers,
+    )
+    assert sent.status_code == 201 and sent.json()["sender"] == "agent"
+    refused = await client.post(
+        f"/api/v1/agent/chats/{conversation.id}/images",
+        files={"file": ("a.png", _png(), "image/png")},
+        headers=other_headers,
+    )
+    assert refused.status_code == 403
+    transcript = await client.get(f"/api/v1/agent/chats/{conversation.id}/transcript.txt", headers=agent_headers)
+    assert "[이미지: a.png]" in transcript.text
+
+
+@pytest.mark.usefixtures("demo_content")
+async def test_emergencies_jump_the_queue_and_two_misses_reach_a_person(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, app: FastAPI, staff_headers: StaffHeaders
+) -> None:
+    runtime: ChatRuntime = app.state.chat
+    agent, _ = await staff_headers("queue@example.com", StaffRole.AGENT)
+    await runtime.agent_connected(agent.id)
+
+    calm, _ = await _chat(client, session, settings, "calm")
+    for text in ("ㅁㄴㅇㄹ 퓨퓨", "zxqv 뷁뷁"):  # nothing the FAQ knows: two misses hand over
+        outcome = await post_message(session, calm, Sender.CUSTOMER, text, client_msg_id=None)
+        await runtime.customer_message(calm.id, outcome)
+        calm = await get_conversation(session, calm.id)
+    assert calm.status == ChatStatus.QUEUED.value
+
+    urgent, _ = await _chat(client, session, settings, "urgent")
+    outcome = await post_message(
+        session, urgent, Sender.CUSTOMER, "보이스피싱 당한 것 같아요 돈이 빠져나갔어요", client_msg_id=None
+    )
+    await runtime.customer_message(urgent.id, outcome)
+    urgent = await get_conversation(session, urgent.id)
+    assert urgent.status == ChatStatus.QUEUED.value and urgent.is_emergency
+    snapshot = await runtime.queue_snapshot()
+    assert [w["conversation"] for w in snapshot["waiting"]] == [urgent.id, calm.id]
+    detail = (
+        await client.get(f"/api/v1/chat/conversations/{urgent.id}", headers=customer_headers(settings, "urgent"))
+    ).json()
+    assert any(
+        m["sender"] == "bot" and m.get("bot_kind") == "emergency" and "112" in m["text"] for m in detail["messages"]
+    )
