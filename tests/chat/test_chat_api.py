@@ -22,6 +22,7 @@ from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.jobs.handlers import NOTIFY_EMAIL
 from gogaek.jobs.models import Job
+from tests.api.test_inquiry_pages import signed_in
 from tests.conftest import customer_headers
 
 
@@ -211,3 +212,16 @@ async def test_emergencies_jump_the_queue_and_two_misses_reach_a_person(
     assert any(
         m["sender"] == "bot" and m.get("bot_kind") == "emergency" and "112" in m["text"] for m in detail["messages"]
     )
+
+
+async def test_chats_are_listed_in_the_customers_history_page(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    conversation, _ = await _chat(client, session, settings, "page-history")
+    await post_message(session, conversation, Sender.CUSTOMER, "포인트가 사라졌어요", client_msg_id=None)
+    await end_conversation(session, await get_conversation(session, conversation.id), "customer")
+    async with signed_in(app, settings, "page-history") as browser:
+        page = await browser.get("/inquiries")
+    assert page.status_code == 200
+    assert "채팅 상담 내역" in page.text and "포인트가 사라졌어요" in page.text
+    assert f"/chat/{conversation.id}/transcript" in page.text

@@ -138,6 +138,35 @@ async def customer_conversations(session: AsyncSession, customer_id: int, limit:
     ).all()
 
 
+@dataclass(frozen=True, slots=True)
+class ChatHistoryRow:
+    conversation: Conversation
+    preview: str  # the customer's first words, for 문의 내역
+
+
+async def chat_history(session: AsyncSession, customer_id: int, limit: int = 10) -> list[ChatHistoryRow]:
+    """The customer's latest chats with their opening line, in one query."""
+    first_words = (
+        select(ChatMessage.text)
+        .where(
+            ChatMessage.conversation_id == Conversation.id,
+            ChatMessage.sender == "customer",
+            ChatMessage.text != "",
+        )
+        .order_by(ChatMessage.seq)
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Conversation, first_words)
+        .where(Conversation.customer_id == customer_id)
+        .order_by(Conversation.id.desc())
+        .limit(limit)
+    )
+    return [ChatHistoryRow(conversation, preview or "") for conversation, preview in rows]
+
+
 async def recent_inquiries(session: AsyncSession, customer_id: int, limit: int = 5) -> Sequence[Inquiry]:
     return (
         await session.scalars(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from gogaek.chat.models import ChatMessage, Conversation
 
 PROTOCOL_VERSION = 1
+CHAT_STATUS_LABELS = {"bot": "챗봇 상담 중", "queued": "상담사 연결 대기", "active": "상담 중", "ended": "상담 종료"}
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 

@@ -36,6 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from gogaek.calendar.hours import SEOUL
+from gogaek.chat.queries import chat_history
+from gogaek.chat.schemas import CHAT_STATUS_LABELS
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.deps import SessionDep, SettingsDep
@@ -279,6 +281,9 @@ async def inquiry_list_page(
         "has_next": number * PAGE_SIZE < listing.total,
         "customer": customer,
         "notifications": await unread_notifications(session, "customer", customer.id),
+        # Chats sit next to inquiries in 문의 내역, newest first, on the first page.
+        "chats": await chat_history(session, customer.id) if number == 1 else [],
+        "chat_status_labels": CHAT_STATUS_LABELS,
     }
     return render(request, "inquiries/list.html", context)
 
