@@ -5,15 +5,16 @@ Events are heard through the app's own hub by a recording inbox, the way a socke
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.chat.models import ChatStatus, Conversation, Sender
+from gogaek.chat.models import ChatMessage, ChatStatus, Conversation, Sender
 from gogaek.chat.runtime import ChatRuntime
 from gogaek.chat.service import (
     QUEUE_CHANNEL,
@@ -252,3 +253,17 @@ def test_wait_estimate_uses_seats_of_online_agents() -> None:
     place = queue_place([7, 3, 9], 9, 1, settings)
     assert place is not None and place.position == 3
     assert queue_place([7], 8, 1, settings) is None
+
+
+async def test_ending_twice_at_once_posts_one_end_message(session: AsyncSession, runtime: ChatRuntime) -> None:
+    customer = Customer(external_id="double-end", name="고객")
+    session.add(customer)
+    await session.commit()
+    chat_id = (await start_conversation(session, customer, "안녕하세요")).conversation.id
+    results = await asyncio.gather(
+        runtime.end(chat_id, "customer"), runtime.end(chat_id, "idle"), return_exceptions=True
+    )
+    refused = [r for r in results if isinstance(r, ProblemError)]
+    assert len(refused) == 1 and refused[0].code == "chat_ended"
+    messages = await session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == chat_id))
+    assert sum(1 for m in messages if m.payload.get("rating_requested")) == 1

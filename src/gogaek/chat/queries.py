@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -144,9 +145,9 @@ class ChatHistoryRow:
     preview: str  # the customer's first words, for 문의 내역
 
 
-async def chat_history(session: AsyncSession, customer_id: int, limit: int = 10) -> list[ChatHistoryRow]:
-    """The customer's latest chats with their opening line, in one query."""
-    first_words = (
+def _first_words() -> Any:
+    """The customer's first message of each conversation row, as a correlated subquery."""
+    return (
         select(ChatMessage.text)
         .where(
             ChatMessage.conversation_id == Conversation.id,
@@ -158,11 +159,25 @@ async def chat_history(session: AsyncSession, customer_id: int, limit: int = 10)
         .correlate(Conversation)
         .scalar_subquery()
     )
+
+
+async def chat_history(session: AsyncSession, customer_id: int, limit: int = 10) -> list[ChatHistoryRow]:
+    """The customer's latest chats with their opening line, in one query."""
     rows = await session.execute(
-        select(Conversation, first_words)
+        select(Conversation, _first_words())
         .where(Conversation.customer_id == customer_id)
         .order_by(Conversation.id.desc())
         .limit(limit)
+    )
+    return [ChatHistoryRow(conversation, preview or "") for conversation, preview in rows]
+
+
+async def waiting_chats(session: AsyncSession) -> list[ChatHistoryRow]:
+    """Every queued chat in serving order with its opening line, in one query."""
+    rows = await session.execute(
+        select(Conversation, _first_words())
+        .where(Conversation.status == ChatStatus.QUEUED.value)
+        .order_by(Conversation.queue_rank, Conversation.queued_at, Conversation.id)
     )
     return [ChatHistoryRow(conversation, preview or "") for conversation, preview in rows]
 

@@ -28,6 +28,7 @@ from gogaek.chat.service import (
     append_message,
     assign,
     check_agent_owns,
+    claim,
     end_conversation,
     get_conversation,
     is_supervisor,
@@ -40,7 +41,8 @@ from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError
 from gogaek.helpcenter.models import Article, Category
-from gogaek.identity.models import Customer, StaffUser, Team, TeamCategory
+from gogaek.identity.models import Availability, Customer, StaffUser, Team, TeamCategory
+from gogaek.identity.service import set_availability as set_staff_availability
 from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
 from gogaek.inquiries.schemas import InquiryCreate
 from gogaek.inquiries.service import inquiry_number, submit_inquiry
@@ -119,21 +121,20 @@ class ChatRuntime:
         """Every waiting chat in order, with who could take it: one query set per change, so each
         connection works out its own position without touching the database."""
         async with self.sessionmaker() as session:
-            waiting = await queries.queued_conversations(session, None)
-            teams = {conversation.team_id for conversation in waiting}
+            waiting = await queries.waiting_chats(session)
+            teams = {row.conversation.team_id for row in waiting}
             online = {team: len(await queries.online_agent_ids(session, team)) for team in teams}
-            previews = {c.id: await queries.first_customer_text(session, c.id) or "" for c in waiting}
         return {
             "type": "queue_changed",
             "waiting": [
                 {
-                    "conversation": c.id,
-                    "team_id": c.team_id,
-                    "is_emergency": c.is_emergency,
-                    "queued_at": c.queued_at.isoformat() if c.queued_at else None,
-                    "preview": previews[c.id][:80],
+                    "conversation": row.conversation.id,
+                    "team_id": row.conversation.team_id,
+                    "is_emergency": row.conversation.is_emergency,
+                    "queued_at": row.conversation.queued_at.isoformat() if row.conversation.queued_at else None,
+                    "preview": row.preview[:80],
                 }
-                for c in waiting
+                for row in waiting
             ],
             "online": {str(team): count for team, count in online.items()},
         }
@@ -224,11 +225,14 @@ class ChatRuntime:
             if team_id is not None and not await queries.online_agent_ids(session, team_id, now):
                 team_id = None  # the team is away: anyone online may take it
             nobody = not await queries.online_agent_ids(session, team_id, now)
+            outcome: Outcome | None
             if not open_now or nobody:
                 outcome = await self._offer_alternatives(session, conversation, open_now)
             else:
                 text = "상담사를 연결하고 있습니다. 잠시만 기다려 주세요. (Connecting you to an agent…)"
                 outcome = await queue_to_team(session, conversation, team_id, text, now)
+        if outcome is None:
+            return
         await self.publish(outcome)
         if outcome.conversation.status == ChatStatus.QUEUED.value and self.settings.chat_auto_assign:
             await self.assign_waiting()
@@ -384,6 +388,10 @@ class ChatRuntime:
                     raise ProblemError(404, "not_found", "팀을 찾을 수 없습니다. (Team not found)")
                 text = f"{team.name} 팀으로 상담을 옮깁니다. 잠시만 기다려 주세요. (Transferring to another team…)"
                 outcome = await queue_to_team(session, conversation, team.id, text, utcnow())
+                if outcome is None:
+                    raise ProblemError(
+                        409, "chat_changed", "상담 상태가 바뀌었습니다. 다시 확인해 주세요. (The chat changed)"
+                    )
                 await self.publish(outcome)
                 if self.settings.chat_auto_assign:
                     await self.assign_waiting()
@@ -401,7 +409,15 @@ class ChatRuntime:
         if counts[target.id] >= self.settings.chat_max_concurrent:
             raise ProblemError(409, "no_free_seat", "상대 상담사의 동시 상담 한도가 찼습니다. (Their chats are full)")
         previous = conversation.agent_id
-        conversation.agent_id = target.id
+        moved = await claim(
+            session,
+            conversation,
+            Conversation.status == ChatStatus.ACTIVE.value,
+            Conversation.agent_id == previous,
+            agent_id=target.id,
+        )
+        if not moved:
+            raise ProblemError(409, "chat_changed", "상담 상태가 바뀌었습니다. 다시 확인해 주세요. (The chat changed)")
         outcome = Outcome(conversation)
         text = f"{target.display_name} 상담사가 이어서 상담합니다. (Another agent continues this chat.)"
         outcome.add_message(await post_system(session, conversation, text))
@@ -436,8 +452,7 @@ class ChatRuntime:
             staff = await session.get(StaffUser, agent.id)
             if staff is None:
                 return
-            staff.availability = status
-            await session.commit()
+            await set_staff_availability(session, staff, Availability(status))
         agent.availability = status
         await self.publish_queue()  # the online count behind every waiting customer's estimate changed
         if status == "available" and self.settings.chat_auto_assign:
@@ -471,9 +486,16 @@ class ChatRuntime:
         minutes = max(1, (self.settings.chat_idle_close_seconds - self.settings.chat_idle_warn_seconds) // 60)
         async with self.sessionmaker() as session:
             conversation = await get_conversation(session, conversation_id)
-            if conversation.idle_warned_at is not None or conversation.last_activity_at >= warn_before:
-                return
-            conversation.idle_warned_at = utcnow()
+            warned = await claim(
+                session,
+                conversation,
+                Conversation.idle_warned_at.is_(None),
+                Conversation.last_activity_at < warn_before,
+                Conversation.status != ChatStatus.ENDED.value,
+                idle_warned_at=utcnow(),
+            )
+            if not warned:
+                return  # someone spoke, or another process warned first
             outcome = Outcome(conversation)
             text = f"{minutes}분 동안 입력이 없으면 상담이 자동으로 종료됩니다. (This chat will close if idle.)"
             outcome.add_message(await post_system(session, conversation, text, idle_warning=True))

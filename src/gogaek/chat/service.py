@@ -222,6 +222,26 @@ async def post_system(session: AsyncSession, conversation: Conversation, text: s
     return await append_message(session, conversation, Sender.SYSTEM, text, payload=payload or None)
 
 
+async def claim(session: AsyncSession, conversation: Conversation, *conditions: Any, **values: Any) -> bool:
+    """Changes the chat only if it still is as the caller saw it (one conditional UPDATE).
+
+    Two processes (or two tabs) doing the same thing at once then cannot both post the
+    system message that goes with it: the loser sees ``False`` and does nothing.
+    """
+    changed = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        return False
+    for name, value in values.items():
+        set_committed_value(conversation, name, value)
+    return True
+
+
 def is_supervisor(staff: StaffUser) -> bool:
     return staff.role in (StaffRole.ADMIN.value, StaffRole.SUPERVISOR.value)
 
@@ -235,12 +255,25 @@ def check_agent_owns(conversation: Conversation, staff: StaffUser) -> None:
 
 async def queue_to_team(
     session: AsyncSession, conversation: Conversation, team_id: int | None, text: str, now: datetime
-) -> Outcome:
-    """Puts the chat in a team's queue; a transferred chat keeps its original place in line."""
-    conversation.status = ChatStatus.QUEUED.value
-    conversation.team_id = team_id
-    conversation.agent_id = None
-    conversation.queued_at = conversation.queued_at or now
+) -> Outcome | None:
+    """Puts the chat in a team's queue; a transferred chat keeps its original place in line.
+
+    None when the chat changed meanwhile (another process queued or ended it first).
+    """
+    queued = await claim(
+        session,
+        conversation,
+        Conversation.status == conversation.status,
+        Conversation.agent_id.is_(None)
+        if conversation.agent_id is None
+        else Conversation.agent_id == conversation.agent_id,
+        status=ChatStatus.QUEUED.value,
+        team_id=team_id,
+        agent_id=None,
+        queued_at=conversation.queued_at or now,
+    )
+    if not queued:
+        return None
     outcome = Outcome(conversation)
     outcome.add_message(await post_system(session, conversation, text))
     await session.commit()
@@ -287,12 +320,17 @@ async def assign(session: AsyncSession, conversation_id: int, agent: StaffUser, 
 
 
 async def end_conversation(session: AsyncSession, conversation: Conversation, ended_by: str) -> Outcome:
-    if conversation.status == ChatStatus.ENDED.value:
-        raise _closed()
     was_queued = conversation.status == ChatStatus.QUEUED.value
-    conversation.status = ChatStatus.ENDED.value
-    conversation.ended_at = utcnow()
-    conversation.ended_by = ended_by
+    ended = await claim(
+        session,
+        conversation,
+        Conversation.status != ChatStatus.ENDED.value,
+        status=ChatStatus.ENDED.value,
+        ended_at=utcnow(),
+        ended_by=ended_by,
+    )
+    if not ended:
+        raise _closed()
     outcome = Outcome(conversation)
     text = "상담이 종료되었습니다. 상담은 어떠셨나요? 별점을 남겨 주세요. (The chat has ended. Please rate it.)"
     outcome.add_message(await post_system(session, conversation, text, rating_requested=True))

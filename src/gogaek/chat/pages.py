@@ -1,0 +1,144 @@
+"""Chat pages: the customer's 채팅 상담, a printable transcript, and the agent's chat console.
+
+The pages are shells: ``chat.js`` and ``console-chat.js`` speak the socket protocol
+(docs/chat-protocol.md). What the console would otherwise fetch from the bearer-token agent
+API (canned replies, the supervisor's live view) is rendered here behind the staff session.
+
+Stable hooks for browser tests:
+  /chat                      section#chat-app[data-gogaek-chat] (built by chat.js): #chat-status[data-status],
+                             #chat-connection (shown while reconnecting), #chat-queue,
+                             ol#chat-log > li.chat-msg[data-seq][data-sender] (li.chat-msg-pending while unsent,
+                             .chat-receipt on the customer's own), .chat-feedback button[data-helpful],
+                             .chat-suggestion, .chat-options button[data-action] / a.chat-option-call,
+                             #chat-typing, textarea#chat-input, #chat-send, #chat-handoff, #chat-image, #chat-end,
+                             #chat-rating (.chat-star[data-score], #chat-rating-comment, #chat-rating-submit),
+                             #chat-rated, #chat-transcript-link, #chat-download-link, #chat-email, #chat-new
+  /chat/{id}/transcript      #transcript-title, ol#transcript > li.transcript-line, #print-button, #download-link
+  /console/chats             select#chat-availability, ul#chat-queue-list > li[data-conversation] > button.chat-accept,
+                             nav#chat-tabs > button.chat-tab[data-conversation], section.chat-pane[data-conversation]
+                             (ol.chat-log, .chat-context, textarea.chat-reply, input.chat-note-toggle,
+                             select.chat-canned, button.chat-send, button.chat-end, select.chat-transfer-*),
+                             section#chat-live (supervisors: table#chat-live-table > tr[data-conversation])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.chat import queries
+from gogaek.chat.routes import get_chat_runtime, live_chats
+from gogaek.chat.service import agent_names, is_supervisor, own_conversation
+from gogaek.chat.transcript import transcript_lines
+from gogaek.deps import SessionDep, SettingsDep
+from gogaek.errors import ProblemError
+from gogaek.identity.customer_pages import PageCustomer
+from gogaek.identity.models import StaffUser, Team
+from gogaek.identity.service import list_staff
+from gogaek.inquiries.console_forms import AVAILABILITY_LABELS
+from gogaek.inquiries.macros import list_macros
+from gogaek.web.auth import PageStaff
+from gogaek.web.views import id_or_404, render
+
+router = APIRouter(include_in_schema=False)
+
+UNROUTED = "공통 대기열"
+CHAT_STATUS_LABELS = {"bot": "챗봇 응대", "queued": "대기 중", "active": "상담 중", "ended": "종료"}
+
+
+# --- customers ------------------------------------------------------------------------
+
+
+@router.get("/chat", response_class=HTMLResponse)
+async def chat_page(request: Request, settings: SettingsDep, customer: PageCustomer, embed: str = "") -> HTMLResponse:
+    """``?embed=1`` drops the site header and footer, for the host app's webview."""
+    context = {
+        "customer": customer,
+        "embed": embed == "1",
+        "max_image_bytes": settings.attachment_max_bytes,
+        "max_text_chars": settings.chat_max_text_chars,
+    }
+    return render(request, "chat/chat.html", context)
+
+
+@router.get("/chat/{conversation_id}/transcript", response_class=HTMLResponse)
+async def transcript_page(
+    conversation_id: str, request: Request, session: SessionDep, customer: PageCustomer
+) -> HTMLResponse:
+    """이력 기록 저장 as a page to print; someone else's chat is a 404 like a missing one."""
+    conversation = await own_conversation(session, customer, id_or_404(conversation_id, "상담"))
+    messages = await queries.messages_after(session, conversation.id, 0, include_internal=False)
+    names = await agent_names(session, sorted({m.staff_id for m in messages if m.staff_id is not None}))
+    context = {
+        "conversation": conversation,
+        "status_label": CHAT_STATUS_LABELS.get(conversation.status, conversation.status),
+        "lines": transcript_lines(messages, names),
+    }
+    return render(request, "chat/transcript.html", context)
+
+
+# --- agents and supervisors -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    """The supervisor's picture: every chat not yet ended, waiting chats per team, agents online."""
+
+    chats: list[dict[str, Any]]
+    queue_lengths: list[tuple[str, int]]
+    online_agents: int
+
+
+def _team_label(key: str, teams: dict[int, str]) -> str:
+    """Queue lengths are keyed by team id as text; "None" is the queue of chats no team owns."""
+    return teams.get(int(key), UNROUTED) if key.isdigit() else UNROUTED
+
+
+async def _live_view(request: Request, session: AsyncSession, staff: StaffUser, teams: dict[int, str]) -> LiveView:
+    live = await live_chats(staff, session, get_chat_runtime(request))
+    lengths = [(_team_label(key, teams), count) for key, count in live["queue_lengths"].items()]
+    chats = [
+        {
+            **chat,
+            "status_label": CHAT_STATUS_LABELS.get(chat["status"], chat["status"]),
+            "started": datetime.fromisoformat(chat["created_at"]),
+        }
+        for chat in live["chats"]
+    ]
+    return LiveView(chats, sorted(lengths), live["online_agents"])
+
+
+async def _team_names(session: AsyncSession) -> dict[int, str]:
+    rows = await session.execute(select(Team.id, Team.name).order_by(Team.name))
+    return {team_id: name for team_id, name in rows}
+
+
+@router.get("/console/chats", response_class=HTMLResponse)
+async def console_chats(request: Request, session: SessionDep, agent: PageStaff) -> HTMLResponse:
+    teams = await _team_names(session)
+    supervisor = is_supervisor(agent)
+    context = {
+        "agent": agent,
+        "supervisor": supervisor,
+        "availability_labels": AVAILABILITY_LABELS,
+        "canned": await list_macros(session),
+        "teams": teams,
+        "colleagues": [s for s in await list_staff(session, include_inactive=False) if s.id != agent.id],
+        "live": await _live_view(request, session, agent, teams) if supervisor else None,
+    }
+    return render(request, "console/chats.html", context)
+
+
+@router.get("/console/chats/live", response_class=HTMLResponse)
+async def console_live(request: Request, session: SessionDep, agent: PageStaff) -> HTMLResponse:
+    """The live view on its own (a wallboard); the chat console refreshes its copy from here."""
+    if not is_supervisor(agent):
+        raise ProblemError(403, "forbidden", "슈퍼바이저 권한이 필요합니다. (Supervisor role required)")
+    live = await _live_view(request, session, agent, await _team_names(session))
+    return render(request, "chat/live.html", {"agent": agent, "live": live})
