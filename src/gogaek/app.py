@@ -19,6 +19,7 @@ from gogaek import __version__
 from gogaek.audit import routes as audit_routes
 from gogaek.background import job_handlers, periodic_tasks
 from gogaek.calendar import routes as calendar_routes
+from gogaek.chat import pages as chat_pages
 from gogaek.chat import routes as chat_routes
 from gogaek.chat import sockets as chat_sockets
 from gogaek.chat.runtime import ChatRuntime
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         customer_pages.router,
         inquiry_pages.router,
         console_pages.router,
+        chat_pages.router,
         helpcenter_pages.router,
     ):
         app.include_router(router)

@@ -56,10 +56,9 @@ CHAT_STATUS_LABELS = {"bot": "챗봇 응대", "queued": "대기 중", "active": 
 
 
 @router.get("/chat", response_class=HTMLResponse)
-async def chat_page(request: Request, settings: SettingsDep, customer: PageCustomer, embed: str = "") -> HTMLResponse:
+async def chat_page(request: Request, settings: SettingsDep, _: PageCustomer, embed: str = "") -> HTMLResponse:
     """``?embed=1`` drops the site header and footer, for the host app's webview."""
     context = {
-        "customer": customer,
         "embed": embed == "1",
         "max_image_bytes": settings.attachment_max_bytes,
         "max_text_chars": settings.chat_max_text_chars,
