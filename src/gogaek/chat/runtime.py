@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,12 +93,23 @@ class ChatRuntime:
         self.storage = storage
         self._idle_task: asyncio.Task[None] | None = None
         self._consoles: dict[int, int] = {}  # staff id → open console sockets on this process
+        self._running: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         await self.hub.start()
         self._idle_task = asyncio.create_task(self._idle_loop(), name="chat-idle-sweep")
 
+    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Runs work that must finish even if the socket that asked for it goes away (a stored
+        message still gets published and answered by the bot)."""
+        task = asyncio.create_task(work)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
     async def stop(self) -> None:
+        if self._running:
+            await asyncio.wait(self._running, timeout=10)
         if self._idle_task is not None:
             self._idle_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

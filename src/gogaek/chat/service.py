@@ -260,6 +260,7 @@ async def queue_to_team(
 
     None when the chat changed meanwhile (another process queued or ended it first).
     """
+    previous_agent = conversation.agent_id
     queued = await claim(
         session,
         conversation,
@@ -275,6 +276,8 @@ async def queue_to_team(
     if not queued:
         return None
     outcome = Outcome(conversation)
+    if previous_agent is not None:  # a transfer back to a queue: the agent lets go of it
+        outcome.events.append((agent_channel(previous_agent), {"type": "released", "conversation": conversation.id}))
     outcome.add_message(await post_system(session, conversation, text))
     await session.commit()
     outcome.add_status(conversation)

@@ -266,6 +266,11 @@ class Connection:
             details = [{"loc": list(e["loc"]), "message": e["msg"]} for e in exc.errors()[:5]]
             self.error("invalid_frame", "알 수 없거나 잘못된 프레임입니다. (Invalid frame)", errors=details)
             return
+        # Shielded: if the socket drops mid-way, a committed message is still published and the
+        # bot still answers it; the customer sees both when they resume.
+        await asyncio.shield(self.runtime.spawn(self._dispatch(frame, data)))
+
+    async def _dispatch(self, frame: Any, data: Any) -> None:
         try:
             await self.handle(frame)
         except ProblemError as exc:
