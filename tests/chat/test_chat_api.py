@@ -4,6 +4,7 @@ and the bot's turns that decide a handoff (emergencies first in line, two misses
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -225,3 +226,20 @@ async def test_chats_are_listed_in_the_customers_history_page(
     assert page.status_code == 200
     assert "채팅 상담 내역" in page.text and "포인트가 사라졌어요" in page.text
     assert f"/chat/{conversation.id}/transcript" in page.text
+
+
+async def test_page_session_calls_need_the_pages_csrf_token(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    conversation, _ = await _chat(client, session, settings, "cookie-user")
+    await end_conversation(session, await get_conversation(session, conversation.id), "customer")
+    url = f"/api/v1/chat/conversations/{conversation.id}/rating"
+    async with signed_in(app, settings, "cookie-user") as browser:
+        refused = await browser.post(url, json={"score": 5})
+        assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+        page = await browser.get("/chat")
+        token = re.search(r'data-csrf="([^"]+)"', page.text)
+        assert token is not None
+        rated = await browser.post(url, json={"score": 5}, headers={"X-CSRF-Token": token.group(1)})
+        assert rated.status_code == 200, rated.text
+        assert (await browser.get(f"/api/v1/chat/conversations/{conversation.id}")).status_code == 200

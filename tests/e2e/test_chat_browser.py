@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
 from gogaek.config import Settings
@@ -77,11 +78,17 @@ def desk(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Ite
 def open_chat(desk: Desk, phone: BrowserContext, sub: str) -> Page:
     """The host app opens the chat in its webview, signed in with its token."""
     page = phone.new_page()
-    token = issue_customer_token(desk.settings, sub=sub, name="김고객")
+    token = issue_customer_token(desk.settings, sub=sub, name="김고객", email=f"{sub}@example.com")
     page.goto(f"{desk.url}/auth/customer?token={token}&next=/chat")
     expect(page).to_have_url(re.compile(r"/chat$"))
     expect(page.locator("#chat-log li[data-sender=bot]").first).to_contain_text("고객센터 챗봇")
     return page
+
+
+def receipt_photo(folder: Path) -> Path:
+    path = folder / "영수증.png"
+    Image.new("RGB", (120, 80), "white").save(path, format="PNG")
+    return path
 
 
 def say(page: Page, text: str) -> None:
@@ -137,7 +144,7 @@ def test_without_an_agent_online_the_chat_becomes_an_inquiry(
 
 
 def test_customer_and_agent_chat_through_a_reload_then_rate_and_print(
-    desk: Desk, playwright: Playwright, chromium: Browser
+    desk: Desk, playwright: Playwright, chromium: Browser, tmp_path: Path
 ) -> None:
     phone = chromium.new_context(**playwright.devices["Pixel 7"], locale="ko-KR")
     customer = open_chat(desk, phone, "e2e-chat")
@@ -178,6 +185,9 @@ def test_customer_and_agent_chat_through_a_reload_then_rate_and_print(
     expect(pane.locator(".chat-typing")).to_be_visible()
     customer.locator("#chat-send").click()
     expect(pane.locator(".chat-log li[data-sender=customer]").last).to_contain_text("어제 오후 3시쯤이었어요")
+    # A photo goes up over HTTP with the page's CSRF token and arrives in the console as an image.
+    customer.locator("#chat-image").set_input_files(receipt_photo(tmp_path))
+    expect(pane.locator(".chat-log li[data-sender=customer] img")).to_have_attribute("alt", "영수증.png")
     pane.locator("input.chat-note-toggle").check()
     pane.locator("textarea.chat-reply").fill("가맹점 점검 시간과 겹침")
     pane.locator("textarea.chat-reply").press("Enter")
@@ -206,6 +216,8 @@ def test_customer_and_agent_chat_through_a_reload_then_rate_and_print(
     customer.locator("#chat-rating-comment").fill("빠르게 알려 주셔서 감사해요")
     customer.locator("#chat-rating-submit").click()
     expect(customer.locator("#chat-rated")).to_contain_text("★5")
+    customer.locator("#chat-email").click()
+    expect(customer.locator("#chat-email")).to_contain_text("@example.com 주소로 보냈습니다")
     screenshot(customer, "chat-rated.png")
 
     with phone.expect_page() as opened:
@@ -221,6 +233,8 @@ def test_customer_and_agent_chat_through_a_reload_then_rate_and_print(
     customer.reload()  # the tab still shows the ended chat, rated, until a new one is started
     expect(customer.locator("#chat-status")).to_have_attribute("data-status", "ended")
     expect(customer.locator("#chat-rated")).to_contain_text("★5")
+    customer.locator("#chat-email").click()
+    expect(customer.locator("#chat-email")).to_contain_text("@example.com 주소로 보냈습니다")
     customer.locator("#chat-new").click()
     expect(customer.locator("#chat-status")).to_have_attribute("data-status", "bot")
     expect(customer.locator("#chat-log li.chat-msg")).to_have_count(1)

@@ -44,6 +44,7 @@ from gogaek.identity.service import list_staff
 from gogaek.inquiries.console_forms import AVAILABILITY_LABELS
 from gogaek.inquiries.macros import list_macros
 from gogaek.web.auth import PageStaff
+from gogaek.web.csrf import csrf_token
 from gogaek.web.views import id_or_404, render
 
 router = APIRouter(include_in_schema=False)
@@ -62,6 +63,7 @@ async def chat_page(request: Request, settings: SettingsDep, _: PageCustomer, em
         "embed": embed == "1",
         "max_image_bytes": settings.attachment_max_bytes,
         "max_text_chars": settings.chat_max_text_chars,
+        "csrf_token": csrf_token(request),  # the page's fetch calls send it as X-CSRF-Token
     }
     return render(request, "chat/chat.html", context)
 

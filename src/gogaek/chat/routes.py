@@ -34,9 +34,6 @@ from gogaek.chat.service import (
 )
 from gogaek.chat.transcript import transcript_lines, transcript_text
 from gogaek.deps import (
-    CurrentAdmin,
-    CurrentCustomer,
-    CurrentStaff,
     SessionDep,
     SettingsDep,
     current_customer,
@@ -50,6 +47,7 @@ from gogaek.inquiries.macros import list_macros
 from gogaek.jobs.handlers import NOTIFY_EMAIL
 from gogaek.jobs.queue import enqueue
 from gogaek.web.auth import session_staff
+from gogaek.web.csrf import check_csrf_header
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 agent_router = APIRouter(prefix="/api/v1/agent/chats", tags=["agent chat"])
@@ -61,6 +59,43 @@ def get_chat_runtime(request: Request) -> ChatRuntime:
 
 
 RuntimeDep = Annotated[ChatRuntime, Depends(get_chat_runtime)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
+
+
+async def chat_customer(
+    request: Request, session: SessionDep, settings: SettingsDep, credentials: BearerDep
+) -> Customer:
+    """The host token, or the page session; a page's script must also send the CSRF header."""
+    customer = await current_customer(request, session, settings, credentials)
+    if credentials is None:
+        check_csrf_header(request)
+    return customer
+
+
+async def chat_staff(request: Request, session: SessionDep, credentials: BearerDep) -> StaffUser:
+    """A staff bearer token, or the console's session (with the CSRF header on changes)."""
+    if credentials is not None:
+        staff_id = request.app.state.token_signer.read(credentials.credentials)
+        staff = await get_active_staff(session, staff_id) if staff_id is not None else None
+    else:
+        staff = await session_staff(request, session)
+        if staff is not None:
+            check_csrf_header(request)
+    if staff is None:
+        raise ProblemError(
+            401, "unauthorized", "로그인이 필요합니다. (Sign-in required)", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return staff
+
+
+ChatCustomer = Annotated[Customer, Depends(chat_customer)]
+ChatStaff = Annotated[StaffUser, Depends(chat_staff)]
+
+
+async def chat_supervisor(staff: ChatStaff) -> StaffUser:
+    if not is_supervisor(staff):
+        raise ProblemError(403, "forbidden", "관리자 권한이 필요합니다. (Admin role required)")
+    return staff
 
 
 async def _messages(session: AsyncSession, conversation: Conversation, *, internal: bool) -> list[dict[str, Any]]:
@@ -90,14 +125,14 @@ def _text_download(conversation: Conversation, text: str) -> PlainTextResponse:
 
 
 @router.get("/conversations", response_model=ConversationList)
-async def list_conversations(customer: CurrentCustomer, session: SessionDep) -> ConversationList:
+async def list_conversations(customer: ChatCustomer, session: SessionDep) -> ConversationList:
     """The customer's chats, newest first: 문의 내역 shows them next to inquiries."""
     conversations = await queries.customer_conversations(session, customer.id)
     return ConversationList(items=[ConversationPublic.model_validate(c) for c in conversations])
 
 
 @router.get("/conversations/{conversation_id}")
-async def get_own_conversation(conversation_id: int, customer: CurrentCustomer, session: SessionDep) -> dict[str, Any]:
+async def get_own_conversation(conversation_id: int, customer: ChatCustomer, session: SessionDep) -> dict[str, Any]:
     """The chat and every message the customer may see (internal notes never)."""
     conversation = await own_conversation(session, customer, conversation_id)
     return {
@@ -107,9 +142,7 @@ async def get_own_conversation(conversation_id: int, customer: CurrentCustomer, 
 
 
 @router.get("/conversations/{conversation_id}/transcript.txt", response_class=PlainTextResponse)
-async def download_transcript(
-    conversation_id: int, customer: CurrentCustomer, session: SessionDep
-) -> PlainTextResponse:
+async def download_transcript(conversation_id: int, customer: ChatCustomer, session: SessionDep) -> PlainTextResponse:
     """이력 기록 저장: the transcript as a text file."""
     conversation = await own_conversation(session, customer, conversation_id)
     return _text_download(conversation, await transcript_for(session, conversation))
@@ -117,7 +150,7 @@ async def download_transcript(
 
 @router.post("/conversations/{conversation_id}/transcript/email", status_code=202)
 async def email_transcript(
-    conversation_id: int, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
+    conversation_id: int, customer: ChatCustomer, session: SessionDep, settings: SettingsDep
 ) -> dict[str, str]:
     """Sends the transcript to the customer's own address only (never one typed in: no spam relay)."""
     conversation = await own_conversation(session, customer, conversation_id)
@@ -141,7 +174,7 @@ def _masked_email(address: str) -> str:
 
 @router.post("/conversations/{conversation_id}/rating", response_model=ConversationPublic)
 async def rate(
-    conversation_id: int, data: RatingCreate, customer: CurrentCustomer, session: SessionDep
+    conversation_id: int, data: RatingCreate, customer: ChatCustomer, session: SessionDep
 ) -> ConversationPublic:
     conversation = await own_conversation(session, customer, conversation_id)
     rated = await rate_conversation(session, conversation, data.score, data.comment)
@@ -189,7 +222,7 @@ OptionalMsgId = Annotated[ClientMsgId | None, Form()]
 async def send_image(
     conversation_id: int,
     file: ImageFile,
-    customer: CurrentCustomer,
+    customer: ChatCustomer,
     session: SessionDep,
     runtime: RuntimeDep,
     client_msg_id: OptionalMsgId = None,
@@ -199,18 +232,13 @@ async def send_image(
 
 
 async def _image_viewer(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+    request: Request, session: SessionDep, settings: SettingsDep, credentials: BearerDep
 ) -> Customer | StaffUser:
     """Images are seen by the chat's customer and by staff, each signed in their own way."""
-    staff = await session_staff(request, session)
-    if staff is None and credentials is not None:
-        staff_id = request.app.state.token_signer.read(credentials.credentials)
-        staff = await get_active_staff(session, staff_id) if staff_id is not None else None
-    if staff is not None:
-        return staff
-    return await current_customer(request, session, request.app.state.settings, credentials)
+    try:
+        return await chat_staff(request, session, credentials)
+    except ProblemError:
+        return await current_customer(request, session, settings, credentials)
 
 
 @router.get("/conversations/{conversation_id}/messages/{seq}/image")
@@ -241,7 +269,9 @@ async def chat_image(
 
 
 @agent_router.get("/live")
-async def live_chats(_: CurrentAdmin, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def live_chats(
+    _: Annotated[StaffUser, Depends(chat_supervisor)], session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Supervisors: every chat not yet ended, queue lengths per team and who is online."""
     conversations = await queries.live_conversations(session)
     names = await agent_names(session, sorted({c.agent_id for c in conversations if c.agent_id is not None}))
@@ -261,7 +291,7 @@ async def live_chats(_: CurrentAdmin, session: SessionDep, runtime: RuntimeDep) 
 
 
 @agent_router.get("/canned", response_model=list[MacroPublic])
-async def canned_replies(_: CurrentStaff, session: SessionDep) -> list[MacroPublic]:
+async def canned_replies(_: ChatStaff, session: SessionDep) -> list[MacroPublic]:
     """Canned replies are the console's macros, shared with inquiries."""
     return [MacroPublic.model_validate(m) for m in await list_macros(session)]
 
@@ -274,13 +304,13 @@ async def _visible_to(session: AsyncSession, staff: StaffUser, conversation_id: 
 
 
 @agent_router.get("/{conversation_id}")
-async def chat_context(conversation_id: int, staff: CurrentStaff, session: SessionDep) -> dict[str, Any]:
+async def chat_context(conversation_id: int, staff: ChatStaff, session: SessionDep) -> dict[str, Any]:
     """Everything the agent needs so nobody asks again: transcript, profile, recent inquiries."""
     return await handover_context(session, await _visible_to(session, staff, conversation_id))
 
 
 @agent_router.get("/{conversation_id}/transcript.txt", response_class=PlainTextResponse)
-async def agent_transcript(conversation_id: int, staff: CurrentStaff, session: SessionDep) -> PlainTextResponse:
+async def agent_transcript(conversation_id: int, staff: ChatStaff, session: SessionDep) -> PlainTextResponse:
     conversation = await _visible_to(session, staff, conversation_id)
     return _text_download(conversation, await transcript_for(session, conversation))
 
@@ -289,7 +319,7 @@ async def agent_transcript(conversation_id: int, staff: CurrentStaff, session: S
 async def agent_image(
     conversation_id: int,
     file: ImageFile,
-    staff: CurrentStaff,
+    staff: ChatStaff,
     session: SessionDep,
     runtime: RuntimeDep,
     client_msg_id: OptionalMsgId = None,

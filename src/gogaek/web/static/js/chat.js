@@ -78,6 +78,15 @@
     this.client.start();
   }
 
+  ChatView.prototype.postHeaders = function () {
+    // The page's session cookie authenticates these calls; the token proves the page sent them.
+    var headers = { Accept: "application/json" };
+    if (this.options.csrf) {
+      headers["X-CSRF-Token"] = this.options.csrf;
+    }
+    return headers;
+  };
+
   ChatView.prototype.find = function (selector) {
     return this.root.querySelector(selector);
   };
@@ -629,7 +638,7 @@
     body.append("file", file);
     body.append("client_msg_id", id);
     fetch(this.base + "/api/v1/chat/conversations/" + encodeURIComponent(this.conversationId) + "/images", {
-      method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" }
+      method: "POST", body: body, credentials: "same-origin", headers: this.postHeaders()
     }).then(function (response) {
       if (response.ok) {
         return null; // the socket brings the stored message (or the replay does, after a reconnect)
@@ -650,7 +659,7 @@
     var button = this.find("#chat-email");
     button.disabled = true;
     fetch(this.base + "/api/v1/chat/conversations/" + encodeURIComponent(this.conversationId) + "/transcript/email", {
-      method: "POST", credentials: "same-origin", headers: { Accept: "application/json" }
+      method: "POST", credentials: "same-origin", headers: this.postHeaders()
     }).then(function (response) {
       if (!response.ok) {
         return problemText(response).then(function (text) { self.showError(text); });
@@ -728,7 +737,8 @@
       images: page.getAttribute("data-images") === "1",
       transcript: page.getAttribute("data-transcript") === "1",
       maxImageBytes: Number(page.getAttribute("data-max-image-bytes")) || 0,
-      maxText: Number(page.getAttribute("data-max-text")) || 2000
+      maxText: Number(page.getAttribute("data-max-text")) || 2000,
+      csrf: page.getAttribute("data-csrf") || ""
     });
   }
 })();
