@@ -23,7 +23,10 @@ from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.jobs.handlers import NOTIFY_EMAIL
 from gogaek.jobs.models import Job
+from tests.api.test_agent_auth import PASSWORD
+from tests.api.test_console_pages import console_sign_in
 from tests.api.test_inquiry_pages import signed_in
+from tests.api.test_pages import csrf_of
 from tests.conftest import customer_headers
 
 
@@ -243,3 +246,28 @@ async def test_page_session_calls_need_the_pages_csrf_token(
         rated = await browser.post(url, json={"score": 5}, headers={"X-CSRF-Token": token.group(1)})
         assert rated.status_code == 200, rated.text
         assert (await browser.get(f"/api/v1/chat/conversations/{conversation.id}")).status_code == 200
+
+
+async def test_console_session_works_for_agent_routes_with_the_csrf_token(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    agent = await create_staff_user(
+        session, StaffCreate(email="console@example.com", password=PASSWORD, display_name="콘솔", role=StaffRole.AGENT)
+    )
+    runtime: ChatRuntime = app.state.chat
+    conversation, _ = await _chat(client, session, settings, "console-chat")
+    await runtime.agent_connected(agent.id)
+    await runtime.request_person(conversation.id)
+    await runtime.accept(agent, conversation.id)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as console:
+        assert (await console_sign_in(console, "console@example.com")).status_code == 303
+        assert (await console.get("/api/v1/agent/chats/canned")).status_code == 200
+        url = f"/api/v1/agent/chats/{conversation.id}/images"
+        photo = {"file": ("a.png", _png(), "image/png")}
+        refused = await console.post(url, files=photo)
+        assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+        token = csrf_of((await console.get("/console/chats")).text)
+        sent = await console.post(url, files=photo, headers={"X-CSRF-Token": token})
+        assert sent.status_code == 201, sent.text
+    assert (await client.get("/api/v1/agent/chats/canned")).status_code == 401
