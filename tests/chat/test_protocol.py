@@ -73,7 +73,7 @@ async def test_bot_handoff_accept_talk_resume_end_rate_transcript(desk: Desk) ->
     assert assigned["customer"]["name"] == "김고객" and "inquiries" in assigned
     joined = await customer.expect(_is_message("system"))
     assert "상담사" in joined["text"]
-    await customer.expect_type("status", status="active")
+    await customer.expect_type("status", status="active", agent_id=desk.agent_id)
 
     # Both ways, with delivered and read receipts.
     await customer.send({"type": "message", "text": "두 번 결제된 것 같아요", "client_msg_id": "c-2"})

@@ -58,7 +58,13 @@ class Outcome:
         self.events.append((channel(message.conversation_id), message_frame(message, agent_name)))
 
     def add_status(self, conversation: Conversation, **extra: Any) -> None:
-        event = {"type": "status", "conversation": conversation.id, "status": conversation.status, **extra}
+        event = {
+            "type": "status",
+            "conversation": conversation.id,
+            "status": conversation.status,
+            "agent_id": conversation.agent_id,
+            **extra,
+        }
         self.events.append((conversation_channel(conversation.id), event))
 
     def queue_changed(self, team_id: int | None) -> None:
