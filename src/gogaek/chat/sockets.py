@@ -112,6 +112,7 @@ class Connection:
 
     adapter: TypeAdapter[Any]
     role: Sender
+    counterpart: Sender
 
     def __init__(self, websocket: WebSocket, runtime: ChatRuntime) -> None:
         self.websocket = websocket
@@ -207,7 +208,19 @@ class Connection:
         return frames
 
     def on_message_sent(self, frame: Event) -> None:
-        return None
+        """A delivered receipt for the other side's message, now that it is on its way to us."""
+        if frame.get("sender") == self.counterpart.value:
+            receipt = {
+                "type": "delivered",
+                "conversation": frame["conversation"],
+                "by": self.role.value,
+                "seq": frame["seq"],
+            }
+            self.runtime.spawn(self.runtime.hub.publish(conversation_channel(frame["conversation"]), receipt))
+
+    def is_own_signal(self, event: Event) -> bool:
+        """Our own typing and receipts are for the other side, not echoed back to us."""
+        return event.get("type") in ("typing", "read", "delivered") and event.get("by") == self.role.value
 
     @property
     def sees_internal(self) -> bool:
@@ -290,13 +303,13 @@ async def _names(session: AsyncSession, messages: Sequence[ChatMessage]) -> dict
 class CustomerConnection(Connection):
     adapter = customer_frames
     role = Sender.CUSTOMER
+    counterpart = Sender.AGENT
 
     def __init__(self, websocket: WebSocket, runtime: ChatRuntime, customer: Customer, conversation: Conversation):
         super().__init__(websocket, runtime)
         self.customer = customer
         self.conversation_id = conversation.id
         self.status = conversation.status
-        self.team_id = conversation.team_id
 
     async def start(self, conversation: Conversation, after_seq: int) -> None:
         await self.listen(conversation_channel(conversation.id))
@@ -316,9 +329,12 @@ class CustomerConnection(Connection):
     def send_queue(self, snapshot: Event) -> None:
         if self.status != ChatStatus.QUEUED.value:
             return
-        mine = [w for w in snapshot["waiting"] if w["team_id"] == self.team_id]
-        order = [w["conversation"] for w in mine]
-        online = int(snapshot["online"].get(str(self.team_id), 0))
+        entry = next((w for w in snapshot["waiting"] if w["conversation"] == self.conversation_id), None)
+        if entry is None:
+            return
+        team = entry["team_id"]  # from the snapshot: a transfer may have moved the chat to another team
+        order = [w["conversation"] for w in snapshot["waiting"] if w["team_id"] == team]
+        online = int(snapshot["online"].get(str(team), 0))
         place = queue_place(order, self.conversation_id, online, self.runtime.settings)
         if place is not None:
             self.send(
@@ -338,21 +354,7 @@ class CustomerConnection(Connection):
             return []
         if kind == "status":
             self.status = event["status"]
-        if kind in ("typing", "read", "delivered") and event.get("by") == "customer":
-            return []  # the customer's own receipts are for the agent
-        return [event]
-
-    def on_message_sent(self, frame: Event) -> None:
-        if frame.get("sender") == "agent":
-            receipt = {
-                "type": "delivered",
-                "conversation": frame["conversation"],
-                "by": "customer",
-                "seq": frame["seq"],
-            }
-            asyncio.get_running_loop().create_task(
-                self.runtime.hub.publish(conversation_channel(frame["conversation"]), receipt)
-            )
+        return [] if self.is_own_signal(event) else [event]
 
     async def handle(self, frame: Any) -> None:
         handlers: dict[type, Callable[[Any], Awaitable[None]]] = {
@@ -486,6 +488,7 @@ async def customer_socket(websocket: WebSocket) -> None:
 class AgentConnection(Connection):
     adapter = agent_frames
     role = Sender.AGENT
+    counterpart = Sender.CUSTOMER
 
     def __init__(self, websocket: WebSocket, runtime: ChatRuntime, agent: StaffUser, team_ids: list[int]):
         super().__init__(websocket, runtime)
@@ -566,9 +569,7 @@ class AgentConnection(Connection):
         if kind == "released":
             await self._unfollow(event["conversation"])
             return [event]
-        if kind in ("typing", "read", "delivered") and event.get("by") == "agent":
-            return []
-        return [event]
+        return [] if self.is_own_signal(event) else [event]
 
     async def _unfollow(self, conversation_id: int) -> None:
         if is_supervisor(self.agent):
@@ -578,13 +579,6 @@ class AgentConnection(Connection):
                 self.channels.discard(channel)
                 await self.runtime.hub.unsubscribe(channel, self)
         self.sent_seq.pop(conversation_id, None)
-
-    def on_message_sent(self, frame: Event) -> None:
-        if frame.get("sender") == "customer":
-            receipt = {"type": "delivered", "conversation": frame["conversation"], "by": "agent", "seq": frame["seq"]}
-            asyncio.get_running_loop().create_task(
-                self.runtime.hub.publish(conversation_channel(frame["conversation"]), receipt)
-            )
 
     async def handle(self, frame: Any) -> None:
         handlers: dict[type, Callable[[Any], Awaitable[None]]] = {
