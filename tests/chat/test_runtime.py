@@ -160,7 +160,10 @@ async def test_transfer_to_agent_and_back_to_a_team_keeps_the_place(
     team = Team(slug="back", name="복귀팀")
     session.add(team)
     await session.commit()
+    released = Recorder()
+    await runtime.hub.subscribe(agent_channel(second.id), released)
     await runtime.transfer(second, older, to_agent=None, to_team=team.id)
+    assert released.of_type("released")[-1]["conversation"] == older  # second lets go of it
     moved = await get_conversation(session, older)
     assert moved.status == ChatStatus.QUEUED.value and moved.agent_id is None
     snapshot = await runtime.queue_snapshot()
