@@ -33,13 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.chat import queries
-from gogaek.chat.routes import get_chat_runtime, live_chats
+from gogaek.chat.routes import get_chat_runtime
+from gogaek.chat.schemas import CHAT_STATUS_LABELS
 from gogaek.chat.service import agent_names, is_supervisor, own_conversation
 from gogaek.chat.transcript import transcript_lines
 from gogaek.deps import SessionDep, SettingsDep
 from gogaek.errors import ProblemError
 from gogaek.identity.customer_pages import PageCustomer
-from gogaek.identity.models import StaffUser, Team
+from gogaek.identity.models import Team
 from gogaek.identity.service import list_staff
 from gogaek.inquiries.console_forms import AVAILABILITY_LABELS
 from gogaek.inquiries.macros import list_macros
@@ -50,7 +51,6 @@ from gogaek.web.views import id_or_404, render
 router = APIRouter(include_in_schema=False)
 
 UNROUTED = "공통 대기열"
-CHAT_STATUS_LABELS = {"bot": "챗봇 응대", "queued": "대기 중", "active": "상담 중", "ended": "종료"}
 
 
 # --- customers ------------------------------------------------------------------------
@@ -101,8 +101,8 @@ def _team_label(key: str, teams: dict[int, str]) -> str:
     return teams.get(int(key), UNROUTED) if key.isdigit() else UNROUTED
 
 
-async def _live_view(request: Request, session: AsyncSession, staff: StaffUser, teams: dict[int, str]) -> LiveView:
-    live = await live_chats(staff, session, get_chat_runtime(request))
+async def _live_view(request: Request, session: AsyncSession, teams: dict[int, str]) -> LiveView:
+    live = await get_chat_runtime(request).live_overview(session)
     lengths = [(_team_label(key, teams), count) for key, count in live["queue_lengths"].items()]
     chats = [
         {
@@ -131,7 +131,7 @@ async def console_chats(request: Request, session: SessionDep, agent: PageStaff)
         "canned": await list_macros(session),
         "teams": teams,
         "colleagues": [s for s in await list_staff(session, include_inactive=False) if s.id != agent.id],
-        "live": await _live_view(request, session, agent, teams) if supervisor else None,
+        "live": await _live_view(request, session, teams) if supervisor else None,
     }
     return render(request, "console/chats.html", context)
 
@@ -141,5 +141,5 @@ async def console_live(request: Request, session: SessionDep, agent: PageStaff) 
     """The live view on its own (a wallboard); the chat console refreshes its copy from here."""
     if not is_supervisor(agent):
         raise ProblemError(403, "forbidden", "슈퍼바이저 권한이 필요합니다. (Supervisor role required)")
-    live = await _live_view(request, session, agent, await _team_names(session))
+    live = await _live_view(request, session, await _team_names(session))
     return render(request, "chat/live.html", {"agent": agent, "live": live})

@@ -273,21 +273,7 @@ async def live_chats(
     _: Annotated[StaffUser, Depends(chat_supervisor)], session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Supervisors: every chat not yet ended, queue lengths per team and who is online."""
-    conversations = await queries.live_conversations(session)
-    names = await agent_names(session, sorted({c.agent_id for c in conversations if c.agent_id is not None}))
-    snapshot = await runtime.queue_snapshot()
-    lengths: dict[str, int] = {}
-    for waiting in snapshot["waiting"]:
-        key = str(waiting["team_id"])
-        lengths[key] = lengths.get(key, 0) + 1
-    return {
-        "chats": [
-            {**conversation_public(c), "agent_id": c.agent_id, "agent_name": names.get(c.agent_id or 0)}
-            for c in conversations
-        ],
-        "queue_lengths": lengths,
-        "online_agents": len(await queries.online_agent_ids(session, None)),
-    }
+    return await runtime.live_overview(session)
 
 
 @agent_router.get("/canned", response_model=list[MacroPublic])

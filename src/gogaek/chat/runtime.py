@@ -22,10 +22,12 @@ from gogaek.calendar.service import load_business_hours
 from gogaek.chat import queries
 from gogaek.chat.bot import BotContext, InquirySummary, bot_reply
 from gogaek.chat.models import AgentPresence, ChatStatus, Conversation, Sender
+from gogaek.chat.schemas import conversation_public
 from gogaek.chat.service import (
     QUEUE_CHANNEL,
     Outcome,
     agent_channel,
+    agent_names,
     append_message,
     assign,
     check_agent_owns,
@@ -149,6 +151,24 @@ class ChatRuntime:
                 for row in waiting
             ],
             "online": {str(team): count for team, count in online.items()},
+        }
+
+    async def live_overview(self, session: AsyncSession) -> dict[str, Any]:
+        """The supervisors' picture: every chat not yet ended, queue lengths per team, agents online."""
+        conversations = await queries.live_conversations(session)
+        names = await agent_names(session, sorted({c.agent_id for c in conversations if c.agent_id is not None}))
+        snapshot = await self.queue_snapshot()
+        lengths: dict[str, int] = {}
+        for waiting in snapshot["waiting"]:
+            key = str(waiting["team_id"])
+            lengths[key] = lengths.get(key, 0) + 1
+        return {
+            "chats": [
+                {**conversation_public(c), "agent_id": c.agent_id, "agent_name": names.get(c.agent_id or 0)}
+                for c in conversations
+            ],
+            "queue_lengths": lengths,
+            "online_agents": len(await queries.online_agent_ids(session, None)),
         }
 
     # The customer's side
