@@ -270,3 +270,18 @@ async def test_ending_twice_at_once_posts_one_end_message(session: AsyncSession,
     assert len(refused) == 1 and refused[0].code == "chat_ended"
     messages = await session.scalars(select(ChatMessage).where(ChatMessage.conversation_id == chat_id))
     assert sum(1 for m in messages if m.payload.get("rating_requested")) == 1
+
+
+async def test_two_assigners_at_once_share_the_queue_without_errors(
+    session: AsyncSession, runtime: ChatRuntime
+) -> None:
+    """Two processes' auto-assignment racing over the same queue: each chat goes to one agent once."""
+    runtime.settings = runtime.settings.model_copy(update={"chat_auto_assign": False, "chat_max_concurrent": 5})
+    agents = [await _staff(session, f"racer{n}@example.com") for n in range(2)]
+    for agent in agents:
+        await runtime.agent_connected(agent.id)
+    chats = [await _queued_chat(session, runtime, f"race-{n}") for n in range(6)]
+    results = await asyncio.gather(runtime.assign_waiting(), runtime.assign_waiting(), runtime.assign_waiting())
+    assert sum(results) == len(chats)
+    for chat_id in chats:
+        assert (await get_conversation(session, chat_id)).status == ChatStatus.ACTIVE.value

@@ -119,13 +119,14 @@ async def live_conversations(session: AsyncSession) -> Sequence[Conversation]:
     ).all()
 
 
-async def queued_conversations(session: AsyncSession, team_ids: Sequence[int] | None) -> Sequence[Conversation]:
+async def queued_conversations(
+    session: AsyncSession, team_ids: Sequence[int] | None, limit: int | None = None
+) -> Sequence[Conversation]:
     query = select(Conversation).where(Conversation.status == ChatStatus.QUEUED.value)
     if team_ids is not None:
         query = query.where(or_(Conversation.team_id.is_(None), Conversation.team_id.in_(team_ids)))
-    return (
-        await session.scalars(query.order_by(Conversation.queue_rank, Conversation.queued_at, Conversation.id))
-    ).all()
+    query = query.order_by(Conversation.queue_rank, Conversation.queued_at, Conversation.id).limit(limit)
+    return (await session.scalars(query)).all()
 
 
 async def customer_conversations(session: AsyncSession, customer_id: int, limit: int = 50) -> Sequence[Conversation]:

@@ -386,12 +386,13 @@ class ChatRuntime:
         of its team who has a free seat."""
         assigned = 0
         async with self.sessionmaker() as session:
-            waiting = await queries.queued_conversations(session, None)
-            for conversation in waiting[:ASSIGN_BATCH]:
-                agent = await self._free_agent(session, conversation.team_id)
+            # Plain ids: a lost race rolls the session back, which expires every loaded row.
+            waiting = [(c.id, c.team_id) for c in await queries.queued_conversations(session, None, ASSIGN_BATCH)]
+            for conversation_id, team_id in waiting:
+                agent = await self._free_agent(session, team_id)
                 if agent is None:
                     continue
-                outcome = await assign(session, conversation.id, agent, self.settings)
+                outcome = await assign(session, conversation_id, agent, self.settings)
                 if outcome is not None:
                     assigned += 1
                     await self.publish(outcome)
