@@ -285,3 +285,15 @@ async def test_two_assigners_at_once_share_the_queue_without_errors(
     assert sum(results) == len(chats)
     for chat_id in chats:
         assert (await get_conversation(session, chat_id)).status == ChatStatus.ACTIVE.value
+
+
+async def test_a_chat_with_an_agent_cannot_be_filed_as_an_inquiry(session: AsyncSession, runtime: ChatRuntime) -> None:
+    agent = await _staff(session, "busy@example.com")
+    await runtime.agent_connected(agent.id)
+    chat_id = await _queued_chat(session, runtime, "with-agent")
+    assert (await get_conversation(session, chat_id)).status == ChatStatus.ACTIVE.value
+    customer = await session.scalar(select(Customer).where(Customer.external_id == "with-agent"))
+    assert customer is not None
+    with pytest.raises(ProblemError) as refused:
+        await runtime.leave_inquiry(customer, chat_id, None)
+    assert refused.value.code == "agent_connected"

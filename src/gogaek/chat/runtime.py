@@ -301,6 +301,10 @@ class ChatRuntime:
             conversation = await get_conversation(session, conversation_id)
             if conversation.status == ChatStatus.ENDED.value and conversation.inquiry_id is None:
                 raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
+            if conversation.status == ChatStatus.ACTIVE.value:
+                raise ProblemError(
+                    409, "agent_connected", "상담사와 연결되어 있어 문의로 남길 수 없습니다. (An agent is with you)"
+                )
             category_ref = category or await self._category_ref(session, conversation)
             messages = await queries.messages_after(session, conversation.id, 0, include_internal=False)
             lines = transcript_lines(messages, {})
