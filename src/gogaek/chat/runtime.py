@@ -56,7 +56,7 @@ from gogaek.search.service import SearchIndex
 
 log = logging.getLogger(__name__)
 
-IDLE_SWEEP_SECONDS = 15.0
+IDLE_SWEEP_SECONDS = 15.0  # also how often waiting chats get another assignment try
 ASSIGN_BATCH = 50
 INQUIRY_BODY_LIMIT = 5000
 
@@ -502,6 +502,8 @@ class ChatRuntime:
             await asyncio.sleep(IDLE_SWEEP_SECONDS)
             try:
                 await self.sweep_idle()
+                if self.settings.chat_auto_assign:
+                    await self.assign_waiting()  # a safety net: assignment otherwise runs on events
             except Exception:
                 log.exception("chat idle sweep failed")
 

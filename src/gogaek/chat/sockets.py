@@ -144,6 +144,11 @@ class Connection:
             self.channels.add(channel)
             await self.runtime.hub.subscribe(channel, self)
 
+    async def unlisten(self, channel: str) -> None:
+        if channel in self.channels:
+            self.channels.discard(channel)
+            await self.runtime.hub.unsubscribe(channel, self)
+
     async def run(self) -> None:
         writer = asyncio.create_task(self._write_loop())
         reader = asyncio.create_task(self._read_loop())
@@ -313,7 +318,6 @@ class CustomerConnection(Connection):
 
     async def start(self, conversation: Conversation, after_seq: int) -> None:
         await self.listen(conversation_channel(conversation.id))
-        await self.listen(QUEUE_CHANNEL)
         self.send(
             {
                 "type": "hello",
@@ -324,7 +328,22 @@ class CustomerConnection(Connection):
         )
         await self.replay(conversation, after_seq)
         if conversation.status == ChatStatus.QUEUED.value:
-            self.send_queue(await self.runtime.queue_snapshot())
+            await self._wait_in_line()
+
+    async def _wait_in_line(self) -> None:
+        """Only waiting customers follow the queue: with thousands chatting, a queue change
+        then reaches the few it concerns. The first place is read directly, in case the
+        subscription came after the change that put us in line."""
+        await self.listen(QUEUE_CHANNEL)
+        self.send_queue(await self.runtime.queue_snapshot())
+
+    async def _status_changed(self, status: str) -> None:
+        was_waiting = self.status == ChatStatus.QUEUED.value
+        self.status = status
+        if status == ChatStatus.QUEUED.value and not was_waiting:
+            await self._wait_in_line()
+        elif was_waiting and status != ChatStatus.QUEUED.value:
+            await self.unlisten(QUEUE_CHANNEL)
 
     def send_queue(self, snapshot: Event) -> None:
         if self.status != ChatStatus.QUEUED.value:
@@ -353,7 +372,7 @@ class CustomerConnection(Connection):
                 self.send_queue(event)
             return []
         if kind == "status":
-            self.status = event["status"]
+            await self._status_changed(event["status"])
         return [] if self.is_own_signal(event) else [event]
 
     async def handle(self, frame: Any) -> None:
@@ -575,9 +594,7 @@ class AgentConnection(Connection):
         if is_supervisor(self.agent):
             return
         for channel in (conversation_channel(conversation_id), staff_channel(conversation_id)):
-            if channel in self.channels:
-                self.channels.discard(channel)
-                await self.runtime.hub.unsubscribe(channel, self)
+            await self.unlisten(channel)
         self.sent_seq.pop(conversation_id, None)
 
     async def handle(self, frame: Any) -> None:
