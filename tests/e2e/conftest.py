@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from gogaek.config import Settings
+from gogaek.db import create_engine, create_sessionmaker
+from gogaek.demo import load_demo_content
+from gogaek.identity.schemas import StaffCreate
+from gogaek.identity.service import create_staff_user
+from gogaek.inquiries.models import Macro
+from gogaek.migrate import upgrade_database
 from tests.conftest import settings_environment
 from tests.servers import wait_until_ready
 
@@ -26,6 +34,41 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A served data dir with demo content, one agent (with TOTP) and one macro."""
+
+    url: str
+    settings: Settings
+    agent_totp: str
+
+
+async def _prepare_desk(settings: Settings, agent: StaffCreate, macro: Macro) -> str:
+    engine = create_engine(settings)
+    await upgrade_database(engine)
+    async with create_sessionmaker(engine)() as session:
+        await load_demo_content(session)
+        staff = await create_staff_user(session, agent, with_totp=True)
+        session.add(macro)
+        await session.commit()
+    await engine.dispose()
+    assert staff.totp_secret is not None
+    return staff.totp_secret
+
+
+@contextmanager
+def serve_desk(
+    data_dir: Path, embedding_cache: Path, agent: StaffCreate, macro: Macro, extra_env: dict[str, str] | None = None
+) -> Iterator[Desk]:
+    """Lexical search only (no e5 at start-up), so a browser test's server is ready in seconds."""
+    settings = Settings(
+        env="test", data_dir=data_dir, search_refresh_seconds=0, embedding_cache=embedding_cache, search_semantic=False
+    )
+    secret = asyncio.run(_prepare_desk(settings, agent, macro))
+    with running_server(settings, {"GOGAEK_SEARCH_SEMANTIC": "false", **(extra_env or {})}) as url:
+        yield Desk(url, settings, secret)
 
 
 @contextmanager

@@ -7,11 +7,9 @@ rates it.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyotp
@@ -19,16 +17,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Playwright, expect
 
-from gogaek.config import Settings
-from gogaek.db import create_engine, create_sessionmaker
-from gogaek.demo import load_demo_content
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
-from gogaek.identity.service import create_staff_user
 from gogaek.inquiries.models import Macro
-from gogaek.migrate import upgrade_database
-from tests.e2e.conftest import running_server, screenshot, watch_console
+from tests.e2e.conftest import Desk, screenshot, serve_desk, watch_console
 
 pytestmark = pytest.mark.e2e
 
@@ -38,39 +31,12 @@ MACRO_TITLE = "결제 확인 안내"
 MACRO_BODY = "{고객명}님, 문의번호 {문의번호} 건의 이중 결제는 취소 처리했습니다."
 
 
-@dataclass(frozen=True)
-class Desk:
-    url: str
-    settings: Settings
-    agent_totp: str
-
-
-async def _prepare(settings: Settings) -> str:
-    engine = create_engine(settings)
-    await upgrade_database(engine)
-    async with create_sessionmaker(engine)() as session:
-        await load_demo_content(session)
-        agent = await create_staff_user(
-            session,
-            StaffCreate(email=AGENT_EMAIL, password=AGENT_PASSWORD, display_name="상담사 한결", role=StaffRole.AGENT),
-            with_totp=True,
-        )
-        session.add(Macro(title=MACRO_TITLE, body=MACRO_BODY))
-        await session.commit()
-    await engine.dispose()
-    assert agent.totp_secret is not None
-    return agent.totp_secret
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Iterator[Desk]:
-    data_dir = tmp_path_factory.mktemp("e2e-inquiries")
-    settings = Settings(
-        env="test", data_dir=data_dir, search_refresh_seconds=0, embedding_cache=embedding_cache, search_semantic=False
-    )
-    secret = asyncio.run(_prepare(settings))
-    with running_server(settings, {"GOGAEK_SEARCH_SEMANTIC": "false"}) as url:
-        yield Desk(url, settings, secret)
+    agent = StaffCreate(email=AGENT_EMAIL, password=AGENT_PASSWORD, display_name="상담사 한결", role=StaffRole.AGENT)
+    macro = Macro(title=MACRO_TITLE, body=MACRO_BODY)
+    with serve_desk(tmp_path_factory.mktemp("e2e-inquiries"), embedding_cache, agent, macro) as desk:
+        yield desk
 
 
 def _receipt_photo(folder: Path) -> Path:

@@ -300,6 +300,9 @@ class Connection:
     async def handle(self, frame: Any) -> None:
         raise NotImplementedError
 
+    async def _ping(self, _: PingFrame) -> None:
+        self.send({"type": "pong"})
+
 
 async def _names(session: AsyncSession, messages: Sequence[ChatMessage]) -> dict[int, str]:
     return await agent_names(session, sorted({m.staff_id for m in messages if m.staff_id is not None}))
@@ -439,9 +442,6 @@ class CustomerConnection(Connection):
         async with self.runtime.sessionmaker() as session:
             await record_vote(session, frame.article_id, f"customer:{self.customer.id}", frame.helpful)
         self.send({"type": "feedback_recorded", "article_id": frame.article_id})
-
-    async def _ping(self, _: PingFrame) -> None:
-        self.send({"type": "pong"})
 
 
 async def _authenticate_customer(websocket: WebSocket, runtime: ChatRuntime) -> Customer | None:
@@ -674,9 +674,6 @@ class AgentConnection(Connection):
     async def _availability(self, frame: AvailabilityFrame) -> None:
         await self.runtime.set_availability(self.agent, frame.status)
         self.send({"type": "availability", "status": frame.status})
-
-    async def _ping(self, _: PingFrame) -> None:
-        self.send({"type": "pong"})
 
 
 async def _authenticate_staff(websocket: WebSocket, runtime: ChatRuntime) -> StaffUser | None:
