@@ -46,8 +46,6 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import httpx
-
 import inquiry_load
 from chat_clients import AGENT, CUSTOMER, PhaseLog, SetupLog, WorkerHandle, WorkerSpec, call_all, raise_fd_limit
 from chat_report import (
@@ -62,11 +60,10 @@ from chat_report import (
     render,
 )
 from chat_stats import flow, latency, sustained_rate
-from common import write_section
+from common import stop_server, wait_until_ready, write_section
 from gogaek.config import Settings
 
 REDIS_URL = os.environ.get("GOGAEK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-STARTUP_SECONDS = 300.0
 ASSIGN_SECONDS = 300.0  # every active chat's "assigned" frame at its agent
 DRAIN_SECONDS = 120.0  # after sending stops, at most
 STALL_SECONDS = 10.0  # nothing arrived for this long: what is missing is lost
@@ -225,35 +222,10 @@ async def served(kind: str, env: Mapping[str, str], log: Path, agents: int) -> A
     finally:
         listener.close()
     try:
-        await _wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, log)
+        await wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, log)
         yield Server(f"ws://127.0.0.1:{port}", process.pid, log)
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-async def _wait_until_ready(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    async with httpx.AsyncClient(timeout=5) as http:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{_tail(log)}")
-            try:
-                if (await http.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"server not ready in {STARTUP_SECONDS:.0f} s:\n{_tail(log)}")
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(encoding="utf-8", errors="replace")[-5000:]
+        await stop_server(process)
 
 
 def app_env(settings: Settings, options: Options, redis_prefix: str | None) -> dict[str, str]:

@@ -1,10 +1,14 @@
 """Shared helpers for the search benchmarks: data loading, metrics, docs/benchmarks.md."""
 
+import asyncio
 import json
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from gogaek.search.documents import SearchDocument
 
@@ -42,7 +46,7 @@ def load_parakqc(eval_dir: Path) -> tuple[list[SearchDocument], list[Query]]:
     documents: list[SearchDocument] = []
     queries: list[Query] = []
     for block in range(len(rows) // BLOCK):
-        group = rows[block * BLOCK:(block + 1) * BLOCK]
+        group = rows[block * BLOCK : (block + 1) * BLOCK]
         topic, _, first = group[0]
         documents.append(SearchDocument(block, None, first, (), (), "", topic))
         queries += [Query(row[2], block) for row in group[1:]]
@@ -60,10 +64,17 @@ def load_paycenter(
             continue
         item = json.loads(line)
         numbers[str(item["id"])] = number
-        documents.append(SearchDocument(
-            number, str(item["id"]), item["question"], tuple(item.get("alternates", ())),
-            tuple(item.get("tags", ())), item.get("answer", ""), item.get("category", ""),
-        ))
+        documents.append(
+            SearchDocument(
+                number,
+                str(item["id"]),
+                item["question"],
+                tuple(item.get("alternates", ())),
+                tuple(item.get("tags", ())),
+                item.get("answer", ""),
+                item.get("category", ""),
+            )
+        )
     queries = []
     for line in queries_path.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -103,3 +114,38 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+SERVER_STARTUP_SECONDS = 300.0  # Kiwi, and the e5 model when semantic search is on
+
+
+def log_tail(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")[-5000:]
+
+
+async def wait_until_ready(ready_url: str, process: asyncio.subprocess.Process, log: Path) -> None:
+    """Polls the server's /readyz; a server that exits or never gets ready fails with its log."""
+    deadline = time.monotonic() + SERVER_STARTUP_SECONDS
+    async with httpx.AsyncClient(timeout=5) as http:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"server exited with {process.returncode}:\n{log_tail(log)}")
+            try:
+                if (await http.get(ready_url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"server not ready in {SERVER_STARTUP_SECONDS:.0f} s:\n{log_tail(log)}")
+
+
+async def stop_server(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), timeout=30)
+    except TimeoutError:
+        process.kill()
+        await process.wait()

@@ -47,7 +47,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import inquiry_seed
-from common import table, write_section
+from common import stop_server, table, wait_until_ready, write_section
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker, utcnow
 from gogaek.inquiries.agent_schemas import QueuePage, QueueRow
@@ -58,8 +58,9 @@ from gogaek.inquiries.workflow import Status
 from gogaek.jobs.models import Job, JobStatus
 from gogaek.migrate import upgrade_database
 
-POSTGRES_ADMIN_URL = os.environ.get("GOGAEK_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-STARTUP_SECONDS = 300.0
+POSTGRES_ADMIN_URL = os.environ.get(
+    "GOGAEK_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 JOB_DRAIN_SECONDS = 300.0
 TARGET_P95_MS = 100.0
 QUEUE_VIEWS = ("all", "unassigned", "mine", "overdue")
@@ -332,31 +333,10 @@ async def served(kind: str, env: Mapping[str, str], workdir: Path) -> AsyncItera
     finally:
         listener.close()  # the child has its own copy
     try:
-        await _wait_until_ready(f"http://127.0.0.1:{port}", process, log_path)
+        await wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, log_path)
         yield f"http://127.0.0.1:{port}"
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-async def _wait_until_ready(base_url: str, process: asyncio.subprocess.Process, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    async with httpx.AsyncClient(base_url=base_url, timeout=5) as http:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{_log(log_path)}")
-            try:
-                if (await http.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"server not ready in {STARTUP_SECONDS:.0f} s:\n{_log(log_path)}")
+        await stop_server(process)
 
 
 def server_log(workdir: Path, kind: str) -> Path:
@@ -369,10 +349,6 @@ def server_errors(log_path: Path, limit: int = 3) -> dict[str, int]:
     lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines() if log_path.exists() else []
     found = Counter(line.strip()[:200] for line in lines if _EXCEPTION_LINE.match(line))
     return dict(found.most_common(limit))
-
-
-def _log(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")[-5000:]
 
 
 def server_env(settings: Settings) -> dict[str, str]:
@@ -632,48 +608,109 @@ def _ratio(value: float, base: float) -> str:
 
 
 def submissions_table(reports: Sequence[BackendReport]) -> str:
-    header = ["backend", "system", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "req/s / bare",
-              "p99 / bare", "failed", "client CPU"]
+    header = [
+        "backend",
+        "system",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "req/s / bare",
+        "p99 / bare",
+        "failed",
+        "client CPU",
+    ]
     rows = []
     for report in reports:
         base = report.bare_post
         systems = (("bare FastAPI POST (baseline)", base), ("Gogaek POST /api/v1/inquiries", report.submissions))
         for name, result in systems:
-            rows.append([
-                report.backend, name, f"{result.requests:,}", f"{result.per_second:.0f}",
-                _ms(result.percentile(50)), _ms(result.percentile(95)), _ms(result.percentile(99)),
-                _ratio(result.per_second, base.per_second), _ratio(result.percentile(99), base.percentile(99)),
-                str(result.failures), f"{result.client_cpu_seconds / result.seconds:.0%}" if result.seconds else "–",
-            ])
+            rows.append(
+                [
+                    report.backend,
+                    name,
+                    f"{result.requests:,}",
+                    f"{result.per_second:.0f}",
+                    _ms(result.percentile(50)),
+                    _ms(result.percentile(95)),
+                    _ms(result.percentile(99)),
+                    _ratio(result.per_second, base.per_second),
+                    _ratio(result.percentile(99), base.percentile(99)),
+                    str(result.failures),
+                    f"{result.client_cpu_seconds / result.seconds:.0%}" if result.seconds else "–",
+                ]
+            )
     return table(header, rows)
 
 
 def reads_table(reports: Sequence[BackendReport]) -> str:
-    header = ["backend", "endpoint", "p50 ms", "p95 ms", "p99 ms", "p95 / bare", f"p95 ≤ {TARGET_P95_MS:.0f} ms",
-              "failed"]
+    header = [
+        "backend",
+        "endpoint",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "p95 / bare",
+        f"p95 ≤ {TARGET_P95_MS:.0f} ms",
+        "failed",
+    ]
     rows = []
     for report in reports:
-        entries = [("bare GET, 20 summaries (baseline)", report.bare_history, report.bare_history, False),
-                   ("문의 내역 GET /api/v1/inquiries", report.history, report.bare_history, True),
-                   ("bare GET, 50 queue rows (baseline)", report.bare_queue, report.bare_queue, False)]
+        entries = [
+            ("bare GET, 20 summaries (baseline)", report.bare_history, report.bare_history, False),
+            ("문의 내역 GET /api/v1/inquiries", report.history, report.bare_history, True),
+            ("bare GET, 50 queue rows (baseline)", report.bare_queue, report.bare_queue, False),
+        ]
         entries += [(f"agent queue view={view}", res, report.bare_queue, True) for view, res in report.queue.items()]
         for name, result, base, targeted in entries:
             p95 = result.percentile(95)
             verdict = ("met" if p95 <= TARGET_P95_MS else "**NOT met**") if targeted else "–"
-            rows.append([report.backend, name, _ms(result.percentile(50)), _ms(p95), _ms(result.percentile(99)),
-                         _ratio(p95, base.percentile(95)), verdict, str(result.failures)])
+            rows.append(
+                [
+                    report.backend,
+                    name,
+                    _ms(result.percentile(50)),
+                    _ms(p95),
+                    _ms(result.percentile(99)),
+                    _ratio(p95, base.percentile(95)),
+                    verdict,
+                    str(result.failures),
+                ]
+            )
     return table(header, rows)
 
 
 def data_table(reports: Sequence[BackendReport]) -> str:
-    header = ["backend", "version", "inquiries at reads", "customers", "open", "unassigned open", "overdue",
-              "agent's own open", "messages", "seed time", "jobs at the end", "load avg before"]
+    header = [
+        "backend",
+        "version",
+        "inquiries at reads",
+        "customers",
+        "open",
+        "unassigned open",
+        "overdue",
+        "agent's own open",
+        "messages",
+        "seed time",
+        "jobs at the end",
+        "load avg before",
+    ]
     rows = [
-        [r.backend, r.version, f"{r.rows_at_reads:,}", f"{r.seed.customers:,}", f"{r.seed.open:,}",
-         f"{r.seed.unassigned_open:,}", f"{r.seed.overdue:,}", f"{r.seed.agent_inquiries_open:,}",
-         f"{r.seed.messages:,}", f"{r.seed_seconds:.0f} s",
-         ", ".join(f"{status} {count:,}" for status, count in sorted(r.jobs.items())) or "none",
-         f"{r.load_average:.1f}"]
+        [
+            r.backend,
+            r.version,
+            f"{r.rows_at_reads:,}",
+            f"{r.seed.customers:,}",
+            f"{r.seed.open:,}",
+            f"{r.seed.unassigned_open:,}",
+            f"{r.seed.overdue:,}",
+            f"{r.seed.agent_inquiries_open:,}",
+            f"{r.seed.messages:,}",
+            f"{r.seed_seconds:.0f} s",
+            ", ".join(f"{status} {count:,}" for status, count in sorted(r.jobs.items())) or "none",
+            f"{r.load_average:.1f}",
+        ]
         for r in reports
     ]
     return table(header, rows)
@@ -684,7 +721,8 @@ def drain_note(reports: Sequence[BackendReport], options: Options) -> str:
     if not options.jobs_enabled:
         return "The job worker was off: the submissions' jobs stayed pending."
     parts = [
-        f"{r.backend} {r.jobs_drained_seconds:.1f} s" if r.jobs_drained_seconds is not None
+        f"{r.backend} {r.jobs_drained_seconds:.1f} s"
+        if r.jobs_drained_seconds is not None
         else f"{r.backend} not within {JOB_DRAIN_SECONDS:.0f} s"
         for r in reports
     ]
@@ -707,15 +745,13 @@ def failures_note(reports: Sequence[BackendReport]) -> str:
 def plans_section(reports: Sequence[BackendReport]) -> str:
     """The queue's query plans, and what they mean when the target was missed."""
     blocks = [f"{r.backend}:\n\n```\n" + "\n".join(r.queue_plan) + "\n```" for r in reports]
-    missed = [
-        r.backend for r in reports
-        if any(q.percentile(95) > TARGET_P95_MS for q in r.queue.values())
-    ]
+    missed = [r.backend for r in reports if any(q.percentile(95) > TARGET_P95_MS for q in r.queue.values())]
     why = (
         f"\n\nThe target is missed on {', '.join(missed)}: check the plan above for a sort of the whole\n"
         "open backlog (`TEMP B-TREE FOR ORDER BY` on the inquiries, or a `Sort` under the `Limit`)\n"
         "instead of a read of `ix_inquiries_queue` in queue order."
-        if missed else ""
+        if missed
+        else ""
     )
     return (
         "### Agent queue query plan (view=all, first page)\n\n"
@@ -765,8 +801,11 @@ def build_command(args: argparse.Namespace) -> str:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, int]:
-    return {name: getattr(args, name) for name in ("inquiries", "submissions", "concurrency", "reads")
-            if getattr(args, name) is not None}
+    return {
+        name: getattr(args, name)
+        for name in ("inquiries", "submissions", "concurrency", "reads")
+        if getattr(args, name) is not None
+    }
 
 
 def options_from(args: argparse.Namespace) -> Options:
