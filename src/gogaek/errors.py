@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gogaek.web.ids import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,10 @@ _STATUS_DEFAULTS: dict[int, tuple[str, str]] = {
         "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요. (Too many requests)",
     ),
     500: ("internal_error", "일시적인 오류가 발생했습니다. (Internal error)"),
+    503: (
+        "database_busy",
+        "요청이 몰려 처리하지 못했습니다. 잠시 후 다시 시도해 주세요. (Database busy, please retry)",
+    ),
 }
 
 
@@ -111,7 +118,10 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 
 
 async def _on_validation(request: Request, exc: Exception) -> Response:
+    """A path that does not parse (an id out of range, a date that is no date) names nothing: 404."""
     assert isinstance(exc, RequestValidationError)
+    if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()):
+        return render_problem(request, not_found())
     code, message = _STATUS_DEFAULTS[422]
     return render_problem(request, ProblemError(422, code, message, errors=_validation_errors(exc)))
 
@@ -130,17 +140,34 @@ def is_database_busy(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
+def is_integer_out_of_range(exc: BaseException) -> bool:
+    """An integer the database cannot store: SQLite's OverflowError, PostgreSQL's int32/int64 errors."""
+    if isinstance(exc, OverflowError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    text = str(exc.orig)
+    return getattr(exc.orig, "sqlstate", None) == "22003" or ("out of int" in text and "range" in text)
+
+
+def _path_names_nothing(request: Request) -> bool:
+    return any(
+        isinstance(value, str) and value.isdigit() and int(value) > MAX_ID for value in request.path_params.values()
+    )
+
+
 async def _on_database_error(request: Request, exc: Exception) -> Response:
+    """Safety net behind the ``Id`` type: an id no column can hold is 404 in the path, else 422."""
+    if is_integer_out_of_range(exc):
+        log.warning("integer out of range on %s: %s", request.url.path, exc)
+        if _path_names_nothing(request):
+            return render_problem(request, not_found())
+        return render_problem(request, ProblemError(422, "invalid_id", "올바르지 않은 번호입니다. (Invalid id)"))
     if not is_database_busy(exc):
         return await _on_unexpected(request, exc)
     log.warning("database busy on %s", request.url.path)
-    problem = ProblemError(
-        503,
-        "database_busy",
-        "요청이 몰려 처리하지 못했습니다. 잠시 후 다시 시도해 주세요. (Database busy, please retry)",
-        headers={"Retry-After": "2"},
-    )
-    return render_problem(request, problem)
+    code, message = _STATUS_DEFAULTS[503]
+    return render_problem(request, ProblemError(503, code, message, headers={"Retry-After": "2"}))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
@@ -154,4 +181,66 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(OperationalError, _on_database_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(OverflowError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
+    app.openapi = _with_problem_responses(app.openapi)  # type: ignore[method-assign]
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "description": "Stable machine-readable code, e.g. not_found"},
+        "detail": {"type": "string", "description": "Korean message, English in brackets"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "array", "items": {"type": "string"}}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": _STATUS_DEFAULTS[status][1],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _problem_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses an operation can really answer, from what it takes and who may call it."""
+    parameters = operation.get("parameters", [])
+    statuses = [503]
+    if parameters or "requestBody" in operation:
+        statuses.append(422)
+    if "requestBody" in operation:
+        statuses += [400, 413]
+    if any(param.get("in") == "path" for param in parameters):
+        statuses.append(404)
+    if operation.get("security"):
+        statuses += [401, 403]
+    if method != "get":
+        statuses += [404, 409, 429]
+    return statuses
+
+
+def _with_problem_responses(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """Every operation documents its problem+json answers, so clients and schema checks know them."""
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                for status in _problem_statuses(method, operation):
+                    operation["responses"][str(status)] = _problem_response(status)
+        return schema
+
+    return openapi

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from gogaek.audit.queries import MAX_PAGE, AuditEntryPublic, list_audit_entries
 from gogaek.deps import CurrentAdmin, SessionDep
+from gogaek.web.ids import Id
 
 router = APIRouter(prefix="/api/v1/admin", tags=["audit"])
 
@@ -23,11 +24,11 @@ async def read_audit_log(
     _: CurrentAdmin,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Id | None = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
     target_type: Annotated[str | None, Query(max_length=40)] = None,
     target_id: Annotated[str | None, Query(max_length=60)] = None,
-    actor_id: int | None = None,
+    actor_id: Id | None = None,
 ) -> AuditPage:
     entries = await list_audit_entries(
         session,

@@ -48,6 +48,7 @@ from gogaek.jobs.handlers import NOTIFY_EMAIL
 from gogaek.jobs.queue import enqueue
 from gogaek.web.auth import session_staff
 from gogaek.web.csrf import check_csrf_header
+from gogaek.web.ids import Id
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 agent_router = APIRouter(prefix="/api/v1/agent/chats", tags=["agent chat"])
@@ -132,7 +133,7 @@ async def list_conversations(customer: ChatCustomer, session: SessionDep) -> Con
 
 
 @router.get("/conversations/{conversation_id}")
-async def get_own_conversation(conversation_id: int, customer: ChatCustomer, session: SessionDep) -> dict[str, Any]:
+async def get_own_conversation(conversation_id: Id, customer: ChatCustomer, session: SessionDep) -> dict[str, Any]:
     """The chat and every message the customer may see (internal notes never)."""
     conversation = await own_conversation(session, customer, conversation_id)
     return {
@@ -142,7 +143,7 @@ async def get_own_conversation(conversation_id: int, customer: ChatCustomer, ses
 
 
 @router.get("/conversations/{conversation_id}/transcript.txt", response_class=PlainTextResponse)
-async def download_transcript(conversation_id: int, customer: ChatCustomer, session: SessionDep) -> PlainTextResponse:
+async def download_transcript(conversation_id: Id, customer: ChatCustomer, session: SessionDep) -> PlainTextResponse:
     """이력 기록 저장: the transcript as a text file."""
     conversation = await own_conversation(session, customer, conversation_id)
     return _text_download(conversation, await transcript_for(session, conversation))
@@ -150,7 +151,7 @@ async def download_transcript(conversation_id: int, customer: ChatCustomer, sess
 
 @router.post("/conversations/{conversation_id}/transcript/email", status_code=202)
 async def email_transcript(
-    conversation_id: int, customer: ChatCustomer, session: SessionDep, settings: SettingsDep
+    conversation_id: Id, customer: ChatCustomer, session: SessionDep, settings: SettingsDep
 ) -> dict[str, str]:
     """Sends the transcript to the customer's own address only (never one typed in: no spam relay)."""
     conversation = await own_conversation(session, customer, conversation_id)
@@ -174,7 +175,7 @@ def _masked_email(address: str) -> str:
 
 @router.post("/conversations/{conversation_id}/rating", response_model=ConversationPublic)
 async def rate(
-    conversation_id: int, data: RatingCreate, customer: ChatCustomer, session: SessionDep
+    conversation_id: Id, data: RatingCreate, customer: ChatCustomer, session: SessionDep
 ) -> ConversationPublic:
     conversation = await own_conversation(session, customer, conversation_id)
     rated = await rate_conversation(session, conversation, data.score, data.comment)
@@ -220,7 +221,7 @@ OptionalMsgId = Annotated[ClientMsgId | None, Form()]
 
 @router.post("/conversations/{conversation_id}/images", status_code=201)
 async def send_image(
-    conversation_id: int,
+    conversation_id: Id,
     file: ImageFile,
     customer: ChatCustomer,
     session: SessionDep,
@@ -243,8 +244,8 @@ async def _image_viewer(
 
 @router.get("/conversations/{conversation_id}/messages/{seq}/image")
 async def chat_image(
-    conversation_id: int,
-    seq: int,
+    conversation_id: Id,
+    seq: Id,
     viewer: Annotated[Customer | StaffUser, Depends(_image_viewer)],
     session: SessionDep,
     runtime: RuntimeDep,
@@ -290,20 +291,20 @@ async def _visible_to(session: AsyncSession, staff: StaffUser, conversation_id: 
 
 
 @agent_router.get("/{conversation_id}")
-async def chat_context(conversation_id: int, staff: ChatStaff, session: SessionDep) -> dict[str, Any]:
+async def chat_context(conversation_id: Id, staff: ChatStaff, session: SessionDep) -> dict[str, Any]:
     """Everything the agent needs so nobody asks again: transcript, profile, recent inquiries."""
     return await handover_context(session, await _visible_to(session, staff, conversation_id))
 
 
 @agent_router.get("/{conversation_id}/transcript.txt", response_class=PlainTextResponse)
-async def agent_transcript(conversation_id: int, staff: ChatStaff, session: SessionDep) -> PlainTextResponse:
+async def agent_transcript(conversation_id: Id, staff: ChatStaff, session: SessionDep) -> PlainTextResponse:
     conversation = await _visible_to(session, staff, conversation_id)
     return _text_download(conversation, await transcript_for(session, conversation))
 
 
 @agent_router.post("/{conversation_id}/images", status_code=201)
 async def agent_image(
-    conversation_id: int,
+    conversation_id: Id,
     file: ImageFile,
     staff: ChatStaff,
     session: SessionDep,

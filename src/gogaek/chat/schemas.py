@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from gogaek.chat.models import ChatMessage, Conversation
+from gogaek.web.ids import MAX_ID, Id
 
 PROTOCOL_VERSION = 1
 CHAT_STATUS_LABELS = {"bot": "챗봇 상담 중", "queued": "상담사 연결 대기", "active": "상담 중", "ended": "상담 종료"}
@@ -44,7 +45,7 @@ class TypingFrame(_Frame):
 
 class ReadFrame(_Frame):
     type: Literal["read"]
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_ID)
 
 
 class HandoffFrame(_Frame):
@@ -72,7 +73,7 @@ class FeedbackFrame(_Frame):
     """ "도움이 되었나요?" on a bot answer."""
 
     type: Literal["feedback"]
-    article_id: int
+    article_id: Id
     helpful: bool
 
 
@@ -99,7 +100,7 @@ customer_frames: TypeAdapter[CustomerFrame] = TypeAdapter(CustomerFrame)
 
 
 class _AgentFrame(_Frame):
-    conversation: int
+    conversation: Id
 
 
 class AgentMessageFrame(_AgentFrame, _TextFields):
@@ -116,7 +117,7 @@ class AgentTypingFrame(_AgentFrame):
 
 class AgentReadFrame(_AgentFrame):
     type: Literal["read"]
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_ID)
 
 
 class AcceptFrame(_AgentFrame):
@@ -125,8 +126,8 @@ class AcceptFrame(_AgentFrame):
 
 class TransferFrame(_AgentFrame):
     type: Literal["transfer"]
-    to_agent: int | None = None
-    to_team: int | None = None
+    to_agent: Id | None = None
+    to_team: Id | None = None
 
 
 class AgentEndFrame(_AgentFrame):
@@ -137,7 +138,7 @@ class WatchFrame(_AgentFrame):
     """Follow a chat (own, or any for supervisors) and replay it after ``after_seq``."""
 
     type: Literal["watch"]
-    after_seq: int = Field(default=0, ge=0)
+    after_seq: int = Field(default=0, ge=0, le=MAX_ID)
 
 
 class AvailabilityFrame(_Frame):

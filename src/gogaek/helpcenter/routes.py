@@ -24,6 +24,7 @@ from gogaek.helpcenter.schemas import (
     VoteCreate,
     VoteResult,
 )
+from gogaek.web.ids import Id
 from gogaek.web.security import voter_key
 
 public = APIRouter(prefix="/api/v1", tags=["help center"])
@@ -57,7 +58,7 @@ async def list_articles(
 
 
 @public.get("/faq/articles/{article_id}", response_model=ArticlePublic)
-async def get_article(article_id: int, session: SessionDep) -> ArticlePublic:
+async def get_article(article_id: Id, session: SessionDep) -> ArticlePublic:
     article = await queries.get_published_article(session, article_id)
     if article is None:
         raise not_found("글")
@@ -66,7 +67,7 @@ async def get_article(article_id: int, session: SessionDep) -> ArticlePublic:
 
 @public.post("/faq/articles/{article_id}/votes", response_model=VoteResult)
 async def vote_article(
-    article_id: int, vote: VoteCreate, request: Request, session: SessionDep
+    article_id: Id, vote: VoteCreate, request: Request, session: SessionDep
 ) -> VoteResult:
     return await service.record_vote(session, article_id, voter_key(request), vote.helpful)
 
@@ -80,7 +81,7 @@ async def list_notices(session: SessionDep, limit: Limit = 50) -> list[NoticePub
 
 
 @public.get("/notices/{notice_id}", response_model=NoticePublic)
-async def get_notice(notice_id: int, session: SessionDep) -> NoticePublic:
+async def get_notice(notice_id: Id, session: SessionDep) -> NoticePublic:
     notice = await queries.get_visible_notice(session, notice_id)
     if notice is None:
         raise not_found("공지")
@@ -104,7 +105,7 @@ async def create_category(
 
 @admin.patch("/categories/{category_id}", response_model=CategoryPublic)
 async def update_category(
-    category_id: int, data: CategoryUpdate, session: SessionDep, index: SearchDep, _: CurrentAdmin
+    category_id: Id, data: CategoryUpdate, session: SessionDep, index: SearchDep, _: CurrentAdmin
 ) -> CategoryPublic:
     await service.update_category(session, category_id, data)
     await index.categories_changed()
@@ -112,7 +113,7 @@ async def update_category(
 
 
 @admin.delete("/categories/{category_id}", status_code=204)
-async def delete_category(category_id: int, session: SessionDep, _: CurrentAdmin) -> Response:
+async def delete_category(category_id: Id, session: SessionDep, _: CurrentAdmin) -> Response:
     await service.delete_category(session, category_id)
     return Response(status_code=204)
 
@@ -141,13 +142,13 @@ async def create_article(
 
 
 @admin.get("/articles/{article_id}", response_model=ArticlePublic)
-async def get_any_article(article_id: int, session: SessionDep, _: CurrentAdmin) -> ArticlePublic:
+async def get_any_article(article_id: Id, session: SessionDep, _: CurrentAdmin) -> ArticlePublic:
     return ArticlePublic.model_validate(await service.get_article_for_edit(session, article_id))
 
 
 @admin.patch("/articles/{article_id}", response_model=ArticlePublic)
 async def update_article(
-    article_id: int, data: ArticleUpdate, session: SessionDep, index: SearchDep, _: CurrentAdmin
+    article_id: Id, data: ArticleUpdate, session: SessionDep, index: SearchDep, _: CurrentAdmin
 ) -> ArticlePublic:
     article = await service.update_article(session, article_id, data)
     await index.article_changed(article)
@@ -156,7 +157,7 @@ async def update_article(
 
 @admin.post("/articles/{article_id}/{action}", response_model=ArticlePublic)
 async def change_article_status(
-    article_id: int, action: PublishAction, session: SessionDep, index: SearchDep, _: CurrentAdmin
+    article_id: Id, action: PublishAction, session: SessionDep, index: SearchDep, _: CurrentAdmin
 ) -> ArticlePublic:
     """`publish` or `unpublish`; the search index follows at once."""
     article = await service.set_article_status(session, article_id, STATUS_FOR_ACTION[action])
@@ -166,7 +167,7 @@ async def change_article_status(
 
 @admin.delete("/articles/{article_id}", status_code=204)
 async def delete_article(
-    article_id: int, session: SessionDep, index: SearchDep, _: CurrentAdmin
+    article_id: Id, session: SessionDep, index: SearchDep, _: CurrentAdmin
 ) -> Response:
     await service.delete_article(session, article_id)
     await index.article_deleted(article_id)
@@ -185,20 +186,20 @@ async def create_notice(data: NoticeCreate, session: SessionDep, _: CurrentAdmin
 
 @admin.patch("/notices/{notice_id}", response_model=NoticePublic)
 async def update_notice(
-    notice_id: int, data: NoticeUpdate, session: SessionDep, _: CurrentAdmin
+    notice_id: Id, data: NoticeUpdate, session: SessionDep, _: CurrentAdmin
 ) -> NoticePublic:
     return NoticePublic.model_validate(await service.update_notice(session, notice_id, data))
 
 
 @admin.post("/notices/{notice_id}/{action}", response_model=NoticePublic)
 async def change_notice_status(
-    notice_id: int, action: PublishAction, session: SessionDep, _: CurrentAdmin
+    notice_id: Id, action: PublishAction, session: SessionDep, _: CurrentAdmin
 ) -> NoticePublic:
     update = NoticeUpdate(status=STATUS_FOR_ACTION[action].value)
     return NoticePublic.model_validate(await service.update_notice(session, notice_id, update))
 
 
 @admin.delete("/notices/{notice_id}", status_code=204)
-async def delete_notice(notice_id: int, session: SessionDep, _: CurrentAdmin) -> Response:
+async def delete_notice(notice_id: Id, session: SessionDep, _: CurrentAdmin) -> Response:
     await service.delete_notice(session, notice_id)
     return Response(status_code=204)

@@ -28,6 +28,7 @@ from gogaek.identity.schemas import (
 )
 from gogaek.identity.security import totp_uri
 from gogaek.inquiries.assignment import release_assignments
+from gogaek.web.ids import Id
 
 router = APIRouter(prefix="/api/v1/admin", tags=["staff admin"])
 
@@ -69,13 +70,13 @@ async def create_staff(
 
 
 @router.get("/staff/{staff_id}", response_model=StaffPublic)
-async def get_staff(staff_id: int, _: CurrentAdmin, session: SessionDep) -> StaffPublic:
+async def get_staff(staff_id: Id, _: CurrentAdmin, session: SessionDep) -> StaffPublic:
     return staff_public(await teams.get_staff(session, staff_id))
 
 
 @router.patch("/staff/{staff_id}", response_model=StaffPublic)
 async def update_staff(
-    staff_id: int, data: StaffUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
+    staff_id: Id, data: StaffUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> StaffPublic:
     """Display name, role and the open-inquiry limit (``clear_max_open_inquiries`` restores the default)."""
     user = await teams.get_staff(session, staff_id)
@@ -84,7 +85,7 @@ async def update_staff(
 
 
 @router.post("/staff/{staff_id}/deactivate", response_model=StaffPublic)
-async def deactivate_staff(staff_id: int, admin: CurrentAdmin, request: Request, session: SessionDep) -> StaffPublic:
+async def deactivate_staff(staff_id: Id, admin: CurrentAdmin, request: Request, session: SessionDep) -> StaffPublic:
     """Signs them out and hands their open inquiries back to round-robin, in one transaction."""
     user = await teams.get_staff(session, staff_id)
     _check_may_manage(admin, user.role)
@@ -94,21 +95,21 @@ async def deactivate_staff(staff_id: int, admin: CurrentAdmin, request: Request,
 
 
 @router.post("/staff/{staff_id}/reactivate", response_model=StaffPublic)
-async def reactivate_staff(staff_id: int, admin: CurrentAdmin, request: Request, session: SessionDep) -> StaffPublic:
+async def reactivate_staff(staff_id: Id, admin: CurrentAdmin, request: Request, session: SessionDep) -> StaffPublic:
     user = await teams.get_staff(session, staff_id)
     _check_may_manage(admin, user.role)
     return staff_public(await service.reactivate_staff(session, admin, user, request))
 
 
 @router.get("/staff/{staff_id}/skills", response_model=SkillsPublic)
-async def get_skills(staff_id: int, _: CurrentAdmin, session: SessionDep) -> SkillsPublic:
+async def get_skills(staff_id: Id, _: CurrentAdmin, session: SessionDep) -> SkillsPublic:
     user = await teams.get_staff(session, staff_id)
     return SkillsPublic(staff_id=user.id, category_ids=await teams.agent_skills(session, user.id))
 
 
 @router.put("/staff/{staff_id}/skills", response_model=SkillsPublic)
 async def set_skills(
-    staff_id: int, data: CategoryIds, admin: CurrentAdmin, request: Request, session: SessionDep
+    staff_id: Id, data: CategoryIds, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> SkillsPublic:
     user = await teams.get_staff(session, staff_id)
     skills = await teams.set_agent_skills(session, admin, user, data.category_ids, request)
@@ -129,27 +130,27 @@ async def create_team(data: TeamCreate, admin: CurrentAdmin, request: Request, s
 
 
 @router.get("/teams/{team_id}", response_model=TeamPublic)
-async def get_team(team_id: int, _: CurrentAdmin, session: SessionDep) -> TeamPublic:
+async def get_team(team_id: Id, _: CurrentAdmin, session: SessionDep) -> TeamPublic:
     return await teams.team_view(session, await teams.get_team(session, team_id))
 
 
 @router.patch("/teams/{team_id}", response_model=TeamPublic)
 async def update_team(
-    team_id: int, data: TeamUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
+    team_id: Id, data: TeamUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> TeamPublic:
     team = await teams.get_team(session, team_id)
     return await teams.team_view(session, await teams.update_team(session, admin, team, data, request))
 
 
 @router.delete("/teams/{team_id}", status_code=204)
-async def delete_team(team_id: int, admin: CurrentAdmin, request: Request, session: SessionDep) -> Response:
+async def delete_team(team_id: Id, admin: CurrentAdmin, request: Request, session: SessionDep) -> Response:
     await teams.delete_team(session, admin, await teams.get_team(session, team_id), request)
     return Response(status_code=204)
 
 
 @router.post("/teams/{team_id}/members", response_model=TeamPublic)
 async def add_member(
-    team_id: int, data: MemberAdd, admin: CurrentAdmin, request: Request, session: SessionDep
+    team_id: Id, data: MemberAdd, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> TeamPublic:
     team = await teams.get_team(session, team_id)
     await teams.add_member(session, admin, team, await teams.get_staff(session, data.staff_id), request)
@@ -158,7 +159,7 @@ async def add_member(
 
 @router.delete("/teams/{team_id}/members/{staff_id}", response_model=TeamPublic)
 async def remove_member(
-    team_id: int, staff_id: int, admin: CurrentAdmin, request: Request, session: SessionDep
+    team_id: Id, staff_id: Id, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> TeamPublic:
     team = await teams.get_team(session, team_id)
     await teams.remove_member(session, admin, team, staff_id, request)
@@ -167,7 +168,7 @@ async def remove_member(
 
 @router.put("/teams/{team_id}/categories", response_model=TeamPublic)
 async def set_team_categories(
-    team_id: int, data: CategoryIds, admin: CurrentAdmin, request: Request, session: SessionDep
+    team_id: Id, data: CategoryIds, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> TeamPublic:
     """New inquiries in these categories go to this team (and its members in round-robin)."""
     team = await teams.get_team(session, team_id)

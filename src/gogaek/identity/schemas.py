@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from gogaek.identity.models import Availability, StaffRole
+from gogaek.web.ids import Id
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_OPEN_INQUIRIES_LIMIT = 500
@@ -102,13 +103,13 @@ class TeamPublic(BaseModel):
 
 
 class MemberAdd(BaseModel):
-    staff_id: int
+    staff_id: Id
 
 
 class CategoryIds(BaseModel):
     """A whole set at once (PUT semantics): what is not listed is removed."""
 
-    category_ids: list[int] = Field(max_length=200)
+    category_ids: list[Id] = Field(max_length=200)
 
 
 class SkillsPublic(BaseModel):

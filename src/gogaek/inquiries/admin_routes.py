@@ -26,6 +26,7 @@ from gogaek.inquiries.agent_schemas import (
     SlaPolicyUpdate,
 )
 from gogaek.inquiries.models import SlaPolicy
+from gogaek.web.ids import Id
 
 router = APIRouter(prefix="/api/v1/admin", tags=["inquiry admin"])
 
@@ -91,7 +92,7 @@ async def create_sla_policy(
 
 @router.patch("/sla-policies/{policy_id}", response_model=SlaPolicyPublic)
 async def update_sla_policy(
-    policy_id: int, data: SlaPolicyUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
+    policy_id: Id, data: SlaPolicyUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> SlaPolicyPublic:
     policy = await _get_policy(session, policy_id)
     first = data.first_response_hours or policy.first_response_hours
@@ -118,7 +119,7 @@ async def update_sla_policy(
 
 
 @router.delete("/sla-policies/{policy_id}", status_code=204)
-async def delete_sla_policy(policy_id: int, admin: CurrentAdmin, request: Request, session: SessionDep) -> Response:
+async def delete_sla_policy(policy_id: Id, admin: CurrentAdmin, request: Request, session: SessionDep) -> Response:
     policy = await _get_policy(session, policy_id)
     record_audit(session, admin, "sla_policy.delete", target_type="sla_policy", target_id=policy.id, request=request)
     await session.delete(policy)
@@ -138,19 +139,19 @@ async def create_macro(data: MacroCreate, admin: CurrentAdmin, request: Request,
 
 
 @router.get("/macros/{macro_id}", response_model=MacroPublic)
-async def get_macro(macro_id: int, _: CurrentAdmin, session: SessionDep) -> MacroPublic:
+async def get_macro(macro_id: Id, _: CurrentAdmin, session: SessionDep) -> MacroPublic:
     return MacroPublic.model_validate(await macros.get_macro(session, macro_id))
 
 
 @router.patch("/macros/{macro_id}", response_model=MacroPublic)
 async def update_macro(
-    macro_id: int, data: MacroUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
+    macro_id: Id, data: MacroUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> MacroPublic:
     macro = await macros.get_macro(session, macro_id)
     return MacroPublic.model_validate(await macros.update_macro(session, admin, macro, data, request))
 
 
 @router.delete("/macros/{macro_id}", status_code=204)
-async def delete_macro(macro_id: int, admin: CurrentAdmin, request: Request, session: SessionDep) -> Response:
+async def delete_macro(macro_id: Id, admin: CurrentAdmin, request: Request, session: SessionDep) -> Response:
     await macros.delete_macro(session, admin, await macros.get_macro(session, macro_id), request)
     return Response(status_code=204)

@@ -40,6 +40,7 @@ from gogaek.inquiries.queue import (
 )
 from gogaek.inquiries.schemas import AgentReplyCreate, StatusChange
 from gogaek.inquiries.storage import AttachmentStorage, build_attachment_storage
+from gogaek.web.ids import Id
 from gogaek.inquiries.workflow import Status
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent console"])
@@ -61,9 +62,9 @@ async def list_queue(
     session: SessionDep,
     view: QueueView = QueueView.ALL,
     status: Status | None = None,
-    category: Annotated[int | None, Query(description="Category id")] = None,
+    category: Annotated[Id | None, Query(description="Category id")] = None,
     limit: PageSize = 50,
-    before_id: Annotated[int | None, Query(description="Id of the last row of the previous page")] = None,
+    before_id: Annotated[Id | None, Query(description="Id of the last row of the previous page")] = None,
 ) -> QueuePage:
     rows = await agent_queue(
         session, agent, view, status=status, category_id=category, limit=limit, before_id=before_id
@@ -72,7 +73,7 @@ async def list_queue(
 
 
 @router.get("/inquiries/{inquiry_id}", response_model=AgentInquiryDetail)
-async def inquiry_detail(inquiry_id: int, agent: CurrentStaff, session: SessionDep) -> AgentInquiryDetail:
+async def inquiry_detail(inquiry_id: Id, agent: CurrentStaff, session: SessionDep) -> AgentInquiryDetail:
     """Opening an inquiry marks the agent as viewing it (see ``other_viewers``)."""
     await get_inquiry(session, inquiry_id)
     await presence.mark_viewing(session, inquiry_id, agent)
@@ -80,7 +81,7 @@ async def inquiry_detail(inquiry_id: int, agent: CurrentStaff, session: SessionD
 
 
 @router.post("/inquiries/{inquiry_id}/viewing", response_model=ViewersPublic)
-async def still_viewing(inquiry_id: int, agent: CurrentStaff, session: SessionDep) -> ViewersPublic:
+async def still_viewing(inquiry_id: Id, agent: CurrentStaff, session: SessionDep) -> ViewersPublic:
     """Heartbeat while the inquiry stays open (every 30–60 s); answers who else has it open."""
     await get_inquiry(session, inquiry_id)
     others = await presence.mark_viewing(session, inquiry_id, agent)
@@ -89,7 +90,7 @@ async def still_viewing(inquiry_id: int, agent: CurrentStaff, session: SessionDe
 
 @router.post("/inquiries/{inquiry_id}/replies", response_model=AgentMessage, status_code=201)
 async def reply(
-    inquiry_id: int,
+    inquiry_id: Id,
     data: AgentReplyCreate,
     agent: CurrentStaff,
     request: Request,
@@ -128,7 +129,7 @@ async def _state_after(
 
 @router.post("/inquiries/{inquiry_id}/status", response_model=AgentInquiryState)
 async def change_status(
-    inquiry_id: int,
+    inquiry_id: Id,
     data: StatusChange,
     agent: CurrentStaff,
     request: Request,
@@ -144,7 +145,7 @@ async def change_status(
 
 @router.post("/inquiries/{inquiry_id}/assign", response_model=AgentInquiryState)
 async def assign(
-    inquiry_id: int,
+    inquiry_id: Id,
     data: AssignRequest,
     agent: CurrentStaff,
     request: Request,
@@ -160,7 +161,7 @@ async def assign(
 
 @router.post("/inquiries/{inquiry_id}/priority", response_model=AgentInquiryState)
 async def set_priority(
-    inquiry_id: int, data: PriorityUpdate, agent: CurrentStaff, request: Request, session: SessionDep
+    inquiry_id: Id, data: PriorityUpdate, agent: CurrentStaff, request: Request, session: SessionDep
 ) -> AgentInquiryState:
     return await _state_after(
         session, inquiry_id, lambda inquiry: triage.set_priority(session, agent, inquiry, data.priority, request)
@@ -169,7 +170,7 @@ async def set_priority(
 
 @router.put("/inquiries/{inquiry_id}/tags", response_model=AgentInquiryState)
 async def set_tags(
-    inquiry_id: int, data: TagsUpdate, agent: CurrentStaff, request: Request, session: SessionDep
+    inquiry_id: Id, data: TagsUpdate, agent: CurrentStaff, request: Request, session: SessionDep
 ) -> AgentInquiryState:
     """Replaces the tags: at most 10, each at most 30 characters; blanks and repeats are dropped."""
     return await _state_after(
@@ -179,7 +180,7 @@ async def set_tags(
 
 @router.post("/inquiries/{inquiry_id}/merge", response_model=MergeResult)
 async def merge(
-    inquiry_id: int,
+    inquiry_id: Id,
     data: MergeRequest,
     agent: CurrentStaff,
     request: Request,
@@ -229,14 +230,14 @@ async def download_attachment(
 
 @router.get("/macros", response_model=list[MacroPublic])
 async def list_macros(
-    _: CurrentStaff, session: SessionDep, category: Annotated[int | None, Query(description="Category id")] = None
+    _: CurrentStaff, session: SessionDep, category: Annotated[Id | None, Query(description="Category id")] = None
 ) -> list[MacroPublic]:
     """Active macros; with ``category``, that category's and the general ones."""
     return [MacroPublic.model_validate(macro) for macro in await macros.list_macros(session, category)]
 
 
 @router.post("/inquiries/{inquiry_id}/macros/{macro_id}/preview", response_model=MacroPreview)
-async def preview_macro(inquiry_id: int, macro_id: int, agent: CurrentStaff, session: SessionDep) -> MacroPreview:
+async def preview_macro(inquiry_id: Id, macro_id: Id, agent: CurrentStaff, session: SessionDep) -> MacroPreview:
     """The macro filled in for this inquiry; the agent edits it before sending it as a reply."""
     inquiry = await get_inquiry(session, inquiry_id)
     macro = await macros.get_macro(session, macro_id, active_only=True)

@@ -12,6 +12,7 @@ from gogaek.inquiries.models import Priority
 from gogaek.inquiries.schemas import AttachmentPublic, CategoryRef, FeedbackPublic
 from gogaek.inquiries.sla import SlaState
 from gogaek.inquiries.workflow import Status
+from gogaek.web.ids import Id
 
 Author = Literal["customer", "agent", "system"]
 
@@ -146,7 +147,7 @@ class AgentInquiryDetail(AgentInquiryState):
 
 
 class AssignRequest(BaseModel):
-    assignee_id: int | None = Field(description="null hands the inquiry back to the unassigned queue")
+    assignee_id: Id | None = Field(description="null hands the inquiry back to the unassigned queue")
 
 
 class PriorityUpdate(BaseModel):
@@ -158,7 +159,7 @@ class TagsUpdate(BaseModel):
 
 
 class MergeRequest(BaseModel):
-    into: int = Field(description="The inquiry that is kept; this one is closed as its duplicate")
+    into: Id = Field(description="The inquiry that is kept; this one is closed as its duplicate")
 
 
 class MergeResult(BaseModel):
@@ -182,14 +183,14 @@ MacroBody = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 class MacroCreate(BaseModel):
     title: MacroTitle
     body: MacroBody
-    category_id: int | None = None
+    category_id: Id | None = None
     is_active: bool = True
 
 
 class MacroUpdate(BaseModel):
     title: MacroTitle | None = None
     body: MacroBody | None = None
-    category_id: int | None = None
+    category_id: Id | None = None
     clear_category: bool = False
     is_active: bool | None = None
 
@@ -209,7 +210,7 @@ Hours = Annotated[float, Field(gt=0, le=24 * 365)]
 
 
 class SlaPolicyCreate(BaseModel):
-    category_id: int | None = Field(default=None, description="null: every category")
+    category_id: Id | None = Field(default=None, description="null: every category")
     priority: Priority | None = Field(default=None, description="null: every priority")
     first_response_hours: Hours
     resolution_hours: Hours

@@ -31,6 +31,7 @@ from gogaek.inquiries.schemas import (
     InquiryList,
     InquiryPublic,
     MessageCreate,
+from gogaek.web.ids import Id
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -135,7 +136,7 @@ async def list_mine(
 
 @router.get("/{inquiry_id}", response_model=InquiryPublic)
 async def read_one(
-    inquiry_id: int, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
+    inquiry_id: Id, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
 ) -> InquiryPublic:
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
 
@@ -148,7 +149,7 @@ async def read_one(
     summary="Add information (추가 문의)",
 )
 async def add_message(
-    inquiry_id: int,
+    inquiry_id: Id,
     request: Request,
     customer: CurrentCustomer,
     session: SessionDep,
@@ -165,7 +166,7 @@ async def add_message(
 
 @router.post("/{inquiry_id}/resolve", response_model=InquiryPublic, summary="해결됐어요 (mark solved)")
 async def resolve(
-    inquiry_id: int, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
+    inquiry_id: Id, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
 ) -> InquiryPublic:
     await service.resolve_by_customer(session, customer, inquiry_id, settings)
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
@@ -173,21 +174,21 @@ async def resolve(
 
 @router.post("/{inquiry_id}/reopen", response_model=InquiryPublic, summary="다시 문의하기 (reopen)")
 async def reopen(
-    inquiry_id: int, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
+    inquiry_id: Id, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
 ) -> InquiryPublic:
     await service.reopen_by_customer(session, customer, inquiry_id, settings)
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
 
 
 @router.post("/{inquiry_id}/feedback", status_code=201, response_model=FeedbackPublic, summary="Rate the answer")
-async def rate(inquiry_id: int, data: FeedbackCreate, customer: CurrentCustomer, session: SessionDep) -> FeedbackPublic:
+async def rate(inquiry_id: Id, data: FeedbackCreate, customer: CurrentCustomer, session: SessionDep) -> FeedbackPublic:
     feedback = await service.record_feedback(session, customer, inquiry_id, data)
     return FeedbackPublic.model_validate(feedback)
 
 
 @router.get("/{inquiry_id}/attachments/{attachment_id}", response_class=Response, summary="Download evidence")
 async def download(
-    inquiry_id: int, attachment_id: int, customer: CurrentCustomer, session: SessionDep, storage: StorageDep
+    inquiry_id: Id, attachment_id: Id, customer: CurrentCustomer, session: SessionDep, storage: StorageDep
 ) -> Response:
     attachment = await customer_attachment(session, customer, inquiry_id, attachment_id)
     return attachment_response(

@@ -15,6 +15,7 @@ from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import StaffUser
 from gogaek.jobs.models import Job, JobStatus
 from gogaek.jobs.schemas import JobPublic
+from gogaek.web.ids import Id
 
 router = APIRouter(prefix="/api/v1/admin/jobs", tags=["jobs admin"])
 
@@ -63,12 +64,12 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-async def get_job(job_id: int, user: CurrentAdmin, session: SessionDep) -> JobPublic:
+async def get_job(job_id: Id, user: CurrentAdmin, session: SessionDep) -> JobPublic:
     return JobPublic.model_validate(await _job(session, job_id))
 
 
 @router.post("/{job_id}/retry", response_model=JobPublic)
-async def retry_job(job_id: int, user: CurrentAdmin, session: SessionDep, request: Request) -> JobPublic:
+async def retry_job(job_id: Id, user: CurrentAdmin, session: SessionDep, request: Request) -> JobPublic:
     """Parked → pending with a fresh set of attempts, due now; the last error stays for reference."""
     retried = await session.scalar(
         update(Job)
@@ -86,7 +87,7 @@ async def retry_job(job_id: int, user: CurrentAdmin, session: SessionDep, reques
 
 
 @router.delete("/{job_id}", status_code=204)
-async def drop_job(job_id: int, user: CurrentAdmin, session: SessionDep, request: Request) -> Response:
+async def drop_job(job_id: Id, user: CurrentAdmin, session: SessionDep, request: Request) -> Response:
     """Only parked jobs: a pending or running one may be in a worker's hands right now."""
     kind = await session.scalar(
         delete(Job).where(Job.id == job_id, Job.status == JobStatus.PARKED.value).returning(Job.kind)

@@ -18,6 +18,7 @@ from gogaek.notify.schemas import (
     WebhookTestQueued,
     WebhookUpdate,
 )
+from gogaek.web.ids import Id
 
 admin = APIRouter(prefix="/api/v1/admin/webhooks", tags=["webhooks admin"])
 customer = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
@@ -44,13 +45,13 @@ async def list_webhooks(user: CurrentAdmin, session: SessionDep) -> list[Webhook
 
 
 @admin.get("/{endpoint_id}", response_model=WebhookPublic)
-async def get_webhook(endpoint_id: int, user: CurrentAdmin, session: SessionDep) -> WebhookPublic:
+async def get_webhook(endpoint_id: Id, user: CurrentAdmin, session: SessionDep) -> WebhookPublic:
     return WebhookPublic.model_validate(await service.get_webhook(session, endpoint_id))
 
 
 @admin.patch("/{endpoint_id}", response_model=WebhookPublic)
 async def update_webhook(
-    endpoint_id: int,
+    endpoint_id: Id,
     data: WebhookUpdate,
     user: CurrentAdmin,
     session: SessionDep,
@@ -62,14 +63,14 @@ async def update_webhook(
 
 
 @admin.delete("/{endpoint_id}", status_code=204)
-async def delete_webhook(endpoint_id: int, user: CurrentAdmin, session: SessionDep, request: Request) -> Response:
+async def delete_webhook(endpoint_id: Id, user: CurrentAdmin, session: SessionDep, request: Request) -> Response:
     await service.delete_webhook(session, user, endpoint_id, request)
     return Response(status_code=204)
 
 
 @admin.post("/{endpoint_id}/test", response_model=WebhookTestQueued, status_code=202)
 async def test_webhook(
-    endpoint_id: int, user: CurrentAdmin, session: SessionDep, request: Request
+    endpoint_id: Id, user: CurrentAdmin, session: SessionDep, request: Request
 ) -> WebhookTestQueued:
     job, delivery_id = await service.queue_test_delivery(session, user, endpoint_id, request)
     return WebhookTestQueued(job_id=job.id, delivery_id=delivery_id)
@@ -98,7 +99,7 @@ async def customer_read_all(me: CurrentCustomer, session: SessionDep) -> Respons
 
 
 @customer.post("/{notification_id}/read", response_model=NotificationPublic)
-async def customer_read(notification_id: int, me: CurrentCustomer, session: SessionDep) -> NotificationPublic:
+async def customer_read(notification_id: Id, me: CurrentCustomer, session: SessionDep) -> NotificationPublic:
     notification = await service.mark_read(session, service.CUSTOMER, me.id, notification_id)
     return NotificationPublic.model_validate(notification)
 
@@ -115,6 +116,6 @@ async def staff_read_all(me: CurrentStaff, session: SessionDep) -> Response:
 
 
 @agent.post("/{notification_id}/read", response_model=NotificationPublic)
-async def staff_read(notification_id: int, me: CurrentStaff, session: SessionDep) -> NotificationPublic:
+async def staff_read(notification_id: Id, me: CurrentStaff, session: SessionDep) -> NotificationPublic:
     notification = await service.mark_read(session, service.STAFF, me.id, notification_id)
     return NotificationPublic.model_validate(notification)
