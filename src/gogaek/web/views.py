@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from gogaek.errors import not_found
-
-MAX_ID = 2**31 - 1  # the largest id both databases store; bigger ones cannot exist
+from gogaek.web.ids import MAX_ID as MAX_ID  # re-exported: the pages parse ids against the same limit
 
 
 def render(
