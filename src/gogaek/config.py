@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     attachment_max_count: int = 5
     attachment_storage: Literal["local", "s3"] = "local"
     attachment_dir: Path | None = None
+    # Decoded size is what hurts (4 bytes a pixel in a browser): 40 MP takes 12–24 MP phone photos and
+    # scans; a 48 MP full-resolution photo is refused (phones save 12 MP by default).
+    attachment_max_pixels: int = 40_000_000
+    # Images are shown inline only as a re-encoded preview at most this many pixels on the long side.
+    attachment_preview_max_side: int = 1600
+    # Files in local storage that no row references are deleted once older than this (a crash mid-upload).
+    attachment_orphan_age_seconds: int = 3600
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None

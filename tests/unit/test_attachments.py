@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 from starlette.datastructures import UploadFile
 
 from gogaek.config import Settings
@@ -32,11 +32,14 @@ from gogaek.inquiries.attachments import (
     clean_display_name,
     read_upload,
 )
+from gogaek.inquiries.pdf_filters import Budget, BudgetExceededError, UndecodableError, lzw, unpredict
+from gogaek.inquiries.pdf_syntax import PdfValue
 from gogaek.inquiries.storage import (
     LocalAttachmentStorage,
     S3AttachmentStorage,
     build_attachment_storage,
 )
+from tests.security.hostile_files import Pdf, image_bytes, lzw_encode, one_bit_png, stream
 
 KEY_SHAPE = re.compile(r"[0-9]{4}/[0-9]{2}/[0-9a-f]{32}\.[a-z]+")
 
@@ -46,53 +49,12 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(env="test", data_dir=tmp_path, attachment_max_bytes=1024 * 1024, attachment_max_count=3)
 
 
-def image_bytes(image_format: str, size: tuple[int, int] = (64, 48)) -> bytes:
-    """Noise, so compressed data is long enough to cut in the middle."""
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, format=image_format)
-    return buffer.getvalue()
-
-
 def pdf_bytes(catalog_extra: bytes = b"", trailer_extra: bytes = b"", extra_objects: tuple[bytes, ...] = ()) -> bytes:
-    """A one-page PDF with a correct cross-reference table, written by hand."""
-    content = b"BT /F1 18 Tf 20 100 Td (Receipt 12,000 KRW) Tj ET"
-    objects = (
-        b"<< /Type /Catalog /Pages 2 0 R" + catalog_extra + b" >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        *extra_objects,
-    )
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer_extra, xref)
-    return bytes(out)
+    return Pdf(catalog_extra=catalog_extra, trailer_extra=trailer_extra, extra_objects=extra_objects).build()
 
 
 def flate_stream(payload: bytes, extra: bytes = b"") -> bytes:
-    packed = zlib.compress(payload)
-    return b"<< /Filter /FlateDecode /Length %d%s >>\nstream\n%s\nendstream" % (len(packed), extra, packed)
-
-
-def png_chunk(tag: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
-
-
-def one_bit_png(width: int, height: int) -> bytes:
-    """A valid all-black 1-bit PNG: tens of kilobytes on disk, ``width * height`` pixels decoded."""
-    compressor = zlib.compressobj(9)
-    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then packed pixels
-    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+    return stream(payload, ["FlateDecode"], extra)
 
 
 def refusal(filename: str | None, data: bytes, settings: Settings) -> ProblemError:
@@ -205,23 +167,27 @@ def test_images_that_do_not_parse_are_corrupt(data: bytes, settings: Settings) -
 
 @pytest.mark.parametrize(
     ("width", "height"),
-    [(10_000, 10_000), (20_000, 20_000)],
-    ids=["above-limit-pillow-warns", "above-twice-limit-pillow-raises"],
+    [(7_000, 7_000), (10_000, 10_000), (20_000, 20_000)],
+    ids=["above-our-limit", "above-pillow-limit-pillow-warns", "above-twice-pillow-limit-pillow-raises"],
 )
-def test_decompression_bombs_are_refused(width: int, height: int, settings: Settings) -> None:
+def test_pixel_bombs_are_refused_by_the_configured_limit(width: int, height: int, settings: Settings) -> None:
     data = one_bit_png(width, height)
     assert len(data) < settings.attachment_max_bytes
-    assert Image.MAX_IMAGE_PIXELS is not None and width * height > Image.MAX_IMAGE_PIXELS
+    assert width * height > settings.attachment_max_pixels
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the refusal must not depend on pytest's warnings-as-errors
         problem = refusal("bomb.png", data, settings)
-    assert (problem.status, problem.code) == (413, "attachment_too_large")
+    assert (problem.status, problem.code) == (422, "attachment_too_many_pixels")
+    assert "40메가픽셀" in problem.message
 
 
-def test_the_bomb_is_an_otherwise_valid_png(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pixel_limit_is_a_setting(tmp_path: Path) -> None:
     """Proves the refusal above is the pixel limit, not a malformed test file."""
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
-    assert check_upload("big.png", one_bit_png(10_000, 10_000), settings).content_type == "image/png"
+    data = one_bit_png(7_000, 7_000)
+    roomy = Settings(env="test", data_dir=tmp_path, attachment_max_pixels=50_000_000)
+    assert check_upload("big.png", data, roomy).content_type == "image/png"
+    tight = Settings(env="test", data_dir=tmp_path, attachment_max_pixels=48_999_999)
+    assert refusal("big.png", data, tight).code == "attachment_too_many_pixels"
 
 
 @pytest.mark.parametrize(
@@ -237,7 +203,7 @@ def test_the_bomb_is_an_otherwise_valid_png(settings: Settings, monkeypatch: pyt
 )
 def test_pdfs_with_scripts_or_launch_actions_are_refused(catalog_extra: bytes, settings: Settings) -> None:
     problem = refusal("statement.pdf", pdf_bytes(catalog_extra=catalog_extra), settings)
-    assert (problem.status, problem.code) == (422, "attachment_type_not_allowed")
+    assert (problem.status, problem.code) == (422, "attachment_active_content")
     assert "스크립트" in problem.message
 
 
@@ -246,16 +212,16 @@ def test_a_script_hidden_in_a_compressed_object_stream_is_found(settings: Settin
     object_stream = flate_stream(hidden, extra=b" /Type /ObjStm /N 1 /First 4")
     data = pdf_bytes(catalog_extra=b" /OpenAction 6 0 R", extra_objects=(object_stream,))
     assert b"JavaScript" not in data
-    assert refusal("statement.pdf", data, settings).code == "attachment_type_not_allowed"
+    assert refusal("statement.pdf", data, settings).code == "attachment_active_content"
 
 
 def test_a_pdf_that_inflates_past_the_budget_is_refused(settings: Settings) -> None:
     compressor = zlib.compressobj(9)
     block = bytes(1024 * 1024)
     packed = b"".join(compressor.compress(block) for _ in range(65)) + compressor.flush()
-    stream = b"<< /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (len(packed), packed)
-    problem = refusal("big.pdf", pdf_bytes(extra_objects=(stream,)), settings)
-    assert (problem.status, problem.code) == (413, "attachment_too_large")
+    bomb = b"<< /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (len(packed), packed)
+    problem = refusal("big.pdf", pdf_bytes(extra_objects=(bomb,)), settings)
+    assert (problem.status, problem.code) == (422, "attachment_too_complex")
 
 
 def test_encrypted_pdfs_are_refused_because_they_cannot_be_inspected(settings: Settings) -> None:
@@ -263,6 +229,50 @@ def test_encrypted_pdfs_are_refused_because_they_cannot_be_inspected(settings: S
     problem = refusal("statement.pdf", data, settings)
     assert problem.code == "attachment_type_not_allowed"
     assert "암호" in problem.message
+
+
+# --- PDF filters -----------------------------------------------------------------------------
+
+
+def test_lzw_reads_what_libtiff_writes() -> None:
+    """TIFF's LZW is PDF's LZW with EarlyChange 1: an independent encoder for our decoder."""
+    data = os.urandom(5000) + b"receipt " * 4000 + os.urandom(20000)
+    buffer = io.BytesIO()
+    Image.frombytes("L", (len(data), 1), data).save(buffer, format="TIFF", compression="tiff_lzw")
+    with Image.open(io.BytesIO(buffer.getvalue())) as tiff:
+        assert isinstance(tiff, TiffImagePlugin.TiffImageFile)
+        offset, length = tiff.tag_v2[273][0], tiff.tag_v2[279][0]
+    assert lzw(buffer.getvalue()[offset : offset + length], Budget(10**8)) == data
+    assert lzw(lzw_encode(data), Budget(10**8)) == data
+
+
+@pytest.mark.parametrize("predictor", [2, 10, 11, 12, 13, 14, 15])
+def test_predictors_are_undone(predictor: int) -> None:
+    """Rows written with PNG filters by Pillow's own PNG encoder, and a TIFF difference by hand."""
+    rows = [bytes((column * row + 7) % 256 for column in range(12)) for row in range(6)]
+    if predictor == 2:
+        encoded = b"".join(bytes([r[0], *((r[i] - r[i - 1]) % 256 for i in range(1, 12))]) for r in rows)
+    else:
+        buffer = io.BytesIO()
+        Image.frombytes("L", (12, 6), b"".join(rows)).save(buffer, format="PNG", optimize=False)
+        encoded = zlib.decompress(b"".join(body for tag, body in png_chunks(buffer.getvalue()) if tag == b"IDAT"))
+    parms: dict[bytes, PdfValue] = {b"Predictor": predictor, b"Columns": 12}
+    assert unpredict(encoded, parms, Budget(10**6)) == b"".join(rows)
+
+
+def png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    pos = 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        yield data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+
+
+def test_every_filter_stops_at_the_budget() -> None:
+    with pytest.raises(BudgetExceededError):
+        lzw(lzw_encode(bytes(100_000)), Budget(50_000))
+    with pytest.raises(UndecodableError):
+        lzw(b"\xff\xff\xff", Budget(100))
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """Evidence attachments: uploads are judged by their bytes, never by their name or declared type.
 
 A customer's file ends up in an agent's browser, so anything that could run there (SVG, HTML,
-PDF scripts) or on the agent's machine (executables, archives) is refused, and images must
-really parse as the image their first bytes claim to be.
+PDF scripts) or on the agent's machine (executables, archives) is refused, images must really
+parse as the image their first bytes claim to be, and PDFs are inspected by ``pdf_check``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import io
 import re
 import unicodedata
 import warnings
-import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from PIL import Image
@@ -22,14 +20,11 @@ from starlette.datastructures import UploadFile
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
+from gogaek.inquiries.pdf_check import PdfRefusedError, Reason, check_pdf
 
 DEFAULT_STEM = "첨부파일"
 MAX_DISPLAY_NAME_CHARS = 100
 READ_CHUNK_BYTES = 64 * 1024
-# Object streams are inflated to look inside them; a PDF that inflates past this is refused
-# rather than scanned partially, so a bomb placed first cannot hide a script placed after it.
-PDF_INFLATE_BUDGET_BYTES = 64 * 1024 * 1024
-PDF_EOF_WINDOW_BYTES = 1024  # readers accept %%EOF anywhere in the last kilobyte
 
 
 @dataclass(frozen=True)
@@ -54,13 +49,6 @@ _SIGNATURES: tuple[tuple[tuple[tuple[int, bytes], ...], FileType], ...] = (
     (((0, b"RIFF"), (8, b"WEBP")), WEBP),
     (((0, b"%PDF-"),), PDF),
 )
-
-# PDF name tokens run until whitespace or a delimiter; "#xx" escapes may spell any byte.
-_PDF_NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]+)")
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
-_PDF_ACTIVE_NAMES = frozenset({b"JavaScript", b"JS", b"Launch"})
-_PDF_ENCRYPT = b"Encrypt"
 
 _NAME_SEPARATORS = re.compile(r"[/\\]")
 _NAME_RESERVED = re.compile(r'[<>:"|?*]')
@@ -104,24 +92,24 @@ def detect_type(data: bytes) -> FileType | None:
     return None
 
 
-def _check_image(data: bytes, file_type: FileType) -> None:
-    """Pillow must parse it as the same format (no polyglots) and within its pixel limit.
+def _check_image(data: bytes, file_type: FileType, max_pixels: int) -> None:
+    """Pillow must parse it as the same format (no polyglots) and within the pixel limit.
 
     ``verify()`` checks every chunk CRC of a PNG but only headers and dimensions of GIF and WEBP,
     whose full decoding would cost bytes per pixel. JPEG, the usual phone photo, is decoded cheaply.
     """
     assert file_type.pillow_format is not None
     with warnings.catch_warnings():
-        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; both are bombs to us.
+        # Pillow warns between its MAX_IMAGE_PIXELS and twice that, and raises above; both are bombs.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data), formats=[file_type.pillow_format]) as image:
-                _check_pixels(image.size)
+                _check_pixels(image.size, max_pixels)
                 image.verify()
             if file_type is JPEG:
                 _decode_jpeg_scaled(data)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _too_large("이미지의 가로·세로 크기가 너무 큽니다. (Image dimensions too large)") from exc
+            raise _too_many_pixels(max_pixels) from exc
         except Exception as exc:  # Pillow raises many types on malformed input; all mean "not an image"
             raise _corrupt("이미지") from exc
 
@@ -133,66 +121,48 @@ def _decode_jpeg_scaled(data: bytes) -> None:
         image.load()
 
 
-def _check_pixels(size: tuple[int, int]) -> None:
-    """Repeats Pillow's own limit: the warnings filter is process-wide, and another thread may reset it."""
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and size[0] * size[1] > limit:
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    """Our own limit, checked on the header before any pixel is decoded (Pillow's is far higher)."""
+    if size[0] * size[1] > max_pixels:
         raise Image.DecompressionBombError(f"{size[0]}x{size[1]} pixels")
 
 
-def _pdf_names(chunk: bytes | memoryview) -> Iterator[bytes]:
-    """Every name token with its "#xx" escapes decoded, so "/J#61vaScript" is seen as /JavaScript."""
-    for match in _PDF_NAME.finditer(chunk):
-        name = match.group(1)
-        if b"#" in name:
-            name = _PDF_NAME_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]), name)
-        yield name
+def _too_many_pixels(max_pixels: int) -> ProblemError:
+    return ProblemError(
+        422,
+        "attachment_too_many_pixels",
+        f"이미지 해상도가 너무 큽니다. 최대 {max_pixels / 1_000_000:g}메가픽셀까지 올릴 수 있습니다. "
+        f"(Image has too many pixels; at most {max_pixels / 1_000_000:g} megapixels)",
+    )
 
 
-def _inflated_streams(data: bytes) -> Iterator[bytes]:
-    """Flate streams decompressed, because PDF 1.5 object streams hide dictionaries from a byte scan.
-
-    Streams that are not zlib data (JPEG images, other filters) are skipped.
-    """
-    view = memoryview(data)
-    budget = PDF_INFLATE_BUDGET_BYTES
-    for match in _PDF_STREAM_START.finditer(data):
-        inflater = zlib.decompressobj()
-        try:
-            inflated = inflater.decompress(view[match.end() :], budget + 1)
-        except zlib.error:
-            continue
-        budget -= len(inflated)
-        if budget < 0:
-            raise _too_large("PDF의 압축을 푼 내용이 너무 큽니다. (PDF content too large when decompressed)")
-        yield inflated
+_PDF_REFUSALS = {
+    Reason.ACTIVE: (
+        "attachment_active_content",
+        "스크립트, 내장 파일이나 자동 실행 동작이 포함된 PDF는 첨부할 수 없습니다. "
+        "(PDFs with scripts, embedded files or automatic actions are not allowed)",
+    ),
+    Reason.ENCRYPTED: (
+        "attachment_type_not_allowed",
+        "암호가 걸린 PDF는 첨부할 수 없습니다. 암호를 해제한 뒤 다시 올려 주세요. "
+        "(Encrypted PDFs are not allowed; remove the password and try again)",
+    ),
+    Reason.TOO_COMPLEX: (
+        "attachment_too_complex",
+        "압축을 푼 내용이 너무 큰 PDF는 첨부할 수 없습니다. (PDF content too large when decompressed)",
+    ),
+}
 
 
 def _check_pdf(data: bytes) -> None:
-    """Header, trailer and no actions that run code.
-
-    Encrypted PDFs are refused: their object streams cannot be inspected, and a statement locked
-    with the customer's password could not be opened by agents anyway.
-    """
-    if b"%%EOF" not in data[-PDF_EOF_WINDOW_BYTES:]:
-        raise _corrupt("PDF")
-    names = set(_pdf_names(data))
-    if _PDF_ENCRYPT in names:
-        raise ProblemError(
-            422,
-            "attachment_type_not_allowed",
-            "암호가 걸린 PDF는 첨부할 수 없습니다. 암호를 해제한 뒤 다시 올려 주세요. "
-            "(Encrypted PDFs are not allowed; remove the password and try again)",
-        )
-    for stream in _inflated_streams(data):
-        names.update(_pdf_names(stream))
-    if names & _PDF_ACTIVE_NAMES:
-        raise ProblemError(
-            422,
-            "attachment_type_not_allowed",
-            "스크립트나 실행 동작이 포함된 PDF는 첨부할 수 없습니다. "
-            "(PDFs with scripts or launch actions are not allowed)",
-        )
+    """The PDF rules live in pdf_check; here its verdict becomes the customer's error."""
+    try:
+        check_pdf(data)
+    except PdfRefusedError as refused:
+        if refused.reason is Reason.CORRUPT:
+            raise _corrupt("PDF") from refused
+        code, message = _PDF_REFUSALS[refused.reason]
+        raise ProblemError(422, code, message) from refused
 
 
 def _without_controls(text: str) -> str:
@@ -231,7 +201,7 @@ def check_upload(filename: str | None, data: bytes, settings: Settings) -> Check
     if file_type.pillow_format is None:
         _check_pdf(data)
     else:
-        _check_image(data, file_type)
+        _check_image(data, file_type, settings.attachment_max_pixels)
     return CheckedUpload(
         display_name=clean_display_name(filename, file_type.extension),
         content_type=file_type.content_type,
