@@ -40,8 +40,8 @@ from gogaek.inquiries.queue import (
 )
 from gogaek.inquiries.schemas import AgentReplyCreate, StatusChange
 from gogaek.inquiries.storage import AttachmentStorage, build_attachment_storage
-from gogaek.web.ids import Id
 from gogaek.inquiries.workflow import Status
+from gogaek.web.ids import Id
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent console"])
 

@@ -31,8 +31,8 @@ from gogaek.inquiries.schemas import (
     InquiryList,
     InquiryPublic,
     MessageCreate,
-from gogaek.web.ids import Id
 )
+from gogaek.web.ids import Id
 
 M = TypeVar("M", bound=BaseModel)
 
