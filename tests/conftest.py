@@ -36,6 +36,11 @@ BACKENDS = [b for b in os.environ.get("GOGAEK_TEST_BACKENDS", "sqlite,postgres")
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct-horse-battery"
 
+# The whole test process, and every server or CLI process it starts (they inherit it), runs
+# with the test profile of argon2 (gogaek.identity.security): a production-strength hash costs
+# half a second, and the suite creates and signs in hundreds of accounts.
+os.environ["GOGAEK_ENV"] = "test"
+
 
 async def _postgres_reachable() -> bool:
     engine = create_async_engine(POSTGRES_URL)
@@ -136,11 +141,37 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+# What a TRUNCATE of every table did, in a tenth of the time (TRUNCATE makes and syncs new
+# files for each of 30 tables: ~0.7 s per test): tables that have rows are emptied with DELETE,
+# children first; a table with triggers (the append-only audit log refuses DELETE) is truncated,
+# which row triggers do not see; and every used sequence starts again at 1.
+_EMPTY_TABLES = """
+DO $$
+DECLARE
+    name text;
+    has_rows boolean;
+BEGIN
+    FOREACH name IN ARRAY ARRAY[{tables}]::text[] LOOP
+        EXECUTE format('SELECT EXISTS (SELECT FROM %I)', name) INTO has_rows;
+        CONTINUE WHEN NOT has_rows;
+        IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = name::regclass AND NOT tgisinternal) THEN
+            EXECUTE format('TRUNCATE %I CASCADE', name);
+        ELSE
+            EXECUTE format('DELETE FROM %I', name);
+        END IF;
+    END LOOP;
+    PERFORM setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)
+        FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL;
+END $$
+"""
+
+
 async def _truncate_all(url: str) -> None:
+    """Empties every table as TRUNCATE … RESTART IDENTITY did (the name is kept: other tests use it)."""
+    tables = ", ".join(f"'{table.name}'" for table in reversed(Base.metadata.sorted_tables))
     engine = create_async_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await connection.execute(text(_EMPTY_TABLES.format(tables=tables)))
     await engine.dispose()
 
 
