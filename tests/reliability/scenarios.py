@@ -1,0 +1,141 @@
+"""Fault scenarios shared by the short CI tests (tests/reliability) and the long run (benchmarks/reliability.py).
+
+Each scenario drives real clients against a real server while something breaks, then counts
+from the database what users were told against what was stored: ``lost`` (acknowledged but not
+stored), ``duplicated`` (stored more than once for one retry key) and ``server_errors`` (5xx
+answers other than the 503 that tells a client to retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import string
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import func, select
+
+from gogaek.config import Settings
+from gogaek.db import create_engine, create_sessionmaker
+from gogaek.identity.customer_tokens import issue_customer_token
+from gogaek.inquiries.models import Inquiry
+from tests.reliability.processes import AppServer
+
+RETRY_PAUSE = 0.1
+REQUEST_TIMEOUT = 15.0
+TITLE_PREFIX = "재시도시험 "
+CATEGORY = "payment"
+TOKEN_TTL_SECONDS = 3 * 3600
+
+
+@dataclass
+class Tally:
+    """What one scenario did and what it found; the long run prints one table row per tally."""
+
+    fault: str
+    injected: int = 0
+    attempts: int = 0  # requests or frames sent, retries included
+    acknowledged: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    server_errors: int = 0  # 5xx other than 503
+    unavailable: int = 0  # 503 problem+json: "retry later", the answer we want while a dependency is down
+    hung: int = 0  # requests that got no answer within REQUEST_TIMEOUT
+    unanswered: int | None = None  # chat: customer messages the bot never answered
+    half_written: int | None = None
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def note(self, response: httpx.Response) -> None:
+        self.statuses[response.status_code] += 1
+        if response.status_code == 503:
+            self.unavailable += 1
+        elif response.status_code >= 500:
+            self.server_errors += 1
+
+
+def random_marker() -> str:
+    """Letters only, so the PII masking of digits in titles cannot change it."""
+    return "".join(random.choices(string.ascii_lowercase, k=16))
+
+
+def customer_headers(settings: Settings, sub: str) -> dict[str, str]:
+    token = issue_customer_token(settings, sub=sub, name="김재시", ttl_seconds=TOKEN_TTL_SECONDS)
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- inquiries --------------------------------------------------------------------------------
+
+
+async def submit_until_answered(
+    http: httpx.AsyncClient, url: str, headers: dict[str, str], tally: Tally, *, retry_503: bool = True
+) -> httpx.Response | None:
+    """Submits one inquiry, resending the same Idempotency-Key until the server answers for good.
+
+    Returns the final answer, or None when ``retry_503`` is off and the server said 503.
+    """
+    marker = random_marker()
+    body = {"category": CATEGORY, "title": TITLE_PREFIX + marker, "body": "결제가 두 번 승인됐어요. 확인 부탁드립니다."}
+    headers = {**headers, "Idempotency-Key": marker}
+    while True:
+        tally.attempts += 1
+        try:
+            response = await http.post(f"{url}/api/v1/inquiries", json=body, headers=headers)
+        except httpx.TimeoutException:
+            tally.hung += 1
+            continue
+        except httpx.TransportError:  # the server is down or was killed mid-request
+            await asyncio.sleep(RETRY_PAUSE)
+            continue
+        tally.note(response)
+        if response.status_code < 500:
+            return response
+        if response.status_code == 503 and not retry_503:
+            return None
+        await asyncio.sleep(RETRY_PAUSE)
+
+
+async def inquiry_counts(settings: Settings) -> tuple[Counter[str], int]:
+    """Stored inquiries per retry marker, and how many lack their 문의번호 (a half-written record)."""
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            ours = Inquiry.title.startswith(TITLE_PREFIX)
+            rows = await session.execute(select(Inquiry.title, func.count()).where(ours).group_by(Inquiry.title))
+            counts = Counter({title.removeprefix(TITLE_PREFIX): int(n) for title, n in rows.all()})
+            half = await session.scalar(select(func.count()).select_from(Inquiry).where(Inquiry.number.is_(None)))
+    finally:
+        await engine.dispose()
+    return counts, int(half or 0)
+
+
+def count_outcome(tally: Tally, acknowledged: list[str], stored: Counter[str]) -> None:
+    tally.acknowledged = len(acknowledged)
+    tally.lost = sum(1 for marker in acknowledged if stored[marker] == 0)
+    tally.duplicated = sum(n - 1 for n in stored.values() if n > 1)
+
+
+async def inquiry_load(
+    server: AppServer, settings: Settings, tally: Tally, acknowledged: list[str], *, requests: int, concurrency: int = 8
+) -> None:
+    """``concurrency`` customers submit ``requests`` inquiries in all, each retried until answered."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(requests):
+        queue.put_nowait(index)
+
+    async def customer(number: int, http: httpx.AsyncClient) -> None:
+        headers = customer_headers(settings, f"reliability-{number}")
+        while not queue.empty():
+            queue.get_nowait()
+            response = await submit_until_answered(http, server.url, headers, tally)
+            assert response is not None and response.status_code in (200, 201), response
+            acknowledged.append(response.json()["title"].removeprefix(TITLE_PREFIX))
+
+    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as http:
+        await asyncio.gather(*(customer(n, http) for n in range(concurrency)))
+
+
+async def inquiry_outcome(settings: Settings, tally: Tally, acknowledged: list[str]) -> None:
+    stored, tally.half_written = await inquiry_counts(settings)
+    count_outcome(tally, acknowledged, stored)
