@@ -164,10 +164,68 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
             return render_problem(request, not_found())
         return render_problem(request, ProblemError(422, "invalid_id", "올바르지 않은 번호입니다. (Invalid id)"))
     if not is_database_busy(exc):
-        return await _on_unexpected(request, exc)
+        return await _on_database_unavailable(request, exc)
     log.warning("database busy on %s", request.url.path)
     code, message = _STATUS_DEFAULTS[503]
     return render_problem(request, ProblemError(503, code, message, headers={"Retry-After": "2"}))
+
+
+_DRIVER_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.")
+# PostgreSQL SQLSTATE classes: 08 connection exception, 57P operator intervention (shutdown, starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "57P")
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    """The exception, what SQLAlchemy wrapped (``orig``) and its causes, without looping."""
+    chain: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending and len(chain) < 20:
+        link = pending.pop()
+        if link is None or any(link is seen for seen in chain):
+            continue
+        chain.append(link)
+        pending += [getattr(link, "orig", None), link.__cause__, link.__context__]
+    return chain
+
+
+def _raised_in_database_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(_DRIVER_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database refused or dropped the connection (a restart, a failover): a retry later can work.
+
+    Connection errors reach us raw (``ConnectionRefusedError`` from the driver's connect) or
+    wrapped by SQLAlchemy, so the whole chain is looked at.
+    """
+    for link in _exception_chain(exc):
+        if isinstance(link, DBAPIError) and link.connection_invalidated:
+            return True
+        if isinstance(link, OSError) and _raised_in_database_driver(link):
+            return True
+        if str(getattr(link, "sqlstate", None) or "").startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+    return False
+
+
+async def _on_database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 ``database_unavailable`` with ``Retry-After``: the transaction was rolled back, nothing half-written."""
+    if not is_database_unavailable(exc):
+        return await _on_unexpected(request, exc)
+    log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+    problem = ProblemError(
+        503,
+        "database_unavailable",
+        "일시적으로 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요. "
+        "(Database unavailable, please retry)",
+        headers={"Retry-After": "2"},
+    )
+    return render_problem(request, problem)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
@@ -183,6 +241,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _on_database_error)
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(OverflowError, _on_database_error)
+    app.add_exception_handler(OSError, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)
     app.openapi = _with_problem_responses(app.openapi)  # type: ignore[method-assign]
 

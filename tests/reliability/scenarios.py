@@ -21,7 +21,7 @@ from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.inquiries.models import Inquiry
-from tests.reliability.processes import AppServer
+from tests.reliability.processes import AppServer, PrivatePostgres
 
 RETRY_PAUSE = 0.1
 REQUEST_TIMEOUT = 15.0
@@ -69,15 +69,16 @@ def customer_headers(settings: Settings, sub: str) -> dict[str, str]:
 
 
 async def submit_until_answered(
-    http: httpx.AsyncClient, url: str, headers: dict[str, str], tally: Tally, *, retry_503: bool = True
+    http: httpx.AsyncClient, url: str, settings: Settings, tally: Tally, *, retry_503: bool = True
 ) -> httpx.Response | None:
-    """Submits one inquiry, resending the same Idempotency-Key until the server answers for good.
+    """A new customer submits one inquiry, resending the same Idempotency-Key until the server
+    answers for good (one customer each, so the per-customer flood guard stays out of the way).
 
     Returns the final answer, or None when ``retry_503`` is off and the server said 503.
     """
     marker = random_marker()
     body = {"category": CATEGORY, "title": TITLE_PREFIX + marker, "body": "결제가 두 번 승인됐어요. 확인 부탁드립니다."}
-    headers = {**headers, "Idempotency-Key": marker}
+    headers = {**customer_headers(settings, f"reliability-{marker}"), "Idempotency-Key": marker}
     while True:
         tally.attempts += 1
         try:
@@ -124,18 +125,47 @@ async def inquiry_load(
     for index in range(requests):
         queue.put_nowait(index)
 
-    async def customer(number: int, http: httpx.AsyncClient) -> None:
-        headers = customer_headers(settings, f"reliability-{number}")
+    async def customer(http: httpx.AsyncClient) -> None:
         while not queue.empty():
             queue.get_nowait()
-            response = await submit_until_answered(http, server.url, headers, tally)
+            response = await submit_until_answered(http, server.url, settings, tally)
             assert response is not None and response.status_code in (200, 201), response
             acknowledged.append(response.json()["title"].removeprefix(TITLE_PREFIX))
 
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as http:
-        await asyncio.gather(*(customer(n, http) for n in range(concurrency)))
+        await asyncio.gather(*(customer(http) for _ in range(concurrency)))
 
 
 async def inquiry_outcome(settings: Settings, tally: Tally, acknowledged: list[str]) -> None:
     stored, tally.half_written = await inquiry_counts(settings)
     count_outcome(tally, acknowledged, stored)
+
+
+async def inquiries_across_database_restarts(
+    server: AppServer, settings: Settings, database: PrivatePostgres, *, requests: int, restarts: int
+) -> Tally:
+    """Submits while PostgreSQL is up, while it is down (each answer must be a quick 503) and after it
+    is back, without restarting the app, ``restarts`` times."""
+    tally = Tally("PostgreSQL stopped and started again under load")
+    acknowledged: list[str] = []
+    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as http:
+        for _ in range(restarts):
+            await _submit_acknowledged(http, server.url, settings, tally, acknowledged, requests)
+            await asyncio.to_thread(database.stop)
+            tally.injected += 1
+            for _ in range(requests):
+                down = await submit_until_answered(http, server.url, settings, tally, retry_503=False)
+                assert down is None, f"answered {down.status_code} while the database was down"
+            await asyncio.to_thread(database.start)
+            await _submit_acknowledged(http, server.url, settings, tally, acknowledged, requests)
+    await inquiry_outcome(settings, tally, acknowledged)
+    return tally
+
+
+async def _submit_acknowledged(
+    http: httpx.AsyncClient, url: str, settings: Settings, tally: Tally, acknowledged: list[str], count: int
+) -> None:
+    for _ in range(count):
+        response = await submit_until_answered(http, url, settings, tally)
+        assert response is not None and response.status_code in (200, 201), response
+        acknowledged.append(response.json()["title"].removeprefix(TITLE_PREFIX))
