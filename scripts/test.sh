@@ -9,11 +9,11 @@ scripts/services.sh
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
 
-# Two workers (the CI machine has two cores); --dist loadfile keeps each module in one worker,
-# so a module's servers and module-scoped fixtures are started once, as without workers.
-# GOGAEK_TEST_WORKERS=0 runs everything in this process (for a debugger or -x).
+# Two workers (the CI machine has two cores). --dist loadscope, as tests/conftest.py refines it,
+# keeps each module's tests on one backend in one worker, so module-scoped servers and apps
+# start once per backend, as without workers. GOGAEK_TEST_WORKERS=0 runs all in this process.
 set +e
-.venv/bin/python -m pytest -q -n "${GOGAEK_TEST_WORKERS:-2}" --dist loadfile "$@"
+.venv/bin/python -m pytest -q -n "${GOGAEK_TEST_WORKERS:-2}" --dist loadscope "$@"
 rc=$?
 set -e
 if [ "$rc" = 5 ]; then

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from xdist.scheduler import LoadScopeScheduling
 
 from gogaek.app import create_app
 from gogaek.config import Settings
@@ -40,6 +41,24 @@ ADMIN_PASSWORD = "correct-horse-battery"
 # with the test profile of argon2 (gogaek.identity.security): a production-strength hash costs
 # half a second, and the suite creates and signs in hundreds of accounts.
 os.environ["GOGAEK_ENV"] = "test"
+
+
+class ModuleAndBackendScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist has no type hints
+    """``--dist loadscope`` with one work unit per test module and database backend.
+
+    A module's module-scoped fixtures (servers, browsers, a shared app) start once per backend
+    anyway, so its SQLite and PostgreSQL halves can run on different workers: the largest
+    modules are split in two instead of keeping one worker busy while the other idles.
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        module, _, test = nodeid.partition("::")
+        params = test.partition("[")[2].removesuffix("]").split("-")
+        return f"{module}[{next((p for p in params if p in BACKENDS), '')}]"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> ModuleAndBackendScheduling | None:
+    return ModuleAndBackendScheduling(config, log) if config.getoption("dist") == "loadscope" else None
 
 
 async def _postgres_reachable() -> bool:
