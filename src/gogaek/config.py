@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     chat_max_frame_bytes: int = 16 * 1024
     chat_rate_per_second: float = 5.0
     chat_rate_burst: int = 10
+    # Public writes (votes, inquiries and their follow-ups, notification marks): per client and
+    # route, a burst and then this many a second; more get 429 rate_limited with Retry-After.
+    public_write_rate_per_second: float = 0.5
+    public_write_burst: int = 20
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -19,6 +19,7 @@ from gogaek.helpcenter.models import Article
 from gogaek.search.queries import MAX_QUERY_LENGTH, clean_query, to_results
 from gogaek.search.service import SearchIndex
 from gogaek.web.csrf import CsrfForm
+from gogaek.web.ratelimit import RateLimited
 from gogaek.web.security import voter_key
 from gogaek.web.views import id_or_404, redirect, render
 
@@ -110,7 +111,7 @@ async def article_page(
     )
 
 
-@router.post("/articles/{article_id}/vote")
+@router.post("/articles/{article_id}/vote", dependencies=[RateLimited])
 async def vote_page(
     article_id: str, request: Request, session: SessionDep, form: CsrfForm
 ) -> RedirectResponse:

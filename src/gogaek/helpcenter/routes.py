@@ -25,6 +25,7 @@ from gogaek.helpcenter.schemas import (
     VoteResult,
 )
 from gogaek.web.ids import Id
+from gogaek.web.ratelimit import RateLimited
 from gogaek.web.security import voter_key
 
 public = APIRouter(prefix="/api/v1", tags=["help center"])
@@ -65,7 +66,7 @@ async def get_article(article_id: Id, session: SessionDep) -> ArticlePublic:
     return ArticlePublic.model_validate(article)
 
 
-@public.post("/faq/articles/{article_id}/votes", response_model=VoteResult)
+@public.post("/faq/articles/{article_id}/votes", response_model=VoteResult, dependencies=[RateLimited])
 async def vote_article(
     article_id: Id, vote: VoteCreate, request: Request, session: SessionDep
 ) -> VoteResult:

@@ -65,6 +65,7 @@ from gogaek.web.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from gogaek.web.csrf import CsrfForm, csrf_refused, tokens_match
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, FormValues, validate
+from gogaek.web.ratelimit import RateLimited
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -221,7 +222,7 @@ def _idempotency_key(form: FormData) -> str | None:
     return raw if isinstance(raw, str) and _IDEMPOTENCY_KEY.fullmatch(raw) else None
 
 
-@router.post("/inquiries")
+@router.post("/inquiries", dependencies=[RateLimited])
 async def submit_inquiry_page(
     request: Request, session: SessionDep, settings: SettingsDep, customer: PageCustomer, form: UploadForm
 ) -> Response:
@@ -355,7 +356,7 @@ async def inquiry_page(
     return await _detail(request, session, settings, customer, id_or_404(inquiry_id, "문의"))
 
 
-@router.post("/inquiries/{inquiry_id}/messages")
+@router.post("/inquiries/{inquiry_id}/messages", dependencies=[RateLimited])
 async def add_message_page(
     inquiry_id: str,
     request: Request,
@@ -426,21 +427,21 @@ async def _button_action(
     return redirect(f"/inquiries/{number}#{action.anchor}")
 
 
-@router.post("/inquiries/{inquiry_id}/resolve")
+@router.post("/inquiries/{inquiry_id}/resolve", dependencies=[RateLimited])
 async def resolve_page(
     inquiry_id: str, request: Request, session: SessionDep, settings: SettingsDep, customer: PageCustomer, _: CsrfForm
 ) -> Response:
     return await _button_action(_RESOLVE, inquiry_id, request, session, settings, customer)
 
 
-@router.post("/inquiries/{inquiry_id}/reopen")
+@router.post("/inquiries/{inquiry_id}/reopen", dependencies=[RateLimited])
 async def reopen_page(
     inquiry_id: str, request: Request, session: SessionDep, settings: SettingsDep, customer: PageCustomer, _: CsrfForm
 ) -> Response:
     return await _button_action(_REOPEN, inquiry_id, request, session, settings, customer)
 
 
-@router.post("/inquiries/{inquiry_id}/feedback")
+@router.post("/inquiries/{inquiry_id}/feedback", dependencies=[RateLimited])
 async def feedback_page(
     inquiry_id: str,
     request: Request,

@@ -33,6 +33,7 @@ from gogaek.inquiries.schemas import (
     MessageCreate,
 )
 from gogaek.web.ids import Id
+from gogaek.web.ratelimit import RateLimited
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -97,6 +98,7 @@ async def _checked_uploads(form: FormData, settings: Settings) -> list[CheckedUp
     response_model=InquiryPublic,
     openapi_extra=_body_schema(InquiryCreate),
     summary="Submit an online inquiry (온라인 문의 접수)",
+    dependencies=[RateLimited],
 )
 async def submit(
     request: Request,
@@ -147,6 +149,7 @@ async def read_one(
     response_model=InquiryPublic,
     openapi_extra=_body_schema(MessageCreate),
     summary="Add information (추가 문의)",
+    dependencies=[RateLimited],
 )
 async def add_message(
     inquiry_id: Id,
@@ -164,7 +167,12 @@ async def add_message(
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
 
 
-@router.post("/{inquiry_id}/resolve", response_model=InquiryPublic, summary="해결됐어요 (mark solved)")
+@router.post(
+    "/{inquiry_id}/resolve",
+    response_model=InquiryPublic,
+    summary="해결됐어요 (mark solved)",
+    dependencies=[RateLimited],
+)
 async def resolve(
     inquiry_id: Id, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
 ) -> InquiryPublic:
@@ -172,7 +180,12 @@ async def resolve(
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
 
 
-@router.post("/{inquiry_id}/reopen", response_model=InquiryPublic, summary="다시 문의하기 (reopen)")
+@router.post(
+    "/{inquiry_id}/reopen",
+    response_model=InquiryPublic,
+    summary="다시 문의하기 (reopen)",
+    dependencies=[RateLimited],
+)
 async def reopen(
     inquiry_id: Id, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
 ) -> InquiryPublic:
@@ -180,7 +193,13 @@ async def reopen(
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
 
 
-@router.post("/{inquiry_id}/feedback", status_code=201, response_model=FeedbackPublic, summary="Rate the answer")
+@router.post(
+    "/{inquiry_id}/feedback",
+    status_code=201,
+    response_model=FeedbackPublic,
+    summary="Rate the answer",
+    dependencies=[RateLimited],
+)
 async def rate(inquiry_id: Id, data: FeedbackCreate, customer: CurrentCustomer, session: SessionDep) -> FeedbackPublic:
     feedback = await service.record_feedback(session, customer, inquiry_id, data)
     return FeedbackPublic.model_validate(feedback)

@@ -19,6 +19,7 @@ from gogaek.notify.schemas import (
     WebhookUpdate,
 )
 from gogaek.web.ids import Id
+from gogaek.web.ratelimit import RateLimited
 
 admin = APIRouter(prefix="/api/v1/admin/webhooks", tags=["webhooks admin"])
 customer = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
@@ -92,13 +93,13 @@ async def customer_notifications(me: CurrentCustomer, session: SessionDep, limit
     return await _inbox(session, service.CUSTOMER, me.id, limit)
 
 
-@customer.post("/read-all", status_code=204)
+@customer.post("/read-all", status_code=204, dependencies=[RateLimited])
 async def customer_read_all(me: CurrentCustomer, session: SessionDep) -> Response:
     await service.mark_all_read(session, service.CUSTOMER, me.id)
     return Response(status_code=204)
 
 
-@customer.post("/{notification_id}/read", response_model=NotificationPublic)
+@customer.post("/{notification_id}/read", response_model=NotificationPublic, dependencies=[RateLimited])
 async def customer_read(notification_id: Id, me: CurrentCustomer, session: SessionDep) -> NotificationPublic:
     notification = await service.mark_read(session, service.CUSTOMER, me.id, notification_id)
     return NotificationPublic.model_validate(notification)
