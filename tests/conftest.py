@@ -57,6 +57,7 @@ class ModuleAndBackendScheduling(LoadScopeScheduling):  # type: ignore[misc]  # 
         return f"{module}[{next((p for p in params if p in BACKENDS), '')}]"
 
 
+@pytest.hookimpl(optionalhook=True)  # without xdist (-p no:xdist) the hook does not exist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> ModuleAndBackendScheduling | None:
     return ModuleAndBackendScheduling(config, log) if config.getoption("dist") == "loadscope" else None
 
