@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     customer_token_issuer: str | None = None
     customer_token_audience: str | None = None
     customer_token_leeway_seconds: int = 30
+    # The longest a host token may live (exp - iat, and exp - now): a leaked token must not be
+    # a key for years. The demo's sign-in link lives 24 hours.
+    customer_token_max_lifetime_seconds: int = 24 * 3600
     customer_session_max_age_seconds: int = 2 * 3600
 
     # One-time sign-in codes for web visitors.

@@ -14,13 +14,13 @@ from starlette.requests import HTTPConnection
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
-from gogaek.identity.customer_tokens import verify_customer_token
-from gogaek.identity.customers import customer_from_claims, get_customer
+from gogaek.identity.customers import customer_from_token, get_customer
 from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.identity.security import StaffTokenSigner
-from gogaek.identity.service import get_active_staff
+from gogaek.identity.service import staff_for_token
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.search.service import SearchIndex
+from gogaek.web.csrf import check_csrf_header
 
 
 def get_settings(request: Request) -> Settings:
@@ -76,8 +76,7 @@ async def current_staff(
 ) -> StaffUser:
     if credentials is None:
         raise _SIGN_IN_REQUIRED
-    staff_id = signer.read(credentials.credentials)
-    user = await get_active_staff(session, staff_id) if staff_id is not None else None
+    user = await staff_for_token(session, signer, credentials.credentials)
     if user is None:
         raise _SIGN_IN_REQUIRED
     return user
@@ -99,12 +98,17 @@ async def current_customer(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Customer:
-    """The host app's bearer token on the API, or the session cookie the pages set."""
+    """The host app's bearer token on the API, or the session cookie the pages set.
+
+    A write made with the cookie must carry the page's CSRF token in ``X-CSRF-Token``: a
+    cross-site page can make the browser send the cookie, but cannot read the token.
+    """
     if credentials is not None:
-        return await customer_from_claims(session, verify_customer_token(credentials.credentials, settings))
+        return await customer_from_token(session, credentials.credentials, settings)
     customer = await session_customer(request, session, settings)
     if customer is None:
         raise _SIGN_IN_REQUIRED
+    check_csrf_header(request)
     return customer
 
 

@@ -12,14 +12,14 @@ import httpx
 import pyotp
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.app import create_app
 from gogaek.audit.models import AuditEntry
 from gogaek.config import Settings
 from gogaek.db import utcnow
-from gogaek.identity.models import Customer, StaffRole, StaffUser
+from gogaek.identity.models import Customer, LoginThrottle, StaffRole, StaffUser
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.inquiries.attachments import CheckedUpload
@@ -170,23 +170,53 @@ async def test_admin_with_totp_and_other_roles_without_it_sign_in_when_required(
     await sign_in(strict_client, "agent@example.com")
 
 
-async def test_five_failures_lock_the_account_for_fifteen_minutes(
-    client: httpx.AsyncClient, session: AsyncSession
+def client_at(app: FastAPI, address: str) -> httpx.AsyncClient:
+    """A client calling from its own address, as two people on two machines would."""
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_five_failures_lock_out_that_client_not_the_account(app: FastAPI, session: AsyncSession) -> None:
+    await make_staff(session, "agent@example.com")
+    async with client_at(app, "203.0.113.7") as attacker, client_at(app, "198.51.100.2") as owner:
+        for _ in range(5):
+            failed = await attacker.post(
+                "/api/v1/agent/login", json={"email": "agent@example.com", "password": "bad-guess"}
+            )
+            assert failed.status_code == 401
+        locked = await attacker.post("/api/v1/agent/login", json={"email": "agent@example.com", "password": PASSWORD})
+        assert (locked.status_code, locked.json()["code"]) == (429, "account_locked")
+        assert 14 * 60 < int(locked.headers["retry-after"]) <= 15 * 60
+        assert "staff.locked" in await audit_actions(session)
+        await sign_in(owner, "agent@example.com")  # the owner, elsewhere, is not locked out
+        # the lock expires: move it into the past instead of waiting
+        await session.execute(update(LoginThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
+        await session.commit()
+        await sign_in(attacker, "agent@example.com")
+
+
+async def test_one_client_guessing_across_accounts_is_locked_out(app: FastAPI, session: AsyncSession) -> None:
+    emails = [f"agent{n}@example.com" for n in range(5)]
+    for email in emails:
+        await make_staff(session, email)
+    async with client_at(app, "203.0.113.8") as guesser:
+        for attempt in range(20):  # four per account: no account lock, but the client's own limit
+            body = {"email": emails[attempt % 5], "password": "bad-guess"}
+            assert (await guesser.post("/api/v1/agent/login", json=body)).status_code == 401
+        refused = await guesser.post("/api/v1/agent/login", json={"email": "nobody@example.com", "password": "x"})
+        assert (refused.status_code, refused.json()["code"]) == (429, "account_locked")
+
+
+async def test_reactivating_an_account_does_not_revive_old_tokens(
+    client: httpx.AsyncClient, session: AsyncSession, admin_headers: dict[str, str]
 ) -> None:
     agent = await make_staff(session, "agent@example.com")
-    for _ in range(5):
-        failed = await client.post("/api/v1/agent/login", json={"email": "agent@example.com", "password": "bad-guess"})
-        assert failed.status_code == 401
-    locked = await client.post("/api/v1/agent/login", json={"email": "agent@example.com", "password": PASSWORD})
-    assert (locked.status_code, locked.json()["code"]) == (429, "account_locked")
-    await session.refresh(agent)
-    assert agent.locked_until is not None
-    assert timedelta(minutes=14) < agent.locked_until - utcnow() <= timedelta(minutes=15)
-    assert "staff.locked" in await audit_actions(session)
-    # the lock expires: move it into the past instead of waiting
-    agent.locked_until = utcnow() - timedelta(seconds=1)
-    await session.commit()
-    await sign_in(client, "agent@example.com")
+    old = await sign_in(client, "agent@example.com")
+    assert (await client.post(f"/api/v1/admin/staff/{agent.id}/deactivate", headers=admin_headers)).status_code == 200
+    assert (await client.post(f"/api/v1/admin/staff/{agent.id}/reactivate", headers=admin_headers)).status_code == 200
+    assert (await client.get("/api/v1/agent/me", headers=old)).status_code == 401
+    fresh = await sign_in(client, "agent@example.com")
+    assert (await client.get("/api/v1/agent/me", headers=fresh)).status_code == 200
 
 
 async def test_availability_is_set_by_the_agent(client: httpx.AsyncClient, session: AsyncSession) -> None:

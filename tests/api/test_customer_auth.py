@@ -22,6 +22,7 @@ from gogaek.identity.customer_pages import safe_next
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import Customer, OneTimeCode, UsedTokenId
 from gogaek.notify.providers import ConsoleProvider
+from tests.conftest import customer_headers
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -98,12 +99,94 @@ async def test_a_replayed_token_is_refused_with_a_page(
         assert not await is_signed_in(thief)
 
 
-async def test_a_token_without_jti_may_be_exchanged_again(browser: httpx.AsyncClient, settings: Settings) -> None:
+async def test_a_token_without_jti_also_works_once(browser: httpx.AsyncClient, settings: Settings) -> None:
     claims = _claims()
     del claims["jti"]
     token = jwt.encode(claims, settings.customer_token_key, algorithm="HS256")
     assert (await exchange(browser, token)).status_code == 303
+    assert (await exchange(browser, token)).status_code == 401
+
+
+@pytest.mark.parametrize("with_jti", [True, False], ids=["jti", "no-jti"])
+async def test_a_token_exchanged_for_a_session_is_refused_as_a_bearer_token(
+    browser: httpx.AsyncClient, client: httpx.AsyncClient, settings: Settings, with_jti: bool
+) -> None:
+    claims = _claims()
+    if not with_jti:
+        del claims["jti"]
+    token = jwt.encode(claims, settings.customer_token_key, algorithm="HS256")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/v1/inquiries", headers=bearer)).status_code == 200  # before: a working token
     assert (await exchange(browser, token)).status_code == 303
+    replay = await client.get("/api/v1/inquiries", headers=bearer)
+    assert (replay.status_code, replay.json()["code"]) == (401, "token_replayed")
+
+
+@pytest.mark.parametrize(
+    "lifetime",
+    [
+        {"iat": 0, "exp_in": 24 * 3600 + 120},  # issued now, lives a day and two minutes
+        {"iat": None, "exp_in": 400 * 24 * 3600},  # no iat, expires next year
+        {"iat": 0, "exp_in": 10**10},  # the year 9999 and beyond
+    ],
+    ids=["exp-minus-iat", "no-iat-far-exp", "year-9999"],
+)
+async def test_a_host_token_may_not_live_longer_than_the_maximum(
+    client: httpx.AsyncClient, settings: Settings, lifetime: dict[str, Any]
+) -> None:
+    now = int(datetime.now(UTC).timestamp())
+    claims = _claims(exp=now + lifetime["exp_in"])
+    if lifetime["iat"] is None:
+        del claims["iat"]
+    token = jwt.encode(claims, settings.customer_token_key, algorithm="HS256")
+    refused = await client.get("/api/v1/inquiries", headers={"Authorization": f"Bearer {token}"})
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_invalid")
+    day = jwt.encode(_claims(exp=now + 24 * 3600), settings.customer_token_key, algorithm="HS256")
+    assert (await client.get("/api/v1/inquiries", headers={"Authorization": f"Bearer {day}"})).status_code == 200
+
+
+async def test_host_ids_and_web_visitor_ids_are_separate(
+    app: FastAPI,
+    browser: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    session: AsyncSession,
+    demo_content: None,
+) -> None:
+    """A host token whose sub spells a visitor's id ("email:…") is another customer."""
+    await request_code(browser, "visitor@example.com")
+    assert (await submit_code(browser, last_code(app, "visitor@example.com"))).status_code == 303
+    token = csrf_of((await browser.get("/inquiries/new")).text)
+    body = {"category": "payment", "title": "방문자 문의", "body": "비밀 내용입니다"}
+    filed = await browser.post("/api/v1/inquiries", json=body, headers={"X-CSRF-Token": token})
+    assert filed.status_code == 201, filed.text
+    impostor = customer_headers(settings, sub="email:visitor@example.com")
+    listing = await client.get("/api/v1/inquiries", headers=impostor)
+    assert listing.status_code == 200 and listing.json()["items"] == []
+    rows = (await session.execute(select(Customer.source, Customer.external_id).order_by(Customer.id))).all()
+    assert [tuple(r) for r in rows] == [("email", "email:visitor@example.com"), ("host", "email:visitor@example.com")]
+
+
+async def test_customer_api_writes_with_the_cookie_need_the_csrf_token(
+    app: FastAPI, browser: httpx.AsyncClient, settings: Settings, demo_content: None
+) -> None:
+    """The help-center cookie alone (what a cross-site page can make a browser send) writes nothing."""
+    assert (await exchange(browser, issue_customer_token(settings, sub="host-user-1"))).status_code == 303
+    token = csrf_of((await browser.get("/inquiries/new")).text)
+    evil = {"Origin": "http://evil.example"}
+    form = {"category": "payment", "title": "위조", "body": "다른 사이트에서 보낸 문의"}
+    forged = await browser.post("/api/v1/inquiries", data=form, files={"x": ("a.txt", b"")}, headers=evil)
+    assert (forged.status_code, forged.json()["code"]) == (403, "csrf_failed")
+    assert (await browser.post("/api/v1/notifications/read-all", headers=evil)).status_code == 403
+    assert (await browser.get("/api/v1/inquiries")).json()["items"] == []  # nothing was filed
+    with_token = await browser.post(
+        "/api/v1/inquiries", json=form, headers={"X-CSRF-Token": token, "Idempotency-Key": "csrf-1"}
+    )
+    assert with_token.status_code == 201, with_token.text
+    inquiry_id = with_token.json()["id"]
+    forged_resolve = await browser.post(f"/api/v1/inquiries/{inquiry_id}/resolve", headers=evil)
+    assert forged_resolve.status_code == 403
+    assert (await browser.get(f"/api/v1/inquiries/{inquiry_id}")).json()["status"] == "received"
 
 
 def _refused_tokens(settings: Settings) -> dict[str, str]:

@@ -243,9 +243,9 @@ async def test_queue_events_carry_the_order_and_presence_expires(session: AsyncS
     await runtime.request_person(chat_id)
     snapshot = recorder.of_type("queue_changed")[-1]
     assert [w["conversation"] for w in snapshot["waiting"]] == [chat_id]
-    assert snapshot["online"] == {"None": 1}
+    assert snapshot["online"] == {"any": 1}
     await runtime.agent_disconnected(agent.id)
-    assert recorder.of_type("queue_changed")[-1]["online"] == {"None": 0}
+    assert recorder.of_type("queue_changed")[-1]["online"] == {"any": 0}
 
 
 def test_wait_estimate_uses_seats_of_online_agents() -> None:

@@ -50,6 +50,9 @@ class Conversation(Base):
     queue_rank: Mapped[int] = mapped_column(SmallInteger, default=1)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     bot_misses: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # The seq of the last customer message the bot answered: claimed in the answer's own
+    # transaction, so a message is answered once even after a crash and a resume.
+    bot_answered_seq: Mapped[int] = mapped_column(Integer, default=0)
     customer_read_seq: Mapped[int] = mapped_column(Integer, default=0)
     agent_read_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -97,7 +97,7 @@ class LiveView:
 
 
 def _team_label(key: str, teams: dict[int, str]) -> str:
-    """Queue lengths are keyed by team id as text; "None" is the queue of chats no team owns."""
+    """Queue lengths are keyed by team id as text; "any" (NO_TEAM_KEY) is the queue no team owns."""
     return teams.get(int(key), UNROUTED) if key.isdigit() else UNROUTED
 
 

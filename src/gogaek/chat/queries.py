@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.chat.models import AgentPresence, ChatMessage, ChatStatus, Conversation
+from gogaek.chat.models import AgentPresence, ChatMessage, ChatStatus, Conversation, Sender
 from gogaek.db import utcnow
 from gogaek.identity.models import Availability, StaffUser, TeamMember
 from gogaek.inquiries.models import Inquiry
@@ -26,6 +26,17 @@ async def messages_after(
         query = query.where(ChatMessage.seq < until_seq)
     if not include_internal:
         query = query.where(ChatMessage.internal.is_(False))
+    return (await session.scalars(query.order_by(ChatMessage.seq))).all()
+
+
+async def unanswered_customer_messages(session: AsyncSession, conversation: Conversation) -> Sequence[ChatMessage]:
+    """Customer text the bot has not answered yet (images are not questions for the bot)."""
+    query = select(ChatMessage).where(
+        ChatMessage.conversation_id == conversation.id,
+        ChatMessage.seq > conversation.bot_answered_seq,
+        ChatMessage.sender == Sender.CUSTOMER.value,
+        ChatMessage.text != "",
+    )
     return (await session.scalars(query.order_by(ChatMessage.seq))).all()
 
 

@@ -20,15 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gogaek.calendar.service import load_business_hours
 from gogaek.chat import queries
-from gogaek.chat.bot import BotContext, InquirySummary, bot_reply
-from gogaek.chat.models import AgentPresence, ChatStatus, Conversation, Sender
+from gogaek.chat.answering import bot_turn
+from gogaek.chat.models import AgentPresence, ChatStatus, Conversation
 from gogaek.chat.schemas import conversation_public
 from gogaek.chat.service import (
     QUEUE_CHANNEL,
     Outcome,
     agent_channel,
     agent_names,
-    append_message,
     assign,
     check_agent_owns,
     claim,
@@ -37,20 +36,20 @@ from gogaek.chat.service import (
     is_supervisor,
     post_system,
     queue_to_team,
+    team_key,
     touch_presence,
 )
 from gogaek.chat.transcript import transcript_lines, transcript_text
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError
-from gogaek.helpcenter.models import Article, Category
+from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Availability, Customer, StaffUser, Team, TeamCategory
 from gogaek.identity.service import set_availability as set_staff_availability
 from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
 from gogaek.inquiries.schemas import InquiryCreate
 from gogaek.inquiries.service import inquiry_number, submit_inquiry
 from gogaek.inquiries.storage import AttachmentStorage
-from gogaek.inquiries.workflow import STATUS_LABELS, Status
 from gogaek.realtime.hub import Event, Hub
 from gogaek.search.service import SearchIndex
 
@@ -77,6 +76,11 @@ def fallback_options(settings: Settings) -> list[dict[str, Any]]:
             "hours": settings.support_hours,
         },
     ]
+
+
+REQUEUED_TEXT = (
+    "상담사 연결이 끊겨 다른 상담사에게 다시 연결합니다. 잠시만 기다려 주세요. (Reconnecting you to another agent…)"
+)
 
 
 class ChatRuntime:
@@ -150,7 +154,7 @@ class ChatRuntime:
                 }
                 for row in waiting
             ],
-            "online": {str(team): count for team, count in online.items()},
+            "online": {team_key(team): count for team, count in online.items()},
         }
 
     async def live_overview(self, session: AsyncSession) -> dict[str, Any]:
@@ -160,7 +164,7 @@ class ChatRuntime:
         snapshot = await self.queue_snapshot()
         lengths: dict[str, int] = {}
         for waiting in snapshot["waiting"]:
-            key = str(waiting["team_id"])
+            key = team_key(waiting["team_id"])
             lengths[key] = lengths.get(key, 0) + 1
         return {
             "chats": [
@@ -179,63 +183,19 @@ class ChatRuntime:
         conversation = outcome.conversation
         if not outcome.created or conversation.status != ChatStatus.BOT.value:
             return
-        text = outcome.messages[0].text
-        await self._bot_turn(conversation_id, conversation.customer_id, text)
+        message = outcome.messages[0]
+        await bot_turn(self, conversation_id, conversation.customer_id, message.text, message.seq)
 
-    async def _bot_turn(self, conversation_id: int, customer_id: int, text: str) -> None:
-        async with self.sessionmaker() as session:
-            context = BotContext(
-                support_phone=self.settings.support_phone,
-                support_hours=self.settings.support_hours,
-                open_now=await self.open_now(session),
-                confidence_threshold=self.settings.chat_bot_confidence,
-                own_inquiries=lambda: self._inquiry_summaries(customer_id),
-            )
-        reply = await bot_reply(text, self.search_index, context)
+    async def answer_pending(self, conversation_id: int) -> None:
+        """Customer messages the bot never answered (the process died between storing one and
+        answering it) are answered when the customer comes back or resends."""
         async with self.sessionmaker() as session:
             conversation = await get_conversation(session, conversation_id)
             if conversation.status != ChatStatus.BOT.value:
-                return  # a person took over while the bot was thinking
-            payload: dict[str, Any] = {"bot_kind": reply.kind.value}
-            if reply.article_id is not None:
-                payload["article_id"] = reply.article_id
-                conversation.category_id = await session.scalar(
-                    select(Article.category_id).where(Article.id == reply.article_id)
-                )
-            if reply.suggestions:
-                payload["suggestions"] = [{"article_id": s.article_id, "title": s.title} for s in reply.suggestions]
-                conversation.category_id = conversation.category_id or await session.scalar(
-                    select(Article.category_id).where(Article.id == reply.suggestions[0].article_id)
-                )
-            if reply.buttons:
-                payload["buttons"] = [
-                    {"action": b.action, "label": b.label, **({"article_id": b.article_id} if b.article_id else {})}
-                    for b in reply.buttons
-                ]
-            conversation.bot_misses = conversation.bot_misses + 1 if reply.is_miss else 0
-            if reply.kind.value == "emergency":
-                conversation.is_emergency = True
-                conversation.queue_rank = 0
-            outcome = Outcome(conversation)
-            outcome.add_message(await append_message(session, conversation, Sender.BOT, reply.text, payload=payload))
-            await session.commit()
-            wants_person = reply.wants_person or conversation.bot_misses >= self.settings.chat_bot_misses
-        await self.publish(outcome)
-        if wants_person:
-            await self.request_person(conversation_id)
-
-    async def _inquiry_summaries(self, customer_id: int) -> list[InquirySummary]:
-        async with self.sessionmaker() as session:
-            inquiries = await queries.recent_inquiries(session, customer_id, limit=3)
-        return [
-            InquirySummary(
-                number=inquiry.number or inquiry_number(inquiry),
-                title=inquiry.title,
-                status_label=STATUS_LABELS[Status(inquiry.status)],
-                updated_at=inquiry.updated_at,
-            )
-            for inquiry in inquiries
-        ]
+                return
+            pending = await queries.unanswered_customer_messages(session, conversation)
+        for message in pending:
+            await bot_turn(self, conversation_id, conversation.customer_id, message.text, message.seq)
 
     async def open_now(self, session: AsyncSession, now: datetime | None = None) -> bool:
         """Whether people chat now: business hours with Korean holidays, or always (GOGAEK_CHAT_HOURS)."""
@@ -484,10 +444,32 @@ class ChatRuntime:
             await session.commit()
         await self.publish_queue()
 
+    async def staff_changed(self, staff_id: int) -> None:
+        """After an admin changed an account (role, teams, deactivation): its open consoles on
+        every process re-check their rights at once, and a deactivated agent's chats go back to
+        their team queues instead of waiting on someone who can no longer answer."""
+        async with self.sessionmaker() as session:
+            staff = await session.get(StaffUser, staff_id)
+            released: list[Outcome] = []
+            if staff is not None and not staff.is_active:
+                await session.execute(delete(AgentPresence).where(AgentPresence.staff_id == staff_id))
+                await session.commit()
+                # Plain ids: a lost race rolls the session back, which expires every loaded row.
+                for conversation_id in [c.id for c in await queries.agent_conversations(session, staff_id)]:
+                    conversation = await get_conversation(session, conversation_id)
+                    outcome = await queue_to_team(session, conversation, conversation.team_id, REQUEUED_TEXT, utcnow())
+                    if outcome is not None:
+                        released.append(outcome)
+        await self.hub.publish(agent_channel(staff_id), {"type": "account_changed"})
+        for outcome in released:
+            await self.publish(outcome)
+        if released and self.settings.chat_auto_assign:
+            await self.assign_waiting()
+
     async def set_availability(self, agent: StaffUser, status: str) -> None:
         async with self.sessionmaker() as session:
             staff = await session.get(StaffUser, agent.id)
-            if staff is None:
+            if staff is None or not staff.is_active:
                 return
             await set_staff_availability(session, staff, Availability(status))
         agent.availability = status

@@ -38,6 +38,14 @@ def staff_channel(conversation_id: int) -> str:
     return f"chat:{conversation_id}:staff"
 
 
+NO_TEAM_KEY = "any"  # chats without a team: any online agent may take them
+
+
+def team_key(team_id: int | None) -> str:
+    """How a team is named in queue frames' per-team maps (JSON object keys are strings)."""
+    return NO_TEAM_KEY if team_id is None else str(team_id)
+
+
 def agent_channel(staff_id: int) -> str:
     """Chats handed to this agent, on whichever process their console is connected."""
     return f"agent:{staff_id}"

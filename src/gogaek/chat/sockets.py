@@ -67,18 +67,19 @@ from gogaek.chat.service import (
     rate_conversation,
     staff_channel,
     start_conversation,
+    team_key,
     touch_presence,
 )
 from gogaek.deps import session_customer
 from gogaek.errors import ProblemError
 from gogaek.helpcenter.service import record_vote
-from gogaek.identity.customer_tokens import verify_customer_token
-from gogaek.identity.customers import customer_from_claims
+from gogaek.identity.customers import customer_from_token
 from gogaek.identity.models import Customer, StaffUser
-from gogaek.identity.service import get_active_staff
+from gogaek.identity.security import StaffToken
+from gogaek.identity.service import staff_signed_in
 from gogaek.realtime.hub import Event
 from gogaek.realtime.ratelimit import TokenBucket
-from gogaek.web.auth import session_staff
+from gogaek.web.auth import session_credential
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -122,6 +123,7 @@ class Connection:
         self.channels: set[str] = set()
         self.bucket = TokenBucket(runtime.settings.chat_rate_per_second, runtime.settings.chat_rate_burst)
         self._overflowed = False
+        self._close_code = 1000
 
     # Inbox for the hub
     def deliver(self, channel: str, event: Event) -> None:
@@ -129,9 +131,14 @@ class Connection:
             return
         if self.outbox.qsize() >= OUTBOX_LIMIT:
             self._overflowed = True
-            self.outbox.put_nowait(None)
+            self.close(CLOSE_TRY_AGAIN)
             return
         self.outbox.put_nowait(event)
+
+    def close(self, code: int) -> None:
+        """Ends the socket after what is already in the outbox has been sent."""
+        self._close_code = code
+        self.outbox.put_nowait(None)
 
     def send(self, event: Event) -> None:
         self.outbox.put_nowait(event)
@@ -170,7 +177,7 @@ class Connection:
             await self.closed()
             if self.websocket.application_state == WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
-                    await self.websocket.close(CLOSE_TRY_AGAIN if self._overflowed else 1000)
+                    await self.websocket.close(self._close_code)
 
     def background(self) -> list[Coroutine[Any, Any, None]]:
         return []
@@ -182,7 +189,7 @@ class Connection:
         while True:
             event = await self.outbox.get()
             if event is None:
-                return  # overflowed: close, the client resumes from its last seq
+                return  # closing: overflowed (the client resumes from its last seq) or signed out
             for frame in await self.frames_for(event):
                 await self.websocket.send_text(json.dumps(frame, ensure_ascii=False))
 
@@ -318,6 +325,7 @@ class CustomerConnection(Connection):
         self.customer = customer
         self.conversation_id = conversation.id
         self.status = conversation.status
+        self.last_place: tuple[int, int | None] | None = None  # a queue frame only when it changes
 
     async def start(self, conversation: Conversation, after_seq: int) -> None:
         await self.listen(conversation_channel(conversation.id))
@@ -332,6 +340,8 @@ class CustomerConnection(Connection):
         await self.replay(conversation, after_seq)
         if conversation.status == ChatStatus.QUEUED.value:
             await self._wait_in_line()
+        elif conversation.status == ChatStatus.BOT.value:
+            self.runtime.spawn(self.runtime.answer_pending(conversation.id))
 
     async def _wait_in_line(self) -> None:
         """Only waiting customers follow the queue: with thousands chatting, a queue change
@@ -346,6 +356,7 @@ class CustomerConnection(Connection):
         if status == ChatStatus.QUEUED.value and not was_waiting:
             await self._wait_in_line()
         elif was_waiting and status != ChatStatus.QUEUED.value:
+            self.last_place = None
             await self.unlisten(QUEUE_CHANNEL)
 
     def send_queue(self, snapshot: Event) -> None:
@@ -356,9 +367,10 @@ class CustomerConnection(Connection):
             return
         team = entry["team_id"]  # from the snapshot: a transfer may have moved the chat to another team
         order = [w["conversation"] for w in snapshot["waiting"] if w["team_id"] == team]
-        online = int(snapshot["online"].get(str(team), 0))
+        online = int(snapshot["online"].get(team_key(team), 0))
         place = queue_place(order, self.conversation_id, online, self.runtime.settings)
-        if place is not None:
+        if place is not None and (place.position, place.eta_seconds) != self.last_place:
+            self.last_place = (place.position, place.eta_seconds)
             self.send(
                 {
                     "type": "queue",
@@ -406,8 +418,10 @@ class CustomerConnection(Connection):
                 session, conversation, Sender.CUSTOMER, text, client_msg_id=frame.client_msg_id
             )
         if not outcome.created:
-            # A resend: answer with the stored copy so the client can mark it sent, store nothing.
+            # A resend: answer with the stored copy so the client can mark it sent, store nothing;
+            # if the first try died before the bot answered, the bot answers now.
             self.send({**message_frame(outcome.messages[0]), "duplicate": True})
+            await self.runtime.answer_pending(self.conversation_id)
             return
         await self.runtime.customer_message(self.conversation_id, outcome)
 
@@ -449,7 +463,7 @@ async def _authenticate_customer(websocket: WebSocket, runtime: ChatRuntime) -> 
     async with runtime.sessionmaker() as session:
         if token:
             try:
-                return await customer_from_claims(session, verify_customer_token(token, runtime.settings))
+                return await customer_from_token(session, token, runtime.settings)
             except ProblemError:
                 return None
         if not _same_origin(websocket):
@@ -505,25 +519,30 @@ async def customer_socket(websocket: WebSocket) -> None:
 
 
 class AgentConnection(Connection):
+    """A console socket. The account is re-read before every frame and on every heartbeat, and
+    at once when an admin changes it (``account_changed`` on the agent's channel, through the hub
+    so every process hears it): a demoted or deactivated agent keeps no rights it had at connect."""
+
     adapter = agent_frames
     role = Sender.AGENT
     counterpart = Sender.CUSTOMER
 
-    def __init__(self, websocket: WebSocket, runtime: ChatRuntime, agent: StaffUser, team_ids: list[int]):
+    def __init__(self, websocket: WebSocket, runtime: ChatRuntime, agent: StaffUser, credential: StaffToken):
         super().__init__(websocket, runtime)
         self.agent = agent
-        self.team_ids = team_ids
+        self.credential = credential
+        self.team_ids: list[int] = []
+        self.revoked = False
 
     @property
     def sees_internal(self) -> bool:
         return True
 
     async def start(self) -> None:
-        await self.listen(agent_channel(self.agent.id))
-        await self.listen(QUEUE_CHANNEL)
-        await self.runtime.agent_connected(self.agent.id)
         async with self.runtime.sessionmaker() as session:
+            self.team_ids = await queries.team_ids_of(session, self.agent.id)
             chats = await queries.agent_conversations(session, self.agent.id)
+        # hello first: the channels below start delivering as soon as they are followed.
         self.send(
             {
                 "type": "hello",
@@ -539,6 +558,9 @@ class AgentConnection(Connection):
                 "chats": [conversation_public(c) for c in chats],
             }
         )
+        await self.listen(agent_channel(self.agent.id))
+        await self.listen(QUEUE_CHANNEL)
+        await self.runtime.agent_connected(self.agent.id)
         for chat in chats:
             await self._follow(chat.id, after_seq=None)
         self.send(self._queue_frame(await self.runtime.queue_snapshot()))
@@ -554,8 +576,30 @@ class AgentConnection(Connection):
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
+            if not await self.recheck():
+                return
             async with self.runtime.sessionmaker() as session:
                 await touch_presence(session, self.agent.id)
+
+    async def recheck(self) -> bool:
+        """Reloads the account and its teams; a signed-out account closes the socket (4401)."""
+        if self.revoked:
+            return False
+        async with self.runtime.sessionmaker() as session:
+            agent = await staff_signed_in(session, self.credential.staff_id, self.credential.issued_at)
+            team_ids = await queries.team_ids_of(session, agent.id) if agent is not None else []
+            own = {c.id for c in await queries.agent_conversations(session, agent.id)} if agent is not None else set()
+        if agent is None:
+            self.revoked = True
+            self.error("signed_out", "계정이 비활성화되었거나 로그인이 만료되었습니다. (Signed out)")
+            self.close(CLOSE_UNAUTHORIZED)
+            return False
+        was_supervisor = is_supervisor(self.agent)
+        self.agent, self.team_ids = agent, team_ids
+        if was_supervisor and not is_supervisor(agent):
+            for conversation_id in [c for c in self.sent_seq if c not in own]:
+                await self._unfollow(conversation_id)  # chats it only watched as a supervisor
+        return True
 
     async def _follow(self, conversation_id: int, after_seq: int | None) -> None:
         """Subscribes, then sends the handover context (after_seq None) or the replay."""
@@ -588,6 +632,10 @@ class AgentConnection(Connection):
         if kind == "released":
             await self._unfollow(event["conversation"])
             return [event]
+        if kind == "account_changed":
+            if await self.recheck():
+                self.send(self._queue_frame(await self.runtime.queue_snapshot()))
+            return []
         return [] if self.is_own_signal(event) else [event]
 
     async def _unfollow(self, conversation_id: int) -> None:
@@ -598,6 +646,8 @@ class AgentConnection(Connection):
         self.sent_seq.pop(conversation_id, None)
 
     async def handle(self, frame: Any) -> None:
+        if not await self.recheck():
+            return
         handlers: dict[type, Callable[[Any], Awaitable[None]]] = {
             AgentMessageFrame: self._message,
             AgentNoteFrame: self._note,
@@ -676,28 +726,26 @@ class AgentConnection(Connection):
         self.send({"type": "availability", "status": frame.status})
 
 
-async def _authenticate_staff(websocket: WebSocket, runtime: ChatRuntime) -> StaffUser | None:
+def _staff_credential(websocket: WebSocket) -> StaffToken | None:
     token = websocket.query_params.get("token")
-    async with runtime.sessionmaker() as session:
-        if token:
-            staff_id = websocket.app.state.token_signer.read(token)
-            return await get_active_staff(session, staff_id) if staff_id is not None else None
-        if not _same_origin(websocket):
-            return None
-        return await session_staff(websocket, session)
+    if token:
+        return websocket.app.state.token_signer.read(token)  # type: ignore[no-any-return]
+    return session_credential(websocket) if _same_origin(websocket) else None
 
 
 @router.websocket("/ws/agent")
 async def agent_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     runtime = _runtime(websocket)
-    agent = await _authenticate_staff(websocket, runtime)
-    if agent is None:
+    credential = _staff_credential(websocket)
+    agent = None
+    if credential is not None:
+        async with runtime.sessionmaker() as session:
+            agent = await staff_signed_in(session, credential.staff_id, credential.issued_at)
+    if agent is None or credential is None:
         await _refuse(websocket, CLOSE_UNAUTHORIZED, "unauthorized", "로그인이 필요합니다. (Sign-in required)")
         return
-    async with runtime.sessionmaker() as session:
-        team_ids = await queries.team_ids_of(session, agent.id)
-    connection = AgentConnection(websocket, runtime, agent, team_ids)
+    connection = AgentConnection(websocket, runtime, agent, credential)
     await connection.start()
     with contextlib.suppress(WebSocketDisconnect):
         await connection.run()

@@ -44,6 +44,11 @@ def _check_may_manage(actor: StaffUser, *roles: StaffRole | str | None) -> None:
         )
 
 
+async def _account_changed(request: Request, staff_id: int) -> None:
+    """Open chat consoles of the account re-check their rights now, on every process."""
+    await request.app.state.chat.staff_changed(staff_id)
+
+
 # --- staff accounts ------------------------------------------------------------------
 
 
@@ -81,7 +86,9 @@ async def update_staff(
     """Display name, role and the open-inquiry limit (``clear_max_open_inquiries`` restores the default)."""
     user = await teams.get_staff(session, staff_id)
     _check_may_manage(admin, user.role, data.role)
-    return staff_public(await service.update_staff(session, admin, user, data, request))
+    updated = await service.update_staff(session, admin, user, data, request)
+    await _account_changed(request, updated.id)
+    return staff_public(updated)
 
 
 @router.post("/staff/{staff_id}/deactivate", response_model=StaffPublic)
@@ -91,7 +98,9 @@ async def deactivate_staff(staff_id: Id, admin: CurrentAdmin, request: Request, 
     _check_may_manage(admin, user.role)
     if user.id != admin.id and user.is_active:
         await release_assignments(session, admin, user)
-    return staff_public(await service.deactivate_staff(session, admin, user, request))
+    deactivated = await service.deactivate_staff(session, admin, user, request)
+    await _account_changed(request, deactivated.id)
+    return staff_public(deactivated)
 
 
 @router.post("/staff/{staff_id}/reactivate", response_model=StaffPublic)
@@ -154,6 +163,7 @@ async def add_member(
 ) -> TeamPublic:
     team = await teams.get_team(session, team_id)
     await teams.add_member(session, admin, team, await teams.get_staff(session, data.staff_id), request)
+    await _account_changed(request, data.staff_id)
     return await teams.team_view(session, team)
 
 
@@ -163,6 +173,7 @@ async def remove_member(
 ) -> TeamPublic:
     team = await teams.get_team(session, team_id)
     await teams.remove_member(session, admin, team, staff_id, request)
+    await _account_changed(request, staff_id)
     return await teams.team_view(session, team)
 
 

@@ -12,27 +12,20 @@ and type it on ``/auth/verify``. Both ways end in the same session keys that
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.config import Settings
-from gogaek.db import utcnow
 from gogaek.deps import CUSTOMER_SESSION_KEY, CUSTOMER_SESSION_STARTED, SessionDep, SettingsDep, session_customer
 from gogaek.errors import ProblemError
 from gogaek.identity import otp
-from gogaek.identity.customer_tokens import CustomerClaims, verify_customer_token
-from gogaek.identity.customers import customer_from_claims
-from gogaek.identity.models import Customer, UsedTokenId
+from gogaek.identity.customer_tokens import verify_customer_token
+from gogaek.identity.customers import customer_from_claims, spend_token
+from gogaek.identity.models import Customer
 from gogaek.notify.providers import NotificationProviders, build_providers
 from gogaek.web.csrf import CsrfForm, rotate_csrf
 from gogaek.web.flash import flash
@@ -106,41 +99,13 @@ ProvidersDep = Annotated[NotificationProviders, Depends(notification_providers)]
 # --- host token exchange --------------------------------------------------------------
 
 
-def _replayed() -> ProblemError:
-    return ProblemError(
-        401,
-        "token_replayed",
-        "이미 사용된 로그인 링크입니다. 앱에서 고객센터를 다시 열어 주세요. (Sign-in link already used)",
-    )
-
-
-async def spend_token_id(session: AsyncSession, claims: CustomerClaims, settings: Settings) -> None:
-    """Records the token's jti (hashed: ids may be longer than the column) until the token could no longer verify."""
-    if claims.token_id is None:
-        log.info("customer token for %s has no jti; it can be replayed until it expires", claims.sub)
-        return
-    now = utcnow()
-    await session.execute(delete(UsedTokenId).where(UsedTokenId.expires_at < now))
-    session.add(
-        UsedTokenId(
-            jti=hashlib.sha256(claims.token_id.encode()).hexdigest(),
-            expires_at=claims.expires_at + timedelta(seconds=settings.customer_token_leeway_seconds),
-        )
-    )
-    try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise _replayed() from exc
-
-
 @router.get("/auth/customer", response_class=HTMLResponse)
 async def exchange_token(
     request: Request, session: SessionDep, settings: SettingsDep, token: str = "", next: str = ""
 ) -> Response:
     try:
         claims = verify_customer_token(token, settings)
-        await spend_token_id(session, claims, settings)
+        await spend_token(session, claims, token, settings)
     except ProblemError as problem:
         context = {"message": problem.message, "code": problem.code}
         return render(request, "customer/signin_failed.html", context, status=problem.status)

@@ -7,6 +7,7 @@ because it ends up in the database and on staff screens.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -32,9 +33,11 @@ MAX_TOKEN_ID_LENGTH = 128
 
 TOKEN_EXPIRED = "token_expired"  # noqa: S105 - an error code, not a secret
 TOKEN_INVALID = "token_invalid"  # noqa: S105 - an error code, not a secret
+TOKEN_REPLAYED = "token_replayed"  # noqa: S105 - an error code, not a secret
 _MESSAGES = {
     TOKEN_EXPIRED: "로그인이 만료되었습니다. 앱에서 다시 열어 주세요. (Sign-in expired)",
     TOKEN_INVALID: "로그인 정보를 확인할 수 없습니다. 앱에서 다시 열어 주세요. (Invalid sign-in token)",
+    TOKEN_REPLAYED: "이미 사용된 로그인 링크입니다. 앱에서 고객센터를 다시 열어 주세요. (Sign-in link already used)",
 }
 
 
@@ -49,6 +52,7 @@ class CustomerClaims:
     verified_at: datetime | None
     expires_at: datetime
     token_id: str | None
+    issued_at: datetime | None = None
 
 
 class CustomerTokenError(ProblemError):
@@ -84,10 +88,28 @@ def verify_customer_token(token: str, settings: Settings) -> CustomerClaims:
         log.info("customer token refused: %s", exc)
         raise CustomerTokenError(TOKEN_INVALID) from exc
     try:
-        return _claims_from_payload(payload)
+        claims = _claims_from_payload(payload)
+        _check_lifetime(claims, settings)
     except _ClaimError as exc:
         log.info("customer token refused: %s", exc)
         raise CustomerTokenError(TOKEN_INVALID) from exc
+    return claims
+
+
+def _check_lifetime(claims: CustomerClaims, settings: Settings) -> None:
+    """A token may not live longer than the configured maximum, whether or not it says when it was issued."""
+    longest = timedelta(seconds=settings.customer_token_max_lifetime_seconds + settings.customer_token_leeway_seconds)
+    if claims.issued_at is not None and claims.expires_at - claims.issued_at > longest:
+        raise _ClaimError("exp - iat is longer than the maximum token lifetime")
+    if claims.expires_at - datetime.now(UTC) > longest:
+        raise _ClaimError("exp is further away than the maximum token lifetime")
+
+
+def spent_token_key(claims: CustomerClaims, token: str) -> str:
+    """What marks a token as exchanged for a page session: its jti, or the whole token without one."""
+    if claims.token_id is not None:
+        return hashlib.sha256(claims.token_id.encode()).hexdigest()
+    return hashlib.sha256(f"token:{token}".encode()).hexdigest()
 
 
 def issue_customer_token(
@@ -106,8 +128,8 @@ def issue_customer_token(
             "RS256 고객 토큰은 발급할 수 없습니다: 개인 키는 호스트 앱만 가지고 있습니다. "
             "(Cannot issue RS256 customer tokens: only the host app holds the private key)"
         )
-    if ttl_seconds <= 0:
-        raise ValueError("ttl_seconds must be positive")
+    if not 0 < ttl_seconds <= settings.customer_token_max_lifetime_seconds:
+        raise ValueError(f"ttl_seconds must be between 1 and {settings.customer_token_max_lifetime_seconds}")
     if verified_at is not None and verified_at.utcoffset() is None:
         raise ValueError("verified_at must be timezone-aware")
     now = datetime.now(UTC)
@@ -159,6 +181,7 @@ def _claims_from_payload(payload: dict[str, Any]) -> CustomerClaims:
         verified_at=None if verified_at is None else _instant(verified_at, "verified_at"),
         expires_at=_epoch(payload["exp"], "exp"),
         token_id=_text(payload, "jti", MAX_TOKEN_ID_LENGTH),
+        issued_at=None if payload.get("iat") is None else _epoch(payload["iat"], "iat"),
     )
 
 

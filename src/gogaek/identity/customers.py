@@ -4,18 +4,58 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.config import Settings
 from gogaek.db import utcnow
-from gogaek.identity.customer_tokens import CustomerClaims
-from gogaek.identity.models import Customer, CustomerSource
+from gogaek.identity.customer_tokens import (
+    TOKEN_REPLAYED,
+    CustomerClaims,
+    CustomerTokenError,
+    spent_token_key,
+    verify_customer_token,
+)
+from gogaek.identity.models import Customer, CustomerSource, UsedTokenId
+
+
+async def _host_customer(session: AsyncSession, sub: str) -> Customer | None:
+    """Host ids only: a host ``sub`` never reaches a web visitor's row (see Customer.__table_args__)."""
+    query = select(Customer).where(Customer.source == CustomerSource.HOST.value, Customer.external_id == sub)
+    return await session.scalar(query)
+
+
+async def customer_from_token(session: AsyncSession, token: str, settings: Settings) -> Customer:
+    """A host bearer token on the API or a socket: valid, and not one already exchanged for a page session."""
+    claims = verify_customer_token(token, settings)
+    spent = await session.get(UsedTokenId, spent_token_key(claims, token))
+    if spent is not None:
+        raise CustomerTokenError(TOKEN_REPLAYED)
+    return await customer_from_claims(session, claims)
+
+
+async def spend_token(session: AsyncSession, claims: CustomerClaims, token: str, settings: Settings) -> None:
+    """Marks the token used (until it could no longer verify), so the link works once and the
+    token is refused everywhere afterwards; a second exchange is a replay."""
+    now = utcnow()
+    await session.execute(delete(UsedTokenId).where(UsedTokenId.expires_at < now))
+    session.add(
+        UsedTokenId(
+            jti=spent_token_key(claims, token),
+            expires_at=claims.expires_at + timedelta(seconds=settings.customer_token_leeway_seconds),
+        )
+    )
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise CustomerTokenError(TOKEN_REPLAYED) from exc
 
 
 async def customer_from_claims(session: AsyncSession, claims: CustomerClaims) -> Customer:
     """The customer the host vouches for; profile fields follow the latest token."""
-    customer = await session.scalar(select(Customer).where(Customer.external_id == claims.sub))
+    customer = await _host_customer(session, claims.sub)
     if customer is not None and not _needs_refresh(customer, claims):
         return customer  # most requests: nothing to write, so reads stay reads
     if customer is None:
@@ -26,7 +66,7 @@ async def customer_from_claims(session: AsyncSession, claims: CustomerClaims) ->
         await session.commit()
     except IntegrityError:  # the same customer's first two requests raced; the other one won
         await session.rollback()
-        customer = await session.scalar(select(Customer).where(Customer.external_id == claims.sub))
+        customer = await _host_customer(session, claims.sub)
         if customer is None:
             raise
         _refresh_profile(customer, claims)

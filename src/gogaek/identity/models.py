@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gogaek.db import Base, UTCDateTime, utcnow
@@ -35,8 +35,9 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(20), default=StaffRole.AGENT.value)
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Tokens and sessions signed before this instant are refused: set when the account is
+    # deactivated, so reactivating it does not revive what was handed out before.
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     availability: Mapped[str] = mapped_column(String(20), default=Availability.AVAILABLE.value)
@@ -95,9 +96,12 @@ class Customer(Base):
     """
 
     __tablename__ = "customers"
+    # Host ids and web-visitor ids are separate namespaces: a host ``sub`` of "email:a@b" is
+    # not the visitor who proved a@b.
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str] = mapped_column(String(140), unique=True)
+    external_id: Mapped[str] = mapped_column(String(140))
     source: Mapped[str] = mapped_column(String(10), default=CustomerSource.HOST.value)
     name: Mapped[str | None] = mapped_column(String(100), default=None)
     email: Mapped[str | None] = mapped_column(String(254), default=None)
@@ -130,3 +134,15 @@ class UsedTokenId(Base):
 
     jti: Mapped[str] = mapped_column(String(100), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LoginThrottle(Base):
+    """Failed staff sign-ins counted per (account, client) and per client, so a stranger's
+    guesses lock out the stranger, not the account's owner."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)

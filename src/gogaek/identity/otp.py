@@ -291,9 +291,12 @@ async def customer_for_destination(session: AsyncSession, destination: Destinati
 
 
 async def _upsert_customer(session: AsyncSession, destination: Destination) -> Customer:
-    customer = await session.scalar(select(Customer).where(Customer.external_id == destination.external_id))
+    source = CustomerSource(destination.channel).value  # visitors' own namespace, apart from host ids
+    customer = await session.scalar(
+        select(Customer).where(Customer.source == source, Customer.external_id == destination.external_id)
+    )
     if customer is None:
-        customer = Customer(external_id=destination.external_id, source=CustomerSource(destination.channel).value)
+        customer = Customer(external_id=destination.external_id, source=source)
         session.add(customer)
     if destination.channel == Channel.EMAIL:
         customer.email = destination.address

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime
 from functools import cache
 
 from fastapi import Request
@@ -17,15 +17,15 @@ from gogaek.errors import ProblemError
 from gogaek.identity.models import Availability, StaffRole, StaffUser
 from gogaek.identity.schemas import StaffCreate, StaffLogin, StaffUpdate
 from gogaek.identity.security import (
+    StaffTokenSigner,
     hash_password,
     new_totp_secret,
     password_needs_rehash,
     verify_password,
     verify_totp,
 )
+from gogaek.identity.throttle import check_not_locked, clear_account, record_failure, throttle_keys
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 TOTP_SETUP_COMMAND = "gogaek user enable-totp --email <이메일>"
 
 
@@ -109,25 +109,22 @@ async def authenticate_staff(
     require_admin_totp: bool = False,
     request: Request | None = None,
 ) -> StaffUser:
-    """Checks password and TOTP; five failures lock the account for 15 minutes.
+    """Checks password and TOTP, throttled per account and client address (gogaek.identity.throttle).
 
     With ``require_admin_totp`` an admin without a TOTP secret is refused even with the right
     password: an admin account is the one worth phishing, so a password alone is not enough.
     """
     email = normalise_email(login.email)
     user = await session.scalar(select(StaffUser).where(StaffUser.email == email))
+    client = request.client.host if request is not None and request.client else "local"
+    keys = throttle_keys(user.id if user is not None else None, client)
+    await check_not_locked(session, keys)
     if user is None or not user.is_active:
         verify_password(_dummy_hash(), login.password)  # same cost whether or not the user exists
+        await record_failure(session, keys)
         raise _bad_credentials()
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise ProblemError(
-            429,
-            "account_locked",
-            "로그인 시도가 너무 많아 잠시 잠겼습니다. 15분 후 다시 시도해 주세요. (Account locked)",
-        )
     if not verify_password(user.password_hash, login.password):
-        await _record_failure(session, user, request)
+        await _record_failure(session, user, keys, request)
         raise _bad_credentials()
     if user.totp_secret is None and require_admin_totp and user.role == StaffRole.ADMIN:
         raise totp_setup_required()
@@ -135,30 +132,42 @@ async def authenticate_staff(
         if not login.totp:
             raise ProblemError(401, "totp_required", "OTP 인증 코드를 입력해 주세요. (TOTP code required)")
         if not verify_totp(user.totp_secret, login.totp):
-            await _record_failure(session, user, request)
+            await _record_failure(session, user, keys, request)
             raise ProblemError(401, "totp_invalid", "OTP 인증 코드가 올바르지 않습니다. (Invalid TOTP code)")
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(login.password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    await clear_account(session, user.id, client)
+    user.last_login_at = utcnow()
     record_audit(session, user, "staff.login", target_type="staff", target_id=user.id, request=request)
     await session.commit()
     return user
 
 
-async def _record_failure(session: AsyncSession, user: StaffUser, request: Request | None) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until = utcnow() + LOCKOUT
-        user.failed_logins = 0
+async def _record_failure(
+    session: AsyncSession, user: StaffUser, keys: list[tuple[str, int]], request: Request | None
+) -> None:
+    if await record_failure(session, keys):
         record_audit(session, None, "staff.locked", target_type="staff", target_id=user.id, request=request)
-    await session.commit()
+        await session.commit()
 
 
 async def get_active_staff(session: AsyncSession, staff_id: int) -> StaffUser | None:
     user = await session.get(StaffUser, staff_id)
     return user if user is not None and user.is_active else None
+
+
+async def staff_signed_in(session: AsyncSession, staff_id: int, signed_in_at: datetime) -> StaffUser | None:
+    """The account behind a token or session, if still active and signed in after its cut-off."""
+    user = await get_active_staff(session, staff_id)
+    if user is None or (user.tokens_valid_after is not None and signed_in_at <= user.tokens_valid_after):
+        return None
+    return user
+
+
+async def staff_for_token(session: AsyncSession, signer: StaffTokenSigner, token: str) -> StaffUser | None:
+    """The account a staff bearer token stands for, or None (bad, expired or cut off)."""
+    signed = signer.read(token)
+    return await staff_signed_in(session, signed.staff_id, signed.issued_at) if signed is not None else None
 
 
 async def get_staff_by_email(session: AsyncSession, email: str) -> StaffUser | None:
@@ -257,6 +266,7 @@ async def deactivate_staff(
     await _keep_an_admin(session, user)
     user.is_active = False
     user.availability = Availability.OFFLINE.value
+    user.tokens_valid_after = utcnow()
     record_audit(session, actor, "staff.deactivate", target_type="staff", target_id=user.id, request=request)
     await session.commit()
     return user
@@ -266,8 +276,6 @@ async def reactivate_staff(
     session: AsyncSession, actor: StaffUser, user: StaffUser, request: Request | None = None
 ) -> StaffUser:
     user.is_active = True
-    user.failed_logins = 0
-    user.locked_until = None
     record_audit(session, actor, "staff.reactivate", target_type="staff", target_id=user.id, request=request)
     await session.commit()
     return user

@@ -6,6 +6,8 @@ any active staff member for the console (``/console…``), admins and supervisor
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -16,10 +18,12 @@ from starlette.requests import HTTPConnection
 from gogaek.deps import SessionDep
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffRole, StaffUser
-from gogaek.identity.service import get_active_staff
+from gogaek.identity.security import StaffToken
+from gogaek.identity.service import staff_signed_in
 from gogaek.web.csrf import rotate_csrf
 
 SESSION_KEY = "staff_id"
+SIGNED_IN_KEY = "staff_since"  # checked against the account's cut-off (deactivation)
 LOGIN_PATH = "/admin/login"
 HOME_PATH = "/admin"
 CONSOLE_PATH = "/console"
@@ -34,6 +38,7 @@ def sign_in(request: Request, user: StaffUser) -> None:
     """A new session (and CSRF token) on sign-in, so a planted cookie is worth nothing."""
     request.session.clear()
     request.session[SESSION_KEY] = user.id
+    request.session[SIGNED_IN_KEY] = time.time()
     rotate_csrf(request)
 
 
@@ -77,10 +82,19 @@ def _login_redirect(request: Request, home: str) -> HTTPException:
 
 
 async def session_staff(request: HTTPConnection, session: AsyncSession) -> StaffUser | None:
-    staff_id = request.session.get(SESSION_KEY)
-    if not isinstance(staff_id, int):
+    credential = session_credential(request)
+    if credential is None:
         return None
-    return await get_active_staff(session, staff_id)
+    return await staff_signed_in(session, credential.staff_id, credential.issued_at)
+
+
+def session_credential(request: HTTPConnection) -> StaffToken | None:
+    """Who signed in to this session and when, in the same shape as a bearer token."""
+    staff_id = request.session.get(SESSION_KEY)
+    signed_in_at = request.session.get(SIGNED_IN_KEY)
+    if not isinstance(staff_id, int) or not isinstance(signed_in_at, int | float):
+        return None
+    return StaffToken(staff_id, datetime.fromtimestamp(signed_in_at, UTC))
 
 
 async def page_admin(request: Request, session: SessionDep) -> StaffUser:
