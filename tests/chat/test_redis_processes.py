@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
@@ -101,3 +102,42 @@ async def test_customer_and_agent_on_different_processes(two_desks: tuple[Desk, 
     await asyncio.gather(*(client.expect_type("status", status="ended") for client in customers))
     for client in (*customers, agent, same_agent):
         await client.close()
+
+
+async def test_deactivating_an_agent_on_one_process_signs_out_its_socket_on_the_other(
+    two_desks: tuple[Desk, Desk],
+) -> None:
+    """The admin's process tells every process through Redis; no frame from the agent is needed."""
+    from websockets.exceptions import ConnectionClosed
+
+    from gogaek.db import create_engine, create_sessionmaker
+    from gogaek.identity.models import StaffRole
+    from gogaek.identity.schemas import StaffCreate
+    from gogaek.identity.service import create_staff_user
+
+    front, back = two_desks
+    engine = create_engine(front.settings)
+    async with create_sessionmaker(engine)() as session:
+        ids = [
+            (
+                await create_staff_user(
+                    session, StaffCreate(email=email, password="a-long-password-1", display_name="직원", role=role)
+                )
+            ).id
+            for email, role in (
+                ("redis-leaver@example.com", StaffRole.AGENT),
+                ("redis-admin@example.com", StaffRole.ADMIN),
+            )
+        ]
+    await engine.dispose()
+    leaver, admin = ids
+    socket = await ChatClient.open(ws_url(back.url, "/ws/agent", token=back.staff_token(leaver)))
+    await socket.expect_type("hello")
+    headers = {"Authorization": f"Bearer {front.staff_token(admin)}"}
+    async with httpx.AsyncClient(base_url=front.url, headers=headers) as http:
+        assert (await http.post(f"/api/v1/admin/staff/{leaver}/deactivate")).status_code == 200
+    assert (await socket.expect_type("error"))["code"] == "signed_out"
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.drain(5)
+        await socket.socket.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
