@@ -4,7 +4,8 @@ Documents are analysed (Kiwi, synonyms, embeddings) before the engine takes its 
 added in one cheap step; a rebuild fills a fresh index and swaps it in whole.
 """
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,14 @@ from gogaek.search.semantic import Embedder, Vector, VectorIndex
 from gogaek.search.synonyms import Synonyms
 
 Terms = tuple[Counter[str], Counter[str]]
+
+# Kiwi's analysis is the slow part of a rebuild and depends only on the text and the model, so
+# it is kept per process across rebuilds and engines: a rebuild after another process edited
+# one article analyses only new or edited texts (and so does every test's app over the same
+# demo FAQ). Bounded by count; the least recently used texts are forgotten first.
+ANALYSIS_CACHE_TEXTS = 8192
+_analysed: OrderedDict[tuple[str | None, str], tuple[Morpheme, ...]] = OrderedDict()
+_analysed_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +58,7 @@ def prepare(
     """Analyse many documents in one Kiwi batch (parallel) and embed their phrasings."""
     texts_per_doc = [(phrasings_of(d), " ".join(d.tags), d.answer) for d in documents]
     flat = [t for phrasings, tags, answer in texts_per_doc for t in (*phrasings, tags, answer)]
-    analysed = iter(analyze_many(flat, model_type))
+    analysed = iter(_analyse(flat, model_type))
     prepared = []
     for document, (phrasings, tags, answer) in zip(documents, texts_per_doc, strict=True):
         phrase_morphs = [next(analysed) for _ in phrasings]
@@ -58,6 +67,27 @@ def prepare(
         prepared.append(_assemble(document, phrasings, phrase_morphs, (tags, tag_morphs),
                                   (answer, answer_morphs), synonyms, vectors))
     return prepared
+
+
+def _analyse(texts: list[str], model_type: str | None) -> list[list[Morpheme]]:
+    """The morphemes of each text: cached ones, and one Kiwi batch for the rest."""
+    known: dict[str, tuple[Morpheme, ...]] = {}
+    with _analysed_lock:
+        for text in texts:
+            cached = _analysed.get((model_type, text))
+            if cached is not None:
+                _analysed.move_to_end((model_type, text))
+                known[text] = cached
+    missing = [text for text in dict.fromkeys(texts) if text not in known]
+    analysed = analyze_many(missing, model_type) if missing else iter(())
+    fresh = {text: tuple(morphemes) for text, morphemes in zip(missing, analysed, strict=True)}
+    with _analysed_lock:
+        for text, morphemes in fresh.items():
+            _analysed[(model_type, text)] = morphemes
+        while len(_analysed) > ANALYSIS_CACHE_TEXTS:
+            _analysed.popitem(last=False)
+    known.update(fresh)
+    return [list(known[text]) for text in texts]
 
 
 def _assemble(
