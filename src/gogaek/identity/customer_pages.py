@@ -1,9 +1,8 @@
 """Customer sign-in pages: the host app's token exchange and one-time codes for web visitors.
 
-The host app opens ``/auth/customer?token=<JWT>&next=/inquiries``. Each token's ``jti`` is
-spent on first use, so a token copied out of a URL, a log or a browser history cannot open a
-second session. Hosts SHOULD send a ``jti``: a token without one is accepted (older hosts do
-not send it) but can be replayed until it expires, so keep such tokens short-lived.
+The host app opens ``/auth/customer?token=<JWT>&next=/inquiries``. The token is spent on first
+use (by its ``jti``, or the whole token when it has none), so a token copied out of a URL, a log
+or a browser history opens no second session and is refused as a bearer token afterwards.
 
 Web visitors type an e-mail address or mobile number on ``/auth/login``, get a 6-digit code
 and type it on ``/auth/verify``. Both ways end in the same session keys that
