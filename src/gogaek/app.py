@@ -157,6 +157,8 @@ def _add_health_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["health"])
     async def readyz() -> JSONResponse:
+        """503 when this process cannot serve (database, search index); 200 ``degraded`` when only
+        Redis is down, because chat then falls back to this process and catches up by itself."""
         checks: dict[str, bool] = {"database": False, "search_index": False}
         try:
             async with app.state.db_engine.connect() as connection:
@@ -165,8 +167,8 @@ def _add_health_routes(app: FastAPI) -> None:
         except Exception:
             checks["database"] = False
         checks["search_index"] = bool(app.state.search_index.ready)
-        ready = all(checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        serving = all(checks.values())
+        if app.state.settings.redis_url:
+            checks["redis"] = await app.state.chat.hub.healthy()
+        status = "ready" if all(checks.values()) else "degraded" if serving else "not_ready"
+        return JSONResponse({"status": status, "checks": checks}, status_code=200 if serving else 503)

@@ -21,7 +21,7 @@ from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.identity.customer_tokens import issue_customer_token
 from tests.chat.wsclient import ChatClient, Frame, ws_url
-from tests.reliability.processes import AppServer
+from tests.reliability.processes import AppServer, PrivateRedis
 from tests.reliability.scenarios import RETRY_PAUSE, TOKEN_TTL_SECONDS, Tally
 
 # Questions the demo FAQ answers with confidence, so the bot never hands the chat over.
@@ -76,7 +76,7 @@ class ChatCustomer:
             client = self.client or await self.connect()
             try:
                 if ack_seq is None:
-                    ack_seq = await self._send(client, text, msg_id, tally)
+                    ack_seq = await self.send_acknowledged(client, text, msg_id, tally)
                 await client.expect(partial(_is_reply, after_seq=ack_seq), wait=ANSWER_WAIT)
                 return
             except TimeoutError:  # no answer came (the database count says whether one was stored)
@@ -84,7 +84,7 @@ class ChatCustomer:
             except DROPPED:
                 self._forget(client)
 
-    async def _send(self, client: ChatClient, text: str, msg_id: str, tally: Tally) -> int:
+    async def send_acknowledged(self, client: ChatClient, text: str, msg_id: str, tally: Tally) -> int:
         """The acknowledgement is our own message coming back (or a ``duplicate`` answer to a resend)."""
         tally.attempts += 1
         await client.send({"type": "message", "text": text, "client_msg_id": msg_id})
@@ -155,3 +155,75 @@ async def chat_load(people: list[ChatCustomer], tally: Tally, *, messages: int) 
 
     shares = [messages // len(people) + (1 if n < messages % len(people) else 0) for n in range(len(people))]
     await asyncio.gather(*(talk(person, share) for person, share in zip(people, shares, strict=True)))
+
+
+async def _agent_takes(agent: ChatClient, customer: ChatCustomer) -> int:
+    """The customer asks for a person and the agent on the other process accepts; returns the chat id."""
+    client = customer.client or await customer.connect()
+    await client.send({"type": "handoff"})
+    await client.expect_type("status", status="queued")
+    await agent.expect(lambda f: f.get("type") == "queue" and f.get("length", 0) >= 1)
+    assert customer.conversation is not None
+    await agent.send({"type": "accept", "conversation": customer.conversation})
+    await agent.expect_type("assigned")
+    await client.expect_type("status", status="active")
+    return customer.conversation
+
+
+async def _heard_live(customer: ChatCustomer, agent: ChatClient, msg_id: str, tally: Tally) -> bool:
+    """The customer's message reaches the agent's socket on the other process within the wait."""
+    client = customer.client or await customer.connect()
+    await customer.send_acknowledged(client, "다시 연결됐나요?", msg_id, tally)
+    try:
+        await agent.expect(lambda f: f.get("type") == "message" and f.get("client_msg_id") == msg_id, wait=ANSWER_WAIT)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def readyz_redis(server: AppServer) -> tuple[int, bool | None]:
+    response = await asyncio.to_thread(server.readyz)
+    return response.status_code, response.json()["checks"].get("redis")
+
+
+async def redis_recovered(servers: tuple[AppServer, ...], seconds: float) -> bool:
+    """Both processes report Redis healthy again (bounded wait)."""
+    async with asyncio.timeout(seconds):
+        # Polling an HTTP endpoint of other processes: nothing here could set an event.
+        while [await readyz_redis(s) for s in servers] != [(200, True)] * len(servers):  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+    return True
+
+
+async def chat_across_redis_restarts(
+    front: AppServer, back: AppServer, settings: Settings, agent_token: str, redis: PrivateRedis, *, restarts: int
+) -> Tally:
+    """A customer on ``front``, the agent on ``back``; Redis is stopped and started ``restarts`` times.
+
+    Counted: messages not heard live across the processes after Redis came back (``missed``),
+    readiness answers that did not say "redis: false, still serving" while it was down
+    (``server_errors``), and messages sent during the outage lost from the database.
+    """
+    tally = Tally("Redis stopped and started under two app processes")
+    tally.missed = 0
+    agent = await ChatClient.open(ws_url(back.url, "/ws/agent", token=agent_token))
+    await agent.expect_type("hello")
+    customer = new_customers(front, settings, 1, "redis")[0]
+    await _agent_takes(agent, customer)
+    assert await _heard_live(customer, agent, "redis-before", tally)
+    for round_ in range(restarts):
+        await asyncio.to_thread(redis.stop)
+        tally.injected += 1
+        for server in (front, back):
+            if await readyz_redis(server) != (200, False):
+                tally.server_errors += 1
+        client = customer.client or await customer.connect()
+        await customer.send_acknowledged(client, "레디스가 없는 동안 보냅니다", f"redis-down-{round_}", tally)
+        await asyncio.to_thread(redis.start)
+        await redis_recovered((front, back), 30.0)
+        if not await _heard_live(customer, agent, f"redis-after-{round_}", tally):
+            tally.missed += 1
+    await customer.close()
+    await agent.close()
+    await chat_outcome(settings, tally, [customer])
+    return tally

@@ -45,6 +45,7 @@ class Tally:
     hung: int = 0  # requests that got no answer within REQUEST_TIMEOUT
     unanswered: int | None = None  # chat: customer messages the bot never answered
     half_written: int | None = None
+    missed: int | None = None  # Redis: messages not delivered live across processes after recovery
     statuses: Counter[int] = field(default_factory=Counter)
 
     def note(self, response: httpx.Response) -> None:

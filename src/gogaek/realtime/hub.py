@@ -5,6 +5,10 @@ including to subscribers in the publishing process, so all processes see one ord
 publisher and nobody gets an event twice. Events are hints that something committed; the
 database stays the record, so a subscriber that misses one (a Redis blip, a full inbox)
 catches up from the database by sequence number.
+
+While Redis is down ``RedisHub`` falls back to delivering inside its own process, so chats
+whose customer and agent share a process keep flowing; its listener reconnects and
+subscribes again by itself, and ``healthy`` (shown in /readyz) says whether Redis answers.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from collections import defaultdict
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_SECONDS = 1.0
+RECONNECT_SECONDS = 0.5
 
 Event = dict[str, Any]
 
@@ -37,6 +44,8 @@ class Hub(Protocol):
     async def subscribe(self, channel: str, inbox: Inbox) -> None: ...
 
     async def unsubscribe(self, channel: str, inbox: Inbox) -> None: ...
+
+    async def healthy(self) -> bool: ...
 
 
 class _Subscribers:
@@ -95,19 +104,25 @@ class LocalHub:
     async def unsubscribe(self, channel: str, inbox: Inbox) -> None:
         self._subscribers.remove(channel, inbox)
 
+    async def healthy(self) -> bool:
+        return True
+
 
 class RedisHub:
     """Fan-out across app processes over Redis pub/sub (one subscription per channel per process)."""
 
     def __init__(self, url: str, prefix: str) -> None:
         from redis.asyncio import Redis
+        from redis.exceptions import RedisError
 
+        self._unreachable: tuple[type[Exception], ...] = (RedisError, OSError)
         self._prefix = prefix
         self._redis: Redis = Redis.from_url(url)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._subscribers = _Subscribers()
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._listening = True  # False from a failed Redis call until the listener reads again
 
     async def start(self) -> None:
         await self._redis.ping()  # fail at start-up, not on the first message
@@ -122,27 +137,56 @@ class RedisHub:
         await self._redis.aclose()
 
     async def publish(self, channel: str, event: Event) -> None:
-        await self._redis.publish(self._prefix + channel, json.dumps(event, ensure_ascii=False))
+        """Through Redis; when Redis is unreachable, to this process's subscribers only."""
+        try:
+            await self._redis.publish(self._prefix + channel, json.dumps(event, ensure_ascii=False))
+        except self._unreachable as exc:
+            self._lost(exc)
+            self._subscribers.dispatch(channel, event)
+
+    async def healthy(self) -> bool:
+        """Redis answers a ping and the listener is subscribed again after any outage."""
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+                return self._listening and bool(await self._redis.ping())
+        except self._unreachable:
+            return False
 
     async def subscribe(self, channel: str, inbox: Inbox) -> None:
+        """Never fails for a Redis outage: the listener subscribes every channel again once it is back."""
         if self._subscribers.add(channel, inbox):
-            await self._pubsub.subscribe(self._prefix + channel)
+            try:
+                await self._pubsub.subscribe(self._prefix + channel)
+            except self._unreachable as exc:
+                self._lost(exc)
             self._subscribed.set()
 
     async def unsubscribe(self, channel: str, inbox: Inbox) -> None:
         if self._subscribers.remove(channel, inbox):
-            await self._pubsub.unsubscribe(self._prefix + channel)
+            try:
+                await self._pubsub.unsubscribe(self._prefix + channel)
+            except self._unreachable as exc:
+                self._lost(exc)
+
+    def _lost(self, exc: BaseException) -> None:
+        """Logged once per outage, not once per message."""
+        if self._listening:
+            log.warning("redis unreachable (%s); delivering inside this process until it is back", exc)
+        self._listening = False
 
     async def _listen(self) -> None:
         while True:
             await self._subscribed.wait()  # get_message needs a subscription to read from
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
-            except Exception:
-                log.exception("redis hub lost its connection; retrying")
-                await asyncio.sleep(1.0)
+            except Exception as exc:
+                self._lost(exc)
+                await asyncio.sleep(RECONNECT_SECONDS)
                 await self._resubscribe()
                 continue
+            if not self._listening:
+                log.warning("redis is back; events flow between processes again")
+                self._listening = True
             if message is None or message.get("type") != "message":
                 continue
             channel = message["channel"].decode()[len(self._prefix) :]
