@@ -1,0 +1,34 @@
+"""Kiwi analyses kept across rebuilds give the same index as fresh ones, within their bound."""
+
+from __future__ import annotations
+
+import pytest
+
+from gogaek.korean import analyze
+from gogaek.search import index
+from gogaek.search.documents import SearchDocument
+from gogaek.search.synonyms import DEFAULT_PATH, Synonyms
+
+DOCUMENTS = [
+    SearchDocument(
+        1, "a", "비밀번호를 잊어버렸어요", ("비번 재설정",), ("로그인",), "앱에서 비밀번호를 다시 설정하세요.", "계정"
+    ),
+    SearchDocument(2, "b", "송금을 취소하고 싶어요", (), ("송금", "이체"), "받기 전이면 취소할 수 있어요.", "송금"),
+]
+
+
+def test_cached_analyses_build_the_same_documents_as_fresh_ones() -> None:
+    synonyms = Synonyms.from_file(DEFAULT_PATH)
+    index._analysed.clear()
+    fresh = index.prepare(DOCUMENTS, synonyms, None, None)
+    assert index._analysed  # the texts were kept
+    assert index.prepare(DOCUMENTS, synonyms, None, None) == fresh
+
+
+def test_the_cache_forgets_the_least_recently_used_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index, "ANALYSIS_CACHE_TEXTS", 3)
+    index._analysed.clear()
+    texts = ["결제 취소", "환불 문의", "카드 등록", "결제 취소", "계좌 연결", "본인 인증"]
+    for text in texts:
+        assert index._analyse([text], None) == [analyze(text)]
+    assert list(index._analysed) == [(None, "결제 취소"), (None, "계좌 연결"), (None, "본인 인증")]
