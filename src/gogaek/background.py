@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gogaek.config import Settings
 from gogaek.inquiries.assignment import auto_assign, run_auto_assign_job, unassigned_open_inquiry_ids
 from gogaek.inquiries.service import AUTO_ASSIGN_JOB
-from gogaek.inquiries.sweeps import close_resolved_inquiries, flag_sla_risks
+from gogaek.inquiries.sweeps import close_resolved_inquiries, delete_orphan_files, flag_sla_risks
 from gogaek.jobs.handlers import Handler
 from gogaek.jobs.worker import PeriodicTask
 
 SLA_SWEEP_SECONDS = 60.0
 AUTO_CLOSE_SECONDS = 15 * 60.0
 ASSIGN_WAITING_SECONDS = 120.0
+ORPHAN_FILES_SECONDS = 3600.0  # walks the whole attachment folder, so not more often
 ASSIGN_BATCH = 50
 
 
@@ -48,9 +49,15 @@ async def _close_resolved(factory: async_sessionmaker[AsyncSession], settings: S
         return await close_resolved_inquiries(session, settings, now)
 
 
+async def _delete_orphan_files(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
+    async with factory() as session:
+        return await delete_orphan_files(session, settings, now)
+
+
 def periodic_tasks() -> list[PeriodicTask]:
     return [
         PeriodicTask("inquiry-sla-sweep", SLA_SWEEP_SECONDS, _sweep_sla),
         PeriodicTask("inquiry-auto-close", AUTO_CLOSE_SECONDS, _close_resolved),
         PeriodicTask("inquiry-assign-waiting", ASSIGN_WAITING_SECONDS, _assign_waiting),
+        PeriodicTask("attachment-orphan-files", ORPHAN_FILES_SECONDS, _delete_orphan_files),
     ]

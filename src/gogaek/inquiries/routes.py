@@ -7,7 +7,6 @@ that belongs to someone else answers 404.
 from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ValidationError
@@ -16,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from gogaek.config import Settings
 from gogaek.deps import CurrentCustomer, SessionDep, SettingsDep, StorageDep
 from gogaek.errors import ProblemError
-from gogaek.inquiries import service
+from gogaek.inquiries import service, serving
 from gogaek.inquiries.attachments import CheckedUpload, check_upload_count, read_upload
 from gogaek.inquiries.queries import (
     customer_attachment,
@@ -209,21 +208,19 @@ async def rate(inquiry_id: Id, data: FeedbackCreate, customer: CurrentCustomer, 
 async def download(
     inquiry_id: Id, attachment_id: Id, customer: CurrentCustomer, session: SessionDep, storage: StorageDep
 ) -> Response:
+    """The original, always as a download (``Content-Disposition: attachment``)."""
+    return await serving.download(await customer_attachment(session, customer, inquiry_id, attachment_id), storage)
+
+
+@router.get("/{inquiry_id}/attachments/{attachment_id}/preview", response_class=Response, summary="Preview an image")
+async def preview(
+    inquiry_id: Id,
+    attachment_id: Id,
+    customer: CurrentCustomer,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+) -> Response:
+    """A bounded WebP re-encoding of an image for thumbnails; 404 for PDFs."""
     attachment = await customer_attachment(session, customer, inquiry_id, attachment_id)
-    return attachment_response(
-        attachment.display_name, attachment.content_type, await storage.load(attachment.storage_key)
-    )
-
-
-def attachment_response(name: str, content_type: str, data: bytes) -> Response:
-    """Served with the type we detected, so a browser never sniffs or runs it (images inline for thumbnails)."""
-    disposition = "inline" if content_type.startswith("image/") else "attachment"
-    return Response(
-        data,
-        media_type=content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "private, no-store",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
+    return await serving.preview(attachment, storage, settings.attachment_preview_max_side)

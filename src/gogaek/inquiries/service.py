@@ -36,7 +36,7 @@ from gogaek.inquiries.models import (
 )
 from gogaek.inquiries.schemas import FeedbackCreate, InquiryCreate
 from gogaek.inquiries.sla import pause_resolution, resume_resolution, start_clocks, targets_for
-from gogaek.inquiries.storage import AttachmentStorage
+from gogaek.inquiries.storage import AttachmentStorage, save_all
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status, check_transition
 from gogaek.jobs.queue import enqueue
 from gogaek.korean.pii import mask_pii
@@ -170,7 +170,7 @@ async def submit_inquiry(
     title, body = mask_pii(data.title).text, mask_pii(data.body).text
     emergency = is_emergency(data.title, data.body)
     priority = Priority.URGENT if emergency else Priority.NORMAL
-    stored = [await storage.save(upload.data, upload.extension) for upload in uploads]
+    stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
     try:
         inquiry = await _insert_inquiry(
             session, customer, data, category, title, body, priority, emergency, channel, settings
@@ -340,7 +340,7 @@ async def add_customer_message(
         select(func.count()).select_from(InquiryAttachment).where(InquiryAttachment.inquiry_id == inquiry.id)
     )
     check_upload_count(int(existing or 0) + len(uploads), settings)
-    stored = [await storage.save(upload.data, upload.extension) for upload in uploads]
+    stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
     try:
         message = InquiryMessage(inquiry_id=inquiry.id, author_kind=Actor.CUSTOMER.value, body=mask_pii(body).text)
         session.add(message)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +24,9 @@ from gogaek.errors import ProblemError
 _KEY = re.compile(r"[0-9]{4}/(?:0[1-9]|1[0-2])/[0-9a-f]{32}\.[a-z0-9]{1,8}")
 _EXTENSION = re.compile(r"[a-z0-9]{1,8}")
 DIRECTORY_MODE = 0o700
+TEMP_PREFIX = ".upload-"
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+RETRY_AFTER_SECONDS = "60"
 
 
 class AttachmentStorage(Protocol):
@@ -51,6 +56,29 @@ def _missing() -> ProblemError:
     return ProblemError(404, "not_found", "첨부 파일을 찾을 수 없습니다. (Attachment not found)")
 
 
+def storage_unavailable(exc: OSError) -> ProblemError:
+    """A full disk is 507, anything else (read-only, gone, I/O error) 503; the client may retry either."""
+    if exc.errno in _FULL:
+        status, message = 507, "첨부 파일 저장 공간이 부족합니다. 잠시 후 다시 시도해 주세요. (Storage is full)"
+    else:
+        status, message = 503, "첨부 파일을 저장할 수 없습니다. 잠시 후 다시 시도해 주세요. (Storage unavailable)"
+    return ProblemError(status, "storage_unavailable", message, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+async def save_all(storage: AttachmentStorage, files: Sequence[tuple[bytes, str]]) -> list[str]:
+    """Every file or none: when one write fails, the ones already written are deleted again."""
+    keys: list[str] = []
+    try:
+        for data, extension in files:
+            keys.append(await storage.save(data, extension))
+    except BaseException:
+        for key in keys:
+            with contextlib.suppress(OSError):
+                await storage.delete(key)
+        raise
+    return keys
+
+
 class LocalAttachmentStorage:
     """Files under ``root`` readable only by the service user; writes are atomic renames."""
 
@@ -58,8 +86,12 @@ class LocalAttachmentStorage:
         self.root = root
 
     async def save(self, data: bytes, extension: str) -> str:
+        """A full or read-only disk becomes ``storage_unavailable``, never a 500."""
         key = new_key(extension)
-        await asyncio.to_thread(self._write, key, data)
+        try:
+            await asyncio.to_thread(self._write, key, data)
+        except OSError as exc:
+            raise storage_unavailable(exc) from exc
         return key
 
     async def load(self, key: str) -> bytes:
@@ -73,6 +105,20 @@ class LocalAttachmentStorage:
         path = self.root / validate_key(key)
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
+    def stale_files(self, modified_before: float) -> dict[str, Path]:
+        """Files with a key's shape, and leftover temp files, last modified before the timestamp.
+
+        Anything else under the root is not ours to judge and is left alone.
+        """
+        found: dict[str, Path] = {}
+        for path in self.root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/*"):
+            relative = path.relative_to(self.root).as_posix()
+            ours = _KEY.fullmatch(relative) or path.name.startswith(TEMP_PREFIX)
+            with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                if ours and path.is_file() and path.stat().st_mtime < modified_before:
+                    found[relative] = path
+        return found
+
     def _write(self, key: str, data: bytes) -> None:
         """A temp file in the target folder, then os.replace: readers never see half a file.
 
@@ -80,7 +126,7 @@ class LocalAttachmentStorage:
         """
         target = self.root / key
         self._make_private_dirs(target.parent)
-        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
+        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as temp:
                 temp.write(data)

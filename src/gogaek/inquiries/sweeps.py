@@ -1,24 +1,31 @@
-"""Periodic sweeps run by the job worker: auto-close, and SLA risk flagged exactly once.
+"""Periodic sweeps run by the job worker: auto-close, SLA risk flagged exactly once, orphan files.
 
-Every step is a conditional UPDATE, so several processes may sweep at the same time and an
-inquiry is still closed, warned or marked breached only once.
+Every step is a conditional UPDATE (or an idempotent delete), so several processes may sweep at
+the same time and an inquiry is still closed, warned or marked breached only once.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek import events
 from gogaek.calendar.service import load_business_hours
+from gogaek.chat.models import ChatMessage
 from gogaek.config import Settings
 from gogaek.db import utcnow
-from gogaek.inquiries.models import Inquiry
+from gogaek.inquiries.models import Inquiry, InquiryAttachment
 from gogaek.inquiries.service import add_timeline_event, event_data
 from gogaek.inquiries.sla import FINISHED_RANK, is_near_breach
+from gogaek.inquiries.storage import LocalAttachmentStorage
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status
+
+KEYS_PER_QUERY = 500
 
 
 async def close_resolved_inquiries(session: AsyncSession, settings: Settings, now: datetime | None = None) -> int:
@@ -118,3 +125,39 @@ async def _flag(session: AsyncSession, inquiry: Inquiry, column: str, now: datet
 def _due_iso(inquiry: Inquiry, clock: str) -> str | None:
     due = inquiry.first_response_due_at if clock == "first_response" else inquiry.resolution_due_at
     return due.isoformat() if due is not None else None
+
+
+async def delete_orphan_files(session: AsyncSession, settings: Settings, now: datetime | None = None) -> int:
+    """Deletes local attachment files that no inquiry attachment or chat image references.
+
+    Files are written before their row is committed, so a process killed in between leaves one
+    behind. Only files older than ``attachment_orphan_age_seconds`` are judged: a younger one may
+    belong to an upload still in flight. S3 buckets are left to a lifecycle rule (docs/inquiries.md).
+    """
+    if settings.attachment_storage != "local":
+        return 0
+    now = now or utcnow()
+    cutoff = (now - timedelta(seconds=settings.attachment_orphan_age_seconds)).timestamp()
+    stale = await asyncio.to_thread(LocalAttachmentStorage(settings.attachment_path).stale_files, cutoff)
+    referenced = await _referenced_keys(session, list(stale))
+    orphans = [path for key, path in stale.items() if key not in referenced]
+    await asyncio.to_thread(_unlink_all, orphans)
+    return len(orphans)
+
+
+async def _referenced_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    image_key = ChatMessage.payload["image"]["key"].as_string()
+    referenced: set[str] = set()
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        chunk = keys[start : start + KEYS_PER_QUERY]
+        referenced.update(
+            await session.scalars(select(InquiryAttachment.storage_key).where(InquiryAttachment.storage_key.in_(chunk)))
+        )
+        referenced.update(key for key in await session.scalars(select(image_key).where(image_key.in_(chunk))) if key)
+    await session.rollback()  # read-only: end the transaction rather than hold a snapshot
+    return referenced
+
+
+def _unlink_all(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
