@@ -22,7 +22,7 @@ from gogaek.db import create_engine, create_sessionmaker
 from gogaek.identity.customer_tokens import issue_customer_token
 from tests.chat.wsclient import ChatClient, Frame, ws_url
 from tests.reliability.processes import AppServer, PrivateRedis
-from tests.reliability.scenarios import RETRY_PAUSE, TOKEN_TTL_SECONDS, Tally
+from tests.reliability.scenarios import RETRY_PAUSE, TOKEN_TTL_SECONDS, Tally, poll_until
 
 # Questions the demo FAQ answers with confidence, so the bot never hands the chat over.
 QUESTIONS = (
@@ -186,13 +186,14 @@ async def readyz_redis(server: AppServer) -> tuple[int, bool | None]:
     return response.status_code, response.json()["checks"].get("redis")
 
 
-async def redis_recovered(servers: tuple[AppServer, ...], seconds: float) -> bool:
+async def redis_recovered(servers: tuple[AppServer, ...], seconds: float) -> None:
     """Both processes report Redis healthy again (bounded wait)."""
+
+    async def healthy() -> bool:
+        return [await readyz_redis(s) for s in servers] == [(200, True)] * len(servers)
+
     async with asyncio.timeout(seconds):
-        # Polling an HTTP endpoint of other processes: nothing here could set an event.
-        while [await readyz_redis(s) for s in servers] != [(200, True)] * len(servers):  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
-    return True
+        await poll_until(healthy, 0.2)
 
 
 async def chat_across_redis_restarts(

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 
 from gogaek.config import Settings
 from tests.reliability.chat_faults import chat_load, chat_outcome, new_customers
 from tests.reliability.processes import AppServer
-from tests.reliability.scenarios import Tally, inquiry_load, inquiry_outcome
+from tests.reliability.scenarios import Tally, inquiry_load, inquiry_outcome, poll_until
 
 CHAT_CUSTOMERS = 6
+
+
+async def _reached(progress: Callable[[], int], target: int) -> bool:
+    return progress() >= target
 
 
 async def kill_at_progress(
@@ -22,9 +27,8 @@ async def kill_at_progress(
 ) -> None:
     """Kills and restarts the server each time another ``total / (kills + 1)`` items are acknowledged."""
     for number in range(1, kills + 1):
-        # The loads count into plain lists; polling them keeps the load code free of signalling.
-        while progress() < number * total // (kills + 1):  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+        target = number * total // (kills + 1)
+        await poll_until(partial(_reached, progress, target), 0.02)
         await asyncio.to_thread(server.restart_after_kill)
         tally.injected += 1
 

@@ -12,6 +12,7 @@ import asyncio
 import random
 import string
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -54,6 +55,13 @@ class Tally:
             self.unavailable += 1
         elif response.status_code >= 500:
             self.server_errors += 1
+
+
+async def poll_until(condition: Callable[[], Awaitable[bool]], interval: float = 0.05) -> None:
+    """Waits for state other processes (or other tasks' plain lists) change: nothing here could
+    set an event, so it polls; callers bound it with ``asyncio.timeout``."""
+    while not await condition():  # noqa: ASYNC110
+        await asyncio.sleep(interval)
 
 
 def random_marker() -> str:
