@@ -187,7 +187,7 @@ def serve(kind: str, fd: int, agents: int) -> None:
 
     from chat_bare import bare_app
     from gogaek.app import create_app
-    from gogaek.chat.sockets import WS_MAX_BYTES
+    from gogaek.chat.connection import WS_MAX_BYTES
 
     log_gc_pauses()
     app = bare_app(agents) if kind == "bare" else create_app(Settings())

@@ -80,7 +80,7 @@ def serve(
     typer.echo(f"상담사 콘솔:  {settings.base_url}/console")
     typer.echo(f"관리자:       {settings.base_url}/admin")
     typer.echo(f"API 문서:     {settings.base_url}/docs")
-    from gogaek.chat.sockets import WS_MAX_BYTES
+    from gogaek.chat.connection import WS_MAX_BYTES
 
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="info", ws_max_size=WS_MAX_BYTES

@@ -11,7 +11,7 @@ import socket
 import uvicorn
 
 from gogaek.app import create_app
-from gogaek.chat.sockets import WS_MAX_BYTES
+from gogaek.chat.connection import WS_MAX_BYTES
 from gogaek.config import Settings
 
 
