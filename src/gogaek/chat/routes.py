@@ -40,7 +40,7 @@ from gogaek.deps import (
 )
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import Customer, StaffUser
-from gogaek.identity.service import get_active_staff
+from gogaek.identity.service import staff_for_token
 from gogaek.inquiries.agent_schemas import MacroPublic
 from gogaek.inquiries.attachments import read_upload
 from gogaek.inquiries.macros import list_macros
@@ -64,21 +64,10 @@ RuntimeDep = Annotated[ChatRuntime, Depends(get_chat_runtime)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
 
 
-async def chat_customer(
-    request: Request, session: SessionDep, settings: SettingsDep, credentials: BearerDep
-) -> Customer:
-    """The host token, or the page session; a page's script must also send the CSRF header."""
-    customer = await current_customer(request, session, settings, credentials)
-    if credentials is None:
-        check_csrf_header(request)
-    return customer
-
-
 async def chat_staff(request: Request, session: SessionDep, credentials: BearerDep) -> StaffUser:
     """A staff bearer token, or the console's session (with the CSRF header on changes)."""
     if credentials is not None:
-        staff_id = request.app.state.token_signer.read(credentials.credentials)
-        staff = await get_active_staff(session, staff_id) if staff_id is not None else None
+        staff = await staff_for_token(session, request.app.state.token_signer, credentials.credentials)
     else:
         staff = await session_staff(request, session)
         if staff is not None:
@@ -90,7 +79,7 @@ async def chat_staff(request: Request, session: SessionDep, credentials: BearerD
     return staff
 
 
-ChatCustomer = Annotated[Customer, Depends(chat_customer)]
+ChatCustomer = Annotated[Customer, Depends(current_customer)]  # cookie writes need the CSRF header
 ChatStaff = Annotated[StaffUser, Depends(chat_staff)]
 
 
