@@ -227,6 +227,28 @@ def test_encrypted_pdfs_are_refused_because_they_cannot_be_inspected(settings: S
     assert "암호" in problem.message
 
 
+def test_a_run_of_comment_signs_after_a_dictionary_does_not_stall_the_scan(settings: Settings) -> None:
+    """Before, the stream pattern split such a run in exponentially many ways (2**64 here)."""
+    data = pdf_bytes(extra_objects=(b"<< /Note 1 >>" + b"%" * 64 + b"x\n",))
+    assert check_upload("a.pdf", data, settings).extension == "pdf"
+
+
+def test_a_stream_dictionary_with_nested_dictionaries_is_found(settings: Settings) -> None:
+    object_stream = stream(
+        b"7 0 << /S /JavaScript /JS (x) >>", ["FlateDecode"], b" /Type /ObjStm /N 1 /First 4 /X << /Y << /Z 1 >> >>"
+    )
+    assert refusal("a.pdf", pdf_bytes(extra_objects=(object_stream,)), settings).code == "attachment_active_content"
+
+
+def test_byte_by_byte_decoding_has_a_small_budget_of_its_own(settings: Settings) -> None:
+    """Predictors and LZW run in Python: a few megabytes would cost seconds of CPU per upload."""
+    rows = bytes(101) * 21_000  # 2.1 MB of PNG predictor rows, each "no change"
+    predicted = stream(rows, ["FlateDecode"], b" /DecodeParms << /Predictor 12 /Columns 100 >>")
+    assert len(predicted) < 10_000
+    problem = refusal("a.pdf", pdf_bytes(extra_objects=(predicted,)), settings)
+    assert (problem.status, problem.code) == (422, "attachment_too_complex")
+
+
 # --- PDF filters -----------------------------------------------------------------------------
 
 

@@ -32,9 +32,14 @@ from gogaek.inquiries.pdf_filters import (
 from gogaek.inquiries.pdf_syntax import Name, PdfString, PdfValue, Ref, UnparsableError, decode_name, parse_object
 
 DECODE_BUDGET_BYTES = 64 * 1024 * 1024  # a PDF that expands past this is refused, not scanned partially
-PREDICTOR_BUDGET_BYTES = 4 * 1024 * 1024  # predictors run in Python; real PDFs use them on small streams
+# LZW, run-length and predictors are decoded byte by byte in Python (about a second a megabyte at
+# worst); real PDFs use them on small streams (cross-reference tables), so this budget is small.
+SLOW_DECODE_BUDGET_BYTES = 2 * 1024 * 1024
+_SLOW_FILTERS = frozenset({b"LZWDecode", b"RunLengthDecode"})
 EOF_WINDOW_BYTES = 1024  # readers accept %%EOF anywhere in the last kilobyte
 DICT_LOOKBACK_BYTES = 64 * 1024
+DICT_CANDIDATES = 24  # "<<" positions tried per stream; real stream dictionaries nest a few deep
+MAX_STREAMS = 10_000  # each costs a dictionary search; a PDF with more is refused as too complex
 MAX_REFERENCE_HOPS = 8
 
 ACTIVE_NAMES = frozenset(
@@ -64,7 +69,9 @@ _OPEN_ACTION_KEY = b"OpenAction"
 _ENCRYPT = b"Encrypt"
 
 _NAME = re.compile(rb"/([^\x00\t\n\x0c\r ()<>\[\]{}/%]+)")
-_STREAM = re.compile(rb">>(?:[\x00\t\n\x0c\r ]|%[^\r\n]*)*stream *(?:\r\n|\r|\n)?")
+# A comment must end at its line break here: "%[^\r\n]*" alone would split a run of "%" in
+# exponentially many ways before failing.
+_STREAM = re.compile(rb">>(?:[\x00\t\n\x0c\r ]|%[^\r\n]*[\r\n])*stream *(?:\r\n|\r|\n)?")
 _OBJECT = re.compile(rb"(?<![0-9])([0-9]{1,10})[\x00\t\n\x0c\r ]+[0-9]{1,5}[\x00\t\n\x0c\r ]+obj(?![A-Za-z])")
 _ENDSTREAM = b"endstream"
 
@@ -88,7 +95,7 @@ class _Inspection:
 
     raw: bytes
     budget: Budget = field(default_factory=lambda: Budget(DECODE_BUDGET_BYTES))
-    predictor_budget: Budget = field(default_factory=lambda: Budget(PREDICTOR_BUDGET_BYTES))
+    slow_budget: Budget = field(default_factory=lambda: Budget(SLOW_DECODE_BUDGET_BYTES))
     decoded: list[bytes] = field(default_factory=list)
     # Every definition counts: incremental updates and object streams may define a number twice.
     objects: defaultdict[int, list[tuple[bytes, int]]] = field(default_factory=lambda: defaultdict(list))
@@ -101,7 +108,9 @@ def check_pdf(data: bytes) -> None:
     inspection = _Inspection(data)
     _index_objects(inspection, data)
     try:
-        for match in _STREAM.finditer(data):
+        for count, match in enumerate(_STREAM.finditer(data)):
+            if count >= MAX_STREAMS:
+                raise BudgetExceededError
             _decode_stream(inspection, match)
     except BudgetExceededError as exc:
         raise PdfRefusedError(Reason.TOO_COMPLEX) from exc
@@ -158,7 +167,10 @@ def _stream_dict(data: bytes, match: re.Match[bytes]) -> dict[bytes, PdfValue]:
     end = match.start() + 2
     pos = end - 2
     floor = max(0, end - DICT_LOOKBACK_BYTES)
-    while (pos := data.rfind(b"<<", floor, pos)) >= 0:
+    for _ in range(DICT_CANDIDATES):
+        pos = data.rfind(b"<<", floor, pos)
+        if pos < 0:
+            break
         try:
             value, value_end = parse_object(data, pos)
         except UnparsableError:
@@ -218,9 +230,11 @@ def _decode_stream(inspection: _Inspection, match: re.Match[bytes]) -> None:
         decoder = DECODERS.get(name)
         if decoder is None:
             raise UndecodableError(f"unknown filter {name!r}")
+        if name in _SLOW_FILTERS:
+            inspection.slow_budget.take(len(decoded))
         decoded = decoder(decoded, inspection.budget, parms)
         if not pixels:
-            decoded = unpredict(decoded, parms, inspection.predictor_budget)
+            decoded = unpredict(decoded, parms, inspection.slow_budget)
     if pixels or decoded is encoded:
         return  # pixels, or bytes the raw scan already covers
     inspection.decoded.append(decoded)

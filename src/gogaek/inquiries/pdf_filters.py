@@ -163,7 +163,7 @@ def _int(value: PdfValue, default: int) -> int:
 def unpredict(data: bytes, parms: dict[bytes, PdfValue], budget: Budget) -> bytes:
     """Undoes a PNG or TIFF predictor, which would otherwise scramble the bytes a reader sees.
 
-    ``budget`` is the predictor budget, not the decoding one: this is the slow part.
+    ``budget`` is the slow-decoding budget, not the output one: this loop runs in Python.
     """
     predictor = _int(parms.get(b"Predictor"), 1)
     if predictor == 1:
@@ -175,7 +175,7 @@ def unpredict(data: bytes, parms: dict[bytes, PdfValue], budget: Budget) -> byte
         raise UndecodableError("bad predictor parameters")
     pixel = max(1, colors * bits // 8)
     row = (colors * bits * columns + 7) // 8
-    budget.take(len(data))  # predictors run byte by byte in Python: a budget of their own, much smaller
+    budget.take(len(data))
     if predictor == 2 and bits == 8:
         return _tiff(data, row, pixel)
     if predictor >= 10:
