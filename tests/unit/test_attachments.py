@@ -594,3 +594,10 @@ async def test_s3_storage_refuses_crafted_keys(key: str, s3_storage: S3Attachmen
         await s3_storage.load(key)
     with pytest.raises(ValueError, match="invalid attachment storage key"):
         await s3_storage.delete(key)
+
+
+async def test_an_unreachable_bucket_is_storage_unavailable(s3_storage: S3AttachmentStorage) -> None:
+    s3_storage.bucket = "no-such-bucket"
+    with pytest.raises(ProblemError) as caught:
+        await s3_storage.save(pdf_bytes(), "pdf")
+    assert (caught.value.status, caught.value.code) == (503, "storage_unavailable")

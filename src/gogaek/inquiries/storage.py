@@ -56,9 +56,9 @@ def _missing() -> ProblemError:
     return ProblemError(404, "not_found", "첨부 파일을 찾을 수 없습니다. (Attachment not found)")
 
 
-def storage_unavailable(exc: OSError) -> ProblemError:
-    """A full disk is 507, anything else (read-only, gone, I/O error) 503; the client may retry either."""
-    if exc.errno in _FULL:
+def storage_unavailable(exc: Exception) -> ProblemError:
+    """A full disk is 507, anything else (read-only, gone, I/O error, bucket down) 503; both may be retried."""
+    if isinstance(exc, OSError) and exc.errno in _FULL:
         status, message = 507, "첨부 파일 저장 공간이 부족합니다. 잠시 후 다시 시도해 주세요. (Storage is full)"
     else:
         status, message = 503, "첨부 파일을 저장할 수 없습니다. 잠시 후 다시 시도해 주세요. (Storage unavailable)"
@@ -157,8 +157,13 @@ class S3AttachmentStorage:
         self._client: Any = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
 
     async def save(self, data: bytes, extension: str) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         key = new_key(extension)
-        await asyncio.to_thread(self._client.put_object, Bucket=self.bucket, Key=key, Body=data)
+        try:
+            await asyncio.to_thread(self._client.put_object, Bucket=self.bucket, Key=key, Body=data)
+        except (BotoCoreError, ClientError) as exc:
+            raise storage_unavailable(exc) from exc
         return key
 
     async def load(self, key: str) -> bytes:
