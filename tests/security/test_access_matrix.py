@@ -503,3 +503,22 @@ async def test_a_host_token_spent_on_sign_in_is_not_a_bearer_token_afterwards(wo
     assert exchanged.status_code == 303, exchanged.text
     replayed = await _send(world, "GET", "/api/v1/inquiries", headers={"Authorization": f"Bearer {token}"})
     assert replayed.status_code == 401
+
+
+async def test_reactivating_an_account_does_not_revive_its_old_token_or_session(world: World) -> None:
+    """Deactivation ends what was issued before it; coming back means signing in again (defect e)."""
+    email = "returning@matrix.test"
+    async with world.app.state.sessionmaker() as session:
+        staff_id = (
+            await create_staff_user(session, StaffCreate(email=email, password=PASSWORD, display_name="복귀"))
+        ).id
+    login = await world.http.post("/api/v1/agent/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    old_token = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    old_cookie = await _staff_page_session(world, email)
+    admin = {"Authorization": f"Bearer {world.callers[Role.ADMIN].bearer}"}
+    for step in ("deactivate", "reactivate"):
+        changed = await world.http.post(f"/api/v1/admin/staff/{staff_id}/{step}", headers=admin)
+        assert changed.status_code == 200, changed.text
+    assert (await _send(world, "GET", "/api/v1/agent/me", headers=old_token)).status_code == 401
+    assert redirects_to_sign_in(await _send(world, "GET", "/console", cookie=old_cookie))
