@@ -20,6 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image, TiffImagePlugin
 from starlette.datastructures import UploadFile
 
@@ -39,7 +42,19 @@ from gogaek.inquiries.storage import (
     S3AttachmentStorage,
     build_attachment_storage,
 )
-from tests.security.hostile_files import Pdf, image_bytes, lzw_encode, one_bit_png, stream
+from tests.security.hostile_files import (
+    Pdf,
+    image_bytes,
+    lzw_encode,
+    object_stream,
+    one_bit_png,
+    png_sub_rows,
+    stream,
+)
+
+settings_for_fuzzing = hypothesis_settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 KEY_SHAPE = re.compile(r"[0-9]{4}/[0-9]{2}/[0-9a-f]{32}\.[a-z]+")
 
@@ -247,6 +262,31 @@ def test_byte_by_byte_decoding_has_a_small_budget_of_its_own(settings: Settings)
     assert len(predicted) < 10_000
     problem = refusal("a.pdf", pdf_bytes(extra_objects=(predicted,)), settings)
     assert (problem.status, problem.code) == (422, "attachment_too_complex")
+
+
+SEED_PDF = Pdf(
+    catalog_extra=b" /OpenAction [3 0 R /Fit] /Outlines 7 0 R",
+    extra_objects=(
+        object_stream({7: b"<< /Type /Outlines /Count 0 >>"}, ["A85", "LZW", "Fl", "RL"]),
+        stream(png_sub_rows(b"q Q " * 40, 4), ["Fl"], b" /DecodeParms << /Predictor 12 /Columns 4 >>"),
+        stream(b"q Q " * 40, ["AHx"], b" /DecodeParms << /Predictor 12 /Columns 4 >>"),  # not Flate: no predictor
+    ),
+).build()
+
+
+@settings_for_fuzzing
+@given(edits=st.lists(st.tuples(st.integers(0, len(SEED_PDF) - 1), st.binary(max_size=8)), max_size=6))
+def test_damaged_pdfs_are_refused_cleanly_or_accepted_never_crash(edits: list[tuple[int, bytes]]) -> None:
+    """Random overwrites of a PDF that uses every filter: a ProblemError at worst, never another exception."""
+    settings = Settings(env="test", attachment_max_bytes=1024 * 1024)
+    assert check_upload("seed.pdf", SEED_PDF, settings).extension == "pdf"
+    data = bytearray(SEED_PDF)
+    for offset, replacement in edits:
+        data[offset : offset + len(replacement)] = replacement
+    try:
+        check_upload("a.pdf", bytes(data), settings)
+    except ProblemError as problem:
+        assert problem.status in (413, 422)
 
 
 # --- PDF filters -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ DECODE_BUDGET_BYTES = 64 * 1024 * 1024  # a PDF that expands past this is refuse
 # worst); real PDFs use them on small streams (cross-reference tables), so this budget is small.
 SLOW_DECODE_BUDGET_BYTES = 2 * 1024 * 1024
 _SLOW_FILTERS = frozenset({b"LZWDecode", b"RunLengthDecode"})
+_PREDICTED_FILTERS = frozenset({b"FlateDecode", b"LZWDecode"})  # the only ones predictors apply to
 EOF_WINDOW_BYTES = 1024  # readers accept %%EOF anywhere in the last kilobyte
 DICT_LOOKBACK_BYTES = 64 * 1024
 DICT_CANDIDATES = 24  # "<<" positions tried per stream; real stream dictionaries nest a few deep
@@ -233,7 +234,7 @@ def _decode_stream(inspection: _Inspection, match: re.Match[bytes]) -> None:
         if name in _SLOW_FILTERS:
             inspection.slow_budget.take(len(decoded))
         decoded = decoder(decoded, inspection.budget, parms)
-        if not pixels:
+        if name in _PREDICTED_FILTERS and not pixels:
             decoded = unpredict(decoded, parms, inspection.slow_budget)
     if pixels or decoded is encoded:
         return  # pixels, or bytes the raw scan already covers
