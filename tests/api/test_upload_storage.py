@@ -30,7 +30,7 @@ from gogaek.inquiries.models import Inquiry, InquiryAttachment
 from gogaek.inquiries.storage import TEMP_PREFIX, LocalAttachmentStorage
 from gogaek.inquiries.sweeps import delete_orphan_files
 from tests.conftest import IN_CI, customer_headers
-from tests.security.hostile_files import Pdf, image_bytes
+from tests.security.hostile_files import Pdf, image_bytes, one_bit_png
 
 FIELDS = {"category": "payment", "title": "결제 증빙", "body": "영수증을 첨부합니다."}
 TWO_HOURS = 2 * 3600
@@ -211,3 +211,22 @@ async def test_images_are_downloads_and_inline_only_as_a_bounded_preview(
     assert (no_preview.status_code, no_preview.json()["code"]) == (404, "not_found")
     stranger = await client.get(f"{image['url']}/preview", headers=customer_headers(settings, "stranger"))
     assert stranger.status_code == 404
+
+
+@pytest.mark.usefixtures("payment")
+@pytest.mark.parametrize(
+    "stored", [one_bit_png(7_000, 7_000), b"\x89PNG\r\n\x1a\n damaged on disk"], ids=["over-todays-limit", "damaged"]
+)
+async def test_a_stored_image_that_cannot_be_previewed_is_404_not_500(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, stored: bytes
+) -> None:
+    """Files stored before today's limits (or damaged since) stay downloadable without a preview."""
+    response = await submit(client, settings, ("a.png", image_bytes("PNG", (8, 8)), "image/png"))
+    attachment = response.json()["attachments"][0]
+    key = await session.scalar(select(InquiryAttachment.storage_key))
+    assert key is not None
+    (settings.attachment_path / key).write_bytes(stored)
+    preview = await client.get(f"{attachment['url']}/preview", headers=customer_headers(settings))
+    assert (preview.status_code, preview.json()["code"]) == (404, "not_found")
+    download = await client.get(attachment["url"], headers=customer_headers(settings))
+    assert download.status_code == 200 and download.content == stored

@@ -250,7 +250,7 @@ async def chat_image(
         raise not_found("이미지")
     data = await runtime.storage.load(image["key"])
     # Shown inline in the chat, so a bounded re-encoding, never the customer's bytes (inquiries/serving.py).
-    return await preview_response(image["name"], image["key"], data, runtime.settings.attachment_preview_max_side)
+    return await preview_response(image["name"], image["key"], data, runtime.settings)
 
 
 # Agents and supervisors

@@ -220,7 +220,7 @@ async def preview_attachment(
 ) -> Response:
     """What thumbnails show: a bounded WebP re-encoding of an image; 404 for PDFs."""
     attachment = await _attachment(session, inquiry_id, attachment_id)
-    return await serving.preview(attachment, storage, settings.attachment_preview_max_side)
+    return await serving.preview(attachment, storage, settings)
 
 
 @router.get("/macros", response_model=list[MacroPublic])

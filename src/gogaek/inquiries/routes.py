@@ -223,4 +223,4 @@ async def preview(
 ) -> Response:
     """A bounded WebP re-encoding of an image for thumbnails; 404 for PDFs."""
     attachment = await customer_attachment(session, customer, inquiry_id, attachment_id)
-    return await serving.preview(attachment, storage, settings.attachment_preview_max_side)
+    return await serving.preview(attachment, storage, settings)

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from fastapi import Response
 from PIL import Image, ImageOps
 
+from gogaek.config import Settings
 from gogaek.errors import ProblemError
 from gogaek.inquiries.models import InquiryAttachment
 from gogaek.inquiries.storage import AttachmentStorage
@@ -30,7 +31,7 @@ PREVIEW_CACHE_ENTRIES = 64
 SANDBOX_CSP = "default-src 'none'; sandbox"
 _UNSAFE_IN_QUOTES = str.maketrans({'"': "_", "\\": "_", "/": "_"})
 
-_previews: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_previews: OrderedDict[str, bytes] = OrderedDict()
 _previews_lock = threading.Lock()
 _decoders = threading.BoundedSemaphore(2)  # each decode may hold one full-size image in memory
 
@@ -63,17 +64,18 @@ async def download(attachment: InquiryAttachment, storage: AttachmentStorage) ->
     return original_response(attachment.display_name, attachment.content_type, data)
 
 
-async def preview(attachment: InquiryAttachment, storage: AttachmentStorage, max_side: int) -> Response:
+async def preview(attachment: InquiryAttachment, storage: AttachmentStorage, settings: Settings) -> Response:
     """A bounded re-encoding of an image for inline display; PDFs have none."""
     if not attachment.content_type.startswith("image/"):
         raise no_preview()
     key = attachment.storage_key
-    return await preview_response(attachment.display_name, key, await storage.load(key), max_side)
+    return await preview_response(attachment.display_name, key, await storage.load(key), settings)
 
 
-async def preview_response(name: str, key: str, data: bytes, max_side: int) -> Response:
+async def preview_response(name: str, key: str, data: bytes, settings: Settings) -> Response:
     """``key`` names the bytes for the cache: storage keys are never reused for other content."""
-    image = await asyncio.to_thread(cached_preview, key, data, max_side)
+    limits = (settings.attachment_preview_max_side, settings.attachment_max_pixels)
+    image = await asyncio.to_thread(cached_preview, key, data, limits)
     stem = name.rpartition(".")[0] or name
     return Response(
         image,
@@ -86,35 +88,43 @@ async def preview_response(name: str, key: str, data: bytes, max_side: int) -> R
     )
 
 
-def cached_preview(key: str, data: bytes, max_side: int) -> bytes:
+def cached_preview(key: str, data: bytes, limits: tuple[int, int]) -> bytes:
     """Storage keys never change content, so a preview made once is good until evicted."""
     with _previews_lock:
-        if (key, max_side) in _previews:
-            _previews.move_to_end((key, max_side))
-            return _previews[key, max_side]
+        if key in _previews:
+            _previews.move_to_end(key)
+            return _previews[key]
     with _decoders:
-        image = make_preview(data, max_side)
+        image = make_preview(data, *limits)
     with _previews_lock:
-        _previews[key, max_side] = image
+        _previews[key] = image
         while len(_previews) > PREVIEW_CACHE_ENTRIES:
             _previews.popitem(last=False)
     return image
 
 
-def make_preview(data: bytes, max_side: int) -> bytes:
+def make_preview(data: bytes, max_side: int, max_pixels: int) -> bytes:
     """First frame, turned upright by its EXIF orientation, shrunk to fit; metadata is dropped.
 
-    Uploads were checked against the pixel limit; Pillow's bomb warning is still an error here.
-    JPEG decodes straight at a reduced scale (``draft``), so a phone photo costs little.
+    Files stored before today's limits (more pixels, or bytes Pillow no longer reads) get no
+    preview rather than a 500; they stay downloadable. JPEG decodes straight at a reduced scale
+    (``draft``), so a phone photo costs little.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as image:
-            image.draft("RGB", (max_side, max_side))
-            frame = ImageOps.exif_transpose(image)
-            frame.thumbnail((max_side, max_side))
-            if frame.mode not in ("RGB", "RGBA"):
-                frame = frame.convert("RGBA" if "A" in frame.getbands() or "transparency" in frame.info else "RGB")
-            out = io.BytesIO()
-            frame.save(out, format=PREVIEW_FORMAT, quality=PREVIEW_QUALITY)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > max_pixels:
+                    raise no_preview()
+                image.draft("RGB", (max_side, max_side))
+                frame = ImageOps.exif_transpose(image)
+                frame.thumbnail((max_side, max_side))
+                if frame.mode not in ("RGB", "RGBA"):
+                    frame = frame.convert("RGBA" if "A" in frame.getbands() or "transparency" in frame.info else "RGB")
+                out = io.BytesIO()
+                frame.save(out, format=PREVIEW_FORMAT, quality=PREVIEW_QUALITY)
+        except ProblemError:
+            raise
+        except Exception as exc:  # Pillow raises many types on bad input; all mean "no preview"
+            raise no_preview() from exc
     return out.getvalue()
