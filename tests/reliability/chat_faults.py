@@ -8,6 +8,7 @@ followed by an answer (bot or system) before the customer's next one, else it is
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from gogaek.chat.models import ChatMessage
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.identity.customer_tokens import issue_customer_token
+from gogaek.identity.security import StaffTokenSigner
+from tests.chat.conftest import CHAT_ENV
 from tests.chat.wsclient import ChatClient, Frame, ws_url
 from tests.reliability.processes import AppServer, PrivateRedis
 from tests.reliability.scenarios import RETRY_PAUSE, TOKEN_TTL_SECONDS, Tally, poll_until
@@ -228,3 +231,20 @@ async def chat_across_redis_restarts(
     await agent.close()
     await chat_outcome(settings, tally, [customer])
     return tally
+
+
+async def redis_restarts(settings: Settings, agent_id: int, *, restarts: int) -> Tally:
+    """A private Redis and two app processes on one database; the scenario above runs between them."""
+    redis = PrivateRedis()
+    await asyncio.to_thread(redis.start)
+    env = {**CHAT_ENV, "GOGAEK_REDIS_URL": redis.url, "GOGAEK_REDIS_PREFIX": f"t-{uuid.uuid4().hex[:8]}:"}
+    front, back = AppServer(settings, env), AppServer(settings, env)
+    try:
+        await asyncio.to_thread(front.start)
+        await asyncio.to_thread(back.start)
+        token = StaffTokenSigner(settings.secret_key, settings.session_max_age_seconds).issue(agent_id)
+        return await chat_across_redis_restarts(front, back, settings, token, redis, restarts=restarts)
+    finally:
+        for server in (front, back):
+            await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(redis.stop)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import partial
 
 from gogaek.config import Settings
+from tests.chat.conftest import CHAT_ENV
 from tests.reliability.chat_faults import chat_load, chat_outcome, new_customers
 from tests.reliability.processes import AppServer
 from tests.reliability.scenarios import Tally, inquiry_load, inquiry_outcome, poll_until
@@ -56,3 +57,13 @@ async def mixed_load_under_kills(
     await inquiry_outcome(settings, inquiries, acknowledged)
     await chat_outcome(settings, chat, people)
     return inquiries, chat
+
+
+async def app_kills(settings: Settings, *, requests: int, messages: int, kills: int) -> tuple[Tally, Tally]:
+    """Serves ``settings`` (a prepared database) and runs the mixed load under kills."""
+    server = AppServer(settings, CHAT_ENV)
+    await asyncio.to_thread(server.start)
+    try:
+        return await mixed_load_under_kills(server, settings, requests=requests, messages=messages, kills=kills)
+    finally:
+        await asyncio.to_thread(server.stop)

@@ -14,6 +14,7 @@ import string
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
@@ -22,6 +23,8 @@ from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.inquiries.models import Inquiry
+from tests.chat.conftest import CHAT_ENV, desk_settings
+from tests.chat.conftest import _prepare as prepare_desk
 from tests.reliability.processes import AppServer, PrivatePostgres
 
 RETRY_PAUSE = 0.1
@@ -178,3 +181,26 @@ async def _submit_acknowledged(
         response = await submit_until_answered(http, url, settings, tally)
         assert response is not None and response.status_code in (200, 201), response
         acknowledged.append(response.json()["title"].removeprefix(TITLE_PREFIX))
+
+
+async def postgres_restarts(data_dir: Path, embedding_cache: Path, *, requests: int, restarts: int) -> Tally:
+    """A private PostgreSQL cluster behind one app process, stopped and started ``restarts`` times."""
+    database = PrivatePostgres()
+    try:
+        await asyncio.to_thread(database.init)
+        await asyncio.to_thread(database.start)
+        settings = desk_settings(data_dir, embedding_cache, database.url)
+        await prepare_desk(settings)
+        server = AppServer(settings, CHAT_ENV)
+        await asyncio.to_thread(server.start)
+        try:
+            tally = await inquiries_across_database_restarts(
+                server, settings, database, requests=requests, restarts=restarts
+            )
+            if (await asyncio.to_thread(server.readyz)).status_code != 200:
+                tally.server_errors += 1
+        finally:
+            await asyncio.to_thread(server.stop)
+    finally:
+        await asyncio.to_thread(database.destroy)
+    return tally

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gogaek.config import Settings
-from tests.chat.conftest import CHAT_ENV, _prepare, desk_settings
-from tests.reliability.processes import AppServer, PrivatePostgres, postgres_bin
-from tests.reliability.scenarios import inquiries_across_database_restarts
+from tests.reliability.processes import postgres_bin
+from tests.reliability.scenarios import postgres_restarts
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -19,34 +15,10 @@ REQUESTS = 5
 RESTARTS = 2
 
 
-@pytest.fixture
-def private_postgres(tmp_path: Path, embedding_cache: Path) -> Iterator[tuple[PrivatePostgres, Settings]]:
+async def test_requests_fail_cleanly_while_postgres_is_down_and_recover(tmp_path: Path, embedding_cache: Path) -> None:
     if postgres_bin() is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    database = PrivatePostgres()
-    try:
-        database.init()
-        database.start()
-        settings = desk_settings(tmp_path, embedding_cache, database.url)
-        asyncio.run(_prepare(settings))
-        yield database, settings
-    finally:
-        database.destroy()
-
-
-async def test_requests_fail_cleanly_while_postgres_is_down_and_recover(
-    private_postgres: tuple[PrivatePostgres, Settings],
-) -> None:
-    database, settings = private_postgres
-    server = AppServer(settings, CHAT_ENV)
-    server.start()
-    try:
-        tally = await inquiries_across_database_restarts(
-            server, settings, database, requests=REQUESTS, restarts=RESTARTS
-        )
-        assert server.readyz().status_code == 200
-    finally:
-        server.stop()
+    tally = await postgres_restarts(tmp_path, embedding_cache, requests=REQUESTS, restarts=RESTARTS)
     assert tally.injected == RESTARTS
     assert tally.acknowledged == 2 * REQUESTS * RESTARTS
     assert tally.unavailable >= REQUESTS * RESTARTS

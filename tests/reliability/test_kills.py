@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chat.conftest import CHAT_ENV, Prepared
-from tests.reliability.kills import mixed_load_under_kills
-from tests.reliability.processes import AppServer
+from tests.chat.conftest import Prepared
+from tests.reliability.kills import app_kills
 
 pytestmark = pytest.mark.integration
 
@@ -16,14 +15,7 @@ CHAT_MESSAGES = 30
 
 
 async def test_inquiries_and_chat_messages_survive_kills(prepared: Prepared) -> None:
-    server = AppServer(prepared[0], CHAT_ENV)
-    server.start()
-    try:
-        inquiries, chat = await mixed_load_under_kills(
-            server, prepared[0], requests=REQUESTS, messages=CHAT_MESSAGES, kills=KILLS
-        )
-    finally:
-        server.stop()
+    inquiries, chat = await app_kills(prepared[0], requests=REQUESTS, messages=CHAT_MESSAGES, kills=KILLS)
     assert inquiries.injected == KILLS
     assert (inquiries.acknowledged, chat.acknowledged) == (REQUESTS, CHAT_MESSAGES)
     assert (inquiries.lost, inquiries.duplicated, inquiries.server_errors, inquiries.half_written) == (0, 0, 0, 0)

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from shutil import which
 
 import pytest
 
-from tests.chat.conftest import CHAT_ENV, Desk, Prepared, prepared_database
+from tests.chat.conftest import Prepared, prepared_database
 from tests.conftest import BACKENDS
-from tests.reliability.chat_faults import chat_across_redis_restarts
-from tests.reliability.processes import AppServer, PrivateRedis
+from tests.reliability.chat_faults import redis_restarts
 
 pytestmark = pytest.mark.integration
 
 RESTARTS = 2
-
-
-@pytest.fixture
-def redis_server() -> Iterator[PrivateRedis]:
-    if which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    redis = PrivateRedis()
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 @pytest.fixture
@@ -36,17 +24,10 @@ def shared_database(tmp_path: Path, embedding_cache: Path) -> Iterator[Prepared]
         yield ready
 
 
-async def test_chat_recovers_after_redis_restarts(redis_server: PrivateRedis, shared_database: Prepared) -> None:
+async def test_chat_recovers_after_redis_restarts(shared_database: Prepared) -> None:
+    if which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
     settings, (agent_id, *_) = shared_database
-    env = {**CHAT_ENV, "GOGAEK_REDIS_URL": redis_server.url, "GOGAEK_REDIS_PREFIX": f"t-{uuid.uuid4().hex[:8]}:"}
-    front, back = AppServer(settings, env), AppServer(settings, env)
-    front.start()
-    back.start()
-    try:
-        token = Desk(back.url, settings, agent_id, 0, 0, 0).staff_token(agent_id)
-        tally = await chat_across_redis_restarts(front, back, settings, token, redis_server, restarts=RESTARTS)
-    finally:
-        front.stop()
-        back.stop()
+    tally = await redis_restarts(settings, agent_id, restarts=RESTARTS)
     assert tally.injected == RESTARTS
     assert (tally.missed, tally.server_errors, tally.lost, tally.duplicated) == (0, 0, 0, 0), tally
