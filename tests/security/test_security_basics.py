@@ -314,6 +314,26 @@ async def test_line_breaks_in_titles_and_replies_add_no_mail_headers(
     )
 
 
+async def test_an_address_list_in_a_customers_email_reaches_nobody_else(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, session: AsyncSession, category: str
+) -> None:
+    """A host token's email claim "kim@…, victim@…" must not turn the answer mail into two mails."""
+    customer = customer_headers(settings, "mail-2", email="kim@example.com, victim@evil.test")
+    submitted = await client.post(
+        "/api/v1/inquiries", json={"category": category, "title": "환불", "body": "환불해 주세요"}, headers=customer
+    )
+    assert submitted.status_code == 201, submitted.text
+    agent = await staff_headers(app, session, StaffRole.AGENT, "agent@example.com")
+    reply = await client.post(
+        f"/api/v1/agent/inquiries/{submitted.json()['id']}/replies", json={"body": "환불했습니다."}, headers=agent
+    )
+    assert reply.status_code == 201, reply.text
+    inbox = Inbox()
+    async with smtp_server(inbox) as port:
+        await drain(smtp_worker(app, settings, port), datetime.now(UTC) + timedelta(minutes=1))
+    assert all("victim@evil.test" not in envelope.rcpt_tos for envelope in inbox.envelopes)
+
+
 # --- flood limits on public writes ------------------------------------------------------------
 
 # Public writes that are not limited by the shared limiter, and why (see the report of issue 10).

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from typing import Any, Protocol
 
 import httpx
@@ -131,7 +131,7 @@ class SmtpEmailProvider:
         try:
             mime = MimeMessage(policy=_MIME_POLICY)
             mime["From"] = self.sender
-            mime["To"] = message.to
+            mime["To"] = _single_recipient(message.to)
             mime["Subject"] = message.subject
             mime["Date"] = format_datetime(datetime.now(UTC))
             mime["Message-ID"] = make_msgid(domain=self._message_id_domain)
@@ -167,6 +167,14 @@ class SmtpEmailProvider:
             ) from exc
         except OSError as exc:  # refused, timed out, disconnected, TLS handshake failed
             raise NotificationError(True, f"SMTP 연결 실패 (SMTP connection failed): {exc!r}") from exc
+
+
+def _single_recipient(to: str) -> str:
+    """Exactly one bare address: a list ("a@x, b@y") in a customer's address would mail a stranger too."""
+    addresses = getaddresses([to])
+    if len(addresses) != 1 or addresses[0][1] != to or "@" not in to:
+        raise ValueError(f"exactly one recipient address is required, got {to!r}")
+    return to
 
 
 class HttpSmsProvider:
