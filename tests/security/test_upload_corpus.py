@@ -8,11 +8,13 @@ here (tests/security/hostile_files.py), never committed as blobs.
 
 from __future__ import annotations
 
+import io
 import re
 import zlib
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,6 +80,14 @@ def embedded_exe() -> bytes:
             stream(b"MZ\x90\x00" + bytes(200), ["FlateDecode"], b" /Type /EmbeddedFile"),
         ],
     ).build()
+
+
+def pillow_pdf() -> bytes:
+    """A scan as another program writes it: a JPEG page (DCTDecode), by Pillow's PDF writer."""
+    buffer = io.BytesIO()
+    with Image.open(io.BytesIO(image_bytes("JPEG", (200, 300)))) as scan:
+        scan.save(buffer, format="PDF", resolution=72)
+    return buffer.getvalue()
 
 
 def updated(base: bytes, objects: dict[int, bytes]) -> bytes:
@@ -270,6 +280,21 @@ ACCEPTED = [
         "compressed.pdf",
         id="pdf-compressed-object-stream",
     ),
+    pytest.param(
+        "word.pdf",
+        Pdf(
+            extra_objects=[
+                stream(
+                    png_sub_rows(bytes([1, 0, 9, 0] * 6), 4),
+                    ["FlateDecode"],
+                    b" /Type /XRef /W [1 2 1] /Size 6 /DecodeParms << /Columns 4 /Predictor 12 >>",
+                )
+            ]
+        ).build(),
+        "word.pdf",
+        id="pdf-xref-stream-with-predictor",
+    ),
+    pytest.param("scan.pdf", pillow_pdf(), "scan.pdf", id="pdf-written-by-pillow-with-a-jpeg"),
     pytest.param("../../etc/passwd.png", SMALL_PNG, "passwd.png", id="name-traversal"),
     pytest.param("a/b.png", SMALL_PNG, "b.png", id="name-with-folder"),
     pytest.param("..\\x.png", SMALL_PNG, "x.png", id="name-backslash-traversal"),
