@@ -92,15 +92,20 @@ async def submit_until_answered(
     body = {"category": CATEGORY, "title": TITLE_PREFIX + marker, "body": "결제가 두 번 승인됐어요. 확인 부탁드립니다."}
     headers = {**customer_headers(settings, f"reliability-{marker}"), "Idempotency-Key": marker}
     while True:
-        tally.attempts += 1
         try:
             response = await http.post(f"{url}/api/v1/inquiries", json=body, headers=headers)
-        except httpx.TimeoutException:
-            tally.hung += 1
-            continue
-        except httpx.TransportError:  # the server is down or was killed mid-request
+        except httpx.ConnectError:  # nothing listens while the server restarts: nothing was sent
             await asyncio.sleep(RETRY_PAUSE)
             continue
+        except httpx.TimeoutException:
+            tally.attempts += 1
+            tally.hung += 1
+            continue
+        except httpx.TransportError:  # killed mid-request: the answer is unknown, so resend
+            tally.attempts += 1
+            await asyncio.sleep(RETRY_PAUSE)
+            continue
+        tally.attempts += 1
         tally.note(response)
         if response.status_code < 500:
             return response
