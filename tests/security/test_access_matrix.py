@@ -6,6 +6,7 @@ module; the rows used as path parameters are created through the app, as users w
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -28,6 +29,8 @@ from gogaek.app import create_app
 from gogaek.chat.service import assign, queue_to_team, start_conversation
 from gogaek.config import Settings
 from gogaek.db import utcnow
+from gogaek.demo import load_demo_content
+from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
@@ -65,13 +68,15 @@ class Caller:
 
     @property
     def csrf(self) -> str | None:
-        """The CSRF token is kept in the signed session cookie (base64 JSON before the first dot)."""
-        if self.cookie is None:
-            return None
-        payload = self.cookie.split(".", 1)[0]
-        data = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
-        token = data.get("csrf")
+        token = session_of(self.cookie).get("csrf") if self.cookie is not None else None
         return token if isinstance(token, str) else None
+
+
+def session_of(cookie: str) -> dict[str, Any]:
+    """A Starlette session cookie is base64 JSON, then a timestamp and a signature after dots."""
+    payload = cookie.split(".", 1)[0]
+    data: dict[str, Any] = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+    return data
 
 
 @dataclass
@@ -91,8 +96,6 @@ def png_bytes() -> bytes:
 
 
 def host_token(settings: Settings, sub: str) -> str:
-    from gogaek.identity.customer_tokens import issue_customer_token
-
     return issue_customer_token(settings, sub=sub, name="김고객", email=f"{sub}@host.test")
 
 
@@ -119,8 +122,6 @@ def matrix_settings(
         shutil.copy(request.getfixturevalue("migrated_sqlite"), data_dir / "gogaek.db")
         return Settings(**common)
     url = request.getfixturevalue("migrated_postgres")
-    import asyncio
-
     asyncio.run(_truncate_all(url))
     return Settings(**common, database_url=url)
 
@@ -137,8 +138,6 @@ async def world(matrix_settings: Settings) -> AsyncIterator[World]:
 
 
 async def _populate(world: World, settings: Settings) -> None:
-    from gogaek.demo import load_demo_content
-
     async with world.app.state.sessionmaker() as session:
         await load_demo_content(session)
     await world.app.state.search_index.load()

@@ -37,8 +37,8 @@ from tests.api.test_notifications import Inbox, smtp_server, smtp_worker
 from tests.api.test_webhooks_api import drain, staff_headers
 from tests.conftest import customer_headers
 from tests.security.access_policy import ACCESS, CUSTOMER_ROLES, Expect, Role
+from tests.security.test_access_matrix import SESSION_COOKIE, host_token, session_of
 
-SESSION_COOKIE = "gogaek_session"
 BURST = 3
 STAFF_PASSWORD = "a-long-password-1"
 
@@ -55,10 +55,7 @@ def category(demo_content: None) -> str:
 
 
 def session_data(response: httpx.Response) -> dict[str, Any]:
-    """The signed session cookie carries base64 JSON before its first dot."""
-    payload = response.cookies[SESSION_COOKIE].split(".", 1)[0]
-    data: dict[str, Any] = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
-    return data
+    return session_of(response.cookies[SESSION_COOKIE])
 
 
 def with_cookie(cookie: str) -> dict[str, str]:
@@ -111,9 +108,7 @@ async def staff_sign_in(client: httpx.AsyncClient, session: AsyncSession, plante
 
 
 async def token_sign_in(client: httpx.AsyncClient, settings: Settings, planted: str) -> httpx.Response:
-    from gogaek.identity.customer_tokens import issue_customer_token
-
-    token = issue_customer_token(settings, sub="fixation-1")
+    token = host_token(settings, "fixation-1")
     return await client.get("/auth/customer", params={"token": token}, headers=with_cookie(planted))
 
 
@@ -375,9 +370,7 @@ async def flood_caller(client: httpx.AsyncClient, settings: Settings, path: str)
         return {}
     if path.startswith("/api/"):
         return {"headers": customer_headers(settings, "flood-1")}
-    from gogaek.identity.customer_tokens import issue_customer_token
-
-    exchanged = await client.get("/auth/customer", params={"token": issue_customer_token(settings, sub="flood-1")})
+    exchanged = await client.get("/auth/customer", params={"token": host_token(settings, "flood-1")})
     client.cookies.clear()
     return {
         "headers": with_cookie(exchanged.cookies[SESSION_COOKIE]),
