@@ -81,21 +81,25 @@ def session_of(cookie: str) -> dict[str, Any]:
 
 @dataclass
 class World:
+    """The app, its callers and the real rows whose ids fill the path templates."""
+
     app: FastAPI
     http: httpx.AsyncClient
     callers: dict[Role, Caller]
     ids: dict[str, Any] = field(default_factory=dict)
     spare: dict[str, Any] = field(default_factory=dict)  # rows that destructive routes may destroy
-    overrides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    overrides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # per-route ids
 
 
 def png_bytes() -> bytes:
+    """A real image: uploads are checked by content."""
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 def host_token(settings: Settings, sub: str) -> str:
+    """A fresh host-app token each call (a new jti), as the pay app would mint one."""
     return issue_customer_token(settings, sub=sub, name="김고객", email=f"{sub}@host.test")
 
 
