@@ -46,6 +46,7 @@ from gogaek.notify.providers import build_providers
 from gogaek.realtime.hub import build_hub
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
+from gogaek.web.limits import BodyLimitMiddleware
 from gogaek.web.security import SecurityHeadersMiddleware
 from gogaek.web.templating import create_templates
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.notification_providers = build_providers(settings)
     install_error_handlers(app)
     secure = settings.env == "production"
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -1,4 +1,4 @@
-"""Bad input over HTTP: ids no database can hold, the safety net behind the id type.
+"""Bad input over HTTP: impossible ids, the safety net behind the id type, oversized bodies; HSTS.
 
 The id table is generated from the app's own route table, so a new route with an id in its path
 is covered without editing this file.
@@ -6,28 +6,34 @@ is covered without editing this file.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message, Receive, Scope, Send
 
+from gogaek.app import create_app
 from gogaek.config import Settings
 from gogaek.deps import SessionDep
 from gogaek.helpcenter.models import Notice
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import StaffRole
 from gogaek.web.ids import MAX_ID
+from gogaek.web.limits import DEFAULT_LIMIT, body_limit
 from tests.api.test_agent_auth import make_staff, sign_in
 from tests.api.test_pages import csrf_of
 from tests.conftest import customer_headers
 
 BAD_IDS = [2**31, 2**63, 2**64, -1, 0]
 REFUSED = {401, 403, 303, 302, 307}
+JSON = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -163,3 +169,138 @@ async def test_database_overflow_is_a_clean_problem_not_a_500(
     assert (in_path.status_code, in_path.json()["code"]) == (404, "not_found")
     assert (in_query.status_code, in_query.json()["code"]) == (422, "invalid_id")
     assert in_query.headers["content-type"] == "application/problem+json"
+
+
+# --- request size limits, against a real uvicorn server --------------------------------------
+
+
+@dataclass
+class LiveServer:
+    url: str
+    port: int
+    received: list[int]  # body bytes the app was handed, per request
+
+
+@pytest.fixture
+async def live(app: FastAPI) -> AsyncIterator[LiveServer]:
+    """The test's app behind a real uvicorn (real HTTP parsing, chunked bodies, proxy headers).
+
+    A thin wrapper counts the body bytes uvicorn hands the app, to show what was read.
+    """
+    received: list[int] = []
+
+    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+        index = len(received)
+        received.append(0)
+
+        async def counted() -> Message:
+            message = await receive()
+            received[index] += len(message.get("body", b""))
+            return message
+
+        await app(scope, counted, send)
+
+    config = uvicorn.Config(
+        counting, host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning",
+        proxy_headers=True, forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield LiveServer(f"http://127.0.0.1:{port}", port, received)
+    server.should_exit = True
+    await serving
+
+
+async def raw_request(port: int, head: str, body: bytes) -> tuple[str, bytes]:
+    """Sends exactly these bytes and reads the answer: a client that lies about its length."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(65536), timeout=30)  # a bound against a hang, not a timing
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    status_line, _, rest = answer.partition(b"\r\n")
+    return status_line.decode(), rest
+
+
+@pytest.mark.parametrize("path", ["/api/v1/agent/login", "/api/v1/inquiries"])
+async def test_a_declared_length_over_the_limit_is_refused_unread(live: LiveServer, path: str) -> None:
+    head = f"POST {path} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: {10**12}\n"
+    status, rest = await raw_request(live.port, head, b'{"email": "')
+    assert status.startswith("HTTP/1.1 413 ")
+    assert b"application/problem+json" in rest and b'"code":"payload_too_large"' in rest
+    assert live.received == [0]
+
+
+async def test_a_chunked_body_is_stopped_at_the_limit(live: LiveServer) -> None:
+    """No Content-Length: the bytes are counted as they come (uvicorn may discard the rest itself)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(256):  # 16 MiB, sixteen times the JSON limit
+            yield b"x" * 65536
+
+    async with httpx.AsyncClient(base_url=live.url) as client:
+        response = await client.post("/api/v1/agent/login", content=body(), headers=JSON)
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert live.received[0] < 2 * DEFAULT_LIMIT  # the limit and what uvicorn had buffered, not 16 MiB
+
+
+async def test_upload_routes_take_the_files_they_allow(settings: Settings) -> None:
+    """Uploads get room for every allowed file plus the form around them; the rest 1 MiB."""
+    files = settings.attachment_max_bytes * settings.attachment_max_count
+    assert body_limit(settings, "POST", "/api/v1/inquiries") > files
+    assert body_limit(settings, "POST", "/api/v1/inquiries/7/messages") > files
+    assert body_limit(settings, "POST", "/inquiries/7/messages") > files
+    assert settings.attachment_max_bytes < body_limit(settings, "POST", "/api/v1/agent/chats/3/images") < files
+    assert body_limit(settings, "POST", "/api/v1/agent/login") == DEFAULT_LIMIT
+    assert body_limit(settings, "PATCH", "/api/v1/inquiries") == DEFAULT_LIMIT
+
+
+async def test_an_upload_under_its_limit_but_over_the_default_is_read(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    evidence = b"%PDF-1.4\n" + b"0" * (2 * DEFAULT_LIMIT)
+    response = await client.post(
+        "/api/v1/inquiries",
+        data={"category": "payment", "title": "결제 오류", "body": "결제가 두 번 됐어요"},
+        files={"attachments": ("evidence.pdf", evidence, "application/pdf")},
+        headers=customer_headers(settings),
+    )
+    assert response.json()["code"] != "payload_too_large", response.text
+
+
+# --- HSTS ------------------------------------------------------------------------------------
+
+
+async def test_hsts_over_tls_only_outside_production(app: FastAPI) -> None:
+    async with raw_client(app) as plain:
+        assert "strict-transport-security" not in (await plain.get("/healthz")).headers
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as tls:
+        response = await tls.get("/api/v1/notices/1")  # errors carry it too
+    assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+
+
+async def test_hsts_when_a_trusted_proxy_says_https(live: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live.url) as client:
+        behind_proxy = await client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+        direct = await client.get("/healthz")
+    assert behind_proxy.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+    assert "strict-transport-security" not in direct.headers
+
+
+async def test_hsts_on_every_response_in_production(settings: Settings) -> None:
+    production = settings.model_copy(update={"env": "production", "secret_key": "s" * 40, "admin_totp_required": True})
+    transport = httpx.ASGITransport(app=create_app(production))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/healthz")
+    assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"

@@ -13,6 +13,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+STRICT_TRANSPORT_SECURITY = b"max-age=31536000; includeSubDomains"
 
 
 class SecurityHeadersMiddleware:
@@ -27,6 +28,9 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         needs_visitor = VISITOR_COOKIE.encode() not in _cookie_header(scope)
+        # Over TLS (uvicorn sets the scheme from a trusted X-Forwarded-Proto) or in production,
+        # where plain HTTP is only ever a redirect: browsers must not try plain HTTP again.
+        wants_hsts = self.secure_cookies or scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -37,6 +41,8 @@ class SecurityHeadersMiddleware:
                     (b"x-frame-options", b"DENY"),
                     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
                 ]
+                if wants_hsts:
+                    headers.append((b"strict-transport-security", STRICT_TRANSPORT_SECURITY))
                 if needs_visitor:
                     headers.append((b"set-cookie", self._visitor_cookie()))
                 message["headers"] = headers
