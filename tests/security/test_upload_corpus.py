@@ -58,6 +58,14 @@ def predicted_script() -> bytes:
     return Pdf(catalog_extra=b" /OpenAction 7 0 R", extra_objects=[stream(rows, ["FlateDecode"], parms)]).build()
 
 
+def raw_deflate_script() -> bytes:
+    """Deflate without the zlib header: readers fall back to it, so the check must too."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    packed = compressor.compress(b"7 0 " + SCRIPT) + compressor.flush()
+    objstm = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+    return Pdf(catalog_extra=b" /OpenAction 7 0 R", extra_objects=[objstm % (len(packed), packed)]).build()
+
+
 def deflate_bomb() -> bytes:
     compressor = zlib.compressobj(9)
     packed = b"".join(compressor.compress(bytes(1 << 20)) for _ in range(65)) + compressor.flush()
@@ -161,6 +169,39 @@ REFUSED = [
         "application/pdf",
         ACTIVE,
         id="pdf-js-name-escapes-in-object-stream",
+    ),
+    pytest.param(
+        "a.pdf",
+        Pdf(catalog_extra=b" /OpenAction << /S /#4A#61#76#61#53#63#72#69#70#74 /#4A#53 (x) >>").build(),
+        "application/pdf",
+        ACTIVE,
+        id="pdf-js-every-letter-hex-escaped",
+    ),
+    pytest.param("a.pdf", raw_deflate_script(), "application/pdf", ACTIVE, id="pdf-js-raw-deflate-object-stream"),
+    pytest.param(
+        "a.pdf",
+        Pdf(
+            catalog_extra=b" /OpenAction 8 0 R",
+            extra_objects=[
+                b"[/ASCIIHexDecode]",
+                stream(b"8 0 " + SCRIPT, ["AHx"], b" /Type /ObjStm /N 1 /First 4").replace(b"[/AHx]", b"6 0 R"),
+            ],
+        ).build(),
+        "application/pdf",
+        ACTIVE,
+        id="pdf-js-filter-given-by-reference",
+    ),
+    pytest.param(
+        "a.pdf",
+        Pdf(
+            catalog_extra=b" /OpenAction 7 0 R",
+            extra_objects=[
+                stream(b"7 0 " + SCRIPT, ["Fl"], b" /Type /ObjStm /N 1 /First 4").replace(b"/Fl]", b"/F#6C]")
+            ],
+        ).build(),
+        "application/pdf",
+        ACTIVE,
+        id="pdf-js-filter-name-escaped",
     ),
     pytest.param(
         "a.pdf", Pdf().build() + b"7 0 obj " + SCRIPT + b" endobj\n", "application/pdf", ACTIVE, id="pdf-js-after-eof"
