@@ -72,14 +72,18 @@ RESPONSE_KINDS = {
     "static file": ("GET", "/static/css/gogaek.css", 200),
     "redirect": ("GET", "/console/login", 303),
     "404 page": ("GET", "/no-such-page", 404),
+    "404 html page": ("GET", "/notices/999999", 404),
     "404 api": ("GET", "/api/v1/faq/articles/999999", 404),
 }
 
 
 async def test_every_kind_of_response_carries_the_security_headers(client: httpx.AsyncClient) -> None:
     for kind, (method, path, status) in RESPONSE_KINDS.items():
-        response = await client.request(method, path, json={} if method == "POST" else None)
+        accept = {"Accept": "text/html"} if "html" in kind else {}
+        response = await client.request(method, path, json={} if method == "POST" else None, headers=accept)
         assert response.status_code == status, kind
+        if accept:
+            assert response.headers["content-type"].startswith("text/html"), kind
         headers = response.headers
         assert headers["x-content-type-options"] == "nosniff", kind
         assert headers["x-frame-options"] == "DENY", kind
@@ -396,6 +400,12 @@ async def test_a_flood_of_public_writes_gets_429_with_retry_after(
         "/api/v1/faq/articles/1/votes" if "vote" not in path else "/api/v1/inquiries", json={}
     )
     assert other_route.status_code != 429  # buckets are per route
+
+
+async def test_changing_the_id_does_not_open_a_new_bucket(client: httpx.AsyncClient) -> None:
+    """Buckets are per route template, so voting down the whole FAQ one article at a time is a flood too."""
+    answers = [(await client.post(f"/api/v1/faq/articles/{n}/votes", json={})).status_code for n in range(1, BURST + 2)]
+    assert 429 not in answers[:BURST] and answers[BURST] == 429
 
 
 async def test_one_clients_flood_does_not_limit_another_customer(client: httpx.AsyncClient, settings: Settings) -> None:
