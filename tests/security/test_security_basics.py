@@ -200,6 +200,9 @@ async def test_forged_host_tokens_get_401_problems_at_the_api(client: httpx.Asyn
         "http://3232235777/",  # 192.168.1.1 as a decimal number
         "http://[::ffff:7f00:1]/",  # IPv4-mapped loopback in hex groups
         "http://[0:0:0:0:0:ffff:127.0.0.1]/",
+        "http://[::ffff:0:7f00:1]/",  # IPv4-translated (SIIT) loopback
+        "http://[::ffff:0:a9fe:a9fe]/",  # IPv4-translated metadata address
+        "http://[64:ff9b:1::a9fe:a9fe]/",  # local-use NAT64 prefix (RFC 8215), never public
         "http://0/",
     ],
 )

@@ -46,13 +46,18 @@ _RETRY_JITTER = 0.1
 _RNG = random.Random()
 
 # IPv6 ranges whose last 32 bits are an IPv4 address the packet ends up at: IPv4-compatible
-# (deprecated), IPv4-mapped (a dual-stack socket really connects to the IPv4 host) and NAT64
-# (the gateway sits inside the network and reaches its private ranges).
+# (deprecated), IPv4-mapped (a dual-stack socket really connects to the IPv4 host), IPv4-
+# translated (SIIT, RFC 2765) and NAT64 (the gateway sits inside the network and reaches its
+# private ranges).
 _IPV4_EMBEDDING_NETWORKS = (
     ipaddress.IPv6Network("::/96"),
     ipaddress.IPv6Network("::ffff:0:0/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
     ipaddress.IPv6Network("64:ff9b::/96"),
 )
+# The local-use translation prefix (RFC 8215) leads only into the operator's own network,
+# yet Python counts it as global.
+_LOCAL_TRANSLATION_NETWORK = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 _MSG_MALFORMED = "웹훅 주소 형식이 올바르지 않습니다. (Malformed webhook URL)"
 _MSG_SCHEME = "웹훅 주소는 http 또는 https 주소여야 합니다. (Webhook URL must use http or https)"
@@ -163,6 +168,8 @@ def _is_blocked(address: IPAddress) -> bool:
     loopback, RFC 1918, fc00::/7, link-local (cloud metadata), 100.64/10, reserved and
     unspecified, but counts global-scope multicast as global."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_TRANSLATION_NETWORK:
+            return True
         embedded = _embedded_ipv4(address)
         if embedded is not None and _is_blocked(embedded):
             return True
