@@ -273,7 +273,7 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
 
 
-def _problem_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     """The error statuses an operation can really answer, from what it takes and who may call it."""
     parameters = operation.get("parameters", [])
     statuses = [503]
@@ -283,7 +283,7 @@ def _problem_statuses(method: str, operation: dict[str, Any]) -> list[int]:
         statuses += [400, 413]
     if any(param.get("in") == "path" for param in parameters):
         statuses.append(404)
-    if operation.get("security"):
+    if operation.get("security") or path.endswith("/login"):  # signed in, or signing in
         statuses += [401, 403]
     if method != "get":
         statuses += [404, 409, 429]
@@ -296,9 +296,9 @@ def _with_problem_responses(build: Callable[[], dict[str, Any]]) -> Callable[[],
     def openapi() -> dict[str, Any]:
         schema = build()
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                for status in _problem_statuses(method, operation):
+                for status in _problem_statuses(path, method, operation):
                     operation["responses"][str(status)] = _problem_response(status)
         return schema
 

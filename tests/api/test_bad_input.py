@@ -12,12 +12,10 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import Message, Receive, Scope, Send
 
 from gogaek.app import create_app
 from gogaek.config import Settings
@@ -30,6 +28,7 @@ from gogaek.web.limits import DEFAULT_LIMIT, body_limit
 from tests.api.test_agent_auth import make_staff, sign_in
 from tests.api.test_pages import csrf_of
 from tests.conftest import customer_headers
+from tests.live_app import LiveServer, serve_live
 
 BAD_IDS = [2**31, 2**63, 2**64, -1, 0]
 REFUSED = {401, 403, 303, 302, 307}
@@ -174,46 +173,10 @@ async def test_database_overflow_is_a_clean_problem_not_a_500(
 # --- request size limits, against a real uvicorn server --------------------------------------
 
 
-@dataclass
-class LiveServer:
-    url: str
-    port: int
-    received: list[int]  # body bytes the app was handed, per request
-
-
 @pytest.fixture
 async def live(app: FastAPI) -> AsyncIterator[LiveServer]:
-    """The test's app behind a real uvicorn (real HTTP parsing, chunked bodies, proxy headers).
-
-    A thin wrapper counts the body bytes uvicorn hands the app, to show what was read.
-    """
-    received: list[int] = []
-
-    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
-        index = len(received)
-        received.append(0)
-
-        async def counted() -> Message:
-            message = await receive()
-            received[index] += len(message.get("body", b""))
-            return message
-
-        await app(scope, counted, send)
-
-    config = uvicorn.Config(
-        counting, host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning",
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield LiveServer(f"http://127.0.0.1:{port}", port, received)
-    server.should_exit = True
-    await serving
+    async with serve_live(app) as server:
+        yield server
 
 
 async def raw_request(port: int, head: str, body: bytes) -> tuple[str, bytes]:
