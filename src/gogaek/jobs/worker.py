@@ -15,7 +15,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -103,30 +102,53 @@ class JobWorker:
         ``now`` replaces the clock for this poll (due times, leases and backoff), which lets
         tests and tools look into the future without waiting.
         """
-        claims = await self._claim(now or utcnow())
-        outcomes = await asyncio.gather(*(self._run(claim, now) for claim in claims), return_exceptions=True)
-        for claim, outcome in zip(claims, outcomes, strict=True):
-            if isinstance(outcome, BaseException):  # the outcome could not be written; the lease will expire
-                log.error("job %s: recording the outcome failed", claim.id, exc_info=outcome)
+        claims = await self._claim(now or utcnow(), self.settings.jobs_batch_size)
+        await asyncio.gather(*(self._run_logged(claim, now) for claim in claims))
         return len(claims)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Polls until ``stop`` is set; a full batch means more may be waiting, so it polls again at once."""
-        while not stop.is_set():
-            await self._run_due_periodic()
-            try:
-                ran = await self.run_once()
-            except Exception:  # the database may be restarting: keep the worker alive and try again
-                log.exception("job worker %s: polling failed", self.worker_id)
-                ran = 0
-            if ran < self.settings.jobs_batch_size:
-                with suppress(TimeoutError):
-                    async with asyncio.timeout(self.settings.jobs_poll_seconds):
-                        await stop.wait()
+        """Polls until ``stop`` is set, with at most ``jobs_batch_size`` jobs running at once.
+
+        Each job runs as a task of its own, so a slow or hung job (stopped at its timeout) holds
+        one slot, not the whole worker: jobs enqueued after it still start within a poll.
+        Cancelling this task cancels the jobs in progress; they keep their leases.
+        """
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while not stop.is_set():
+                await self._run_due_periodic()
+                free = self.settings.jobs_batch_size - len(running)
+                started = await self._start_due(free, running) if free > 0 else 0
+                if free <= 0 or started < free:  # a full batch means more may be waiting: poll again at once
+                    await self._pause(stop, running)
+        finally:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _start_due(self, limit: int, running: set[asyncio.Task[None]]) -> int:
+        try:
+            claims = await self._claim(utcnow(), limit)
+        except Exception:  # the database may be restarting: keep the worker alive and try again
+            log.exception("job worker %s: polling failed", self.worker_id)
+            return 0
+        for claim in claims:
+            task = asyncio.create_task(self._run_logged(claim, None), name=f"job-{claim.id}")
+            running.add(task)
+            task.add_done_callback(running.discard)
+        return len(claims)
+
+    async def _pause(self, stop: asyncio.Event, running: set[asyncio.Task[None]]) -> None:
+        """Until the poll interval has passed, a running job has freed its slot, or ``stop`` is set."""
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait(
+                {stopping, *running}, timeout=self.settings.jobs_poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stopping.cancel()
 
     # --- claiming -------------------------------------------------------------------------
 
-    async def _claim(self, now: datetime) -> list[_Claim]:
+    async def _claim(self, now: datetime, limit: int) -> list[_Claim]:
         due = or_(
             and_(Job.status == JobStatus.PENDING.value, Job.run_at <= now),
             and_(Job.status == JobStatus.RUNNING.value, Job.locked_until <= now),  # its worker died
@@ -135,7 +157,7 @@ class JobWorker:
             select(Job.id, Job.kind, Job.payload, Job.status, Job.attempts, Job.max_attempts)
             .where(due)
             .order_by(Job.run_at, Job.id)
-            .limit(self.settings.jobs_batch_size)
+            .limit(limit)
         )
         async with self.sessionmaker() as session:
             if (await session.connection()).dialect.name == "postgresql":
@@ -176,6 +198,12 @@ class JobWorker:
         log.error("job %s parked: its worker was lost during the last attempt", job_id)
 
     # --- running --------------------------------------------------------------------------
+
+    async def _run_logged(self, claim: _Claim, now: datetime | None) -> None:
+        try:
+            await self._run(claim, now)
+        except Exception:  # the outcome could not be written; the lease will expire and it runs again
+            log.exception("job %s: recording the outcome failed", claim.id)
 
     async def _run(self, claim: _Claim, now: datetime | None) -> None:
         handler = self.handlers.get(claim.kind)
