@@ -13,7 +13,7 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -139,14 +139,27 @@ def stream(payload: bytes, filters: Sequence[str] = (), extra: bytes = b"") -> b
     return b"<<%s /Length %d%s >>\nstream\n%s\nendstream" % (filter_entry, len(data), extra, data)
 
 
-def object_stream(objects: dict[int, bytes], filters: Sequence[str] = ("FlateDecode",)) -> bytes:
+class Packed(bytes):
+    """An object stream's body that remembers which object numbers it holds, for the xref stream."""
+
+    numbers: tuple[int, ...] = ()
+
+
+def packed(body: bytes, *numbers: int) -> Packed:
+    """A hand-made object stream body, marked with the object numbers it holds."""
+    result = Packed(body)
+    result.numbers = numbers
+    return result
+
+
+def object_stream(objects: dict[int, bytes], filters: Sequence[str] = ("FlateDecode",)) -> Packed:
     """PDF 1.5 object stream: a header of "number offset" pairs, then the objects themselves."""
     header, body = b"", b""
     for number, text in objects.items():
         header += b"%d %d " % (number, len(body))
         body += text + b"\n"
     extra = b" /Type /ObjStm /N %d /First %d" % (len(objects), len(header))
-    return stream(header + body, filters, extra)
+    return packed(stream(header + body, filters, extra), *objects)
 
 
 @dataclass
@@ -171,31 +184,55 @@ class Pdf:
         ]
 
     def build(self) -> bytes:
-        return write_pdf(self.objects(), self.trailer_extra)
+        return write_pdf(dict(enumerate(self.objects(), start=1)), self.trailer_extra)
 
 
-def write_pdf(objects: Sequence[bytes], trailer_extra: bytes = b"", first_number: int = 1, base: bytes = b"") -> bytes:
-    """Objects numbered from ``first_number`` with their xref section; ``base`` makes it an update."""
+def write_pdf(objects: Mapping[int, bytes], trailer_extra: bytes = b"", base: bytes = b"") -> bytes:
+    """The objects and their cross-reference section; ``base`` makes it an incremental update.
+
+    Objects inside an object stream can only be found through a cross-reference *stream*
+    (PDF 1.5), so one is written whenever an object stream is present; else a classic table.
+    """
     out = bytearray(base or b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=first_number):
-        offsets.append(len(out))
+    entries: dict[int, tuple[int, int, int]] = {} if base else {0: (0, 0, 65535)}
+    for number, body in objects.items():
+        entries[number] = (1, len(out), 0)
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    if base:
-        out += b"xref\n%d %d\n" % (first_number, len(objects))
-    else:
-        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    size = first_number + len(objects)
+        for index, packed in enumerate(body.numbers if isinstance(body, Packed) else ()):
+            entries[packed] = (2, number, index)
+    size = max(max(entries) + 1, int(base.rsplit(b"/Size ", 1)[1].split()[0]) if base else 0)
     prev = b" /Prev %s" % base.rsplit(b"startxref", 1)[1].split()[0] if base else b""
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s%s >>\nstartxref\n%d\n%%%%EOF\n" % (size, prev, trailer_extra, xref)
+    xref = len(out)
+    if any(kind == 2 for kind, _, _ in entries.values()):
+        entries[size] = (1, xref, 0)  # the cross-reference stream lists itself
+        trailer = b"/Size %d /Root 1 0 R%s%s" % (size + 1, prev, trailer_extra)
+        rows = b"".join(struct.pack(">BIH", *entries[number]) for number in sorted(entries))
+        runs = b" ".join(b"%d %d" % run for run in _runs(sorted(entries)))
+        head = b"<< /Type /XRef /W [1 4 2] /Index [%s] %s /Length %d >>" % (runs, trailer, len(rows))
+        out += b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (size, head, rows)
+    else:
+        out += b"xref\n"
+        for first, count in _runs(sorted(entries)):
+            out += b"%d %d\n" % (first, count)
+            for number in range(first, first + count):
+                kind, offset, generation = entries[number]
+                out += b"%010d %05d %s \n" % (offset, generation, b"n" if kind == 1 else b"f")
+        out += b"trailer\n<< /Size %d /Root 1 0 R%s%s >>\n" % (size, prev, trailer_extra)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted object numbers as (first, count) runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and runs[-1][0] + runs[-1][1] == number:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((number, 1))
+    return runs
 
 
 def incremental_update(base: bytes, objects: dict[int, bytes]) -> bytes:
     """Appends new versions of objects, as an editor saving changes would."""
-    out = base
-    for number, body in objects.items():
-        out = write_pdf([body], first_number=number, base=out)
-    return out
+    return write_pdf(objects, base=base)

@@ -29,6 +29,7 @@ from tests.security.hostile_files import (
     incremental_update,
     object_stream,
     one_bit_png,
+    packed,
     png_sub_rows,
     stream,
     zip_bytes,
@@ -55,15 +56,17 @@ def predicted_script() -> bytes:
     header = b"7 0 "
     rows = png_sub_rows(header + SCRIPT, 8)
     parms = b" /Type /ObjStm /N 1 /First %d /DecodeParms << /Predictor 11 /Columns 8 >>" % len(header)
-    return Pdf(catalog_extra=b" /OpenAction 7 0 R", extra_objects=[stream(rows, ["FlateDecode"], parms)]).build()
+    return Pdf(
+        catalog_extra=b" /OpenAction 7 0 R", extra_objects=[packed(stream(rows, ["FlateDecode"], parms), 7)]
+    ).build()
 
 
 def raw_deflate_script() -> bytes:
     """Deflate without the zlib header: readers fall back to it, so the check must too."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    packed = compressor.compress(b"7 0 " + SCRIPT) + compressor.flush()
+    data = compressor.compress(b"7 0 " + SCRIPT) + compressor.flush()
     objstm = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
-    return Pdf(catalog_extra=b" /OpenAction 7 0 R", extra_objects=[objstm % (len(packed), packed)]).build()
+    return Pdf(catalog_extra=b" /OpenAction 7 0 R", extra_objects=[packed(objstm % (len(data), data), 7)]).build()
 
 
 def deflate_bomb() -> bytes:
@@ -184,7 +187,9 @@ REFUSED = [
             catalog_extra=b" /OpenAction 8 0 R",
             extra_objects=[
                 b"[/ASCIIHexDecode]",
-                stream(b"8 0 " + SCRIPT, ["AHx"], b" /Type /ObjStm /N 1 /First 4").replace(b"[/AHx]", b"6 0 R"),
+                packed(
+                    stream(b"8 0 " + SCRIPT, ["AHx"], b" /Type /ObjStm /N 1 /First 4").replace(b"[/AHx]", b"6 0 R"), 8
+                ),
             ],
         ).build(),
         "application/pdf",
@@ -196,7 +201,7 @@ REFUSED = [
         Pdf(
             catalog_extra=b" /OpenAction 7 0 R",
             extra_objects=[
-                stream(b"7 0 " + SCRIPT, ["Fl"], b" /Type /ObjStm /N 1 /First 4").replace(b"/Fl]", b"/F#6C]")
+                packed(stream(b"7 0 " + SCRIPT, ["Fl"], b" /Type /ObjStm /N 1 /First 4").replace(b"/Fl]", b"/F#6C]"), 7)
             ],
         ).build(),
         "application/pdf",
@@ -215,7 +220,7 @@ REFUSED = [
     ),
     pytest.param(
         "a.pdf",
-        updated(Pdf().build(), {1: CATALOG, 6: object_stream({7: SCRIPT}, ["Fl"])}),
+        updated(Pdf().build(), {1: CATALOG, 6: object_stream({7: SCRIPT}, ["FlateDecode"])}),
         "application/pdf",
         ACTIVE,
         id="pdf-js-in-incremental-update",
