@@ -347,9 +347,6 @@ NOT_LIMITED_HERE = {
     ("POST", "/auth/logout"): "signing out stores nothing",
     ("POST", "/auth/login"): "one-time codes: limited per address and address-of-origin per hour (identity/otp.py)",
     ("POST", "/auth/verify"): "one-time codes: a code locks after GOGAEK_OTP_MAX_ATTEMPTS guesses (identity/otp.py)",
-    ("POST", "/api/v1/chat/conversations/{conversation_id}/transcript/email"): "chat routes are the chat module's",
-    ("POST", "/api/v1/chat/conversations/{conversation_id}/rating"): "chat routes are the chat module's",
-    ("POST", "/api/v1/chat/conversations/{conversation_id}/images"): "chat routes are the chat module's",
 }
 
 
@@ -391,7 +388,7 @@ async def test_a_flood_of_public_writes_gets_429_with_retry_after(
 ) -> None:
     """The limiter runs before anything else, so even requests that would fail count."""
     caller = await flood_caller(client, settings, path)
-    url = path.format(article_id=1, inquiry_id=1, notification_id=1)
+    url = path.format(article_id=1, inquiry_id=1, notification_id=1, conversation_id=1)
     answers = [(await client.request(method, url, **caller)).status_code for _ in range(BURST)]
     assert 429 not in answers
     refused = await client.request(method, url, **caller)

@@ -50,6 +50,7 @@ from gogaek.jobs.queue import enqueue
 from gogaek.web.auth import session_staff
 from gogaek.web.csrf import check_csrf_header
 from gogaek.web.ids import Id
+from gogaek.web.ratelimit import RateLimited
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 agent_router = APIRouter(prefix="/api/v1/agent/chats", tags=["agent chat"])
@@ -139,7 +140,7 @@ async def download_transcript(conversation_id: Id, customer: ChatCustomer, sessi
     return _text_download(conversation, await transcript_for(session, conversation))
 
 
-@router.post("/conversations/{conversation_id}/transcript/email", status_code=202)
+@router.post("/conversations/{conversation_id}/transcript/email", status_code=202, dependencies=[RateLimited])
 async def email_transcript(
     conversation_id: Id, customer: ChatCustomer, session: SessionDep, settings: SettingsDep
 ) -> dict[str, str]:
@@ -163,7 +164,7 @@ def _masked_email(address: str) -> str:
     return f"{local[:2]}{'*' * max(1, len(local) - 2)}@{domain}"
 
 
-@router.post("/conversations/{conversation_id}/rating", response_model=ConversationPublic)
+@router.post("/conversations/{conversation_id}/rating", response_model=ConversationPublic, dependencies=[RateLimited])
 async def rate(
     conversation_id: Id, data: RatingCreate, customer: ChatCustomer, session: SessionDep
 ) -> ConversationPublic:
@@ -209,7 +210,7 @@ ImageFile = Annotated[UploadFile, File(description="JPEG, PNG, GIF or WebP")]
 OptionalMsgId = Annotated[ClientMsgId | None, Form()]
 
 
-@router.post("/conversations/{conversation_id}/images", status_code=201)
+@router.post("/conversations/{conversation_id}/images", status_code=201, dependencies=[RateLimited])
 async def send_image(
     conversation_id: Id,
     file: ImageFile,

@@ -28,6 +28,7 @@ from gogaek.identity.models import Customer
 from gogaek.notify.providers import NotificationProviders, build_providers
 from gogaek.web.csrf import CsrfForm, rotate_csrf
 from gogaek.web.flash import flash
+from gogaek.web.ratelimit import RateLimited
 from gogaek.web.views import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -98,7 +99,7 @@ ProvidersDep = Annotated[NotificationProviders, Depends(notification_providers)]
 # --- host token exchange --------------------------------------------------------------
 
 
-@router.get("/auth/customer", response_class=HTMLResponse)
+@router.get("/auth/customer", response_class=HTMLResponse, dependencies=[RateLimited])
 async def exchange_token(
     request: Request, session: SessionDep, settings: SettingsDep, token: str = "", next: str = ""
 ) -> Response:
@@ -144,7 +145,9 @@ async def request_code(
         destination = otp.parse_destination(typed)
         await otp.send_code(session, destination, settings=settings, providers=providers, ip=_client_ip(request))
     except ProblemError as problem:
-        return _login_form(request, destination=typed, next_url=next_url, error=problem.message, status=problem.status)
+        page = _login_form(request, destination=typed, next_url=next_url, error=problem.message, status=problem.status)
+        page.headers.update(problem.headers)
+        return page
     request.session[PENDING_OTP_KEY] = [destination.channel.value, destination.address]
     flash(request, CODE_SENT)
     return redirect(f"{VERIFY_PATH}?next={quote(safe_next(next_url), safe='')}")

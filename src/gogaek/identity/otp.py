@@ -118,6 +118,7 @@ def _rate_limited() -> ProblemError:
         429,
         "otp_rate_limited",
         "인증 코드 요청이 너무 많습니다. 1시간 뒤에 다시 시도해 주세요. (Too many code requests; try again later)",
+        headers={"Retry-After": "3600"},  # the limits count sends within the last hour
     )
 
 
