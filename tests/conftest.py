@@ -247,3 +247,12 @@ def customer_headers(settings: Settings, sub: str = "host-user-1", **claims: str
     claims.setdefault("name", "김고객")
     token = issue_customer_token(settings, sub=sub, **claims)  # type: ignore[arg-type]
     return {"Authorization": f"Bearer {token}"}
+
+
+# Hypothesis: few examples in CI, many on demand (GOGAEK_HYPOTHESIS_PROFILE=long); never a deadline,
+# since the machines are noisy and tests assert behaviour, not time.
+from hypothesis import settings as hypothesis_settings  # noqa: E402 - kept in this block on purpose
+
+hypothesis_settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True)
+hypothesis_settings.register_profile("long", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("GOGAEK_HYPOTHESIS_PROFILE", "ci"))

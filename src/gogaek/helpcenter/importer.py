@@ -61,21 +61,37 @@ def _split_list(value: Any, separator: str) -> list[str]:
 
 def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Yields (line number, row) or (line number, error message)."""
-    text = path.read_text(encoding="utf-8-sig")
+    content = path.read_bytes()
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield content[: exc.start].count(b"\n") + 1, "UTF-8 인코딩이 아닙니다 (not UTF-8)"
+        return
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        for row in reader:
-            yield reader.line_num, dict(row)
+        yield from _read_csv(text)
         return
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, f"JSON 형식 오류 (invalid JSON): {exc.msg}"
-            continue
-        yield number, row if isinstance(row, dict) else "JSON 객체가 아닙니다 (not an object)"
+        if line.strip():
+            yield number, _json_row(line)
+
+
+def _read_csv(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        for row in reader:
+            yield reader.line_num, dict(row)
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit: nothing after it is read
+        yield reader.line_num + 1, f"CSV 형식 오류 (invalid CSV): {exc}"  # the line being read
+
+
+def _json_row(line: str) -> dict[str, Any] | str:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"JSON 형식 오류 (invalid JSON): {exc.msg}"
+    except (ValueError, RecursionError):  # a number of thousands of digits, arrays nested thousands deep
+        return "JSON 형식 오류 (invalid JSON): 너무 크거나 깊습니다 (too large or too deeply nested)"
+    return row if isinstance(row, dict) else "JSON 객체가 아닙니다 (not an object)"
 
 
 def _validate_row(row: dict[str, Any]) -> ArticleCreate:
@@ -118,7 +134,7 @@ def parse_import_file(path: Path) -> list[ArticleCreate]:
             continue
         try:
             article = _validate_row(row)
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, ValidationError, RecursionError) as exc:  # RecursionError: a list cell nested too deep
             errors.append(RowError(line, _describe(exc)))
             continue
         assert article.external_id is not None
