@@ -211,6 +211,10 @@ def test_an_oversized_token_is_refused_even_if_correctly_signed(hs_settings: Set
         {"phone": 1012345678},
         {"phone": "0" * 33},
         {"email": "not-an-email"},
+        {"email": "kim@example.com, victim@example.com"},  # an address list would mail a stranger
+        {"email": "Kim <kim@example.com>"},
+        {"email": "kim@example.com;victim@example.com"},
+        {"email": "kim@localhost"},
         {"email": "a" * 250 + "@x.kr"},
         {"jti": 123},
         {"jti": "j" * 129},

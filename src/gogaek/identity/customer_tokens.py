@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,8 @@ MAX_NAME_LENGTH = 100
 MAX_PHONE_LENGTH = 32
 MAX_EMAIL_LENGTH = 254
 MAX_TOKEN_ID_LENGTH = 128
+# One bare address: no display name, no list (a host's "a@x, b@y" must not mail b).
+_ONE_ADDRESS = re.compile(r"[^@\s,;<>\"()]+@[^@\s,;<>\"()]+\.[^@\s,;<>\"()]+")
 
 TOKEN_EXPIRED = "token_expired"  # noqa: S105 - an error code, not a secret
 TOKEN_INVALID = "token_invalid"  # noqa: S105 - an error code, not a secret
@@ -170,8 +173,8 @@ def _rsa_public_key(pem: str) -> RSAPublicKey:
 def _claims_from_payload(payload: dict[str, Any]) -> CustomerClaims:
     sub = _subject(payload)
     email = _text(payload, "email", MAX_EMAIL_LENGTH)
-    if email is not None and "@" not in email:
-        raise _ClaimError("email must contain '@'")
+    if email is not None and not _ONE_ADDRESS.fullmatch(email):
+        raise _ClaimError("email must be one plain address")
     verified_at = payload.get("verified_at")
     return CustomerClaims(
         sub=sub,
