@@ -5,7 +5,7 @@ Writes the tables of docs/reliability.md (between its ``<!-- reliability-…:sta
 markers) with the exact command that reproduces each row. The short form of the same
 scenarios runs in CI: ``.venv/bin/python -m pytest tests/reliability``.
 
-    .venv/bin/python benchmarks/reliability.py [--kills 12 --requests 400 --messages 200 --job-kills 50]
+    .venv/bin/python benchmarks/reliability.py [--kills 12 --requests 400 --messages 200 --job-kills 20]
         [--backends sqlite,postgres] [--only kills,jobs,postgres,redis,suites] [--no-docs]
 """
 
@@ -19,9 +19,10 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,7 @@ def fault_row(tally: Tally, backend: str, seconds: float, reproduce: str) -> lis
 def prepared(backend: str) -> Iterator[Prepared]:
     with tempfile.TemporaryDirectory(prefix="gogaek-reliability-") as directory:
         root = Path(directory)
+        (root / "data").mkdir()
         with prepared_database(backend, root / "data", root / "embeddings.sqlite3") as ready:
             yield ready
 
@@ -196,11 +198,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {SCENARIOS}")
     # An app start-up (Kiwi, the search index) takes 5-20 s on a busy 2-core machine: the app
-    # kills are what bound the run to about ten minutes. Worker kills are cheap.
+    # kills are what bound the run to about ten minutes; a worker start-up takes 2-5 s.
     parser.add_argument("--kills", type=int, default=12, help="SIGKILLs of the app per backend")
     parser.add_argument("--requests", type=int, default=400, help="inquiry submissions during the app kills")
     parser.add_argument("--messages", type=int, default=200, help="chat messages during the app kills")
-    parser.add_argument("--job-kills", type=int, default=50, help="SIGKILLs of the job worker per backend")
+    parser.add_argument("--job-kills", type=int, default=20, help="SIGKILLs of the job worker per backend")
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--db-restarts", type=int, default=5)
     parser.add_argument("--db-requests", type=int, default=20, help="per phase: before, during and after each stop")
@@ -210,17 +212,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def guarded(label: str, run: Callable[[], list[list[str]]]) -> list[list[str]]:
+    """One scenario that breaks down is a row saying so, not the end of the run; rows print as they come."""
+    try:
+        rows = run()
+    except Exception as exc:
+        rows = [[f"{label}: did not finish ({type(exc).__name__}: {exc})"] + [""] * (len(FAULT_HEADER) - 1)]
+    print(table(FAULT_HEADER, rows), flush=True)
+    return rows
+
+
 def fault_rows(options: argparse.Namespace, only: set[str], backends: list[str]) -> list[list[str]]:
     rows: list[list[str]] = []
     for backend in backends:
         if "kills" in only:
-            rows += run_kills(options, backend)
+            rows += guarded(f"app kills, {backend}", partial(run_kills, options, backend))
         if "jobs" in only:
-            rows += run_jobs(options, backend)
+            rows += guarded(f"job worker kills, {backend}", partial(run_jobs, options, backend))
     if "postgres" in only:
-        rows += run_postgres(options)
+        rows += guarded("PostgreSQL restarts", partial(run_postgres, options))
     if "redis" in only:
-        rows += run_redis(options, "postgres" if "postgres" in backends else "sqlite")
+        shared = "postgres" if "postgres" in backends else "sqlite"  # two processes share one database
+        rows += guarded("Redis restarts", partial(run_redis, options, shared))
     return rows
 
 
@@ -240,7 +253,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, (header, rows) in sections.items():
         print(f"\n{name}\n{table(header, rows)}")
         if not options.no_docs:
-            write_section(f"reliability-{name}", table(header, rows), DOCS)
+            write_section(f"reliability-{name}", table(header, merged(name, rows)), DOCS)
+
+
+def merged(name: str, rows: list[list[str]]) -> list[list[str]]:
+    """This run's rows replace the documented rows of the same fault (or suite) and backend, so a
+    partial run (``--only``, ``--backends``) keeps the others; rows of runs that broke down go."""
+    start, end = f"<!-- reliability-{name}:start -->", f"<!-- reliability-{name}:end -->"
+    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else ""
+    block = text.split(start, 1)[1].split(end, 1)[0] if start in text and end in text else ""
+    lines = [line for line in block.splitlines() if line.startswith("| ")][1:]  # without the header
+    documented = [[cell.strip() for cell in line.strip().strip("|").split(" | ")] for line in lines]
+    fresh = {(row[0], row[1]) for row in rows}
+    kept = [row for row in documented if row[1] and (row[0], row[1]) not in fresh]
+    return kept + rows
 
 
 if __name__ == "__main__":

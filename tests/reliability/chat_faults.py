@@ -25,9 +25,10 @@ from gogaek.identity.security import StaffTokenSigner
 from tests.chat.conftest import CHAT_ENV
 from tests.chat.wsclient import ChatClient, Frame, ws_url
 from tests.reliability.processes import AppServer, PrivateRedis
-from tests.reliability.scenarios import RETRY_PAUSE, TOKEN_TTL_SECONDS, Tally, poll_until
+from tests.reliability.scenarios import GIVE_UP_SECONDS, RETRY_PAUSE, TOKEN_TTL_SECONDS, Tally, poll_until
 
-# Questions the demo FAQ answers with confidence, so the bot never hands the chat over.
+# Questions from the demo FAQ: the bot answers each one (an article, suggestions or, after
+# misses, the offline offer), so every message has an answer to wait for.
 QUESTIONS = (
     "잔액이 부족하다며 결제가 거절돼요",
     "결제를 취소하고 싶어요",
@@ -54,18 +55,19 @@ class ChatCustomer:
     client: ChatClient | None = None
 
     async def connect(self) -> ChatClient:
-        """Retries until the server takes the socket again (bounded by the caller's timeout)."""
-        while True:
-            try:
-                params = {"token": self.token, "conversation": self.conversation, "after_seq": self.last_seq}
-                client = await ChatClient.open(ws_url(self.url, "/ws/chat", **params))
-                hello = await client.expect_type("hello")
-            except DROPPED:
-                await asyncio.sleep(RETRY_PAUSE)
-                continue
-            self.conversation = hello["conversation"]["id"]
-            self.client = client
-            return client
+        """Retries until the server takes the socket again, for at most ``GIVE_UP_SECONDS``."""
+        async with asyncio.timeout(GIVE_UP_SECONDS):
+            while True:
+                try:
+                    params = {"token": self.token, "conversation": self.conversation, "after_seq": self.last_seq}
+                    client = await ChatClient.open(ws_url(self.url, "/ws/chat", **params))
+                    hello = await client.expect_type("hello")
+                except DROPPED:
+                    await asyncio.sleep(RETRY_PAUSE)
+                    continue
+                self.conversation = hello["conversation"]["id"]
+                self.client = client
+                return client
 
     def _forget(self, client: ChatClient) -> None:
         seqs = [f["seq"] for f in client.frames if f.get("type") == "message"]
