@@ -25,7 +25,7 @@ from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import StaffRole
 from gogaek.web.ids import MAX_ID
 from gogaek.web.limits import DEFAULT_LIMIT, body_limit
-from tests.api.test_agent_auth import make_staff, sign_in
+from tests.api.test_agent_auth import PASSWORD, make_staff, sign_in
 from tests.api.test_pages import csrf_of
 from tests.conftest import customer_headers
 from tests.live_app import LiveServer, serve_live
@@ -78,7 +78,7 @@ async def roles(app: FastAPI, session: AsyncSession, settings: Settings) -> Asyn
     await clients["customer page"].get("/auth/customer", params={"token": issue_customer_token(settings, sub="page-1")})
     clients["admin page"] = raw_client(app, Accept="text/html")
     form = csrf_of((await clients["admin page"].get("/admin/login")).text)
-    login = {"csrf_token": form, "email": "admin@example.com", "password": "agent-password-123", "next": "/console"}
+    login = {"csrf_token": form, "email": "admin@example.com", "password": PASSWORD, "next": "/console"}
     assert (await clients["admin page"].post("/admin/login", data=login)).status_code == 303
     yield clients
     for client in clients.values():
