@@ -32,7 +32,6 @@ from tests.live_app import LiveServer, serve_live
 
 BAD_IDS = [2**31, 2**63, 2**64, -1, 0]
 REFUSED = {401, 403, 303, 302, 307}
-JSON = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -202,19 +201,35 @@ async def test_a_declared_length_over_the_limit_is_refused_unread(live: LiveServ
     assert live.received == [0]
 
 
-async def test_a_chunked_body_is_stopped_at_the_limit(live: LiveServer) -> None:
+FILE_PART = b'--x\r\nContent-Disposition: form-data; name="attachments"; filename="a.png"\r\n\r\n'
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "start"),
+    [
+        ("/api/v1/agent/login", "application/json", b'{"email": "'),
+        ("/api/v1/inquiries", "multipart/form-data; boundary=x", FILE_PART),  # one endless file
+    ],
+    ids=["json", "upload"],
+)
+async def test_a_chunked_body_is_stopped_at_the_limit(
+    live: LiveServer, settings: Settings, path: str, content_type: str, start: bytes
+) -> None:
     """No Content-Length: the bytes are counted as they come (uvicorn may discard the rest itself)."""
+    limit = body_limit(settings, "POST", path)
 
     async def body() -> AsyncIterator[bytes]:
-        for _ in range(256):  # 16 MiB, sixteen times the JSON limit
+        yield start
+        for _ in range(limit // 65536 + 128):  # 8 MiB past the limit
             yield b"x" * 65536
 
     async with httpx.AsyncClient(base_url=live.url) as client:
-        response = await client.post("/api/v1/agent/login", content=body(), headers=JSON)
+        headers = {"Content-Type": content_type, **customer_headers(settings)}  # uploads need a sign-in
+        response = await client.post(path, content=body(), headers=headers)
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
     assert response.headers["content-type"] == "application/problem+json"
-    assert live.received[0] < 2 * DEFAULT_LIMIT  # the limit and what uvicorn had buffered, not 16 MiB
+    assert live.received[0] < limit + DEFAULT_LIMIT  # the limit and what uvicorn had buffered
 
 
 async def test_upload_routes_take_the_files_they_allow(settings: Settings) -> None:
