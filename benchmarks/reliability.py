@@ -39,7 +39,6 @@ from tests.reliability.scenarios import Tally, postgres_restarts
 DOCS = REPO / "docs" / "reliability.md"
 SCRIPT = "benchmarks/reliability.py"
 SCENARIOS = ("kills", "jobs", "postgres", "redis", "suites")
-SUITE_TIMEOUT_SECONDS = 600
 FAULT_HEADER = (
     "Fault injected",
     "Backend",
@@ -160,7 +159,7 @@ def run_redis(options: argparse.Namespace, backend: str) -> list[list[str]]:
     return [fault_row(t, f"{backend}, 2 processes", seconds, reproduce) for t in tallies]
 
 
-def run_suite(suite: Suite, backends: str) -> list[str]:
+def run_suite(suite: Suite, backends: str, timeout: float) -> list[str]:
     """Runs one pytest file with --junitxml and counts its cases; a missing file keeps its command."""
     args = ["-m", "pytest", "-q", "-p", "no:randomly", suite.path] + (["-k", suite.select] if suite.select else [])
     reproduce = f"GOGAEK_TEST_BACKENDS={backends} .venv/bin/python " + " ".join(args)
@@ -172,10 +171,10 @@ def run_suite(suite: Suite, backends: str) -> list[str]:
         try:
             subprocess.run(
                 [sys.executable, *args, f"--junitxml={report}"],
-                cwd=REPO, env=env, capture_output=True, timeout=SUITE_TIMEOUT_SECONDS, check=False,
+                cwd=REPO, env=env, capture_output=True, timeout=timeout, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            return [f"`{suite.path}`", suite.what, f"timed out after {SUITE_TIMEOUT_SECONDS} s", "", "", "", ""]
+            return [f"`{suite.path}`", suite.what, f"stopped after {timeout:.0f} s", "", "", "", "", f"`{reproduce}`"]
         counts = junit_counts(report)
     cases, failed, errors, skipped = counts
     passed = cases - failed - errors - skipped
@@ -208,6 +207,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--db-requests", type=int, default=20, help="per phase: before, during and after each stop")
     parser.add_argument("--redis-restarts", type=int, default=5)
     parser.add_argument("--suite-backends", default="sqlite", help="GOGAEK_TEST_BACKENDS for the pytest suites")
+    parser.add_argument("--suite-timeout", type=float, default=600, help="seconds one pytest file may take")
     parser.add_argument("--no-docs", action="store_true", help="print the tables only")
     return parser.parse_args(argv)
 
@@ -248,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "suites" in only:
         for suite in SUITES:
             header, rows = sections.setdefault(f"suites-{suite.section}", (SUITE_HEADER, []))
-            rows.append(run_suite(suite, options.suite_backends))
+            rows.append(run_suite(suite, options.suite_backends, options.suite_timeout))
             print(table(header, rows[-1:]), flush=True)
     for name, (header, rows) in sections.items():
         print(f"\n{name}\n{table(header, rows)}")
