@@ -156,13 +156,24 @@ def _path_names_nothing(request: Request) -> bool:
     )
 
 
+def is_text_not_storable(exc: BaseException) -> bool:
+    """PostgreSQL text cannot hold a NUL character (SQLSTATE 22021); SQLite can."""
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) == "22021" or "0x00" in str(exc.orig)
+    )
+
+
 async def _on_database_error(request: Request, exc: Exception) -> Response:
-    """Safety net behind the ``Id`` type: an id no column can hold is 404 in the path, else 422."""
+    """Safety nets behind the schemas: values the database refuses are the client's 4xx, not a 500."""
     if is_integer_out_of_range(exc):
         log.warning("integer out of range on %s: %s", request.url.path, exc)
         if _path_names_nothing(request):
             return render_problem(request, not_found())
         return render_problem(request, ProblemError(422, "invalid_id", "올바르지 않은 번호입니다. (Invalid id)"))
+    if is_text_not_storable(exc):
+        log.warning("NUL character in text on %s", request.url.path)
+        message = "입력에 사용할 수 없는 문자(NUL)가 있습니다. (Text contains a NUL character)"
+        return render_problem(request, ProblemError(422, "invalid_text", message))
     if not is_database_busy(exc):
         return await _on_database_unavailable(request, exc)
     log.warning("database busy on %s", request.url.path)
@@ -281,7 +292,7 @@ def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> list
         statuses.append(422)
     if "requestBody" in operation:
         statuses += [400, 413]
-    if any(param.get("in") == "path" for param in parameters):
+    if parameters:  # a path id, or a query naming a category, that does not exist
         statuses.append(404)
     if operation.get("security") or path.endswith("/login"):  # signed in, or signing in
         statuses += [401, 403]

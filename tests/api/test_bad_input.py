@@ -282,3 +282,18 @@ async def test_hsts_on_every_response_in_production(settings: Settings) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get("/healthz")
     assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+
+
+async def test_a_nul_character_is_refused_not_a_500(
+    app: FastAPI, settings: Settings, session: AsyncSession
+) -> None:
+    """PostgreSQL text cannot hold NUL (SQLite can): found by schemathesis as a 500 on PostgreSQL."""
+    await make_staff(session, "admin@example.com", role=StaffRole.ADMIN)
+    async with raw_client(app) as client:
+        client.headers.update(await sign_in(client, "admin@example.com"))
+        team = await client.post("/api/v1/admin/teams", json={"slug": "nul", "name": "결제\x00팀"})
+        audit = await client.get("/api/v1/admin/audit", params={"action": "a\x00b"})
+    for response in (team, audit):
+        assert response.status_code < 500, response.text
+        if settings.database_url is not None:
+            assert (response.status_code, response.json()["code"]) == (422, "invalid_text")

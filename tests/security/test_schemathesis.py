@@ -16,6 +16,7 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.case import Case
@@ -49,10 +50,12 @@ async def role_headers(
     }
 
 
-def fuzz_operation(operation: APIOperation[Any, Any, Any, Any], base_url: str, headers: dict[str, str]) -> str | None:
+def fuzz_operation(
+    operation: APIOperation[Any, Any, Any, Any], mode: GenerationMode, base_url: str, headers: dict[str, str]
+) -> str | None:
     """Runs the examples for one operation and role; the first failure, described, or None."""
 
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(mode))
     @settings(
         max_examples=EXAMPLES,
         derandomize=True,
@@ -72,13 +75,17 @@ def fuzz_operation(operation: APIOperation[Any, Any, Any, Any], base_url: str, h
     return None
 
 
-def fuzz_everything(openapi: dict[str, Any], base_url: str, roles: dict[str, dict[str, str]]) -> list[str]:
+def fuzz_everything(
+    openapi: dict[str, Any], mode: GenerationMode, base_url: str, roles: dict[str, dict[str, str]]
+) -> list[str]:
     schema = schemathesis.openapi.from_dict(openapi)
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]  # an invalid schema raises here
+        if mode is GenerationMode.NEGATIVE and not (operation.path_parameters or operation.query or operation.body):
+            continue  # nothing to get wrong
         for role, headers in roles.items():
-            failure = fuzz_operation(operation, base_url, headers)
+            failure = fuzz_operation(operation, mode, base_url, headers)
             if failure:
                 failures.append(f"as {role}: {failure}")
     return failures
@@ -87,6 +94,21 @@ def fuzz_everything(openapi: dict[str, Any], base_url: str, roles: dict[str, dic
 async def test_every_operation_as_every_role_answers_as_documented(
     app: FastAPI, role_headers: dict[str, dict[str, str]]
 ) -> None:
+    """Input that fits the schema."""
     async with serve_live(app) as live:
-        failures = await asyncio.to_thread(fuzz_everything, app.openapi(), live.url, role_headers)
+        failures = await asyncio.to_thread(
+            fuzz_everything, app.openapi(), GenerationMode.POSITIVE, live.url, role_headers
+        )
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # CI time: the positive pass covers both
+async def test_input_that_breaks_the_schema_is_a_documented_4xx(
+    app: FastAPI, role_headers: dict[str, dict[str, str]]
+) -> None:
+    """Wrong types, missing fields, out-of-range numbers: refused with a documented problem, never a 5xx."""
+    async with serve_live(app) as live:
+        failures = await asyncio.to_thread(
+            fuzz_everything, app.openapi(), GenerationMode.NEGATIVE, live.url, role_headers
+        )
     assert not failures, "\n\n".join(failures)
