@@ -70,6 +70,7 @@ class Suite:
 
 SUITES = (
     Suite("faults", "tests/unit/test_job_worker.py", "job handler that crashes, hangs past its timeout, is parked"),
+    Suite("faults", "tests/reliability/test_job_hang.py", "a hung job handler holds one worker slot, not the worker"),
     Suite("faults", "tests/api/test_notifications.py", "SMTP relay down or busy, delivered later (aiosmtpd)", "relay"),
     Suite("bad-input", "tests/security/test_schemathesis.py", "schemathesis: every operation of the OpenAPI schema"),
     Suite("bad-input", "tests/unit/test_parsers_fuzz.py", "hypothesis: parsers and validators"),
@@ -161,7 +162,7 @@ def run_redis(options: argparse.Namespace, backend: str) -> list[list[str]]:
 
 def run_suite(suite: Suite, backends: str, timeout: float) -> list[str]:
     """Runs one pytest file with --junitxml and counts its cases; a missing file keeps its command."""
-    args = ["-m", "pytest", "-q", "-p", "no:randomly", suite.path] + (["-k", suite.select] if suite.select else [])
+    args = ["-m", "pytest", "-q", suite.path] + (["-k", suite.select] if suite.select else [])
     reproduce = f"GOGAEK_TEST_BACKENDS={backends} .venv/bin/python " + " ".join(args)
     if not (REPO / suite.path).exists():
         return [f"`{suite.path}`", suite.what, "not yet in the repository", "", "", "", "", f"`{reproduce}`"]
