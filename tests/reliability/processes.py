@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gogaek.config import Settings
-from tests.conftest import settings_environment
+from tests.conftest import IN_CI, settings_environment
 from tests.servers import wait_until_ready
 
 STOP_SECONDS = 30.0
@@ -75,6 +76,15 @@ class AppServer:
 
     def readyz(self) -> httpx.Response:
         return httpx.get(f"{self.url}/readyz", timeout=10)
+
+
+def require(available: bool, what: str) -> None:
+    """A missing server binary skips a local run but fails under CI, like an unreachable database."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI")
+    pytest.skip(f"{what} is not installed (set CI=true to make this an error)")
 
 
 def postgres_bin() -> Path | None:

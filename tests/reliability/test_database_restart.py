@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.processes import postgres_bin
+from tests.reliability.processes import postgres_bin, require
 from tests.reliability.scenarios import postgres_restarts
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -16,8 +16,7 @@ RESTARTS = 2
 
 
 async def test_requests_fail_cleanly_while_postgres_is_down_and_recover(tmp_path: Path, embedding_cache: Path) -> None:
-    if postgres_bin() is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    require(postgres_bin() is not None, "PostgreSQL server binaries (initdb, pg_ctl)")
     tally = await postgres_restarts(tmp_path, embedding_cache, requests=REQUESTS, restarts=RESTARTS)
     assert tally.injected == RESTARTS
     assert tally.acknowledged == 2 * REQUESTS * RESTARTS

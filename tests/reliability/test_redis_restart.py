@@ -11,6 +11,7 @@ import pytest
 from tests.chat.conftest import Prepared, prepared_database
 from tests.conftest import BACKENDS
 from tests.reliability.chat_faults import redis_restarts
+from tests.reliability.processes import require
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,7 @@ def shared_database(tmp_path: Path, embedding_cache: Path) -> Iterator[Prepared]
 
 
 async def test_chat_recovers_after_redis_restarts(shared_database: Prepared) -> None:
-    if which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+    require(which("redis-server") is not None, "redis-server")
     settings, (agent_id, *_) = shared_database
     tally = await redis_restarts(settings, agent_id, restarts=RESTARTS)
     assert tally.injected == RESTARTS
