@@ -189,6 +189,9 @@ async def test_every_bad_frame_gets_an_error_and_the_socket_stays_up(desk: Desk)
         ({}, None, 4401),
         ({"token": "not-a-jwt"}, None, 4401),
         ({"conversation": "12abc"}, "stranger", 4400),
+        ({"conversation": "2147483648"}, "stranger", 4400),  # past every id column: refused, not an overflow
+        ({"conversation": "1", "after_seq": "99999999999"}, "stranger", 4400),
+        ({"conversation": "²"}, "stranger", 4400),
     ],
 )
 async def test_refused_connections_close_with_a_code(

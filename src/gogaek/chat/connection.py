@@ -51,6 +51,14 @@ def same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == websocket.headers.get("host")
 
 
+def decode_json(raw: str) -> Any:
+    """A frame's JSON, or ValueError: nesting deep enough to fit in 16 KiB makes json raise RecursionError."""
+    try:
+        return json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+
+
 class Connection:
     """One websocket: reads frames, writes events, never lets an exception end the socket."""
 
@@ -224,7 +232,7 @@ class Connection:
 
     async def _handle_raw(self, raw: str) -> None:
         try:
-            data = json.loads(raw)
+            data = decode_json(raw)
         except ValueError:
             self.error("malformed_frame", "JSON 형식이 아닙니다. (Not JSON)")
             return

@@ -26,6 +26,7 @@ from gogaek.identity.models import Customer
 from gogaek.identity.security import StaffToken
 from gogaek.identity.service import staff_signed_in
 from gogaek.web.auth import session_credential
+from gogaek.web.ids import MAX_ID
 
 router = APIRouter()
 
@@ -52,8 +53,8 @@ def _int_param(websocket: WebSocket, name: str) -> int | None:
     value = websocket.query_params.get(name)
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 12:
-        raise ValueError(name)
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_ID)) or int(value) > MAX_ID:
+        raise ValueError(name)  # a number no id or seq column can hold would overflow the query
     return int(value)
 
 
