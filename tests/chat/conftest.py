@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
@@ -35,6 +36,19 @@ CHAT_ENV = {
     "GOGAEK_SEARCH_SEMANTIC": "false",
     "GOGAEK_CHAT_MAX_CONCURRENT": "2",
 }
+
+
+async def add_staff(
+    session: AsyncSession, email: str, role: StaffRole = StaffRole.AGENT, team_id: int | None = None
+) -> int:
+    """A staff account made straight in a desk's database (the server reads it on the next request)."""
+    user = await create_staff_user(
+        session, StaffCreate(email=email, password="a-long-password-1", display_name=email.split("@")[0], role=role)
+    )
+    if team_id is not None:
+        session.add(TeamMember(team_id=team_id, staff_id=user.id))
+        await session.commit()
+    return user.id
 
 
 @dataclass(frozen=True)

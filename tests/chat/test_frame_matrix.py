@@ -22,10 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gogaek.chat.models import ChatMessage, Conversation
 from gogaek.chat.schemas import AgentFrame
 from gogaek.db import create_engine, create_sessionmaker
-from gogaek.identity.models import StaffRole, Team, TeamMember
-from gogaek.identity.schemas import StaffCreate
-from gogaek.identity.service import create_staff_user
-from tests.chat.conftest import Desk
+from gogaek.identity.models import StaffRole, Team
+from tests.chat.conftest import Desk, add_staff
 from tests.chat.wsclient import ChatClient, ws_url
 
 pytestmark = pytest.mark.integration
@@ -85,16 +83,6 @@ class Matrix:
         return chat
 
 
-async def _staff(db: AsyncSession, email: str, role: StaffRole, team: int | None) -> int:
-    user = await create_staff_user(
-        db, StaffCreate(email=email, password="a-long-password-1", display_name=email.split("@")[0], role=role)
-    )
-    if team is not None:
-        db.add(TeamMember(team_id=team, staff_id=user.id))
-        await db.commit()
-    return user.id
-
-
 @pytest.fixture
 async def matrix(desk: Desk) -> AsyncIterator[Matrix]:
     engine = create_engine(desk.settings)
@@ -108,12 +96,12 @@ async def matrix(desk: Desk) -> AsyncIterator[Matrix]:
         staff = {
             "owner": desk.agent_id,
             "colleague": desk.second_agent_id,
-            "other_team": await _staff(db, "m-other@example.com", StaffRole.AGENT, other.id),
+            "other_team": await add_staff(db, "m-other@example.com", StaffRole.AGENT, other.id),
             "supervisor": desk.supervisor_id,
-            "demoted": await _staff(db, "m-demoted@example.com", StaffRole.SUPERVISOR, None),
-            "guard": await _staff(db, "m-guard@example.com", StaffRole.AGENT, security.id),  # keeps the line open
+            "demoted": await add_staff(db, "m-demoted@example.com", StaffRole.SUPERVISOR, None),
+            "guard": await add_staff(db, "m-guard@example.com", StaffRole.AGENT, security.id),  # keeps the line open
         }
-        admin = await _staff(db, "m-admin@example.com", StaffRole.ADMIN, None)
+        admin = await add_staff(db, "m-admin@example.com", StaffRole.ADMIN, None)
         sockets = {}
         for role, staff_id in staff.items():
             sockets[role] = await ChatClient.open(ws_url(desk.url, "/ws/agent", token=desk.staff_token(staff_id)))

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from gogaek.config import Settings
-from tests.chat.conftest import CHAT_ENV, Desk, prepared_database
+from tests.chat.conftest import CHAT_ENV, Desk, add_staff, prepared_database
 from tests.chat.wsclient import ChatClient, ws_url
 from tests.conftest import IN_CI
 from tests.e2e.conftest import running_server
@@ -112,25 +112,13 @@ async def test_deactivating_an_agent_on_one_process_signs_out_its_socket_on_the_
 
     from gogaek.db import create_engine, create_sessionmaker
     from gogaek.identity.models import StaffRole
-    from gogaek.identity.schemas import StaffCreate
-    from gogaek.identity.service import create_staff_user
 
     front, back = two_desks
     engine = create_engine(front.settings)
     async with create_sessionmaker(engine)() as session:
-        ids = [
-            (
-                await create_staff_user(
-                    session, StaffCreate(email=email, password="a-long-password-1", display_name="직원", role=role)
-                )
-            ).id
-            for email, role in (
-                ("redis-leaver@example.com", StaffRole.AGENT),
-                ("redis-admin@example.com", StaffRole.ADMIN),
-            )
-        ]
+        leaver = await add_staff(session, "redis-leaver@example.com")
+        admin = await add_staff(session, "redis-admin@example.com", StaffRole.ADMIN)
     await engine.dispose()
-    leaver, admin = ids
     socket = await ChatClient.open(ws_url(back.url, "/ws/agent", token=back.staff_token(leaver)))
     await socket.expect_type("hello")
     headers = {"Authorization": f"Bearer {front.staff_token(admin)}"}

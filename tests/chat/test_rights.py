@@ -20,10 +20,8 @@ from websockets.exceptions import ConnectionClosed
 from gogaek.chat.models import ChatMessage, ChatStatus, Conversation, Sender
 from gogaek.chat.service import post_message
 from gogaek.db import create_engine, create_sessionmaker, utcnow
-from gogaek.identity.models import StaffRole, StaffUser, Team, TeamMember
-from gogaek.identity.schemas import StaffCreate
-from gogaek.identity.service import create_staff_user
-from tests.chat.conftest import Desk
+from gogaek.identity.models import StaffRole, StaffUser, Team
+from tests.chat.conftest import Desk, add_staff
 from tests.chat.wsclient import ChatClient, Frame, ws_url
 
 pytestmark = pytest.mark.integration
@@ -40,18 +38,8 @@ async def db(desk: Desk) -> AsyncIterator[AsyncSession]:
     await engine.dispose()
 
 
-async def _staff(db: AsyncSession, email: str, role: StaffRole = StaffRole.AGENT, team_id: int | None = None) -> int:
-    user = await create_staff_user(
-        db, StaffCreate(email=email, password="a-long-password-1", display_name=email.split("@")[0], role=role)
-    )
-    if team_id is not None:
-        db.add(TeamMember(team_id=team_id, staff_id=user.id))
-        await db.commit()
-    return user.id
-
-
 async def _admin(desk: Desk, db: AsyncSession, email: str) -> httpx.AsyncClient:
-    admin_id = await _staff(db, email, StaffRole.ADMIN)
+    admin_id = await add_staff(db, email, StaffRole.ADMIN)
     return httpx.AsyncClient(base_url=desk.url, headers={"Authorization": f"Bearer {desk.staff_token(admin_id)}"})
 
 
@@ -86,8 +74,8 @@ async def test_a_demoted_supervisor_loses_watch_notes_and_other_teams_chats_at_o
     security = Team(slug="security-desk", name="보안 대응팀", handles_emergencies=True)
     db.add(security)
     await db.commit()
-    lead = await _staff(db, "demoted-lead@example.com", StaffRole.SUPERVISOR)
-    guard = await _staff(db, "guard@example.com", team_id=security.id)
+    lead = await add_staff(db, "demoted-lead@example.com", StaffRole.SUPERVISOR)
+    guard = await add_staff(db, "guard@example.com", team_id=security.id)
     async with await _admin(desk, db, "rights-admin@example.com") as admin:
         lead_ws, guard_ws, agent_ws = (
             await _agent(desk, lead),
@@ -127,7 +115,7 @@ async def test_a_demoted_supervisor_loses_watch_notes_and_other_teams_chats_at_o
 async def test_a_deactivated_agent_is_signed_out_and_its_chat_goes_back_to_the_queue(
     desk: Desk, db: AsyncSession
 ) -> None:
-    leaving = await _staff(db, "leaving@example.com", team_id=desk.team_id)
+    leaving = await add_staff(db, "leaving@example.com", team_id=desk.team_id)
     async with await _admin(desk, db, "rights-admin2@example.com") as admin:
         old_token = desk.staff_token(leaving)
         leaving_ws = await ChatClient.open(ws_url(desk.url, "/ws/agent", token=old_token))
@@ -155,7 +143,7 @@ async def test_a_deactivated_agent_is_signed_out_and_its_chat_goes_back_to_the_q
 
 async def test_every_frame_rechecks_the_account_even_without_a_push(desk: Desk, db: AsyncSession) -> None:
     """As on a process that missed the admin's event (Redis down): the next frame finds out."""
-    quiet = await _staff(db, "quiet@example.com", team_id=desk.team_id)
+    quiet = await add_staff(db, "quiet@example.com", team_id=desk.team_id)
     quiet_ws = await _agent(desk, quiet)
     await db.execute(
         update(StaffUser)

@@ -24,11 +24,12 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
-from gogaek.identity.models import StaffRole
+from gogaek.identity.models import Customer, StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.notify.providers import ConsoleProvider
@@ -319,12 +320,22 @@ async def test_line_breaks_in_titles_and_replies_add_no_mail_headers(
 async def test_an_address_list_in_a_customers_email_reaches_nobody_else(
     app: FastAPI, client: httpx.AsyncClient, settings: Settings, session: AsyncSession, category: str
 ) -> None:
-    """A host token's email claim "kim@…, victim@…" must not turn the answer mail into two mails."""
-    customer = customer_headers(settings, "mail-2", email="kim@example.com, victim@evil.test")
+    """An email claim "kim@…, victim@…" must not turn the answer mail into two mails: such a host
+    token is refused, and a list already stored (by an older version) is refused by the mail provider."""
+    now = int(datetime.now(UTC).timestamp())
+    listed = {"sub": "mail-2", "iat": now, "exp": now + 600, "email": "kim@example.com, victim@evil.test"}
+    forged = {"Authorization": f"Bearer {jwt.encode(listed, settings.customer_token_key, algorithm='HS256')}"}
+    refused = await client.get("/api/v1/inquiries", headers=forged)
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_invalid")
+    customer = customer_headers(settings, "mail-2", email="kim@example.com")
     submitted = await client.post(
         "/api/v1/inquiries", json={"category": category, "title": "환불", "body": "환불해 주세요"}, headers=customer
     )
     assert submitted.status_code == 201, submitted.text
+    await session.execute(
+        update(Customer).where(Customer.external_id == "mail-2").values(email="kim@example.com, victim@evil.test")
+    )
+    await session.commit()
     agent = await staff_headers(app, session, StaffRole.AGENT, "agent@example.com")
     reply = await client.post(
         f"/api/v1/agent/inquiries/{submitted.json()['id']}/replies", json={"body": "환불했습니다."}, headers=agent
