@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 Frame = dict[str, Any]
 WAIT_SECONDS = 15.0
@@ -66,6 +68,10 @@ class ChatClient:
         return [f for f in self.frames if f.get("type") == "message" and not f.get("duplicate")]
 
     async def close(self) -> None:
+        """Reads what is still queued first: a client that stopped reading leaves the server's
+        writer blocked, and the closing handshake would then wait out websockets' 10 s timeout."""
+        with contextlib.suppress(ConnectionClosed):
+            await self.drain(0.05)
         await self.socket.close()
 
 
