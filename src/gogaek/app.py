@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -158,9 +158,13 @@ def _add_health_routes(app: FastAPI) -> None:
         return {"status": "ok", "version": __version__}
 
     @app.get("/readyz", tags=["health"])
-    async def readyz() -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         """503 when this process cannot serve (database, search index); 200 ``degraded`` when only
-        Redis is down, because chat then falls back to this process and catches up by itself."""
+        Redis is down, because chat then falls back to this process and catches up by itself.
+
+        Reads the app from the request, not a closure: FastAPI caches endpoint functions in a
+        module-level cache, and a closure over the app would keep every app ever made alive."""
+        app = request.app
         checks: dict[str, bool] = {"database": False, "search_index": False}
         try:
             async with app.state.db_engine.connect() as connection:
