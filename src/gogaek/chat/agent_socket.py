@@ -118,18 +118,18 @@ class AgentConnection(Connection):
             return False
         async with self.runtime.sessionmaker() as session:
             agent = await staff_signed_in(session, self.credential.staff_id, self.credential.issued_at)
-            team_ids = await queries.team_ids_of(session, agent.id) if agent is not None else []
-            own = {c.id for c in await queries.agent_conversations(session, agent.id)} if agent is not None else set()
-        if agent is None:
-            self.revoked = True
-            self.error("signed_out", "계정이 비활성화되었거나 로그인이 만료되었습니다. (Signed out)")
-            self.close(CLOSE_UNAUTHORIZED)
-            return False
-        was_supervisor = is_supervisor(self.agent)
-        self.agent, self.team_ids = agent, team_ids
-        if was_supervisor and not is_supervisor(agent):
+            if agent is None:
+                self.revoked = True
+                self.error("signed_out", "계정이 비활성화되었거나 로그인이 만료되었습니다. (Signed out)")
+                self.close(CLOSE_UNAUTHORIZED)
+                return False
+            demoted = is_supervisor(self.agent) and not is_supervisor(agent)
+            self.agent, self.team_ids = agent, await queries.team_ids_of(session, agent.id)
+            # Only after a demotion: the chats it merely watched as a supervisor are let go.
+            own = {c.id for c in await queries.agent_conversations(session, agent.id)} if demoted else None
+        if own is not None:
             for conversation_id in [c for c in self.sent_seq if c not in own]:
-                await self._unfollow(conversation_id)  # chats it only watched as a supervisor
+                await self._unfollow(conversation_id)
         return True
 
     async def _follow(self, conversation_id: int, after_seq: int | None) -> None:
