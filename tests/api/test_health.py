@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import httpx
+
+from gogaek.app import create_app
+from gogaek.config import Settings
 
 
 async def test_healthz_answers_without_touching_the_database(client: httpx.AsyncClient) -> None:
@@ -28,3 +34,18 @@ async def test_security_headers_and_visitor_cookie_on_every_response(
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "gogaek_visitor=" in response.headers["set-cookie"]
     assert "HttpOnly" in response.headers["set-cookie"]
+
+
+async def test_an_app_is_freed_after_its_lifespan(settings: Settings) -> None:
+    """Nothing module-level may keep an app alive (FastAPI caches endpoint functions process-wide,
+    so a route closing over ``app`` did): each test app used to stay in memory, ~18 MB apiece."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await application.state.search_index.wait_until_loaded()
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            assert (await http.get("/readyz")).status_code == 200
+    ref = weakref.ref(application)
+    del application, transport, http
+    gc.collect()
+    assert ref() is None
