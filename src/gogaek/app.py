@@ -16,6 +16,8 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from gogaek import __version__
+from gogaek.appeals import pages as appeal_pages
+from gogaek.appeals import routes as appeal_routes
 from gogaek.audit import routes as audit_routes
 from gogaek.background import job_handlers, periodic_tasks
 from gogaek.calendar import routes as calendar_routes
@@ -43,6 +45,12 @@ from gogaek.jobs import routes as job_routes
 from gogaek.jobs.runtime import start_job_worker
 from gogaek.notify import routes as notify_routes
 from gogaek.notify.providers import build_providers
+from gogaek.phone import admin_routes as phone_admin_routes
+from gogaek.phone import agent_routes as phone_agent_routes
+from gogaek.phone import console_pages as phone_console_pages
+from gogaek.phone import cti_routes
+from gogaek.phone import pages as phone_pages
+from gogaek.phone import routes as phone_routes
 from gogaek.realtime.hub import build_hub
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
@@ -136,11 +144,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat_sockets.router,
         chat_routes.router,
         chat_routes.agent_router,
+        phone_routes.router,
+        phone_agent_routes.router,
+        phone_admin_routes.router,
+        cti_routes.router,
+        appeal_routes.router,
         identity_pages.router,
         customer_pages.router,
         inquiry_pages.router,
         console_pages.router,
         chat_pages.router,
+        phone_pages.router,
+        phone_console_pages.router,
+        appeal_pages.router,
         helpcenter_pages.router,
     ):
         app.include_router(router)

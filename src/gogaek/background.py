@@ -16,6 +16,8 @@ from gogaek.inquiries.service import AUTO_ASSIGN_JOB
 from gogaek.inquiries.sweeps import close_resolved_inquiries, delete_orphan_files, flag_sla_risks
 from gogaek.jobs.handlers import Handler
 from gogaek.jobs.worker import PeriodicTask
+from gogaek.phone import jobs as phone_jobs
+from gogaek.phone import sweeps as phone_sweeps
 
 SLA_SWEEP_SECONDS = 60.0
 AUTO_CLOSE_SECONDS = 15 * 60.0
@@ -25,7 +27,7 @@ ASSIGN_BATCH = 50
 
 
 def job_handlers() -> dict[str, Handler]:
-    return {AUTO_ASSIGN_JOB: run_auto_assign_job}
+    return {AUTO_ASSIGN_JOB: run_auto_assign_job, **phone_jobs.job_handlers()}
 
 
 async def _sweep_sla(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
@@ -60,4 +62,5 @@ def periodic_tasks() -> list[PeriodicTask]:
         PeriodicTask("inquiry-auto-close", AUTO_CLOSE_SECONDS, _close_resolved),
         PeriodicTask("inquiry-assign-waiting", ASSIGN_WAITING_SECONDS, _assign_waiting),
         PeriodicTask("attachment-orphan-files", ORPHAN_FILES_SECONDS, _delete_orphan_files),
+        *phone_sweeps.periodic_tasks(),
     ]

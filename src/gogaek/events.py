@@ -22,6 +22,14 @@ INQUIRY_MERGED = "inquiry.merged"
 INQUIRY_FEEDBACK = "inquiry.feedback_received"
 INQUIRY_SLA_WARNING = "inquiry.sla_warning"
 INQUIRY_SLA_BREACHED = "inquiry.sla_breached"
+CALLBACK_BOOKED = "callback.booked"
+CALLBACK_RESCHEDULED = "callback.rescheduled"
+CALLBACK_CANCELLED = "callback.cancelled"
+CALLBACK_COMPLETED = "callback.completed"
+CALLBACK_MISSED = "callback.missed"  # nobody answered after every retry
+CALLBACK_OVERDUE = "callback.overdue"  # not started in time after its slot began
+CALL_MISSED = "call.missed"  # an inbound call hung up before anyone answered
+APPEAL_DECIDED = "appeal.decided"  # lifted, kept, or more evidence asked for
 
 ALL_EVENTS = (
     INQUIRY_CREATED,
@@ -33,6 +41,14 @@ ALL_EVENTS = (
     INQUIRY_FEEDBACK,
     INQUIRY_SLA_WARNING,
     INQUIRY_SLA_BREACHED,
+    CALLBACK_BOOKED,
+    CALLBACK_RESCHEDULED,
+    CALLBACK_CANCELLED,
+    CALLBACK_COMPLETED,
+    CALLBACK_MISSED,
+    CALLBACK_OVERDUE,
+    CALL_MISSED,
+    APPEAL_DECIDED,
 )
 EVENT_JOB = "event"
 

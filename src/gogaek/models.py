@@ -1,5 +1,6 @@
 """Imports every capability's tables so that metadata and migrations see them all."""
 
+from gogaek.appeals import models as appeal_models
 from gogaek.audit import models as audit_models
 from gogaek.calendar import models as calendar_models
 from gogaek.chat import models as chat_models
@@ -8,8 +9,10 @@ from gogaek.identity import models as identity_models
 from gogaek.inquiries import models as inquiry_models
 from gogaek.jobs import models as job_models
 from gogaek.notify import models as notify_models
+from gogaek.phone import models as phone_models
 
 __all__ = [
+    "appeal_models",
     "audit_models",
     "calendar_models",
     "chat_models",
@@ -18,4 +21,5 @@ __all__ = [
     "inquiry_models",
     "job_models",
     "notify_models",
+    "phone_models",
 ]
