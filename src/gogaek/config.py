@@ -120,6 +120,20 @@ class Settings(BaseSettings):
     chat_max_frame_bytes: int = 16 * 1024
     chat_rate_per_second: float = 5.0
     chat_rate_burst: int = 10
+    # Phone callbacks (상담 예약): slot length, how soon a slot may be booked, bookings per customer.
+    callback_slot_minutes: int = 30
+    callback_lead_minutes: int = 60
+    callback_max_active: int = 2
+    callback_default_capacity: int = 3  # agents on duty when the roster has no default row
+    callback_reminder_minutes: int = 30
+    callback_retry_count: int = 2  # calls after the first one nobody answered
+    callback_retry_minutes: int = 15
+    callback_overdue_minutes: int = 10  # a callback not started this long after its slot began is flagged
+    # Identity checks (본인인증) for sensitive categories and appeals.
+    verification_max_age_seconds: int = 600
+    # Phone-system (CTI) pushes: a signed push older than this is refused.
+    cti_signature_max_age_seconds: int = 300
+    appeal_category: str = "restrictions"
     # Public writes (votes, inquiries and their follow-ups, notification marks): per client and
     # route, a burst and then this many a second; more get 429 rate_limited with Retry-After.
     public_write_rate_per_second: float = 0.5
