@@ -47,6 +47,17 @@ class Channel(StrEnum):
     PHONE = "phone"
 
 
+class CodePurpose(StrEnum):
+    """What a code proves. Codes of one purpose never work for the other: a sign-in code cannot
+    pass an identity check (본인 확인) and the reverse, even for the same number."""
+
+    SIGN_IN = "sign_in"
+    IDENTITY = "identity"
+
+
+IDENTITY_CHANNEL = "identity"  # one_time_codes.channel of identity-check codes
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
     """A normalised address: the same person typed two ways is still one customer."""
@@ -105,9 +116,16 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def code_hash(code: str, destination: Destination, secret_key: str) -> str:
-    message = f"{destination.external_id}:{code}".encode()
+def code_hash(code: str, destination: Destination, secret_key: str, purpose: CodePurpose = CodePurpose.SIGN_IN) -> str:
+    binding = (
+        destination.external_id if purpose == CodePurpose.SIGN_IN else f"{purpose.value}:{destination.external_id}"
+    )
+    message = f"{binding}:{code}".encode()
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _row_channel(destination: Destination, purpose: CodePurpose) -> str:
+    return destination.channel.value if purpose == CodePurpose.SIGN_IN else IDENTITY_CHANNEL
 
 
 # --- sending --------------------------------------------------------------------------
@@ -132,10 +150,13 @@ async def _recent_sends(session: AsyncSession, condition: Any, since: datetime) 
 async def _check_rate(
     session: AsyncSession, destination: Destination, ip: str | None, now: datetime, settings: Settings
 ) -> None:
-    """Counting rows is approximate under concurrency (a few extra sends), which is fine for a rate limit."""
+    """Counting rows is approximate under concurrency (a few extra sends), which is fine for a rate limit.
+
+    Sign-in and identity codes to one address count together: two purposes are not twice the SMS."""
     since = now - RATE_WINDOW
     same_destination = and_(
-        OneTimeCode.channel == destination.channel.value, OneTimeCode.destination == destination.address
+        OneTimeCode.channel.in_((destination.channel.value, IDENTITY_CHANNEL)),
+        OneTimeCode.destination == destination.address,
     )
     if await _recent_sends(session, same_destination, since) >= settings.otp_sends_per_hour:
         raise _rate_limited()
@@ -150,19 +171,25 @@ async def _purge_old_codes(session: AsyncSession, now: datetime) -> None:
     )
 
 
-def _text(code: str, settings: Settings) -> str:
+_CODE_NAMES = {CodePurpose.SIGN_IN: "로그인 인증 코드", CodePurpose.IDENTITY: "본인 확인 코드"}
+
+
+def _text(code: str, settings: Settings, purpose: CodePurpose) -> str:
     minutes = max(1, settings.otp_ttl_seconds // 60)
     return (
-        f"[고객센터] 로그인 인증 코드는 {code} 입니다. {minutes}분 안에 입력해 주세요.\n"
+        f"[고객센터] {_CODE_NAMES[purpose]}는 {code} 입니다. {minutes}분 안에 입력해 주세요.\n"
         "요청하지 않으셨다면 무시하세요. 상담사는 인증 코드를 절대 묻지 않습니다."
     )
 
 
-async def _deliver(providers: NotificationProviders, destination: Destination, code: str, settings: Settings) -> None:
-    text = _text(code, settings)
+async def _deliver(
+    providers: NotificationProviders, destination: Destination, code: str, settings: Settings, purpose: CodePurpose
+) -> None:
+    text = _text(code, settings, purpose)
     try:
         if destination.channel == Channel.EMAIL:
-            await providers.email.send_email(EmailMessage(destination.address, "[고객센터] 로그인 인증 코드", text))
+            subject = f"[고객센터] {_CODE_NAMES[purpose]}"
+            await providers.email.send_email(EmailMessage(destination.address, subject, text))
         else:
             await providers.sms.send_sms(SmsMessage(destination.address, text))
     except NotificationError as exc:
@@ -180,6 +207,7 @@ async def send_code(
     settings: Settings,
     providers: NotificationProviders,
     ip: str | None,
+    purpose: CodePurpose = CodePurpose.SIGN_IN,
 ) -> None:
     """Stores the code's hash, then sends it; the row counts against the limits even if sending fails."""
     now = utcnow()
@@ -189,9 +217,9 @@ async def send_code(
     code = new_code()
     session.add(
         OneTimeCode(
-            channel=destination.channel.value,
+            channel=_row_channel(destination, purpose),
             destination=destination.address,
-            code_hash=code_hash(code, destination, settings.secret_key),
+            code_hash=code_hash(code, destination, settings.secret_key, purpose),
             attempts=0,
             expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
             created_at=now,
@@ -199,7 +227,7 @@ async def send_code(
         )
     )
     await session.commit()
-    await _deliver(providers, destination, code, settings)
+    await _deliver(providers, destination, code, settings, purpose)
 
 
 # --- verifying ------------------------------------------------------------------------
@@ -257,12 +285,20 @@ async def _consume(session: AsyncSession, code_id: int, now: datetime) -> bool:
 
 
 async def verify_code(session: AsyncSession, destination: Destination, code: str, *, settings: Settings) -> Customer:
-    """The customer behind the destination once the newest live code matches; each code works once."""
+    """The customer behind the destination once the newest live sign-in code matches."""
+    await consume_code(session, destination, code, settings=settings, purpose=CodePurpose.SIGN_IN)
+    return await customer_for_destination(session, destination)
+
+
+async def consume_code(
+    session: AsyncSession, destination: Destination, code: str, *, settings: Settings, purpose: CodePurpose
+) -> None:
+    """Passes when the newest live code of this purpose matches; each code works once."""
     now = utcnow()
     row = await session.scalar(
         select(OneTimeCode)
         .where(
-            OneTimeCode.channel == destination.channel.value,
+            OneTimeCode.channel == _row_channel(destination, purpose),
             OneTimeCode.destination == destination.address,
             OneTimeCode.consumed_at.is_(None),
         )
@@ -274,12 +310,11 @@ async def verify_code(session: AsyncSession, destination: Destination, code: str
     code_id, stored_hash, attempts_before = row.id, row.code_hash, row.attempts
     if not await _count_attempt(session, code_id, settings):
         raise _locked()
-    if not hmac.compare_digest(stored_hash, code_hash(code, destination, settings.secret_key)):
+    if not hmac.compare_digest(stored_hash, code_hash(code, destination, settings.secret_key, purpose)):
         remaining = max(0, settings.otp_max_attempts - attempts_before - 1)
         raise _wrong(remaining) if remaining else _locked()
     if not await _consume(session, code_id, now):
         raise _expired()
-    return await customer_for_destination(session, destination)
 
 
 async def customer_for_destination(session: AsyncSession, destination: Destination) -> Customer:
