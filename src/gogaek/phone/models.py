@@ -31,7 +31,6 @@ class CallbackStatus(StrEnum):
     COMPLETED = "completed"  # 통화 완료
     MISSED = "missed"  # 부재중 after every retry
     CANCELLED = "cancelled"
-    RESCHEDULED = "rescheduled"  # replaced by a booking in another slot (rescheduled_to_id)
 
 
 ACTIVE_CALLBACK_STATUSES = (CallbackStatus.BOOKED.value, CallbackStatus.IN_PROGRESS.value, CallbackStatus.RETRY.value)
@@ -107,7 +106,6 @@ class Callback(Base):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)  # identity check at booking
     verified_by: Mapped[str | None] = mapped_column(String(12), default=None)  # host_token | sms_code
     call_id: Mapped[str | None] = mapped_column(String(120), default=None)  # the missed call it came from
-    rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id", ondelete="SET NULL"), default=None)
     outcome_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -121,7 +121,6 @@ def upgrade() -> None:
         sa.Column("verified_at", gogaek.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("verified_by", sa.String(length=12), nullable=True),
         sa.Column("call_id", sa.String(length=120), nullable=True),
-        sa.Column("rescheduled_to_id", sa.Integer(), nullable=True),
         sa.Column("outcome_note", sa.Text(), nullable=False),
         sa.Column("created_at", gogaek.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", gogaek.db.UTCDateTime(timezone=True), nullable=False),
@@ -142,9 +141,7 @@ def upgrade() -> None:
             ["inquiry_id"], ["inquiries.id"], name=op.f("fk_callbacks_inquiry_id_inquiries"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["rescheduled_to_id"],
             ["callbacks.id"],
-            name=op.f("fk_callbacks_rescheduled_to_id_callbacks"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callbacks")),
