@@ -140,10 +140,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["inquiry_id"], ["inquiries.id"], name=op.f("fk_callbacks_inquiry_id_inquiries"), ondelete="SET NULL"
         ),
-        sa.ForeignKeyConstraint(
-            ["callbacks.id"],
-            ondelete="SET NULL",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callbacks")),
         sa.UniqueConstraint("number", name=op.f("uq_callbacks_number")),
     )
