@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 
 from PIL import Image
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
@@ -262,3 +262,11 @@ async def read_upload(upload: UploadFile, settings: Settings) -> CheckedUpload:
             break
         buffer += chunk
     return await asyncio.to_thread(check_upload, upload.filename, bytes(buffer), settings)
+
+
+async def read_form_uploads(form: FormData, field: str, settings: Settings) -> list[CheckedUpload]:
+    """Every file sent under ``field``, counted and then checked by content; an empty part is a
+    file input left blank, not a file."""
+    files = [item for item in form.getlist(field) if isinstance(item, UploadFile) and item.filename]
+    check_upload_count(len(files), settings)
+    return [await read_upload(upload, settings) for upload in files]

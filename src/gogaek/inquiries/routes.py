@@ -10,13 +10,12 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import FormData, UploadFile
 
 from gogaek.config import Settings
 from gogaek.deps import CurrentCustomer, SessionDep, SettingsDep, StorageDep
 from gogaek.errors import ProblemError
 from gogaek.inquiries import service, serving
-from gogaek.inquiries.attachments import CheckedUpload, check_upload_count, read_upload
+from gogaek.inquiries.attachments import CheckedUpload, read_form_uploads
 from gogaek.inquiries.queries import (
     customer_attachment,
     customer_inquiry_view,
@@ -67,7 +66,7 @@ async def _read_body(request: Request, model: type[M], settings: Settings) -> tu
         form = await request.form(max_files=settings.attachment_max_count + 5, max_fields=50)
         try:
             data = _validate(model, {key: value for key, value in form.items() if isinstance(value, str)})
-            return data, await _checked_uploads(form, settings)
+            return data, await read_form_uploads(form, ATTACHMENTS_FIELD, settings)
         finally:
             await form.close()
     try:
@@ -83,12 +82,6 @@ def _validate(model: type[M], payload: object) -> M:
     except ValidationError as exc:
         errors = [{"loc": ["body", *map(str, err["loc"])], "message": err["msg"]} for err in exc.errors()]
         raise ProblemError(422, "validation_error", "입력값을 확인해 주세요. (Invalid input)", errors=errors) from exc
-
-
-async def _checked_uploads(form: FormData, settings: Settings) -> list[CheckedUpload]:
-    files = [item for item in form.getlist(ATTACHMENTS_FIELD) if isinstance(item, UploadFile) and item.filename]
-    check_upload_count(len(files), settings)
-    return [await read_upload(upload, settings) for upload in files]
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -158,8 +158,12 @@ async def submit_inquiry(
     uploads: Sequence[CheckedUpload] = (),
     idempotency_key: str | None = None,
     channel: str = "web",
+    on_insert: Callable[[Inquiry], Awaitable[object]] | None = None,
 ) -> Submission:
-    """Files the inquiry with its evidence and SLA clocks; a retried request returns the first one."""
+    """Files the inquiry with its evidence and SLA clocks; a retried request returns the first one.
+
+    ``on_insert`` lets another capability add its own rows (an appeal) in the same transaction.
+    """
     check_upload_count(len(uploads), settings)
     request_hash = _request_hash(data, uploads)
     if idempotency_key is not None:
@@ -179,6 +183,8 @@ async def submit_inquiry(
             _attachment_row(inquiry.id, None, upload, key) for upload, key in zip(uploads, stored, strict=True)
         )
         session.add_all(evidence)
+        if on_insert is not None:
+            await on_insert(inquiry)
         if idempotency_key is not None:
             session.add(
                 IdempotencyKey(
@@ -430,8 +436,12 @@ async def reply_as_agent(
     internal: bool,
     settings: Settings,
     request: Any = None,
+    commit: bool = True,
 ) -> InquiryMessage:
-    """A public reply answers the inquiry (its clock waits on the customer); a note changes nothing."""
+    """A public reply answers the inquiry (its clock waits on the customer); a note changes nothing.
+
+    ``commit=False`` leaves the transaction open for a caller that changes more with the reply.
+    """
     if not internal and inquiry.status in (Status.RESOLVED, Status.CLOSED):
         raise ProblemError(
             409,
@@ -468,7 +478,8 @@ async def reply_as_agent(
         detail={"message_id": message.id},
         request=request,
     )
-    await session.commit()
+    if commit:
+        await session.commit()
     return message
 
 
