@@ -263,6 +263,7 @@ def _bare_summary(number: int, category: CategoryRef, now: datetime) -> InquiryS
         status=Status.RECEIVED,
         status_label="접수",
         category=category,
+        channel="web",
         title="결제가 두 번 됐어요",
         priority=Priority.NORMAL,
         created_at=now,

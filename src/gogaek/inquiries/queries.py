@@ -40,6 +40,7 @@ def summary(inquiry: Inquiry, category: Category) -> InquirySummary:
         status=status,
         status_label=STATUS_LABELS[status],
         category=CategoryRef.model_validate(category),
+        channel=inquiry.channel,
         title=inquiry.title,
         priority=Priority(inquiry.priority),
         created_at=inquiry.created_at,

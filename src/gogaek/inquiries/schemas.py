@@ -91,6 +91,7 @@ class InquirySummary(BaseModel):
     status: Status
     status_label: str
     category: CategoryRef
+    channel: str  # web | chat | phone | email: how it reached the center
     title: str
     priority: Priority
     created_at: datetime

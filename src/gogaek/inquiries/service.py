@@ -99,10 +99,9 @@ def _idempotency_scope(customer: Customer) -> str:
     return f"customer:{customer.id}:inquiry"
 
 
-async def _replayed(session: AsyncSession, customer: Customer, key: str, request_hash: str) -> Submission | None:
-    row = await session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.scope == _idempotency_scope(customer), IdempotencyKey.key == key)
-    )
+async def replayed_resource_id(session: AsyncSession, scope: str, key: str, request_hash: str) -> int | None:
+    """The id a retry with this key already created; the same key with other content is a 422."""
+    row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))
     if row is None:
         return None
     if row.request_hash != request_hash:
@@ -111,11 +110,18 @@ async def _replayed(session: AsyncSession, customer: Customer, key: str, request
             "idempotency_key_reused",
             "같은 Idempotency-Key로 다른 내용을 보낼 수 없습니다. (Idempotency-Key reused with a different request)",
         )
+    return row.resource_id
+
+
+async def _replayed(session: AsyncSession, customer: Customer, key: str, request_hash: str) -> Submission | None:
+    resource_id = await replayed_resource_id(session, _idempotency_scope(customer), key, request_hash)
+    if resource_id is None:
+        return None
     earlier = (
         await session.execute(
             select(Inquiry, Category)
             .join(Category, Category.id == Inquiry.category_id)
-            .where(Inquiry.id == row.resource_id)
+            .where(Inquiry.id == resource_id)
         )
     ).first()
     return None if earlier is None else Submission(earlier.Inquiry, earlier.Category, created=False)
@@ -171,13 +177,16 @@ async def submit_inquiry(
         if replay is not None:
             return replay
     category = await find_category(session, data.category)
-    title, body = mask_pii(data.title).text, mask_pii(data.body).text
-    emergency = is_emergency(data.title, data.body)
-    priority = Priority.URGENT if emergency else Priority.NORMAL
     stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
     try:
-        inquiry = await _insert_inquiry(
-            session, customer, data, category, title, body, priority, emergency, channel, settings
+        inquiry = await open_inquiry(
+            session,
+            customer,
+            category,
+            title=data.title,
+            body=data.body,
+            channel=channel,
+            transaction_ref=data.transaction_ref,
         )
         evidence = tuple(
             _attachment_row(inquiry.id, None, upload, key) for upload, key in zip(uploads, stored, strict=True)
@@ -194,7 +203,6 @@ async def submit_inquiry(
                     resource_id=inquiry.id,
                 )
             )
-        await events.emit(session, events.INQUIRY_CREATED, event_data(inquiry))
         # No dedupe key: the id was allocated by this very transaction, so there is nothing to
         # repeat, and looking one up would cost a SELECT that also splits the two job INSERTs.
         await enqueue(session, AUTO_ASSIGN_JOB, {"inquiry_id": inquiry.id})
@@ -213,18 +221,21 @@ async def submit_inquiry(
     return Submission(inquiry, category, created=True, evidence=evidence)
 
 
-async def _insert_inquiry(
+async def open_inquiry(
     session: AsyncSession,
     customer: Customer,
-    data: InquiryCreate,
     category: Category,
+    *,
     title: str,
     body: str,
-    priority: Priority,
-    emergency: bool,
     channel: str,
-    settings: Settings,
+    transaction_ref: str | None = None,
 ) -> Inquiry:
+    """Adds an inquiry with its SLA clocks and its "created" event, uncommitted: the caller commits
+    it together with what filed it (evidence, a callback booking), or nothing at all."""
+    emergency = is_emergency(title, body)
+    priority = Priority.URGENT if emergency else Priority.NORMAL
+    title, body = mask_pii(title).text, mask_pii(body).text
     now = utcnow()
     inquiry = Inquiry(
         customer_id=customer.id,
@@ -236,7 +247,7 @@ async def _insert_inquiry(
         is_emergency=emergency,
         title=title,
         body=body,
-        transaction_ref=data.transaction_ref,
+        transaction_ref=transaction_ref,
         tags=["긴급"] if emergency else [],
         created_at=now,
         updated_at=now,
@@ -247,6 +258,7 @@ async def _insert_inquiry(
     await session.flush()
     inquiry.number = inquiry_number(inquiry)
     add_timeline_event(session, inquiry, "created", Actor.CUSTOMER, {"channel": channel, "emergency": emergency})
+    await events.emit(session, events.INQUIRY_CREATED, event_data(inquiry))
     return inquiry
 
 

@@ -1,0 +1,76 @@
+"""Shapes of callbacks (상담 예약) and identity checks on the customer API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+
+class SlotPublic(BaseModel):
+    start: datetime  # ISO 8601 in Korean time (+09:00)
+    end: datetime
+    capacity: int
+    remaining: int
+
+
+class SlotList(BaseModel):
+    slots: list[SlotPublic]
+
+
+class CallbackCreate(BaseModel):
+    category: str = Field(min_length=1, max_length=80, description="Category slug or name")
+    slot_start: AwareDatetime = Field(description="The start of an offered slot, with its UTC offset")
+    phone: str = Field(min_length=1, max_length=40, description="The mobile number to call")
+    note: str = Field(default="", max_length=1000, description="What the call is about (optional)")
+
+    @field_validator("category", "phone", "note")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+
+class CallbackReschedule(BaseModel):
+    slot_start: AwareDatetime
+
+
+class CallbackPublic(BaseModel):
+    id: int
+    number: str
+    status: str
+    kind: str
+    category: str  # slug
+    category_name: str
+    slot_start: datetime | None
+    slot_end: datetime | None
+    phone: str  # masked: 010-****-5678
+    note: str
+    inquiry_id: int | None
+    inquiry_number: str | None
+    created_at: datetime
+    can_cancel: bool
+    can_reschedule: bool
+
+
+class CallbackList(BaseModel):
+    callbacks: list[CallbackPublic]
+
+
+class PhoneCodeRequest(BaseModel):
+    phone: str = Field(min_length=1, max_length=40)
+
+
+class PhoneCodeConfirm(PhoneCodeRequest):
+    code: str = Field(min_length=1, max_length=20)
+
+
+class CodeSent(BaseModel):
+    phone: str  # masked
+    expires_in_seconds: int
+
+
+class VerificationStatus(BaseModel):
+    verified: bool
+    method: str | None = None  # host_token | sms_code
+    verified_at: datetime | None = None
+    valid_until: datetime | None = None
