@@ -13,6 +13,7 @@ from gogaek.chat.models import Conversation
 from gogaek.chat.schemas import conversation_public, message_frame
 from gogaek.chat.service import agent_names
 from gogaek.identity.models import Customer
+from gogaek.inquiries.models import Inquiry
 from gogaek.inquiries.service import inquiry_number
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
 from gogaek.korean.pii import mask_pii
@@ -39,15 +40,17 @@ async def handover_context(session: AsyncSession, conversation: Conversation) ->
             "since": customer.created_at.isoformat(),
             "chats": chats or 0,
         },
-        "inquiries": [
-            {
-                "id": inquiry.id,
-                "number": inquiry.number or inquiry_number(inquiry),
-                "title": inquiry.title,
-                "status": inquiry.status,
-                "status_label": STATUS_LABELS[Status(inquiry.status)],
-                "created_at": inquiry.created_at.isoformat(),
-            }
-            for inquiry in inquiries
-        ],
+        "inquiries": [inquiry_summary(inquiry) for inquiry in inquiries],
+    }
+
+
+def inquiry_summary(inquiry: Inquiry) -> dict[str, Any]:
+    """One line of the customer's history, as the console shows it next to a chat or a call."""
+    return {
+        "id": inquiry.id,
+        "number": inquiry.number or inquiry_number(inquiry),
+        "title": inquiry.title,
+        "status": inquiry.status,
+        "status_label": STATUS_LABELS[Status(inquiry.status)],
+        "created_at": inquiry.created_at.isoformat(),
     }

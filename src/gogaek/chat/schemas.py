@@ -198,6 +198,35 @@ def message_frame(message: ChatMessage, agent_name: str | None = None) -> dict[s
     return frame
 
 
+class CallCustomer(BaseModel):
+    """The caller as matched by a verified phone number; the number itself stays masked."""
+
+    id: int
+    name: str | None
+    phone: str | None
+    verified_at: datetime | None
+
+
+class CallSummary(BaseModel):
+    id: int
+    call_id: str
+    from_number: str = Field(serialization_alias="from")
+    to: str
+    direction: str
+    queue: str | None
+    state: str
+    customer: CallCustomer | None
+    matches: int  # customers with this verified number: 0 unknown, 1 the customer above, 2+ ambiguous
+    recent_inquiries: list[dict[str, Any]]
+
+
+class CallFrame(BaseModel):
+    """Screen-pop (docs/phone-cti.md): a call rings at, or was answered by, this agent's phone."""
+
+    type: Literal["call_ringing", "call_answered"]
+    call: CallSummary
+
+
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **extra}
 

@@ -83,7 +83,8 @@ async def get_staff(staff_id: Id, _: CurrentAdmin, session: SessionDep) -> Staff
 async def update_staff(
     staff_id: Id, data: StaffUpdate, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> StaffPublic:
-    """Display name, role and the open-inquiry limit (``clear_max_open_inquiries`` restores the default)."""
+    """Display name, role, the open-inquiry limit (``clear_max_open_inquiries`` restores the default) and
+    the phone extension the phone system names the agent by (``null`` removes it)."""
     user = await teams.get_staff(session, staff_id)
     _check_may_manage(admin, user.role, data.role)
     updated = await service.update_staff(session, admin, user, data, request)

@@ -43,6 +43,8 @@ class StaffUser(Base):
     availability: Mapped[str] = mapped_column(String(20), default=Availability.AVAILABLE.value)
     max_open_inquiries: Mapped[int | None] = mapped_column(Integer, default=None)
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The phone system's name for this agent's phone (answeringNumber); matched for screen-pops.
+    phone_extension: Mapped[str | None] = mapped_column(String(20), unique=True, default=None)
 
 
 class Team(Base):

@@ -22,6 +22,7 @@ def staff_public(user: StaffUser) -> StaffPublic:
         availability=Availability(user.availability),
         is_active=user.is_active,
         max_open_inquiries=user.max_open_inquiries,
+        phone_extension=user.phone_extension,
     )
 
 

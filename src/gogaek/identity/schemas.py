@@ -16,6 +16,7 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 TeamSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")]
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Capacity = Annotated[int, Field(ge=0, le=MAX_OPEN_INQUIRIES_LIMIT)]
+PhoneExtension = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z*#+._@-]{1,20}$")]
 
 
 class StaffLogin(BaseModel):
@@ -43,6 +44,9 @@ class StaffUpdate(BaseModel):
     role: StaffRole | None = None
     max_open_inquiries: Capacity | None = None
     clear_max_open_inquiries: bool = Field(default=False, description="Fall back to GOGAEK_AGENT_MAX_OPEN_INQUIRIES")
+    phone_extension: PhoneExtension | None = Field(
+        default=None, description="The phone system's answeringNumber for this person; null removes it"
+    )
 
 
 class AvailabilityUpdate(BaseModel):
@@ -60,6 +64,7 @@ class StaffPublic(BaseModel):
     availability: Availability = Availability.AVAILABLE
     is_active: bool = True
     max_open_inquiries: int | None = None
+    phone_extension: str | None = None
 
 
 class StaffCreated(StaffPublic):

@@ -245,11 +245,19 @@ async def update_staff(
     elif data.clear_max_open_inquiries:
         user.max_open_inquiries = None
         changes["max_open_inquiries"] = None
+    if "phone_extension" in data.model_fields_set:
+        user.phone_extension = data.phone_extension
     record_audit(
         session, actor, "staff.update", target_type="staff", target_id=user.id, detail=changes, request=request
     )
-    await session.commit()
+    await commit_unique(session, _extension_taken)
     return user
+
+
+def _extension_taken() -> ProblemError:
+    return ProblemError(
+        409, "phone_extension_taken", "다른 직원이 이미 쓰는 내선번호입니다. (Phone extension already in use)"
+    )
 
 
 async def deactivate_staff(
