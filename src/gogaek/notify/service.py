@@ -153,7 +153,9 @@ NoticeBuilder = Callable[[AsyncSession, Settings, str, dict[str, Any]], Awaitabl
 
 async def notices_for(session: AsyncSession, settings: Settings, event: str, data: dict[str, Any]) -> list[Notice]:
     """The people an event concerns; events nobody is notified about return an empty list."""
-    builder = _NOTICE_BUILDERS.get(event)
+    from gogaek.phone import notices as phone_notices  # imported late: phone builds on Notice from here
+
+    builder = _NOTICE_BUILDERS.get(event) or phone_notices.NOTICE_BUILDERS.get(event)
     return await builder(session, settings, event, data) if builder is not None else []
 
 
