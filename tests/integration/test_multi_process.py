@@ -27,9 +27,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings) -> Iterator[str]:
+def running_server(settings: Settings, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
-    env = {**settings_environment(settings), "GOGAEK_PORT": str(port), "GOGAEK_SEARCH_REFRESH_SECONDS": "0.5"}
+    env = {
+        **settings_environment(settings),
+        "GOGAEK_PORT": str(port),
+        "GOGAEK_SEARCH_REFRESH_SECONDS": "0.5",
+        **(extra_env or {}),
+    }
     log_path = settings.data_dir / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "gogaek", "serve"], env=env, stdout=log, stderr=log)
