@@ -182,6 +182,15 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/agent/chats/{conversation_id}"): CHAT_AGENT,
     ("GET", "/api/v1/agent/chats/{conversation_id}/transcript.txt"): CHAT_AGENT,
     ("POST", "/api/v1/agent/chats/{conversation_id}/images"): CHAT_HOLDER,
+    # phone system (CTI): the push is authenticated by the secret token in its URL, not by a role
+    ("POST", "/api/v1/cti/{token}"): EVERYONE,
+    ("GET", "/api/v1/phone/wait"): EVERYONE,
+    ("GET", "/api/v1/admin/cti-tokens"): MANAGERS,
+    ("POST", "/api/v1/admin/cti-tokens"): MANAGERS,
+    ("DELETE", "/api/v1/admin/cti-tokens/{cti_token_id}"): MANAGERS,
+    ("GET", "/api/v1/agent/calls"): STAFF,
+    ("GET", "/api/v1/agent/calls/{call_log_id}"): STAFF,
+    ("POST", "/api/v1/agent/calls/{call_log_id}/notes"): STAFF,
     # sign-in pages
     ("GET", "/admin/login"): EVERYONE,
     ("GET", "/console/login"): EVERYONE,

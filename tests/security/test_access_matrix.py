@@ -37,6 +37,8 @@ from gogaek.identity.service import create_staff_user
 from gogaek.jobs.queue import enqueue
 from gogaek.notify.models import Notification
 from gogaek.notify.providers import ConsoleProvider
+from gogaek.phone.cti import token_hash
+from gogaek.phone.models import CallLog, CtiToken
 from tests.conftest import BACKENDS, _truncate_all
 from tests.security.access_policy import ACCESS, SIGN_IN_ROUTES, Expect, Policy, Role
 
@@ -152,6 +154,7 @@ async def _populate(world: World, settings: Settings) -> None:
     await _configuration(world, staff)
     await _chat(world, settings, staff[Role.AGENT])
     await _notifications(world, staff[Role.AGENT])
+    await _phone_system(world)
     await _turn_bad(world, staff)
 
 
@@ -291,6 +294,17 @@ async def _configuration(world: World, staff: dict[Role, int]) -> None:
         team_id=teams[2], macro_id=macros[1], policy_id=policies[1], endpoint_id=hooks[1], job_id=job_ids[1]
     )
     world.spare["day"] = world.ids["day"]
+
+
+async def _phone_system(world: World) -> None:
+    """A CTI push token (the URL is the credential), a spare one to revoke, and a logged call."""
+    async with world.app.state.sessionmaker() as session:
+        tokens = [CtiToken(name=f"matrix-{n}", token_hash=token_hash(f"matrix-cti-{n}")) for n in (1, 2)]
+        call = CallLog(call_id="matrix-call", direction="in", from_number="01012345678")
+        session.add_all([*tokens, call])
+        await session.commit()
+    world.ids.update(token="matrix-cti-1", cti_token_id=tokens[0].id, call_log_id=call.id)
+    world.spare["cti_token_id"] = tokens[1].id
 
 
 async def _chat(world: World, settings: Settings, agent_id: int) -> None:
