@@ -220,7 +220,7 @@ async def get_callback(session: AsyncSession, callback_id: int) -> Callback:
     return callback
 
 
-def _check_public(check: IdentityCheck, staff: StaffUser | None) -> IdentityCheckPublic:
+def identity_check_public(check: IdentityCheck, staff: StaffUser | None) -> IdentityCheckPublic:
     return IdentityCheckPublic(
         id=check.id,
         callback_id=check.callback_id,
@@ -242,7 +242,7 @@ async def latest_identity_check(session: AsyncSession, customer_id: int) -> Iden
             .limit(1)
         )
     ).first()
-    return _check_public(*row) if row is not None else None
+    return identity_check_public(*row) if row is not None else None
 
 
 def _customer_card(customer: Customer, dial: str, confirmed: bool) -> CustomerCard:

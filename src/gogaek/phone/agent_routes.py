@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from gogaek.deps import CurrentAdmin, CurrentStaff, SessionDep, SettingsDep
 from gogaek.phone import agent_service, checklist
-from gogaek.phone.agent_queries import callback_board, callback_detail, latest_identity_check
+from gogaek.phone.agent_queries import callback_board, callback_detail, identity_check_public
 from gogaek.phone.agent_schemas import (
     CallbackDetail,
     CallbackList,
@@ -67,9 +67,7 @@ async def identity_check(
 ) -> IdentityCheckPublic:
     """Recorded in ``identity_checks`` and the audit log; a pass unmasks the customer on this callback."""
     check = await agent_service.record_identity_check(session, staff, callback_id, data, request)
-    latest = await latest_identity_check(session, check.customer_id)
-    assert latest is not None  # the check just committed
-    return latest
+    return identity_check_public(check, staff)
 
 
 @agent.post("/{callback_id}/outcome", response_model=CallbackDetail)
