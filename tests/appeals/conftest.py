@@ -50,7 +50,7 @@ def host_headers(settings: Settings, sub: str = "host-user-1", *, verified_ago: 
 
 
 async def file_appeal(
-    client: httpx.AsyncClient, headers: dict[str, str], files: Files | None = None, **fields: str
+    client: httpx.AsyncClient, headers: dict[str, str], files: Files | None = None, /, **fields: str
 ) -> httpx.Response:
     data: dict[str, Any] = {"description": DESCRIPTION, "restricted_on": days_ago(5), **fields}
     return await client.post(

@@ -84,10 +84,10 @@ async def test_without_a_recent_identity_check_nothing_is_filed(
 
 async def test_evidence_is_required(client: httpx.AsyncClient, settings: Settings, session: AsyncSession) -> None:
     headers = host_headers(settings)
-    blank_input = await file_appeal(client, headers, files=[("files", ("", b"", "application/octet-stream"))])
+    blank_input = await file_appeal(client, headers, [("files", ("", b"", "application/octet-stream"))])
     assert blank_input.status_code == 422, blank_input.text  # what a browser sends with no file chosen
     assert blank_input.json()["code"] == "evidence_required"
-    wrong_field = await file_appeal(client, headers, files=[("attachments", ("a.png", png_bytes(), "image/png"))])
+    wrong_field = await file_appeal(client, headers, [("attachments", ("a.png", png_bytes(), "image/png"))])
     assert wrong_field.json()["code"] == "evidence_required"
     no_parts = await client.post(
         "/api/v1/appeals", data={"description": DESCRIPTION, "restricted_on": days_ago(1)}, headers=headers
@@ -100,11 +100,11 @@ async def test_uploads_get_the_inquiry_checks(
     client: httpx.AsyncClient, settings: Settings, session: AsyncSession
 ) -> None:
     headers = host_headers(settings)
-    disguised = await file_appeal(client, headers, files=[("files", ("사진.png", EXE_AS_PNG, "image/png"))])
+    disguised = await file_appeal(client, headers, [("files", ("사진.png", EXE_AS_PNG, "image/png"))])
     assert disguised.status_code == 422
     assert disguised.json()["code"] == "attachment_type_not_allowed"
     too_many = [("files", (f"{n}.png", png_bytes(), "image/png")) for n in range(settings.attachment_max_count + 1)]
-    response = await file_appeal(client, headers, files=too_many)
+    response = await file_appeal(client, headers, too_many)
     assert response.status_code == 422
     assert response.json()["code"] == "too_many_attachments"
     assert await count(session, Inquiry) == 0

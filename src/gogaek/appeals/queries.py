@@ -19,6 +19,7 @@ from gogaek.inquiries.workflow import Status
 APPEAL = "이용 제한 해명"
 # A search typed about a suspension, spaces removed: "계정 정지됐어요", "이용제한 풀어주세요".
 RESTRICTION_WORDS = ("정지", "이용제한", "거래제한", "계정제한", "해명")
+TOP_RESULTS = 3
 
 
 def appeal_label(outcome: str, inquiry_status: str) -> str:
@@ -95,11 +96,14 @@ async def appeal_labels(session: AsyncSession, inquiry_ids: Iterable[int]) -> di
 
 
 async def offers_appeal(session: AsyncSession, settings: Settings, query: str, categories: Sequence[str]) -> bool:
-    """Search results link to the appeal form when the words, or an article found, are about restrictions."""
+    """Search results link to the appeal form when the words, or one of the best few articles found,
+    are about restrictions (``categories``: the results' category names, best first). Further down
+    the list a restrictions article is a weak match: "포인트 유효기간" finds one at place 20."""
     squeezed = "".join(query.split())
     if any(word in squeezed for word in RESTRICTION_WORDS):
         return True
-    if not categories:
+    top = categories[:TOP_RESULTS]
+    if not top:
         return False
     name = await session.scalar(select(Category.name).where(Category.slug == settings.appeal_category))
-    return name is not None and name in categories
+    return name is not None and name in top

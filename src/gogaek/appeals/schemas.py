@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from gogaek.appeals.models import AppealOutcome
 from gogaek.calendar.hours import SEOUL
@@ -21,7 +23,6 @@ OUTCOME_LABELS: dict[str, str] = {
     AppealOutcome.KEPT: "유지",
     AppealOutcome.MORE_EVIDENCE: "추가 자료 요청",
 }
-DECISIONS = (AppealOutcome.LIFTED, AppealOutcome.KEPT, AppealOutcome.MORE_EVIDENCE)
 
 
 def seoul_today() -> date:
@@ -63,16 +64,19 @@ class AppealCreate(BaseModel):
 
 
 class AppealDecision(BaseModel):
-    outcome: AppealOutcome = Field(description="lifted (해제), kept (유지) or more_evidence (추가 자료 요청)")
+    outcome: Literal["lifted", "kept", "more_evidence"] = Field(
+        description="lifted (해제), kept (유지) or more_evidence (추가 자료 요청)"
+    )
     reason: str = Field(default="", max_length=2000, description="Required for kept and more_evidence")
 
     @model_validator(mode="after")
     def _reason_when_needed(self) -> AppealDecision:
         self.reason = self.reason.strip()
-        if self.outcome == AppealOutcome.PENDING:
-            raise ValueError("결과는 해제, 유지, 추가 자료 요청 중에서 골라 주세요. (Choose an outcome)")
-        if self.outcome != AppealOutcome.LIFTED and not self.reason:
-            raise ValueError("유지 사유나 필요한 자료를 적어 주세요. (A reason is required)")
+        if self.outcome != AppealOutcome.LIFTED.value and not self.reason:
+            raise PydanticCustomError(
+                "reason_required",
+                "유지 사유나 필요한 자료를 적어 주세요. 고객에게 그대로 전달됩니다. (A reason is required)",
+            )
         return self
 
 

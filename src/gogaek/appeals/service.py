@@ -197,7 +197,7 @@ async def decide_appeal(
         raise not_found(APPEAL)
     reason = mask_pii(decision.reason).text
     try:
-        appeal.outcome = decision.outcome.value
+        appeal.outcome = decision.outcome
         appeal.outcome_reason = reason
         appeal.decided_by_id = agent.id
         appeal.decided_at = utcnow()
@@ -208,13 +208,13 @@ async def decide_appeal(
             session,
             agent,
             inquiry,
-            customer_message(decision.outcome, reason, appeal),
+            customer_message(AppealOutcome(decision.outcome), reason, appeal),
             internal=False,
             settings=settings,
             request=request,
             commit=False,
         )
-        if decision.outcome != AppealOutcome.MORE_EVIDENCE:
+        if decision.outcome != AppealOutcome.MORE_EVIDENCE.value:
             await change_status(session, inquiry, Status.RESOLVED, Actor.AGENT, settings, staff=agent)
         record_audit(
             session,

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.deps import SearchDep, SessionDep
+from gogaek.appeals.queries import offers_appeal
+from gogaek.deps import SearchDep, SessionDep, SettingsDep
 from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter import admin_category_pages, admin_pages, queries, service
 from gogaek.helpcenter.models import Article
@@ -126,7 +127,7 @@ async def vote_page(
 
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(
-    request: Request, session: SessionDep, index: SearchDep, q: str = ""
+    request: Request, session: SessionDep, settings: SettingsDep, index: SearchDep, q: str = ""
 ) -> HTMLResponse:
     typed = q[: MAX_QUERY_LENGTH * 5]  # echoed back into the box, within reason
     try:
@@ -145,6 +146,7 @@ async def search_page(
             "results": results,
             "did_you_mean": suggestion if suggestion and suggestion != query else None,
             "categories": [] if results else await queries.list_categories(session),
+            "offer_appeal": await offers_appeal(session, settings, query, [result.category for result in results]),
         },
     )
 

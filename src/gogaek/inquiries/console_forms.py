@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from gogaek.appeals.schemas import OUTCOME_LABELS
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
 from gogaek.identity.models import Availability, StaffUser
@@ -251,6 +252,8 @@ def event_text(event: TimelineEvent, names: Mapping[int, str]) -> str:
             return f"문의 {data.get('duplicate_number')}이(가) 이 문의로 합쳐짐"
         case "feedback":
             return f"고객 평가: {data.get('score')}점"
+        case "appeal_decided":
+            return f"이용 제한 해명 결과: {OUTCOME_LABELS.get(str(data.get('outcome')), '')}"
         case "sla_warning":
             return f"SLA 기한 임박 ({clock})"
         case "sla_breached":

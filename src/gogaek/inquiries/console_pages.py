@@ -41,6 +41,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.appeals.queries import appeal_of_inquiry
 from gogaek.deps import SessionDep, SettingsDep
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import StaffUser
@@ -191,6 +192,7 @@ async def _detail(
         "names": {person.id: person.display_name for person in staff},
         "event_text": event_text,
         "source_labels": SOURCE_LABELS,
+        "appeal": await appeal_of_inquiry(session, inquiry_id),
     }
     return _render(request, "console/detail.html", context, status=status)
 

@@ -35,6 +35,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
+from gogaek.appeals.queries import appeal_labels, appeal_of_inquiry
 from gogaek.calendar.hours import SEOUL
 from gogaek.chat.queries import chat_history
 from gogaek.chat.schemas import CHAT_STATUS_LABELS
@@ -217,7 +218,7 @@ async def new_inquiry_page(
     return await _new_form(request, session, settings, InquiryForm(category=category[:80]))
 
 
-def _idempotency_key(form: FormData) -> str | None:
+def form_idempotency_key(form: FormData) -> str | None:
     raw = form.get("idempotency_key")
     return raw if isinstance(raw, str) and _IDEMPOTENCY_KEY.fullmatch(raw) else None
 
@@ -242,7 +243,7 @@ async def submit_inquiry_page(
             settings=settings,
             storage=_storage(request),
             uploads=uploads,
-            idempotency_key=_idempotency_key(form),
+            idempotency_key=form_idempotency_key(form),
         )
     except ProblemError as problem:
         field = FIELD_FOR_CODE.get(problem.code, FORM_ERROR)
@@ -285,6 +286,7 @@ async def inquiry_list_page(
         # Chats sit next to inquiries in 문의 내역, newest first, on the first page.
         "chats": await chat_history(session, customer.id) if number == 1 else [],
         "chat_status_labels": CHAT_STATUS_LABELS,
+        "appeal_labels": await appeal_labels(session, [item.id for item in listing.items]),
     }
     return render(request, "inquiries/list.html", context)
 
@@ -326,6 +328,7 @@ async def _detail(
         "message_errors": dict(forms.message_errors or {}),
         "feedback_errors": dict(forms.feedback_errors or {}),
         "limits": Limits.of(settings),
+        "appeal": await appeal_of_inquiry(session, inquiry_id),
     }
     return render(request, "inquiries/detail.html", context, status=status)
 
