@@ -36,6 +36,7 @@ async def list_categories(session: AsyncSession) -> list[CategoryPublic]:
             description=category.description,
             position=category.position,
             article_count=int(count),
+            requires_verification=category.requires_verification,
         )
         for category, count in rows.all()
     ]

@@ -101,6 +101,7 @@ async def create_category(
         description=category.description,
         position=category.position,
         article_count=0,
+        requires_verification=category.requires_verification,
     )
 
 

@@ -49,6 +49,7 @@ class CategoryCreate(_CleanText):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
     description: Annotated[str, StringConstraints(max_length=300)] = ""
     position: int = Field(default=0, ge=0, le=10_000)
+    requires_verification: bool = False  # a callback here needs a recent identity check
 
 
 class CategoryUpdate(_CleanText):
@@ -58,6 +59,7 @@ class CategoryUpdate(_CleanText):
     ) = None
     description: Annotated[str, StringConstraints(max_length=300)] | None = None
     position: int | None = Field(default=None, ge=0, le=10_000)
+    requires_verification: bool | None = None
 
 
 class CategoryPublic(BaseModel):
@@ -67,6 +69,7 @@ class CategoryPublic(BaseModel):
     description: str
     position: int
     article_count: int
+    requires_verification: bool = False
 
 
 class CategoryRef(BaseModel):

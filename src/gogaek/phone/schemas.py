@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class SlotPublic(BaseModel):
@@ -74,3 +74,44 @@ class VerificationStatus(BaseModel):
     method: str | None = None  # host_token | sms_code
     verified_at: datetime | None = None
     valid_until: datetime | None = None
+
+
+class CapacityRange(BaseModel):
+    """A time range (both ends optional: from opening, until closing) and the agents on duty in it."""
+
+    starts: time | None = None
+    ends: time | None = None
+    capacity: int = Field(ge=0, le=1000, description="Phone agents on duty; 0 takes no bookings")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CapacityRange:
+        if self.starts is not None and self.ends is not None and self.starts >= self.ends:
+            raise ValueError("starts must be before ends")
+        return self
+
+
+class RosterEntryCreate(CapacityRange):
+    weekday: int | None = Field(default=None, ge=0, le=6, description="0 = Monday; null = the default for every day")
+
+
+class RosterEntryPublic(RosterEntryCreate):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+
+
+class CapacityOverrideCreate(CapacityRange):
+    day: date
+    note: str = Field(default="", max_length=200)
+
+
+class CapacityOverridePublic(CapacityOverrideCreate):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+
+
+class RosterPublic(BaseModel):
+    fallback_capacity: int  # GOGAEK_CALLBACK_DEFAULT_CAPACITY, used when no entry covers a slot
+    entries: list[RosterEntryPublic]
+    overrides: list[CapacityOverridePublic]

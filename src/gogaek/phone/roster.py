@@ -1,0 +1,90 @@
+"""Admins set how many phone agents are on duty: a weekly roster with a default, and date overrides."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.audit.service import record_audit
+from gogaek.config import Settings
+from gogaek.errors import not_found
+from gogaek.identity.models import StaffUser
+from gogaek.phone.models import CallbackCapacityOverride, CallbackRosterEntry
+from gogaek.phone.schemas import (
+    CapacityOverrideCreate,
+    CapacityOverridePublic,
+    RosterEntryCreate,
+    RosterEntryPublic,
+    RosterPublic,
+)
+
+
+async def roster_view(session: AsyncSession, settings: Settings) -> RosterPublic:
+    entries = await session.scalars(
+        select(CallbackRosterEntry).order_by(CallbackRosterEntry.weekday.nulls_first(), CallbackRosterEntry.starts)
+    )
+    overrides = await session.scalars(
+        select(CallbackCapacityOverride).order_by(CallbackCapacityOverride.day, CallbackCapacityOverride.starts)
+    )
+    return RosterPublic(
+        fallback_capacity=settings.callback_default_capacity,
+        entries=[RosterEntryPublic.model_validate(entry) for entry in entries],
+        overrides=[CapacityOverridePublic.model_validate(override) for override in overrides],
+    )
+
+
+async def add_roster_entry(
+    session: AsyncSession, actor: StaffUser, data: RosterEntryCreate, request: Request | None = None
+) -> CallbackRosterEntry:
+    entry = CallbackRosterEntry(**data.model_dump())
+    session.add(entry)
+    await session.flush()
+    record_audit(
+        session,
+        actor,
+        "callback.roster_add",
+        target_type="callback_roster",
+        target_id=entry.id,
+        detail=data.model_dump(mode="json"),
+        request=request,
+    )
+    await session.commit()
+    return entry
+
+
+async def add_capacity_override(
+    session: AsyncSession, actor: StaffUser, data: CapacityOverrideCreate, request: Request | None = None
+) -> CallbackCapacityOverride:
+    override = CallbackCapacityOverride(**data.model_dump())
+    session.add(override)
+    await session.flush()
+    record_audit(
+        session,
+        actor,
+        "callback.override_add",
+        target_type="callback_override",
+        target_id=override.id,
+        detail=data.model_dump(mode="json"),
+        request=request,
+    )
+    await session.commit()
+    return override
+
+
+async def remove_roster_row(
+    session: AsyncSession,
+    actor: StaffUser,
+    model: type[CallbackRosterEntry] | type[CallbackCapacityOverride],
+    row_id: int,
+    request: Request | None = None,
+) -> None:
+    """Bookings already made stay: a lower capacity only stops new ones."""
+    row = await session.get(model, row_id)
+    if row is None:
+        raise not_found("근무 인원 설정")
+    record_audit(
+        session, actor, "callback.roster_remove", target_type=model.__tablename__, target_id=row_id, request=request
+    )
+    await session.delete(row)
+    await session.commit()
