@@ -84,6 +84,8 @@ async def test_the_call_log_filters_and_pages(
         ({"direction": "sideways"}, 422),
         ({"state": "lost"}, 422),
         ({"since": "2026-12-06T10:00:00"}, 422),  # no zone: which 10 o'clock?
+        ({"until": "9999-12-31T23:59:59-14:00"}, 422),  # no such moment in UTC
+        ({"since": "0001-01-01T00:00:00+14:00"}, 422),
         ({"limit": 0}, 422),
         ({"customer_id": 2**40}, 422),
     ],

@@ -198,6 +198,13 @@ async def test_malformed_pushes_are_refused_and_change_nothing(
     assert (await count(session, CallLog), await count(session, CtiEvent)) == (0, 0)
 
 
+FILE_PART = (
+    b'--xx\r\nContent-Disposition: form-data; name="event"; filename="event.txt"\r\n'
+    b"Content-Type: text/plain\r\n\r\nnewCall\r\n"
+    b'--xx\r\nContent-Disposition: form-data; name="callId"\r\n\r\nf-1\r\n--xx--\r\n'
+)
+
+
 @pytest.mark.parametrize(
     ("content", "content_type", "status", "code"),
     [
@@ -206,8 +213,10 @@ async def test_malformed_pushes_are_refused_and_change_nothing(
         (b'{"event": "newCall", "callId": ["a"], "direction": "in"}', "application/json", 422, "invalid_cti_field"),
         (b"event=newCall", "text/plain", 415, "unsupported_media_type"),
         (b"x" * (MAX_PUSH_BYTES + 1), "application/json", 413, "payload_too_large"),
+        (b"no multipart here", "multipart/form-data; boundary=xx", 400, "bad_request"),
+        (FILE_PART, "multipart/form-data; boundary=xx", 422, "unknown_cti_event"),
     ],
-    ids=["not json", "json array", "callId a list", "text/plain", "too large"],
+    ids=["not json", "json array", "callId a list", "text/plain", "too large", "broken multipart", "event a file"],
 )
 async def test_bodies_that_are_no_push_are_refused(
     client: httpx.AsyncClient,

@@ -6,11 +6,12 @@ URL changed (docs/phone-cti.md).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
 
 from gogaek.chat.service import agent_channel
 from gogaek.db import utcnow
@@ -45,6 +46,17 @@ router = APIRouter(tags=["phone system (CTI)"])
 PUSH_PATH = "/api/v1/cti/{token}"
 
 
+def _utc(moment: datetime) -> datetime:
+    """In UTC, or a 422 for a moment that has none (year 1 at +14:00, year 9999 at -14:00)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range") from exc
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
 @router.post(PUSH_PATH, response_class=JSONResponse)
 async def cti_push(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """newCall, answer or hangup from the phone system. Answers ``{}`` (Zammad's "no action").
@@ -68,7 +80,8 @@ async def cti_push(token: str, request: Request, session: SessionDep, settings: 
         )
     fields = decode_body(request.headers.get("content-type", ""), raw)
     if fields is None:
-        fields = fields_from_form((await request.form()).multi_items())
+        async with request.form() as form:  # closes any file part a confused PBX sent
+            fields = fields_from_form(form.multi_items())
     push = parse_push(fields)
     if signature is not None:
         digest, timestamp = signature
@@ -132,8 +145,8 @@ async def list_calls(
     state: Literal["ringing", "answered", "ended"] | None = None,
     missed: bool | None = None,
     customer_id: Id | None = None,
-    since: Annotated[AwareDatetime | None, Query(description="Calls that started at or after (with a zone)")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Calls that started before (with a zone)")] = None,
+    since: Annotated[Moment | None, Query(description="Calls that started at or after (with a zone)")] = None,
+    until: Annotated[Moment | None, Query(description="Calls that started before (with a zone)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     before_id: Annotated[Id | None, Query(description="Id of the last row of the previous page")] = None,
 ) -> CallPage:
