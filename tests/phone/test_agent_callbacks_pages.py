@@ -65,7 +65,7 @@ async def test_board_needs_sign_in_and_groups_callbacks(
     await session.commit()
     await signed_in(browser)
     page = (await browser.get(BOARD)).text
-    assert 'id="nav-console-callbacks"' in page
+    assert 'id="nav-console-callbacks"' in page and '<meta http-equiv="refresh" content="60">' in page
     groups = re.findall(r'data-group="(\w+)"', page)
     assert groups == ["overdue", "slot"]
     assert f'data-callback-id="{overdue.id}"' in page and f'data-callback-id="{upcoming.id}"' in page

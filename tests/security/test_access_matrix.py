@@ -30,6 +30,7 @@ from gogaek.chat.service import assign, queue_to_team, start_conversation
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.demo import load_demo_content
+from gogaek.helpcenter.models import Category
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.identity.schemas import StaffCreate
@@ -38,8 +39,9 @@ from gogaek.jobs.queue import enqueue
 from gogaek.notify.models import Notification
 from gogaek.notify.providers import ConsoleProvider
 from gogaek.phone.cti import token_hash
-from gogaek.phone.models import CallLog, CtiToken
+from gogaek.phone.models import CallChecklistItem, CallLog, CtiToken
 from tests.conftest import BACKENDS, _truncate_all
+from tests.phone.factories import make_callback
 from tests.security.access_policy import ACCESS, SIGN_IN_ROUTES, Expect, Policy, Role
 
 PASSWORD = "matrix-password-1"
@@ -155,6 +157,7 @@ async def _populate(world: World, settings: Settings) -> None:
     await _chat(world, settings, staff[Role.AGENT])
     await _notifications(world, staff[Role.AGENT])
     await _phone_system(world)
+    await _callbacks(world)
     await _turn_bad(world, staff)
 
 
@@ -305,6 +308,23 @@ async def _phone_system(world: World) -> None:
         await session.commit()
     world.ids.update(token="matrix-cti-1", cti_token_id=tokens[0].id, call_log_id=call.id)
     world.spare["cti_token_id"] = tokens[1].id
+
+
+async def _callbacks(world: World) -> None:
+    """Customer A's callback (claimed by the first staff caller), one nobody claims for the release
+    routes, and a call-checklist question with a spare one to delete."""
+    async with world.app.state.sessionmaker() as session:
+        customer = await session.scalar(select(Customer).where(Customer.external_id == "matrix-a"))
+        category = await session.scalar(select(Category).order_by(Category.id))
+        assert customer is not None and category is not None
+        booked, unclaimed = [await make_callback(session, customer, category) for _ in range(2)]
+        questions = [CallChecklistItem(question=f"확인 질문 {n}", position=n) for n in (1, 2)]
+        session.add_all(questions)
+        await session.commit()
+    world.ids.update(callback_id=booked.id, checklist_item_id=questions[0].id)
+    world.spare["checklist_item_id"] = questions[1].id
+    for path in ("/api/v1/agent/callbacks/{callback_id}/release", "/console/callbacks/{callback_id}/release"):
+        world.overrides[("POST", path)] = {"callback_id": unclaimed.id}
 
 
 async def _chat(world: World, settings: Settings, agent_id: int) -> None:

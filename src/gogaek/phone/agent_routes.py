@@ -109,16 +109,20 @@ async def add_question(
     return ChecklistItemPublic.model_validate(await checklist.create_item(session, staff, data, request))
 
 
-@admin.patch("/{item_id}", response_model=ChecklistItemPublic)
+@admin.patch("/{checklist_item_id}", response_model=ChecklistItemPublic)
 async def change_question(
-    item_id: Id, data: ChecklistItemUpdate, staff: CurrentAdmin, session: SessionDep, request: Request
+    checklist_item_id: Id, data: ChecklistItemUpdate, staff: CurrentAdmin, session: SessionDep, request: Request
 ) -> ChecklistItemPublic:
-    return ChecklistItemPublic.model_validate(await checklist.update_item(session, staff, item_id, data, request))
+    return ChecklistItemPublic.model_validate(
+        await checklist.update_item(session, staff, checklist_item_id, data, request)
+    )
 
 
-@admin.delete("/{item_id}", status_code=204)
-async def delete_question(item_id: Id, staff: CurrentAdmin, session: SessionDep, request: Request) -> Response:
-    await checklist.delete_item(session, staff, item_id, request)
+@admin.delete("/{checklist_item_id}", status_code=204)
+async def delete_question(
+    checklist_item_id: Id, staff: CurrentAdmin, session: SessionDep, request: Request
+) -> Response:
+    await checklist.delete_item(session, staff, checklist_item_id, request)
     return Response(status_code=204)
 
 
