@@ -20,6 +20,7 @@ from gogaek.db import utcnow
 from gogaek.inquiries.models import Inquiry, InquiryMessage
 from gogaek.phone import console_pages
 from gogaek.phone.models import CallbackStatus, IdentityCheck
+from gogaek.phone.timeline import callback_event_text
 from gogaek.web.csrf import verified_form
 from tests.api.test_console_pages import other_browser, signed_in
 from tests.api.test_pages import _depends_on, browser, post_form
@@ -114,6 +115,20 @@ async def test_agent_works_a_callback_to_completed_through_the_forms(
     assert inquiry.status == "resolved"
     message = await session.scalar(select(InquiryMessage).where(InquiryMessage.inquiry_id == inquiry.id))
     assert message is not None and message.internal is False and message.body == "비밀번호 재설정 안내 완료"
+    timeline = html.unescape((await browser.get(f"/console/inquiries/{inquiry.id}")).text)
+    assert "전화 상담 완료 · 문의 해결" in timeline
+
+
+def test_callback_timeline_entries_read_as_sentences() -> None:
+    slot = "2026-12-07T05:00:00+00:00"
+    assert callback_event_text("callback_booked", {"slot_start": slot}) == "전화 상담 예약: 12월 7일 (월) 14:00"
+    moved = callback_event_text("callback_rescheduled", {"from": slot, "to": "2026-12-08T06:30:00+00:00"})
+    assert moved == "전화 상담 시간 변경: 12월 7일 (월) 14:00 → 12월 8일 (화) 15:30"
+    retry = callback_event_text("callback_no_answer", {"attempt": 2, "retry_at": "garbled"})
+    assert retry == "전화 부재중 (2회째) · 다시 걸기 -"
+    assert callback_event_text("callback_missed", {"attempts": 3}).startswith("전화 부재중: 3번 모두")
+    assert callback_event_text("callback_completed", {"resolved": False}) == "전화 상담 완료"
+    assert callback_event_text("callback_unknown", {}) == "callback_unknown"
 
 
 async def test_refusals_come_back_as_flash_messages(

@@ -25,6 +25,7 @@ from gogaek.inquiries.models import Inquiry, Priority
 from gogaek.inquiries.queue import QueueView
 from gogaek.inquiries.sla import SlaState
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
+from gogaek.phone.timeline import callback_event_text
 from gogaek.web.forms import split_commas
 from gogaek.web.views import MAX_ID
 
@@ -258,4 +259,6 @@ def event_text(event: TimelineEvent, names: Mapping[int, str]) -> str:
             return f"SLA 기한 임박 ({clock})"
         case "sla_breached":
             return f"SLA 기한 초과 ({clock})"
+        case kind if kind.startswith("callback_"):
+            return callback_event_text(kind, data)
     return event.kind

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,7 +31,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from gogaek.calendar.hours import SEOUL
 from gogaek.deps import SessionDep, SettingsDep
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffUser
@@ -41,6 +40,7 @@ from gogaek.phone import routes as customer_routes
 from gogaek.phone.agent_queries import CALLBACK_STATUS_LABELS, VERIFIED_BY_LABELS, callback_board, callback_detail
 from gogaek.phone.agent_schemas import CallbackDetail, CallbackSummary, IdentityCheckCreate, OutcomeCreate
 from gogaek.phone.agent_service import RELEASERS
+from gogaek.phone.timeline import slot_label
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
@@ -49,7 +49,6 @@ from gogaek.web.views import id_or_404, redirect, render
 router = APIRouter(prefix=f"{CONSOLE_PATH}/callbacks", include_in_schema=False)
 
 BOARD_URL = f"{CONSOLE_PATH}/callbacks"
-WEEKDAYS = "월화수목금토일"
 RESCHEDULE_DAYS = 7
 OUTCOME_DONE = {
     "completed": "통화 완료로 기록했습니다. (Call completed)",
@@ -60,14 +59,6 @@ OUTCOME_DONE = {
 
 def detail_url(callback_id: int) -> str:
     return f"{BOARD_URL}/{callback_id}"
-
-
-def slot_label(moment: datetime | None) -> str:
-    """12월 7일 (월) 14:00, in Seoul time."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(SEOUL)
-    return f"{local.month}월 {local.day}일 ({WEEKDAYS[local.weekday()]}) {local:%H:%M}"
 
 
 @dataclass
