@@ -53,6 +53,8 @@ async def test_board_groups_overdue_first_and_hides_finished(
     assert {item["customer_name"] for item in items} == {"김**"}
     assert items[0]["phone"] == "010-9876-5432"  # the number to dial is never masked
     assert items[0]["category"]["requires_verification"] is True
+    # Six callbacks, each with its own inquiry: the others are the customer's history.
+    assert items[-1]["history_counts"] == {"inquiries": 5, "chats": 0, "callbacks": 5}
 
     finished = (await client.get(API, params={"status": "completed"}, headers=desk.headers)).json()["items"]
     assert [item["id"] for item in finished] == [done.id]

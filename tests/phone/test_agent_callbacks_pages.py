@@ -71,6 +71,7 @@ async def test_board_needs_sign_in_and_groups_callbacks(
     assert groups == ["overdue", "slot"]
     assert f'data-callback-id="{overdue.id}"' in page and f'data-callback-id="{upcoming.id}"' in page
     assert "badge-overdue" in page and "김**" in page and "김고객" not in page
+    assert "이력: 문의 1 · 채팅 0 · 전화 1" in html.unescape(page)
     empty = (await browser.get(BOARD, params={"status": "missed"})).text
     assert 'id="callbacks-empty"' in empty
     assert (await browser.get(BOARD, params={"day": "not-a-day", "status": "bogus"})).status_code == 200

@@ -1,13 +1,11 @@
 """Reads for the phone agents' console: the callback board and one callback with the customer around it.
 
-Until a passing identity check is recorded for a callback, what is shown about its customer is
-masked: the family name only, the e-mail's first letter, other phone numbers, transaction
-references, and numbers in free text (``mask_pii``). The number to dial stays whole.
+What is shown about the customer is masked until a passing identity check for that very
+callback (see ``agent_history``); the number to dial never is.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 
@@ -16,42 +14,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from gogaek.calendar.hours import SEOUL
-from gogaek.chat.queries import chat_history, recent_inquiries
 from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Customer, StaffUser
 from gogaek.identity.schemas import StaffRef
-from gogaek.inquiries.agent_schemas import InquiryRef
 from gogaek.inquiries.models import Inquiry
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
-from gogaek.korean.pii import mask_pii
+from gogaek.phone.agent_history import (
+    customer_card,
+    customer_history,
+    family_name,
+    history_counts,
+    mask_reference,
+    others_counts,
+    shown,
+)
 from gogaek.phone.agent_schemas import (
     CallbackCategory,
     CallbackDetail,
     CallbackInquiry,
-    CallbackRef,
     CallbackSummary,
-    ChatRef,
-    CustomerCard,
     CustomerHistory,
     Group,
+    HistoryCounts,
     IdentityCheckPublic,
 )
 from gogaek.phone.checklist import active_questions
 from gogaek.phone.models import ACTIVE_CALLBACK_STATUSES, Callback, CallbackKind, CallbackStatus, IdentityCheck
-from gogaek.phone.numbers import format_phone, mask_phone
+from gogaek.phone.numbers import format_phone
+from gogaek.phone.timeline import CALLBACK_STATUS_LABELS
 
 BOARD_LIMIT = 500
-HISTORY_LIMIT = 10
 
-CALLBACK_STATUS_LABELS: dict[str, str] = {
-    CallbackStatus.BOOKED: "예약됨",
-    CallbackStatus.IN_PROGRESS: "통화 중",
-    CallbackStatus.RETRY: "재시도 대기",
-    CallbackStatus.COMPLETED: "통화 완료",
-    CallbackStatus.MISSED: "부재중",
-    CallbackStatus.CANCELLED: "취소됨",
-}
 GROUP_LABELS: dict[Group, str] = {
     "overdue": "기한 초과",
     "in_progress": "통화 중",
@@ -62,36 +56,6 @@ GROUP_LABELS: dict[Group, str] = {
 }
 GROUP_ORDER: tuple[Group, ...] = ("overdue", "in_progress", "missed_call", "retry", "slot", "finished")
 VERIFIED_BY_LABELS = {"host_token": "앱 로그인 본인인증", "sms_code": "휴대폰 인증번호"}
-
-
-# --- masking -------------------------------------------------------------------------
-
-
-def family_name(name: str | None) -> str | None:
-    """김고객 → 김**: enough to greet the caller, not enough to confirm who they are."""
-    return f"{name[0]}{'*' * (len(name) - 1)}" if name else name
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email:
-        return email
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_reference(ref: str | None) -> str | None:
-    """A transaction reference with only its last four characters."""
-    if not ref:
-        return ref
-    return f"{'*' * max(len(ref) - 4, 0)}{ref[-4:]}" if len(ref) > 4 else "*" * len(ref)
-
-
-def shown(text: str, confirmed: bool) -> str:
-    return text if confirmed else mask_pii(text).text
-
-
-def _digits(phone: str | None) -> str:
-    return re.sub(r"\D", "", phone or "")
 
 
 # --- the board -----------------------------------------------------------------------
@@ -135,6 +99,10 @@ def _board_query(where: ColumnElement[bool]) -> Select[Callback, Category, str |
     )
 
 
+def _counts_of(counts: dict[int, HistoryCounts], callback: Callback) -> HistoryCounts | None:
+    return counts.get(callback.customer_id) if callback.customer_id is not None else None
+
+
 async def _confirmed_ids(session: AsyncSession, callback_ids: Collection[int]) -> set[int]:
     """Callbacks with a passing identity check, in one query."""
     if not callback_ids:
@@ -154,6 +122,7 @@ def _summary(
     claimer: StaffUser | None,
     inquiry_number: str | None,
     confirmed: bool,
+    counts: HistoryCounts | None,
 ) -> CallbackSummary:
     group = board_group(callback)
     return CallbackSummary(
@@ -184,6 +153,7 @@ def _summary(
         verified_by=callback.verified_by,
         inquiry_id=callback.inquiry_id,
         inquiry_number=inquiry_number,
+        history_counts=others_counts(counts, callback),
     )
 
 
@@ -201,8 +171,9 @@ async def callback_board(
     order = (Callback.due_at.desc(), Callback.id.desc()) if finished_only else (Callback.due_at, Callback.id)
     rows = (await session.execute(_board_query(and_(*conditions)).order_by(*order).limit(BOARD_LIMIT))).all()
     confirmed = await _confirmed_ids(session, [row[0].id for row in rows])
+    counts = await history_counts(session, [row[0].customer_id for row in rows if row[0].customer_id is not None])
     items = [
-        _summary(callback, category, name, claimer, number, callback.id in confirmed)
+        _summary(callback, category, name, claimer, number, callback.id in confirmed, _counts_of(counts, callback))
         for callback, category, name, claimer, number in rows
     ]
     if finished_only:
@@ -245,24 +216,6 @@ async def latest_identity_check(session: AsyncSession, customer_id: int) -> Iden
     return identity_check_public(*row) if row is not None else None
 
 
-def _customer_card(customer: Customer, dial: str, confirmed: bool) -> CustomerCard:
-    registered = _digits(customer.phone)
-    if not registered:
-        phone = None
-    elif registered == dial or confirmed:
-        phone = format_phone(registered)
-    else:
-        phone = mask_phone(registered)
-    return CustomerCard(
-        id=customer.id,
-        name=customer.name if confirmed else family_name(customer.name),
-        email=customer.email if confirmed else mask_email(customer.email),
-        phone=phone,
-        source=customer.source,
-        masked=not confirmed,
-    )
-
-
 def _inquiry(inquiry: Inquiry, confirmed: bool) -> CallbackInquiry:
     status = Status(inquiry.status)
     return CallbackInquiry(
@@ -276,52 +229,6 @@ def _inquiry(inquiry: Inquiry, confirmed: bool) -> CallbackInquiry:
     )
 
 
-async def customer_history(
-    session: AsyncSession, customer_id: int, callback: Callback, confirmed: bool
-) -> CustomerHistory:
-    """The customer's other inquiries, chats and earlier callbacks: what they already told us."""
-    inquiries = [
-        InquiryRef(
-            id=row.id,
-            number=row.number or "",
-            title=shown(row.title, confirmed),
-            status=Status(row.status),
-            status_label=STATUS_LABELS[Status(row.status)],
-            created_at=row.created_at,
-        )
-        for row in await recent_inquiries(session, customer_id, limit=HISTORY_LIMIT + 1)
-        if row.id != callback.inquiry_id
-    ][:HISTORY_LIMIT]
-    chats = [
-        ChatRef(
-            id=row.conversation.id,
-            status=row.conversation.status,
-            preview=shown(row.preview, confirmed),
-            created_at=row.conversation.created_at,
-        )
-        for row in await chat_history(session, customer_id, limit=HISTORY_LIMIT)
-    ]
-    earlier = await session.scalars(
-        select(Callback)
-        .where(Callback.customer_id == customer_id, Callback.id != callback.id)
-        .order_by(Callback.created_at.desc(), Callback.id.desc())
-        .limit(HISTORY_LIMIT)
-    )
-    callbacks = [
-        CallbackRef(
-            id=row.id,
-            number=row.number or "",
-            status=row.status,
-            status_label=CALLBACK_STATUS_LABELS.get(row.status, row.status),
-            slot_start=row.slot_start,
-            outcome_note=shown(row.outcome_note, confirmed),
-            created_at=row.created_at,
-        )
-        for row in earlier
-    ]
-    return CustomerHistory(inquiries=inquiries, chats=chats, callbacks=callbacks)
-
-
 async def identity_confirmed(session: AsyncSession, callback_id: int) -> bool:
     return bool(await _confirmed_ids(session, [callback_id]))
 
@@ -333,7 +240,8 @@ async def callback_detail(session: AsyncSession, callback_id: int) -> CallbackDe
         raise not_found("상담 예약")
     callback, category, name, claimer, number = row
     confirmed = await identity_confirmed(session, callback.id)
-    summary = _summary(callback, category, name, claimer, number, confirmed)
+    counts = await history_counts(session, [callback.customer_id] if callback.customer_id is not None else [])
+    summary = _summary(callback, category, name, claimer, number, confirmed, _counts_of(counts, callback))
     customer = await session.get(Customer, callback.customer_id) if callback.customer_id is not None else None
     inquiry = await session.get(Inquiry, callback.inquiry_id) if callback.inquiry_id is not None else None
     empty = CustomerHistory(inquiries=[], chats=[], callbacks=[])
@@ -345,7 +253,7 @@ async def callback_detail(session: AsyncSession, callback_id: int) -> CallbackDe
         identity_confirmed=confirmed,
         latest_check=await latest_identity_check(session, customer.id) if customer is not None else None,
         checklist=await active_questions(session),
-        customer=_customer_card(customer, callback.phone, confirmed) if customer is not None else None,
+        customer=customer_card(customer, callback.phone, confirmed) if customer is not None else None,
         inquiry=_inquiry(inquiry, confirmed) if inquiry is not None else None,
         history=await customer_history(session, customer.id, callback, confirmed) if customer is not None else empty,
     )

@@ -22,6 +22,14 @@ class CallbackCategory(BaseModel):
     requires_verification: bool
 
 
+class HistoryCounts(BaseModel):
+    """How often the customer already got in touch: repeat callers stand out on the board."""
+
+    inquiries: int = Field(description="Inquiries other than this callback's own")
+    chats: int
+    callbacks: int = Field(description="Other callbacks, finished or not")
+
+
 class CallbackSummary(BaseModel):
     """One line of the board. ``customer_name`` is the family name only until a passing check."""
 
@@ -48,6 +56,7 @@ class CallbackSummary(BaseModel):
     verified_by: str | None
     inquiry_id: int | None
     inquiry_number: str | None
+    history_counts: HistoryCounts | None = Field(description="null when the caller is not a known customer")
 
 
 class CallbackList(BaseModel):

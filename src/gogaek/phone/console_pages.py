@@ -37,10 +37,10 @@ from gogaek.identity.models import StaffUser
 from gogaek.inquiries.console_forms import field as form_field
 from gogaek.phone import agent_service
 from gogaek.phone import routes as customer_routes
-from gogaek.phone.agent_queries import CALLBACK_STATUS_LABELS, VERIFIED_BY_LABELS, callback_board, callback_detail
+from gogaek.phone.agent_queries import VERIFIED_BY_LABELS, callback_board, callback_detail
 from gogaek.phone.agent_schemas import CallbackDetail, CallbackSummary, IdentityCheckCreate, OutcomeCreate
 from gogaek.phone.agent_service import RELEASERS
-from gogaek.phone.timeline import slot_label
+from gogaek.phone.timeline import CALLBACK_STATUS_LABELS, slot_label
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash

@@ -1,4 +1,4 @@
-"""How callback entries of an inquiry's timeline read to agents (the console's 처리 내역)."""
+"""Words agents read about callbacks: statuses, slot times, and entries of an inquiry's timeline (처리 내역)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from gogaek.calendar.hours import SEOUL
+from gogaek.phone.models import CallbackStatus
 
 WEEKDAYS = "월화수목금토일"
+CALLBACK_STATUS_LABELS: dict[str, str] = {
+    CallbackStatus.BOOKED: "예약됨",
+    CallbackStatus.IN_PROGRESS: "통화 중",
+    CallbackStatus.RETRY: "재시도 대기",
+    CallbackStatus.COMPLETED: "통화 완료",
+    CallbackStatus.MISSED: "부재중",
+    CallbackStatus.CANCELLED: "취소됨",
+}
 
 
 def slot_label(moment: datetime | None) -> str:
