@@ -7,7 +7,7 @@ URL changed (docs/phone-cti.md).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -16,12 +16,15 @@ from pydantic import AfterValidator, AwareDatetime
 from gogaek.chat.service import agent_channel
 from gogaek.db import utcnow
 from gogaek.deps import CurrentAdmin, CurrentStaff, SessionDep, SettingsDep
-from gogaek.errors import ProblemError
+from gogaek.errors import PROBLEM_MEDIA_TYPE, ProblemError
 from gogaek.inquiries.queue import MAX_PAGE
 from gogaek.phone import cti_calls, cti_service
 from gogaek.phone.cti import (
+    FIELD_LIMITS,
     MAX_PUSH_BYTES,
+    MAX_USERS,
     SIGNATURE_HEADER,
+    CtiEventKind,
     check_signature,
     decode_body,
     fields_from_form,
@@ -46,6 +49,31 @@ router = APIRouter(tags=["phone system (CTI)"])
 PUSH_PATH = "/api/v1/cti/{token}"
 
 
+def _push_schema() -> dict[str, Any]:
+    """Documents the push as JSON and as a form (``user[]`` repeated); the route reads the body itself."""
+    text = {name: {"type": "string", "maxLength": limit} for name, limit in FIELD_LIMITS.items() if name != "user"}
+    names = {"type": "array", "maxItems": MAX_USERS, "items": {"type": "string", "maxLength": FIELD_LIMITS["user"]}}
+    fields = {**text, "event": {"type": "string", "enum": [kind.value for kind in CtiEventKind]}}
+    fields["direction"] = {"type": "string", "enum": ["in", "out"]}
+    json_body = {"type": "object", "required": ["event", "callId"], "properties": {**fields, "user": names}}
+    form = {**json_body, "properties": {**fields, "user[]": names}}
+    problem = {"content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": json_body},
+                "application/x-www-form-urlencoded": {"schema": form},
+                "multipart/form-data": {"schema": form},
+            },
+        },
+        "responses": {
+            "401": {"description": "Signature missing, wrong or stale (signed tokens)", **problem},
+            "415": {"description": "Neither JSON nor a form", **problem},
+        },
+    }
+
+
 def _utc(moment: datetime) -> datetime:
     """In UTC, or a 422 for a moment that has none (year 1 at +14:00, year 9999 at -14:00)."""
     try:
@@ -57,7 +85,7 @@ def _utc(moment: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 
-@router.post(PUSH_PATH, response_class=JSONResponse)
+@router.post(PUSH_PATH, response_class=JSONResponse, openapi_extra=_push_schema())
 async def cti_push(token: str, request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """newCall, answer or hangup from the phone system. Answers ``{}`` (Zammad's "no action").
 
