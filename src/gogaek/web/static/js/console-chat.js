@@ -460,6 +460,8 @@
     availability: function (frame) {
       document.getElementById("chat-availability").value = frame.status;
     },
+    call_ringing: announceCall,
+    call_answered: announceCall,
     send_failed: function (frame) {
       var item = document.querySelector('li.chat-msg-pending[data-client-msg-id="' + frame.client_msg_id + '"]');
       if (item) {
@@ -472,6 +474,11 @@
       document.querySelectorAll(".chat-accept").forEach(function (button) { button.disabled = false; });
     }
   };
+
+  /* Phone screen-pops are drawn by console-call-pop.js. */
+  function announceCall(frame) {
+    document.dispatchEvent(new CustomEvent("gogaek:call", { detail: frame }));
+  }
 
   function receipt(frame) {
     var chat = chats[frame.conversation];

@@ -1,0 +1,59 @@
+/* Screen-pop for phone calls in the agent console (docs/phone-cti.md). console-chat.js receives
+ * the call_ringing / call_answered frames on the agent socket and hands them over as a
+ * "gogaek:call" event; this draws who is calling before the agent says a word: the matched
+ * customer (number masked), when they were verified, and their recent inquiries. Needs
+ * chat-client.js (for el and clock).
+ */
+(function () {
+  "use strict";
+
+  var box = document.getElementById("call-pop");
+  if (!box || !window.GogaekChatClient) {
+    return;
+  }
+  var el = window.GogaekChatClient.el;
+  var clock = window.GogaekChatClient.clock;
+  var HEADINGS = { call_ringing: "전화 수신 중 (Incoming call)", call_answered: "통화 중 (On the call)" };
+
+  function caller(call) {
+    if (call.customer) {
+      var verified = call.customer.verified_at ? "본인인증 " + call.customer.verified_at.slice(0, 10) + " " + clock(call.customer.verified_at) : "본인인증 기록 없음";
+      return [el("strong", {}, call.customer.name || "이름 없는 고객"), " " + (call.customer.phone || ""), el("span", { class: "badge" }, verified)];
+    }
+    if (call.matches > 1) {
+      return [el("strong", {}, "같은 번호의 고객이 여러 명입니다"), " (" + call.from + ") — 본인 확인 후 문의를 골라 주세요. (Several customers share this number)"];
+    }
+    return [el("strong", {}, "등록되지 않은 번호"), " " + call.from + " (Unknown caller)"];
+  }
+
+  function history(call) {
+    if (!call.recent_inquiries.length) {
+      return el("p", { class: "muted small" }, call.customer ? "최근 문의가 없습니다. (No recent inquiries)" : "");
+    }
+    return el("ul", { class: "call-pop-inquiries" }, call.recent_inquiries.map(function (inquiry) {
+      return el("li", {}, [
+        el("a", { href: "/console/inquiries/" + encodeURIComponent(inquiry.id), target: "_blank", rel: "noopener" }, inquiry.number),
+        " " + inquiry.title + " ",
+        el("span", { class: "badge" }, inquiry.status_label)
+      ]);
+    }));
+  }
+
+  function show(frame) {
+    var call = frame.call;
+    var close = el("button", { class: "button", type: "button" }, "닫기");
+    close.addEventListener("click", function () { box.hidden = true; });
+    while (box.firstChild) {
+      box.removeChild(box.firstChild);
+    }
+    box.setAttribute("data-call-id", call.call_id);
+    box.setAttribute("data-state", frame.type);
+    box.appendChild(el("h2", {}, (HEADINGS[frame.type] || "전화") + (call.queue ? " · " + call.queue : "")));
+    box.appendChild(el("p", { class: "call-pop-caller" }, caller(call)));
+    box.appendChild(history(call));
+    box.appendChild(el("p", {}, close));
+    box.hidden = false;
+  }
+
+  document.addEventListener("gogaek:call", function (event) { show(event.detail); });
+})();
