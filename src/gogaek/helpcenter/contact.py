@@ -26,9 +26,11 @@ class ContactInfo(BaseModel):
     channels: list[ContactChannel]
 
 
-def contact_info(settings: Settings, now: datetime | None = None) -> ContactInfo:
+def contact_info(settings: Settings, now: datetime | None = None, hours: BusinessHours | None = None) -> ContactInfo:
+    """``hours`` with the company's days off when the caller could read them (the contact page);
+    the header of every page knows only public holidays."""
     moment = now or utcnow()
-    hours = BusinessHours()
+    hours = hours or BusinessHours()
     open_now = hours.is_open(moment)
     holiday = hours.holiday_name(moment.astimezone(SEOUL).date())
     if open_now:

@@ -17,6 +17,7 @@ from gogaek.deps import SearchDep, SessionDep, SettingsDep
 from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter import admin_category_pages, admin_pages, queries, service
 from gogaek.helpcenter.models import Article
+from gogaek.phone.contact import phone_contact
 from gogaek.search.queries import MAX_QUERY_LENGTH, clean_query, to_results
 from gogaek.search.service import SearchIndex
 from gogaek.web.csrf import CsrfForm
@@ -166,7 +167,9 @@ async def notice_page(notice_id: str, request: Request, session: SessionDep) -> 
 
 
 @router.get("/contact", response_class=HTMLResponse)
-async def contact_page(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(
-        request, "helpcenter/contact.html", {"categories": await queries.list_categories(session)}
-    )
+async def contact_page(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    context = {
+        "categories": await queries.list_categories(session),
+        "phone": await phone_contact(session, settings),
+    }
+    return render(request, "helpcenter/contact.html", context)

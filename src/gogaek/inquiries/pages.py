@@ -61,6 +61,7 @@ from gogaek.inquiries.workflow import OPEN_STATUSES, Status
 from gogaek.korean.pii import PII_NOTICE
 from gogaek.notify.queries import unread_notifications
 from gogaek.notify.service import mark_all_read
+from gogaek.phone.queries import callbacks_of_inquiry
 from gogaek.web.csrf import FIELD_NAME as CSRF_FIELD
 from gogaek.web.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from gogaek.web.csrf import CsrfForm, csrf_refused, tokens_match
@@ -329,6 +330,7 @@ async def _detail(
         "feedback_errors": dict(forms.feedback_errors or {}),
         "limits": Limits.of(settings),
         "appeal": await appeal_of_inquiry(session, inquiry_id),
+        "callbacks": await callbacks_of_inquiry(session, inquiry_id) if view.channel == "phone" else [],
     }
     return render(request, "inquiries/detail.html", context, status=status)
 
