@@ -15,7 +15,7 @@ from gogaek.appeals import queries, service
 from gogaek.appeals.schemas import AppealCreate, AppealDecision, AppealList, AppealPublic
 from gogaek.config import Settings
 from gogaek.deps import CurrentCustomer, CurrentStaff, SessionDep, SettingsDep, StorageDep
-from gogaek.errors import ProblemError, not_found
+from gogaek.errors import PROBLEM_MEDIA_TYPE, ProblemError, not_found
 from gogaek.inquiries.attachments import CheckedUpload, read_form_uploads
 from gogaek.phone.verification import require_recent_verification
 from gogaek.web.forms import validate
@@ -25,6 +25,7 @@ from gogaek.web.ratelimit import RateLimited
 router = APIRouter(tags=["appeals"])
 
 FILES_FIELD = "files"
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
 LABELS = {"description": "해명 내용", "restricted_on": "이용 제한일", "restriction_ref": "제한 안내 번호"}
 IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
@@ -76,6 +77,7 @@ async def _read_form(request: Request, settings: Settings) -> tuple[AppealCreate
     openapi_extra=_form_schema(),
     summary="File a suspension appeal (이용 제한 해명)",
     dependencies=[RateLimited],
+    responses={415: {"description": "Not multipart/form-data", "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM}}}},
 )
 async def file_appeal(
     request: Request,
