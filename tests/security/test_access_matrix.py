@@ -39,7 +39,13 @@ from gogaek.jobs.queue import enqueue
 from gogaek.notify.models import Notification
 from gogaek.notify.providers import ConsoleProvider
 from gogaek.phone.cti import token_hash
-from gogaek.phone.models import CallChecklistItem, CallLog, CtiToken
+from gogaek.phone.models import (
+    CallbackCapacityOverride,
+    CallbackRosterEntry,
+    CallChecklistItem,
+    CallLog,
+    CtiToken,
+)
 from tests.conftest import BACKENDS, _truncate_all
 from tests.phone.factories import make_callback
 from tests.security.access_policy import ACCESS, SIGN_IN_ROUTES, Expect, Policy, Role
@@ -319,10 +325,14 @@ async def _callbacks(world: World) -> None:
         assert customer is not None and category is not None
         booked, unclaimed = [await make_callback(session, customer, category) for _ in range(2)]
         questions = [CallChecklistItem(question=f"확인 질문 {n}", position=n) for n in (1, 2)]
-        session.add_all(questions)
+        entries = [CallbackRosterEntry(weekday=n, capacity=2) for n in (0, 1)]
+        overrides = [CallbackCapacityOverride(day=utcnow().date(), capacity=n) for n in (1, 2)]
+        session.add_all([*questions, *entries, *overrides])
         await session.commit()
-    world.ids.update(callback_id=booked.id, checklist_item_id=questions[0].id)
-    world.spare["checklist_item_id"] = questions[1].id
+    world.ids.update(
+        callback_id=booked.id, checklist_item_id=questions[0].id, entry_id=entries[0].id, override_id=overrides[0].id
+    )
+    world.spare.update(checklist_item_id=questions[1].id, entry_id=entries[1].id, override_id=overrides[1].id)
     for path in ("/api/v1/agent/callbacks/{callback_id}/release", "/console/callbacks/{callback_id}/release"):
         world.overrides[("POST", path)] = {"callback_id": unclaimed.id}
 
@@ -414,6 +424,7 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/inquiries/{inquiry_id}/feedback"): {"json": {"score": 5}},
     ("POST", "/api/v1/chat/conversations/{conversation_id}/images"): {"files": IMAGE},
     ("POST", "/api/v1/agent/chats/{conversation_id}/images"): {"files": IMAGE},
+    ("POST", "/api/v1/callbacks/{callback_id}/reschedule"): {"json": {"slot_start": "2030-01-07T10:00:00+09:00"}},
 }
 
 
