@@ -135,13 +135,19 @@ async def test_an_identity_check_that_expired_while_writing_is_asked_again(
 
 
 @pytest.mark.usefixtures("restrictions")
-async def test_a_second_appeal_in_review_is_refused_on_the_page(
+async def test_an_appeal_in_review_is_shown_instead_of_a_second_form(
     browser: httpx.AsyncClient, settings: Settings, session: AsyncSession
 ) -> None:
     await sign_in_customer(browser, settings)
-    assert (await post_appeal(browser)).status_code == 303
-    second = await post_appeal(browser, description="다시")
-    assert second.status_code == 409 and "검토 중인 이용 제한 해명이 있습니다" in second.text
+    token = csrf_of((await browser.get("/appeal")).text)
+    first = await post_appeal(browser)
+    assert first.status_code == 303
+    page = (await browser.get("/appeal")).text
+    assert 'id="appeal-in-review"' in page and f'href="{first.headers["location"]}"' in page
+    assert 'id="appeal-form"' not in page
+    data = {"csrf_token": token, "description": "다시", "restricted_on": days_ago(1)}
+    second = await browser.post("/appeal", data=data, files=an_image())  # a form left open in another tab
+    assert second.status_code == 409 and 'id="appeal-in-review"' in second.text
     assert await count(session, RestrictionAppeal) == 1
 
 

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.appeals import service
+from gogaek.appeals.queries import open_appeal
 from gogaek.appeals.routes import LABELS
 from gogaek.appeals.schemas import OUTCOME_LABELS, AppealCreate, AppealDecision, seoul_today
 from gogaek.calendar.hours import SEOUL
@@ -80,6 +81,7 @@ async def _form_page(
         "errors": dict(errors or {}),
         "verified_until": f"{valid_until:%H:%M}" if valid_until else "",
         "verify_url": VERIFY_URL,
+        "in_review": await open_appeal(session, customer),
         "today": seoul_today().isoformat(),
         "limits": Limits.of(settings),
         "pii_notice": PII_NOTICE,

@@ -14,7 +14,7 @@ from gogaek.errors import not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Customer
 from gogaek.inquiries.models import Inquiry
-from gogaek.inquiries.workflow import Status
+from gogaek.inquiries.workflow import OPEN_STATUSES, Status
 
 APPEAL = "이용 제한 해명"
 # A search typed about a suspension, spaces removed: "계정 정지됐어요", "이용제한 풀어주세요".
@@ -74,6 +74,19 @@ async def customer_appeal(session: AsyncSession, customer: Customer, appeal_id: 
     if row is None:
         raise not_found(APPEAL)
     return to_public(row.RestrictionAppeal, row.Inquiry)
+
+
+async def open_appeal(session: AsyncSession, customer: Customer) -> tuple[int, str] | None:
+    """The customer's appeal still in review (its inquiry open), as (inquiry id, 문의번호)."""
+    row = (
+        await session.execute(
+            select(Inquiry.id, Inquiry.number)
+            .join(RestrictionAppeal, RestrictionAppeal.inquiry_id == Inquiry.id)
+            .where(RestrictionAppeal.customer_id == customer.id, Inquiry.status.in_([s.value for s in OPEN_STATUSES]))
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (row.id, row.number)
 
 
 async def appeal_of_inquiry(session: AsyncSession, inquiry_id: int) -> AppealPublic | None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek import events
 from gogaek.appeals.models import AppealOutcome, RestrictionAppeal
-from gogaek.appeals.queries import APPEAL
+from gogaek.appeals.queries import APPEAL, open_appeal
 from gogaek.appeals.schemas import AppealCreate, AppealDecision
 from gogaek.audit.service import record_audit
 from gogaek.config import Settings
@@ -30,7 +30,7 @@ from gogaek.inquiries.models import Inquiry
 from gogaek.inquiries.schemas import InquiryCreate
 from gogaek.inquiries.service import add_timeline_event, change_status, reply_as_agent, submit_inquiry
 from gogaek.inquiries.storage import AttachmentStorage
-from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status
+from gogaek.inquiries.workflow import Actor, Status
 from gogaek.korean.pii import mask_pii
 from gogaek.phone.verification import Verification
 
@@ -58,15 +58,6 @@ def appeal_title(data: AppealCreate) -> str:
     return f"이용 제한 해명 요청 ({details})"
 
 
-async def _open_appeal_number(session: AsyncSession, customer: Customer) -> str | None:
-    return await session.scalar(
-        select(Inquiry.number)
-        .join(RestrictionAppeal, RestrictionAppeal.inquiry_id == Inquiry.id)
-        .where(RestrictionAppeal.customer_id == customer.id, Inquiry.status.in_([s.value for s in OPEN_STATUSES]))
-        .limit(1)
-    )
-
-
 async def file_appeal(
     session: AsyncSession,
     customer: Customer,
@@ -89,12 +80,12 @@ async def file_appeal(
 
     async def add_appeal(inquiry: Inquiry) -> None:
         """Only for a new filing (a replay never gets here); one appeal in review at a time."""
-        number = await _open_appeal_number(session, customer)
-        if number is not None:
+        in_review = await open_appeal(session, customer)
+        if in_review is not None:
             raise ProblemError(
                 409,
                 "appeal_in_review",
-                f"검토 중인 이용 제한 해명이 있습니다(문의번호 {number}). 그 문의에 내용을 추가해 주세요. "
+                f"검토 중인 이용 제한 해명이 있습니다(문의번호 {in_review[1]}). 그 문의에 내용을 추가해 주세요. "
                 "(An appeal is already in review)",
             )
         appeal = RestrictionAppeal(
