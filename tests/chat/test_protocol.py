@@ -233,8 +233,8 @@ async def test_no_agent_online_offers_options_and_files_an_inquiry(desk: Desk) -
     conversation_id = (await customer.expect_type("hello"))["conversation"]["id"]
     await customer.send({"type": "message", "text": "상담원 연결해 주세요", "client_msg_id": "o-1"})
     offer = await customer.expect(lambda f: f.get("type") == "message" and "options" in f)
-    assert [o["action"] for o in offer["options"]] == ["leave_inquiry", "call"]
-    assert offer["options"][1]["phone"]
+    assert [o["action"] for o in offer["options"]] == ["leave_inquiry", "book_callback", "call"]
+    assert offer["options"][1]["url"] == "/callbacks/new" and offer["options"][2]["phone"]
     await customer.send({"type": "leave_inquiry"})
     filed = await customer.expect(lambda f: f.get("type") == "message" and "inquiry" in f)
     await customer.expect_type("status", status="ended")

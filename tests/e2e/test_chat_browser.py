@@ -97,6 +97,7 @@ def test_without_an_agent_online_the_chat_becomes_an_inquiry(
     options = customer.locator("#chat-log li[data-sender=system] .chat-options")
     expect(options.locator("button[data-action=leave_inquiry]")).to_be_visible()
     expect(options.locator("a.chat-option-call")).to_have_attribute("href", re.compile(r"^tel:[0-9+]+$"))
+    expect(options.locator("a[data-action=book_callback]")).to_have_attribute("href", re.compile(r"/callbacks/new$"))
     screenshot(customer, "chat-offline-options.png")
     options.locator("button[data-action=leave_inquiry]").click()
     number = customer.locator(".chat-inquiry-number")

@@ -70,6 +70,12 @@ def fallback_options(settings: Settings) -> list[dict[str, Any]]:
             "detail": "대화 내용과 함께 접수되어 영업일 기준 1~2일 안에 답변드립니다. (Answered in 1–2 business days)",
         },
         {
+            "action": "book_callback",
+            "label": "전화 상담 예약 (Book a callback)",
+            "detail": "원하시는 시간에 상담사가 먼저 전화드립니다. (We call you at the time you choose)",
+            "url": "/callbacks/new",
+        },
+        {
             "action": "call",
             "label": "전화 상담 (Call us)",
             "phone": settings.support_phone,

@@ -488,6 +488,14 @@
         box.appendChild(el("div", { class: "chat-option-row" }, [
           button, option.detail ? el("p", { class: "chat-option-detail" }, option.detail) : null
         ]));
+      } else if (option.action === "book_callback" && /^\/[^/]/.test(option.url || "")) {
+        box.appendChild(el("div", { class: "chat-option-row" }, [
+          el("a", {
+            class: "button chat-option chat-option-callback", "data-action": "book_callback",
+            href: self.base + option.url, target: "_top"
+          }, option.label),
+          option.detail ? el("p", { class: "chat-option-detail" }, option.detail) : null
+        ]));
       } else if (option.action === "call" && option.phone) {
         box.appendChild(el("div", { class: "chat-option-row" }, [
           el("a", {
