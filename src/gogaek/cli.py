@@ -104,6 +104,9 @@ def _load_demo(settings: Settings) -> None:
         for role, email, password in people.staff:
             typer.echo(f"데모 {role}: {email} / {password}")
         typer.echo(f"데모 문의 {people.inquiries}건, 고객 {len(people.customers)}명")
+        typer.echo(f"데모 상담 예약 {people.callbacks}건, 통화 기록 {people.calls}건")
+        if people.cti_token:
+            typer.echo(f"데모 교환기(CTI) 주소: {settings.base_url}/api/v1/cti/{people.cti_token}")
         if people.customers and settings.customer_token_algorithm == "HS256":  # noqa: S105 - an algorithm name
             from gogaek.identity.customer_tokens import issue_customer_token
 

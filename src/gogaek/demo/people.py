@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
+from gogaek.demo.phone import add_restriction_team, load_demo_phone
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import AgentSkill, Customer, StaffRole, StaffUser, Team, TeamCategory, TeamMember
 from gogaek.identity.schemas import StaffCreate
@@ -65,6 +66,9 @@ class DemoPeople:
     admin_totp_secret: str | None = None
     customers: list[str] = field(default_factory=list)
     inquiries: int = 0
+    callbacks: int = 0
+    calls: int = 0
+    cti_token: str | None = None
 
 
 async def load_demo_people(session: AsyncSession, settings: Settings) -> DemoPeople:
@@ -86,6 +90,9 @@ async def load_demo_people(session: AsyncSession, settings: Settings) -> DemoPeo
     customers = await _create_customers(session)
     people.customers = [c.external_id for c in customers]
     people.inquiries = await _create_inquiries(session, settings, customers, agents)
+    await add_restriction_team(session, categories, agents[1])
+    phone = await load_demo_phone(session, settings, customers, agents)
+    people.callbacks, people.calls, people.cti_token = phone.callbacks, phone.calls, phone.cti_token
     return people
 
 
