@@ -70,7 +70,7 @@ async def test_without_an_identity_check_the_page_sends_them_to_verify(
     await sign_in_customer(browser, settings, verified_ago=None)
     page = await browser.get("/appeal")
     assert page.status_code == 200
-    assert 'id="verify-first"' in page.text and 'href="/verify/phone?next=/appeal"' in page.text
+    assert 'id="verify-first"' in page.text and 'href="/verify/phone?next=%2Fappeal"' in page.text
     assert 'id="appeal-form"' not in page.text
 
 

@@ -75,9 +75,13 @@ async def test_appeal_goes_to_the_reviewing_team_under_the_category_sla(
 async def test_without_a_recent_identity_check_nothing_is_filed(
     client: httpx.AsyncClient, settings: Settings, session: AsyncSession, verified_ago: int | None
 ) -> None:
-    response = await file_appeal(client, host_headers(settings, verified_ago=verified_ago))
+    headers = host_headers(settings, verified_ago=verified_ago)
+    response = await file_appeal(client, headers)
     assert response.status_code == 403
     assert response.json()["code"] == "verification_required"
+    # The files of an unverified request are not even checked: a disguised one is not what is reported.
+    disguised = await file_appeal(client, headers, [("files", ("사진.png", EXE_AS_PNG, "image/png"))])
+    assert disguised.json()["code"] == "verification_required"
     assert await count(session, Inquiry) == 0
     assert await count(session, RestrictionAppeal) == 0
 

@@ -215,6 +215,15 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/verify/phone"): CUSTOMERS,
     ("POST", "/verify/phone"): CUSTOMERS,
     ("POST", "/verify/phone/confirm"): CUSTOMERS,
+    # suspension appeals (docs/appeals.md): customers file and read their own, any agent decides
+    ("GET", "/appeal"): CUSTOMERS,
+    ("POST", "/appeal"): CUSTOMERS,
+    ("POST", "/api/v1/appeals"): CUSTOMERS,
+    ("GET", "/api/v1/appeals"): CUSTOMERS,
+    ("GET", "/api/v1/appeals/{appeal_id}"): OWNER,
+    ("GET", "/api/v1/agent/appeals/{inquiry_id}"): STAFF,
+    ("POST", "/api/v1/agent/appeals/{inquiry_id}/decision"): STAFF,
+    ("POST", "/console/inquiries/{inquiry_id}/appeal"): STAFF,
     # phone agents' callbacks: every agent works the one board (docs/phone-agents.md)
     ("GET", "/api/v1/agent/callbacks"): STAFF,
     ("GET", "/api/v1/agent/callbacks/{callback_id}"): STAFF,

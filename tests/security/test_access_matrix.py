@@ -26,6 +26,7 @@ from sqlalchemy import select
 from starlette.routing import Mount, WebSocketRoute
 
 from gogaek.app import create_app
+from gogaek.appeals.models import RestrictionAppeal
 from gogaek.chat.service import assign, queue_to_team, start_conversation
 from gogaek.config import Settings
 from gogaek.db import utcnow
@@ -164,6 +165,7 @@ async def _populate(world: World, settings: Settings) -> None:
     await _notifications(world, staff[Role.AGENT])
     await _phone_system(world)
     await _callbacks(world)
+    await _appeal(world)
     await _turn_bad(world, staff)
 
 
@@ -335,6 +337,19 @@ async def _callbacks(world: World) -> None:
     world.spare.update(checklist_item_id=questions[1].id, entry_id=entries[1].id, override_id=overrides[1].id)
     for path in ("/api/v1/agent/callbacks/{callback_id}/release", "/console/callbacks/{callback_id}/release"):
         world.overrides[("POST", path)] = {"callback_id": unclaimed.id}
+
+
+async def _appeal(world: World) -> None:
+    """Customer A's inquiry is also their suspension appeal, so the agent appeal routes find one."""
+    async with world.app.state.sessionmaker() as session:
+        customer = await session.scalar(select(Customer).where(Customer.external_id == "matrix-a"))
+        assert customer is not None
+        appeal = RestrictionAppeal(
+            inquiry_id=world.ids["inquiry_id"], customer_id=customer.id, restricted_on=utcnow().date()
+        )
+        session.add(appeal)
+        await session.commit()
+    world.ids["appeal_id"] = appeal.id
 
 
 async def _chat(world: World, settings: Settings, agent_id: int) -> None:

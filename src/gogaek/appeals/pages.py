@@ -2,7 +2,7 @@
 
 Both are plain form posts that call the same service verbs as the API. The form needs a
 signed-in customer with a recent identity check; without one the page sends them through the
-phone code check (``/verify/phone?next=/appeal``) and back.
+phone code check (``/verify/phone?next=%2Fappeal``) and back.
 
 Stable hooks for browser tests:
   /appeal                  #verify-first > a#verify-link (no recent identity check), #verified-until,
@@ -39,6 +39,7 @@ from gogaek.identity.models import Customer
 from gogaek.inquiries.pages import ATTACHMENTS, Limits, UploadForm, form_idempotency_key, read_uploads
 from gogaek.korean.pii import PII_NOTICE
 from gogaek.phone.verification import recent_verification, verification_required
+from gogaek.phone.verify_pages import verify_url
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
@@ -49,7 +50,6 @@ from gogaek.web.views import id_or_404, redirect, render
 router = APIRouter(include_in_schema=False)
 
 APPEAL_PATH = "/appeal"
-VERIFY_URL = f"/verify/phone?next={APPEAL_PATH}"
 FIELD_FOR_CODE = {"evidence_required": ATTACHMENTS, "too_many_attachments": ATTACHMENTS}
 DECISION_LABELS = {"outcome": "결과", "reason": "사유"}
 EVIDENCE_MISSING = "증빙 자료를 하나 이상 첨부해 주세요. (At least one evidence file is required)"
@@ -80,7 +80,7 @@ async def _form_page(
         "values": values,
         "errors": dict(errors or {}),
         "verified_until": f"{valid_until:%H:%M}" if valid_until else "",
-        "verify_url": VERIFY_URL,
+        "verify_url": verify_url(APPEAL_PATH),
         "in_review": await open_appeal(session, customer),
         "today": seoul_today().isoformat(),
         "limits": Limits.of(settings),
@@ -110,18 +110,19 @@ async def submit_appeal_page(
     """Typed text survives every error; files are chosen again (browsers cannot pre-fill them).
 
     An identity check that expired while the customer was writing is asked for again before any
-    file is read; the link opens in a new tab so this one keeps what was typed.
+    file is checked; the link opens in a new tab so this one keeps what was typed.
     """
     values = AppealForm.read(form)
+    data, errors = validate(AppealCreate, values.payload(), LABELS)
+    if data is None:
+        return await _form_page(request, session, settings, customer, values, errors, status=422)
     verification = await recent_verification(session, customer, settings)
     if verification is None:
         errors = {FORM_ERROR: verification_required().message}
         return await _form_page(request, session, settings, customer, values, errors, status=403)
-    data, errors = validate(AppealCreate, values.payload(), LABELS)
     uploads, upload_error = await read_uploads(form, settings)
     if upload_error or not uploads:
-        errors[ATTACHMENTS] = upload_error or EVIDENCE_MISSING
-    if data is None or errors:
+        errors = {ATTACHMENTS: upload_error or EVIDENCE_MISSING}
         return await _form_page(request, session, settings, customer, values, errors, status=422)
     try:
         filing = await service.file_appeal(

@@ -1,7 +1,7 @@
 """Appeal API: customers file and read their own; agents record the decision.
 
-Filing is multipart only (the evidence files are required). The identity check is made before
-any upload is read, so an unverified request costs no file checks.
+Filing is multipart only (the evidence files are required). The identity check is made after
+the text fields and before any upload is checked, so an unverified request costs no file checks.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from gogaek.appeals import queries, service
@@ -16,8 +17,9 @@ from gogaek.appeals.schemas import AppealCreate, AppealDecision, AppealList, App
 from gogaek.config import Settings
 from gogaek.deps import CurrentCustomer, CurrentStaff, SessionDep, SettingsDep, StorageDep
 from gogaek.errors import PROBLEM_MEDIA_TYPE, ProblemError, not_found
+from gogaek.identity.models import Customer
 from gogaek.inquiries.attachments import CheckedUpload, read_form_uploads
-from gogaek.phone.verification import require_recent_verification
+from gogaek.phone.verification import Verification, require_recent_verification
 from gogaek.web.forms import validate
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
@@ -56,7 +58,10 @@ def parse_appeal(form: FormData) -> AppealCreate:
     return data
 
 
-async def _read_form(request: Request, settings: Settings) -> tuple[AppealCreate, list[CheckedUpload]]:
+async def _read_form(
+    request: Request, session: AsyncSession, customer: Customer, settings: Settings
+) -> tuple[AppealCreate, Verification, list[CheckedUpload]]:
+    """The fields, then the identity check, then the files: no upload is checked for an unverified customer."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ProblemError(
             415,
@@ -65,7 +70,9 @@ async def _read_form(request: Request, settings: Settings) -> tuple[AppealCreate
         )
     form = await request.form(max_files=settings.attachment_max_count + 5, max_fields=50)
     try:
-        return parse_appeal(form), await read_form_uploads(form, FILES_FIELD, settings)
+        data = parse_appeal(form)
+        verification = await require_recent_verification(session, customer, settings)
+        return data, verification, await read_form_uploads(form, FILES_FIELD, settings)
     finally:
         await form.close()
 
@@ -88,8 +95,7 @@ async def file_appeal(
     storage: StorageDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> AppealPublic:
-    verification = await require_recent_verification(session, customer, settings)
-    data, uploads = await _read_form(request, settings)
+    data, verification, uploads = await _read_form(request, session, customer, settings)
     filing = await service.file_appeal(
         session,
         customer,
