@@ -22,6 +22,7 @@ from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Customer
 from gogaek.inquiries.models import Inquiry
 from tests.api.test_agent_auth import PASSWORD, make_staff
+from tests.api.test_customer_auth import last_code, request_code, submit_code
 from tests.api.test_pages import HTML, csrf_of, post_form
 from tests.appeals.conftest import DESCRIPTION, Files, days_ago, host_headers, png_bytes
 
@@ -72,6 +73,31 @@ async def test_without_an_identity_check_the_page_sends_them_to_verify(
     assert page.status_code == 200
     assert 'id="verify-first"' in page.text and 'href="/verify/phone?next=%2Fappeal"' in page.text
     assert 'id="appeal-form"' not in page.text
+
+
+@pytest.mark.usefixtures("restrictions")
+async def test_a_web_visitor_proves_their_phone_and_comes_back_to_the_form(
+    app: FastAPI, browser: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Signed in by an e-mail code, which proves no phone: the phone code check of the phone pages."""
+    await request_code(browser, "visitor@example.com")
+    await submit_code(browser, last_code(app, "visitor@example.com"))
+    first = (await browser.get("/appeal")).text
+    link = re.search(r'id="verify-link" class="[^"]*" href="([^"]+)"', first)
+    assert link, first
+    check = await browser.get(html.unescape(link.group(1)))
+    sent = await browser.post(
+        "/verify/phone", data={"csrf_token": csrf_of(check.text), "phone": "010-9999-0000", "next": "/appeal"}
+    )
+    code_page = await browser.get(sent.headers["location"])
+    code = last_code(app, "01099990000")
+    confirmed = await browser.post(
+        "/verify/phone/confirm", data={"csrf_token": csrf_of(code_page.text), "code": code, "next": "/appeal"}
+    )
+    assert (confirmed.status_code, confirmed.headers["location"]) == (303, "/appeal")
+    assert (await post_appeal(browser)).status_code == 303
+    appeal = await session.scalar(select(RestrictionAppeal))
+    assert appeal is not None and appeal.verified_by == "sms_code"
 
 
 @pytest.mark.usefixtures("restrictions")
