@@ -28,8 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.appeals import service
 from gogaek.appeals.queries import open_appeal
-from gogaek.appeals.routes import LABELS
-from gogaek.appeals.schemas import OUTCOME_LABELS, AppealCreate, AppealDecision, seoul_today
+from gogaek.appeals.schemas import APPEAL_LABELS, OUTCOME_LABELS, AppealCreate, AppealDecision, seoul_today
 from gogaek.calendar.hours import SEOUL
 from gogaek.config import Settings
 from gogaek.deps import SessionDep, SettingsDep, StorageDep
@@ -52,7 +51,6 @@ router = APIRouter(include_in_schema=False)
 APPEAL_PATH = "/appeal"
 FIELD_FOR_CODE = {"evidence_required": ATTACHMENTS, "too_many_attachments": ATTACHMENTS}
 DECISION_LABELS = {"outcome": "결과", "reason": "사유"}
-EVIDENCE_MISSING = "증빙 자료를 하나 이상 첨부해 주세요. (At least one evidence file is required)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +111,7 @@ async def submit_appeal_page(
     file is checked; the link opens in a new tab so this one keeps what was typed.
     """
     values = AppealForm.read(form)
-    data, errors = validate(AppealCreate, values.payload(), LABELS)
+    data, errors = validate(AppealCreate, values.payload(), APPEAL_LABELS)
     if data is None:
         return await _form_page(request, session, settings, customer, values, errors, status=422)
     verification = await recent_verification(session, customer, settings)
@@ -121,9 +119,8 @@ async def submit_appeal_page(
         errors = {FORM_ERROR: verification_required().message}
         return await _form_page(request, session, settings, customer, values, errors, status=403)
     uploads, upload_error = await read_uploads(form, settings)
-    if upload_error or not uploads:
-        errors = {ATTACHMENTS: upload_error or EVIDENCE_MISSING}
-        return await _form_page(request, session, settings, customer, values, errors, status=422)
+    if upload_error:
+        return await _form_page(request, session, settings, customer, values, {ATTACHMENTS: upload_error}, 422)
     try:
         filing = await service.file_appeal(
             session,
@@ -141,7 +138,10 @@ async def submit_appeal_page(
         return await _form_page(request, session, settings, customer, values, {field: problem.message}, problem.status)
     number = filing.inquiry.number
     if filing.created:
-        flash(request, f"이용 제한 해명이 접수되었습니다. 문의번호 {number} · 검토 결과는 문의 내역에서 알려 드려요.")
+        flash(
+            request,
+            f"이용 제한 해명이 접수되었습니다. 문의번호 {number} · 결과는 문의 내역에서 알려 드려요. (Received)",
+        )
     else:
         flash(request, f"이미 접수된 해명입니다. 문의번호 {number} (Already received)")
     return redirect(f"/inquiries/{filing.inquiry.id}")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from gogaek.appeals import queries, service
-from gogaek.appeals.schemas import AppealCreate, AppealDecision, AppealList, AppealPublic
+from gogaek.appeals.schemas import APPEAL_LABELS, AppealCreate, AppealDecision, AppealList, AppealPublic
 from gogaek.config import Settings
 from gogaek.deps import CurrentCustomer, CurrentStaff, SessionDep, SettingsDep, StorageDep
 from gogaek.errors import PROBLEM_MEDIA_TYPE, ProblemError, not_found
@@ -28,7 +28,6 @@ router = APIRouter(tags=["appeals"])
 
 FILES_FIELD = "files"
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
-LABELS = {"description": "해명 내용", "restricted_on": "이용 제한일", "restriction_ref": "제한 안내 번호"}
 IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -51,8 +50,8 @@ def _invalid(errors: dict[str, str]) -> ProblemError:
 
 def parse_appeal(form: FormData) -> AppealCreate:
     """The form's text fields; Korean messages per field, the same ones the page shows."""
-    fields = {name: value for name in LABELS if isinstance(value := form.get(name), str)}
-    data, errors = validate(AppealCreate, fields, LABELS)
+    fields = {name: value for name in APPEAL_LABELS if isinstance(value := form.get(name), str)}
+    data, errors = validate(AppealCreate, fields, APPEAL_LABELS)
     if data is None:
         raise _invalid(errors)
     return data

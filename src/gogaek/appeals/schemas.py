@@ -16,6 +16,8 @@ from gogaek.inquiries.workflow import Status
 
 EARLIEST_RESTRICTION = date(2000, 1, 1)  # a typo like 0202-12-01 is not a date anyone was restricted on
 
+# The form fields' names in Korean, for per-field messages on the page and in the API's errors.
+APPEAL_LABELS = {"description": "해명 내용", "restricted_on": "이용 제한일", "restriction_ref": "제한 안내 번호"}
 # What the customer sees in 문의 내역, by outcome.
 OUTCOME_LABELS: dict[str, str] = {
     AppealOutcome.PENDING: "검토 중",
