@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -255,3 +256,32 @@ async def test_multipart_form_is_read_like_the_documented_curl_form_example(
     assert response.status_code == 200, response.text
     call = await session.scalar(select(CallLog))
     assert call is not None and call.user_names == ["상담사 한결", "상담사 다온"]
+
+
+async def test_racing_answer_and_hangups_leave_each_call_consistent(
+    client: httpx.AsyncClient, session: AsyncSession, admin_headers: dict[str, str]
+) -> None:
+    """Answer and two hangups at the same instant: a call ends either answered with no task, or
+    missed with exactly one task (and the late answer refused) — never both, never two tasks."""
+    token = (await new_token(client, admin_headers))["token"]
+    calls = [f"race-{n}" for n in range(6)]
+    for call_id in calls:
+        await push(client, token, call_fields("newCall", call_id))
+    pushes = []
+    for call_id in calls:
+        pushes += [
+            push(client, token, call_fields("answer", call_id)),
+            push(client, token, call_fields("hangup", call_id, cause="normalClearing")),
+            push(client, token, call_fields("hangup", call_id, cause="normalClearing"), as_json=True),
+        ]
+    answers = await asyncio.gather(*pushes)
+    assert {r.status_code for r in answers} <= {200, 409}, [r.text for r in answers if r.status_code >= 400]
+    tasks = {task.call_id: task for task in (await session.scalars(select(Callback))).all()}
+    for call_id, answer in zip(calls, answers[::3], strict=True):
+        call = await session.scalar(select(CallLog).where(CallLog.call_id == call_id))
+        assert call is not None and call.state == "ended"
+        if call.answered_at is None:
+            assert answer.json()["code"] == "call_ended" and call.callback_id == tasks[call_id].id
+        else:
+            assert answer.status_code == 200 and call.callback_id is None and call_id not in tasks
+    assert len(tasks) == len(await emitted(session, events.CALL_MISSED))

@@ -115,28 +115,27 @@ async def remember_signature(session: AsyncSession, digest: str, timestamp: int,
 
 
 async def record_push(session: AsyncSession, token: CtiToken, push: CtiPush, now: datetime) -> PushResult:
-    """Applies one push and commits; a repeated (callId, event) answers ``duplicate`` and changes nothing."""
-    seen = await session.scalar(
-        select(CtiEvent.id).where(CtiEvent.call_id == push.call_id, CtiEvent.event == push.event.value)
-    )
-    call = await session.scalar(select(CallLog).where(CallLog.call_id == push.call_id))
-    if seen is not None or (push.event is CtiEventKind.NEW_CALL and call is not None):
-        return PushResult(call, duplicate=True)
-    if call is None and push.event is not CtiEventKind.NEW_CALL:
-        raise ProblemError(
-            409, "unknown_call", "newCall을 받지 못한 callId입니다. (No newCall was received for this callId)"
-        )
+    """Applies one push and commits; a repeated (callId, event) answers ``duplicate`` and changes nothing.
+
+    The (callId, event) row is written first: a repeat fails on its unique key, and on SQLite the
+    write lock is taken before the call is read. The call's row is then locked (PostgreSQL), so an
+    answer and a hangup racing on two processes are applied one after the other: a call answered
+    at the last moment is never also "missed".
+    """
+    session.add(CtiEvent(call_id=push.call_id, event=push.event.value, token_id=token.id, payload=push.payload()))
     try:
-        if call is None:
+        await session.flush()
+        if push.event is CtiEventKind.NEW_CALL:  # a call_logs row already there fails on its unique key
             result = await _new_call(session, push, now)
-        elif push.event is CtiEventKind.ANSWER:
-            result = await _answer(session, call, push, now)
         else:
-            result = await _hangup(session, call, push, now)
-        session.add(CtiEvent(call_id=push.call_id, event=push.event.value, token_id=token.id, payload=push.payload()))
+            call = await session.scalar(select(CallLog).where(CallLog.call_id == push.call_id).with_for_update())
+            if call is None:
+                raise _unknown_call()
+            apply = _answer if push.event is CtiEventKind.ANSWER else _hangup
+            result = await apply(session, call, push, now)
         token.last_used_at = now
         await session.commit()
-    except IntegrityError:  # the same push raced us on another connection; it won
+    except IntegrityError:  # the same push came before, or raced us on another connection and won
         await session.rollback()
         return PushResult(None, duplicate=True)
     return result
@@ -162,6 +161,12 @@ async def _new_call(session: AsyncSession, push: CtiPush, now: datetime) -> Push
         return PushResult(call)
     ringing = await staff_for_push(session, push)
     return PushResult(call, pop_kind="call_ringing", pop_staff_ids=[s.id for s in ringing])
+
+
+def _unknown_call() -> ProblemError:
+    return ProblemError(
+        409, "unknown_call", "newCall을 받지 못한 callId입니다. (No newCall was received for this callId)"
+    )
 
 
 def _call_ended() -> ProblemError:
