@@ -139,7 +139,8 @@ async def file_appeal(
 
 def customer_message(outcome: AppealOutcome, reason: str, appeal: RestrictionAppeal) -> str:
     """The public reply that tells the customer the outcome, in the words of a reviewer."""
-    day = f"{appeal.restricted_on:%Y년 %m월 %d일}"
+    on = appeal.restricted_on
+    day = f"{on.year}년 {on.month}월 {on.day}일"
     if outcome == AppealOutcome.LIFTED:
         text = (
             f"[이용 제한 해명 결과: 해제]\n보내 주신 해명과 자료를 검토한 결과, {day}에 적용된 이용 제한을 "
