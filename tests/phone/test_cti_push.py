@@ -170,6 +170,7 @@ BAD_PUSHES: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown event", call_fields("ringing", "x-1"), 422, "unknown_cti_event"),
     ("no event", {"callId": "x-1", "direction": "in"}, 422, "unknown_cti_event"),
     ("no callId", {"event": "newCall", "direction": "in", "from": CALLER}, 422, "missing_call_id"),
+    ("blank callId", call_fields("newCall", "   "), 422, "missing_call_id"),
     ("bad direction", call_fields("newCall", "x-1", direction="sideways"), 422, "invalid_direction"),
     ("no direction", {"event": "newCall", "callId": "x-1"}, 422, "missing_direction"),
     ("answer, unknown call", call_fields("answer", "never-rang"), 409, "unknown_call"),

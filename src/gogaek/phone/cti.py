@@ -112,13 +112,11 @@ def fields_from_form(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
 
 def _text(fields: dict[str, Any], name: str, *, required: bool = False) -> str | None:
     value = fields.get(name)
-    if value is None or value == "":
-        if required:
-            raise invalid_push(f"missing_{_snake(name)}", f"{name} 값이 필요합니다. ({name} is required)", name)
-        return None
-    if not isinstance(value, str | int) or isinstance(value, bool):
+    if value is not None and (not isinstance(value, str | int) or isinstance(value, bool)):
         raise invalid_push("invalid_cti_field", f"{name} 값은 문자열이어야 합니다. ({name} must be text)", name)
-    text = str(value).strip()
+    text = str(value).strip() if value is not None else ""
+    if not text and required:
+        raise invalid_push(f"missing_{_snake(name)}", f"{name} 값이 필요합니다. ({name} is required)", name)
     _check_length(name, text)
     return text or None
 
