@@ -28,7 +28,9 @@ async def get_roster(_: CurrentAdmin, session: SessionDep, settings: SettingsDep
 async def add_entry(
     data: RosterEntryCreate, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> RosterEntryPublic:
-    return RosterEntryPublic.model_validate(await roster.add_roster_entry(session, admin, data, request))
+    return RosterEntryPublic.model_validate(
+        await roster.add_roster_row(session, admin, CallbackRosterEntry, data, request)
+    )
 
 
 @router.delete("/entries/{entry_id}", status_code=204)
@@ -41,7 +43,9 @@ async def remove_entry(entry_id: Id, admin: CurrentAdmin, request: Request, sess
 async def add_override(
     data: CapacityOverrideCreate, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> CapacityOverridePublic:
-    return CapacityOverridePublic.model_validate(await roster.add_capacity_override(session, admin, data, request))
+    return CapacityOverridePublic.model_validate(
+        await roster.add_roster_row(session, admin, CallbackCapacityOverride, data, request)
+    )
 
 
 @router.delete("/overrides/{override_id}", status_code=204)

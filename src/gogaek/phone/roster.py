@@ -34,42 +34,31 @@ async def roster_view(session: AsyncSession, settings: Settings) -> RosterPublic
     )
 
 
-async def add_roster_entry(
-    session: AsyncSession, actor: StaffUser, data: RosterEntryCreate, request: Request | None = None
-) -> CallbackRosterEntry:
-    entry = CallbackRosterEntry(**data.model_dump())
-    session.add(entry)
+RosterRow = CallbackRosterEntry | CallbackCapacityOverride
+
+
+async def add_roster_row(
+    session: AsyncSession,
+    actor: StaffUser,
+    model: type[CallbackRosterEntry] | type[CallbackCapacityOverride],
+    data: RosterEntryCreate | CapacityOverrideCreate,
+    request: Request | None = None,
+) -> RosterRow:
+    """A weekly entry or a date override, with its audit entry in the same transaction."""
+    row = model(**data.model_dump())
+    session.add(row)
     await session.flush()
     record_audit(
         session,
         actor,
-        "callback.roster_add",
-        target_type="callback_roster",
-        target_id=entry.id,
+        f"callback.{'roster' if model is CallbackRosterEntry else 'override'}_add",
+        target_type=model.__tablename__,
+        target_id=row.id,
         detail=data.model_dump(mode="json"),
         request=request,
     )
     await session.commit()
-    return entry
-
-
-async def add_capacity_override(
-    session: AsyncSession, actor: StaffUser, data: CapacityOverrideCreate, request: Request | None = None
-) -> CallbackCapacityOverride:
-    override = CallbackCapacityOverride(**data.model_dump())
-    session.add(override)
-    await session.flush()
-    record_audit(
-        session,
-        actor,
-        "callback.override_add",
-        target_type="callback_override",
-        target_id=override.id,
-        detail=data.model_dump(mode="json"),
-        request=request,
-    )
-    await session.commit()
-    return override
+    return row
 
 
 async def remove_roster_row(
