@@ -217,6 +217,17 @@ async def test_agent_decides_in_the_console_and_the_customer_sees_it(
     assert 'data-appeal-label="추가 자료 요청"' in (await browser.get("/inquiries")).text
 
 
+@pytest.mark.usefixtures("restrictions")
+async def test_a_plain_inquiry_shows_no_appeal_pieces(browser: httpx.AsyncClient, settings: Settings) -> None:
+    await sign_in_customer(browser, settings)
+    form = (await browser.get("/inquiries/new")).text
+    data = {"csrf_token": csrf_of(form), "category": "payment", "title": "결제 문의", "body": "결제가 안 돼요"}
+    filed = await browser.post("/inquiries", data=data, files=NO_FILE)
+    assert filed.status_code == 303, filed.text
+    assert 'id="appeal-status"' not in (await browser.get(filed.headers["location"])).text
+    assert "appeal-status" not in (await browser.get("/inquiries")).text
+
+
 @pytest.mark.usefixtures("demo_content")
 @pytest.mark.parametrize(
     ("query", "offered"),
