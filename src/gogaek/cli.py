@@ -170,9 +170,7 @@ def faq_import(
 
 @faq_app.command("export")
 def faq_export(
-    path: Annotated[
-        Path | None, typer.Argument(help="File (.jsonl or .csv); stdout when omitted")
-    ] = None,
+    path: Annotated[Path | None, typer.Argument(help="File (.jsonl or .csv); stdout when omitted")] = None,
 ) -> None:
     """Export every FAQ article in the import format."""
     from gogaek.helpcenter.importer import export_rows, write_export
@@ -226,9 +224,7 @@ def faq_search(
                 else:
                     typer.echo(f"? {line}")
                     for rank, hit in enumerate(hits, start=1):
-                        typer.echo(
-                            f"  {rank:>2}. [{hit.score:.3f}] {hit.document.question} ({hit.document.category})"
-                        )
+                        typer.echo(f"  {rank:>2}. [{hit.score:.3f}] {hit.document.question} ({hit.document.category})")
             index.close()
         finally:
             await engine.dispose()
@@ -332,12 +328,24 @@ def token_customer(
     phone: Annotated[str | None, typer.Option(help="Phone number")] = None,
     email: Annotated[str | None, typer.Option(help="Email address")] = None,
     ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds")] = 3600,
+    verified: Annotated[
+        bool, typer.Option("--verified", help="Say the host app checked the customer's identity just now (verified_at)")
+    ] = False,
 ) -> None:
     """Print a customer token signed like the host app would (HS256 only), for development."""
+    from gogaek.db import utcnow
     from gogaek.identity.customer_tokens import issue_customer_token
 
     try:
-        token = issue_customer_token(Settings(), sub=sub, name=name, phone=phone, email=email, ttl_seconds=ttl)
+        token = issue_customer_token(
+            Settings(),
+            sub=sub,
+            name=name,
+            phone=phone,
+            email=email,
+            ttl_seconds=ttl,
+            verified_at=utcnow() if verified else None,
+        )
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from None

@@ -86,6 +86,7 @@ async def test_created_category_is_listed_and_public(browser: httpx.AsyncClient)
         "description": "카드 결제 안내",
         "position": 7,
         "article_count": 0,
+        "requires_verification": False,
     }
     assert f'href="/admin/categories/{created["id"]}/edit"' in listed.text
     blank_position = await post_form(browser, NEW, NEW, {"name": "기타", "slug": "etc", "position": ""})

@@ -82,6 +82,7 @@ async def test_article_lifecycle_draft_publish_edit_unpublish_delete(
             "description": "보내기와 받기",
             "position": 0,
             "article_count": 1,
+            "requires_verification": False,
         }
     ]
 

@@ -103,6 +103,7 @@ async def test_agent_signs_in_and_sees_themselves(client: httpx.AsyncClient, ses
         "availability": "available",
         "is_active": True,
         "max_open_inquiries": None,
+        "phone_extension": None,
     }
     # the older admin path is an alias of the same sign-in
     alias = await sign_in(client, "agent@example.com", path="/api/v1/admin/login")

@@ -152,6 +152,10 @@ def test_customer_token_is_signed_like_the_host_app(settings: Settings) -> None:
     )
     unverified = jwt.decode(token, options={"verify_signature": False})
     assert unverified["exp"] - unverified["iat"] == 600 and unverified["jti"]
+    assert claims.verified_at is None
+    checked = run_cli(settings, "token", "customer", "--sub", "user-42", "--verified")
+    verified_at = verify_customer_token(checked.stdout.strip(), settings).verified_at
+    assert verified_at is not None and abs(verified_at.timestamp() - unverified["iat"]) < 120
 
 
 def test_customer_token_refuses_what_it_cannot_sign(settings: Settings) -> None:
