@@ -14,7 +14,7 @@ from tests.conftest import customer_headers
 from tests.phone.booking_helpers import PHONE, book, open_slot, remaining, set_default_capacity, slots
 
 SEOUL = ZoneInfo("Asia/Seoul")
-pytestmark = pytest.mark.usefixtures("demo_content")
+pytestmark = pytest.mark.usefixtures("demo_categories")
 
 
 async def test_slots_are_half_hours_in_business_hours_in_korean_time(client: httpx.AsyncClient) -> None:

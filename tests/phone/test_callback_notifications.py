@@ -17,7 +17,7 @@ from gogaek.notify.providers import ConsoleProvider, SmsMessage
 from tests.conftest import customer_headers
 from tests.phone.booking_helpers import book, open_slot
 
-pytestmark = pytest.mark.usefixtures("demo_content")
+pytestmark = pytest.mark.usefixtures("demo_categories")
 
 
 def worker(app: FastAPI, settings: Settings, name: str) -> JobWorker:

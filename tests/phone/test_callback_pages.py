@@ -16,7 +16,7 @@ from tests.api.test_customer_auth import browser, csrf_of, last_code, request_co
 from tests.phone.booking_helpers import open_slot
 
 __all__ = ["browser"]
-pytestmark = pytest.mark.usefixtures("demo_content")
+pytestmark = pytest.mark.usefixtures("demo_categories")
 SLOT_VALUE = re.compile(r'name="slot_start" value="([^"]+)"(?![^>]*disabled)')
 
 

@@ -20,7 +20,7 @@ from tests.conftest import customer_headers
 from tests.integration.test_multi_process import running_server
 from tests.phone.booking_helpers import book, open_slot, remaining, set_default_capacity
 
-pytestmark = pytest.mark.usefixtures("demo_content")
+pytestmark = pytest.mark.usefixtures("demo_categories")
 RACERS = 12
 
 

@@ -72,7 +72,7 @@ def test_checked_slot_accepts_the_same_instant_in_utc() -> None:
     assert checked_slot(BusinessHours(), roster(), start, FRIDAY_MORNING, SETTINGS).capacity == 3
 
 
-@pytest.mark.usefixtures("demo_content")
+@pytest.mark.usefixtures("demo_categories")
 async def test_admins_set_the_roster_and_overrides(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
     assert (await client.get("/api/v1/admin/callback-roster")).status_code == 401
     first_day = datetime.fromisoformat((await slots(client))[0]["start"]).date()

@@ -12,7 +12,7 @@ from tests.conftest import customer_headers
 from tests.phone.booking_helpers import book, open_slot, verified_headers
 
 __all__ = ["browser"]  # the cookie client fixture, shared with the sign-in tests
-pytestmark = pytest.mark.usefixtures("demo_content")
+pytestmark = pytest.mark.usefixtures("demo_categories")
 SENSITIVE = "security"  # 보안·사고신고: marked sensitive in the demo
 
 

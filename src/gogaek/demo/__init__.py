@@ -36,14 +36,20 @@ async def has_content(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.count()).select_from(Article)))
 
 
-async def load_demo_content(session: AsyncSession) -> DemoReport:
-    """Idempotent: categories by slug, articles by id, notices only into an empty table."""
+async def load_demo_categories(session: AsyncSession) -> int:
+    """The pay app's categories (three of them sensitive), by slug, without the FAQ."""
     categories = _read_jsonl(DEMO_DIR / "categories.jsonl")
     for row in categories:
         existing = await session.scalar(select(Category).where(Category.slug == row["slug"]))
         if existing is None:
             session.add(Category(**row))
     await session.commit()
+    return len(categories)
+
+
+async def load_demo_content(session: AsyncSession) -> DemoReport:
+    """Idempotent: categories by slug, articles by id, notices only into an empty table."""
+    categories = await load_demo_categories(session)
     report = await import_articles(session, parse_import_file(FAQ_PATH))
     notices = 0
     if not await session.scalar(select(func.count()).select_from(Notice)):
@@ -51,5 +57,5 @@ async def load_demo_content(session: AsyncSession) -> DemoReport:
             await create_notice(session, NoticeCreate(status="published", **row))
             notices += 1
     return DemoReport(
-        categories=len(categories), articles=report.created + report.updated, notices=notices
+        categories=categories, articles=report.created + report.updated, notices=notices
     )
