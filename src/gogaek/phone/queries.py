@@ -84,7 +84,11 @@ async def customer_callback(session: AsyncSession, customer_id: int, callback_id
 
 
 async def callbacks_of_inquiry(session: AsyncSession, inquiry_id: int) -> list[CallbackPublic]:
-    """Shown on the inquiry's page in 문의 내역."""
-    rows = await session.execute(_with_references().where(Callback.inquiry_id == inquiry_id).order_by(Callback.id))
+    """Shown on the inquiry's page in 문의 내역: the customer's bookings, not the center's call-back tasks."""
+    rows = await session.execute(
+        _with_references()
+        .where(Callback.inquiry_id == inquiry_id, Callback.kind == CallbackKind.BOOKED.value)
+        .order_by(Callback.id)
+    )
     now = utcnow()
     return [callback_public(callback, category, number, now) for callback, category, number in rows]
