@@ -139,6 +139,33 @@ class Settings(BaseSettings):
     public_write_rate_per_second: float = 0.5
     public_write_burst: int = 20
 
+    # The email channel (docs/email.md). Mail to support_email, or to an address in
+    # support_email_routes ({"address": "category-slug"}), becomes an inquiry in that category.
+    inbound_smtp_port: int | None = None  # the built-in SMTP listener is off unless a port is set
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_mail_max_bytes: int = 25 * 1024 * 1024
+    support_email_routes: dict[str, str] = Field(default_factory=dict)
+    email_default_category: str = "help"
+    email_acknowledgement: bool = True
+    email_sender_mails_per_hour: int = 20  # more from one sender are kept but open nothing
+    email_send_attempts: int = 6
+    imap_host: str | None = None  # IMAP polling is off unless a host is set
+    imap_port: int = 993
+    imap_ssl: bool = True
+    imap_ca_file: Path | None = None  # trust a private CA (or a self-signed test server)
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str | None = None  # move taken mail here; unset: flag it in place
+    imap_poll_seconds: float = 60.0
+    imap_batch_size: int = 50
+
+    @property
+    def support_addresses(self) -> dict[str, str]:
+        """Every address we accept mail for, lowercased, with the category slug its mail opens in."""
+        routes = {address.strip().lower(): slug for address, slug in self.support_email_routes.items()}
+        return {self.support_email.strip().lower(): self.email_default_category, **routes}
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and (self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32):

@@ -8,6 +8,7 @@ from gogaek.helpcenter import models as helpcenter_models
 from gogaek.identity import models as identity_models
 from gogaek.inquiries import models as inquiry_models
 from gogaek.jobs import models as job_models
+from gogaek.mail import models as mail_models
 from gogaek.notify import models as notify_models
 from gogaek.phone import models as phone_models
 
@@ -20,6 +21,7 @@ __all__ = [
     "identity_models",
     "inquiry_models",
     "job_models",
+    "mail_models",
     "notify_models",
     "phone_models",
 ]

@@ -1,0 +1,1 @@
+"""Email channel: mail in, threading, mail out."""
