@@ -14,11 +14,11 @@ fi
 if [ "$mode" = "test" ]; then
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   # Hangul in the browser tests' screenshots needs a Korean font (fonts-nanum).
-  if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/nanum ]; then
+  if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/nanum ] || [ ! -x /usr/sbin/dovecot ]; then
     sudo_cmd=""
     if [ "$(id -u)" != "0" ]; then sudo_cmd="sudo"; fi
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium fonts-nanum >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium fonts-nanum dovecot-imapd >/dev/null
   fi
 else
   .venv/bin/python -m pip install --quiet -e .
