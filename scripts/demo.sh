@@ -7,4 +7,6 @@ scripts/setup.sh run
 # visitor at night still reaches the demo agent (set GOGAEK_CHAT_HOURS=business to see the
 # after-hours offer instead).
 export GOGAEK_CHAT_HOURS="${GOGAEK_CHAT_HOURS:-always}"
+# The demo also receives mail on port 2525 (docs/email.md): mail to help@gogaek.example becomes an inquiry.
+export GOGAEK_INBOUND_SMTP_PORT="${GOGAEK_INBOUND_SMTP_PORT:-2525}"
 exec .venv/bin/gogaek serve --demo "$@"

@@ -62,6 +62,15 @@ WEB_DIR = Path(__file__).parent / "web"
 log = logging.getLogger(__name__)
 
 
+async def _start_smtp(app: FastAPI, settings: Settings) -> asyncio.Server | None:
+    """The built-in SMTP listener shares the app's loop and database; off unless a port is set."""
+    if settings.inbound_smtp_port is None:
+        return None
+    from gogaek.mail.smtp_listener import start_smtp_listener
+
+    return await start_smtp_listener(app.state.sessionmaker, settings, settings.inbound_smtp_port)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -88,12 +97,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessionmaker,
             settings,
             extra_handlers=job_handlers(),
-            periodic=periodic_tasks(),
+            periodic=periodic_tasks(settings),
             providers=app.state.notification_providers,
         )
+        smtp = await _start_smtp(app, settings)
         try:
             yield
         finally:
+            if smtp is not None:
+                smtp.close()
+                await smtp.wait_closed()
             await app.state.jobs.stop()
             await app.state.chat.stop()
             # The build runs in a thread that cannot be interrupted; let it finish before the

@@ -16,6 +16,9 @@ from gogaek.inquiries.service import AUTO_ASSIGN_JOB
 from gogaek.inquiries.sweeps import close_resolved_inquiries, delete_orphan_files, flag_sla_risks
 from gogaek.jobs.handlers import Handler
 from gogaek.jobs.worker import PeriodicTask
+from gogaek.mail.imap_poll import imap_periodic_tasks
+from gogaek.mail.ingest import process_inbound_mail_job
+from gogaek.mail.intake import MAIL_PROCESS_JOB
 from gogaek.phone import jobs as phone_jobs
 from gogaek.phone import sweeps as phone_sweeps
 
@@ -27,7 +30,11 @@ ASSIGN_BATCH = 50
 
 
 def job_handlers() -> dict[str, Handler]:
-    return {AUTO_ASSIGN_JOB: run_auto_assign_job, **phone_jobs.job_handlers()}
+    return {
+        AUTO_ASSIGN_JOB: run_auto_assign_job,
+        MAIL_PROCESS_JOB: process_inbound_mail_job,
+        **phone_jobs.job_handlers(),
+    }
 
 
 async def _sweep_sla(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
@@ -56,11 +63,12 @@ async def _delete_orphan_files(factory: async_sessionmaker[AsyncSession], settin
         return await delete_orphan_files(session, settings, now)
 
 
-def periodic_tasks() -> list[PeriodicTask]:
+def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     return [
         PeriodicTask("inquiry-sla-sweep", SLA_SWEEP_SECONDS, _sweep_sla),
         PeriodicTask("inquiry-auto-close", AUTO_CLOSE_SECONDS, _close_resolved),
         PeriodicTask("inquiry-assign-waiting", ASSIGN_WAITING_SECONDS, _assign_waiting),
         PeriodicTask("attachment-orphan-files", ORPHAN_FILES_SECONDS, _delete_orphan_files),
         *phone_sweeps.periodic_tasks(),
+        *imap_periodic_tasks(settings),
     ]

@@ -65,13 +65,18 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (GOGAEK_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (GOGAEK_PORT)")] = None,
     demo: Annotated[bool, typer.Option(help="Load demo content into an empty data dir")] = False,
+    smtp_port: Annotated[
+        int | None, typer.Option(help="Receive mail on this port (GOGAEK_INBOUND_SMTP_PORT); off when unset")
+    ] = None,
+    smtp_host: Annotated[str | None, typer.Option(help="Address for mail (GOGAEK_INBOUND_SMTP_HOST)")] = None,
 ) -> None:
     """Migrate the database and serve the customer center (고객센터 서버 실행)."""
     import uvicorn
 
     from gogaek.app import create_app
 
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    options = (("host", host), ("port", port), ("inbound_smtp_port", smtp_port), ("inbound_smtp_host", smtp_host))
+    overrides = {k: v for k, v in options if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     _migrate(settings)
     if demo:
@@ -80,6 +85,10 @@ def serve(
     typer.echo(f"상담사 콘솔:  {settings.base_url}/console")
     typer.echo(f"관리자:       {settings.base_url}/admin")
     typer.echo(f"API 문서:     {settings.base_url}/docs")
+    if settings.inbound_smtp_port is not None:
+        typer.echo(
+            f"메일 수신:    smtp://{settings.inbound_smtp_host}:{settings.inbound_smtp_port} → {settings.support_email}"
+        )
     from gogaek.chat.connection import WS_MAX_BYTES
 
     uvicorn.run(

@@ -170,7 +170,7 @@ async def test_the_sweep_deletes_old_unreferenced_files_and_nothing_else(
 
 
 def test_the_orphan_sweep_runs_periodically() -> None:
-    assert "attachment-orphan-files" in {task.name for task in periodic_tasks()}
+    assert "attachment-orphan-files" in {task.name for task in periodic_tasks(Settings())}
 
 
 # --- previews -----------------------------------------------------------------------------------

@@ -89,4 +89,4 @@ async def test_a_retry_after_no_answer_can_be_flagged_again(
 
 
 def test_the_sweep_runs_in_the_job_worker() -> None:
-    assert "callback-overdue-sweep" in [task.name for task in periodic_tasks()]
+    assert "callback-overdue-sweep" in [task.name for task in periodic_tasks(Settings())]

@@ -267,7 +267,7 @@ async def test_waiting_inquiries_are_assigned_when_an_agent_comes_back(
         assert await auto_assign(session, settings, inquiry_id) is None
         await session.execute(update(StaffUser).where(StaffUser.id == agent_id).values(availability="available"))
         await session.commit()
-    sweep = next(task for task in periodic_tasks() if task.name == "inquiry-assign-waiting")
+    sweep = next(task for task in periodic_tasks(Settings()) if task.name == "inquiry-assign-waiting")
     assert await sweep.run(sessions, settings, utcnow()) == 1
     async with sessions() as session:
         assert await session.scalar(select(Inquiry.assignee_id).where(Inquiry.id == inquiry_id)) == agent_id

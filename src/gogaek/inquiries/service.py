@@ -203,9 +203,7 @@ async def submit_inquiry(
                     resource_id=inquiry.id,
                 )
             )
-        # No dedupe key: the id was allocated by this very transaction, so there is nothing to
-        # repeat, and looking one up would cost a SELECT that also splits the two job INSERTs.
-        await enqueue(session, AUTO_ASSIGN_JOB, {"inquiry_id": inquiry.id})
+        await enqueue_auto_assign(session, inquiry)
         await session.commit()
     except BaseException as exc:
         await session.rollback()
@@ -260,6 +258,21 @@ async def open_inquiry(
     add_timeline_event(session, inquiry, "created", Actor.CUSTOMER, {"channel": channel, "emergency": emergency})
     await events.emit(session, events.INQUIRY_CREATED, event_data(inquiry))
     return inquiry
+
+
+async def enqueue_auto_assign(session: AsyncSession, inquiry: Inquiry) -> None:
+    # No dedupe key: the id was allocated by this very transaction, so there is nothing to
+    # repeat, and looking one up would cost a SELECT that also splits the two job INSERTs.
+    await enqueue(session, AUTO_ASSIGN_JOB, {"inquiry_id": inquiry.id})
+
+
+async def add_evidence(
+    session: AsyncSession, inquiry: Inquiry, uploads: Sequence[CheckedUpload], storage: AttachmentStorage
+) -> None:
+    """Stores files filed with an inquiry by another channel (a mail); a later rollback leaves orphans
+    that the orphan-file sweep deletes."""
+    stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
+    session.add_all(_attachment_row(inquiry.id, None, upload, key) for upload, key in zip(uploads, stored, strict=True))
 
 
 def _attachment_row(inquiry_id: int, message_id: int | None, upload: CheckedUpload, key: str) -> InquiryAttachment:
@@ -345,8 +358,12 @@ async def add_customer_message(
     settings: Settings,
     storage: AttachmentStorage,
     uploads: Sequence[CheckedUpload] = (),
+    commit: bool = True,
 ) -> InquiryMessage:
-    """More information from the customer; an answered inquiry goes back to the agent."""
+    """More information from the customer; an answered inquiry goes back to the agent.
+
+    ``commit=False`` leaves the transaction to a caller that records more with it (a mail's status).
+    """
     inquiry = await own_inquiry(session, customer, inquiry_id)
     if Status(inquiry.status) not in OPEN_STATUSES:
         raise ProblemError(
@@ -369,7 +386,8 @@ async def add_customer_message(
             await change_status(session, inquiry, Status.IN_PROGRESS, Actor.CUSTOMER, settings)
         inquiry.updated_at = utcnow()
         await events.emit(session, events.INQUIRY_UPDATED, event_data(inquiry, message_id=message.id))
-        await session.commit()
+        if commit:
+            await session.commit()
     except BaseException:
         await session.rollback()
         for key in stored:
@@ -394,7 +412,9 @@ def reopen_deadline(inquiry: Inquiry, settings: Settings) -> datetime | None:
     return inquiry.resolved_at + timedelta(days=settings.inquiry_reopen_days)
 
 
-async def reopen_by_customer(session: AsyncSession, customer: Customer, inquiry_id: int, settings: Settings) -> Inquiry:
+async def reopen_by_customer(
+    session: AsyncSession, customer: Customer, inquiry_id: int, settings: Settings, *, commit: bool = True
+) -> Inquiry:
     inquiry = await own_inquiry(session, customer, inquiry_id)
     deadline = reopen_deadline(inquiry, settings)
     if deadline is not None and utcnow() > deadline:
@@ -405,7 +425,8 @@ async def reopen_by_customer(session: AsyncSession, customer: Customer, inquiry_
             "(Reopen window has passed)",
         )
     await change_status(session, inquiry, Status.IN_PROGRESS, Actor.CUSTOMER, settings)
-    await session.commit()
+    if commit:
+        await session.commit()
     return inquiry
 
 

@@ -39,7 +39,7 @@ async def inquiry_for_message_ids(session: AsyncSession, message_ids: Iterable[s
     if not keys:
         return None
     rows = await session.execute(select(MailThreadId.key, MailThreadId.inquiry_id).where(MailThreadId.key.in_(keys)))
-    found = dict(rows.tuples().all())
+    found = {key: inquiry_id for key, inquiry_id in rows}
     for key in reversed(keys):
         if key in found:
             return found[key]
