@@ -29,6 +29,7 @@ import pytest
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 STARTUP_SECONDS = 20.0
 PASSWORD = "imap-test-password"
+USERS_PER_SERVER = 300  # dovecot may miss a passwd-file change within the same second: made up front
 
 _CONFIG = """\
 base_dir = {root}/run
@@ -72,6 +73,10 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # No growing delay for 127.0.0.1 after the tests' deliberate wrong passwords.
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service stats {{
   chroot =
@@ -206,7 +211,10 @@ class DovecotServer:
         self.port = _free_port()
         self.plain_port = _free_port()
         (root / "mail").mkdir()
-        (root / "passwd").write_text("")
+        self._users = [f"user-{n}-{uuid.uuid4().hex[:6]}" for n in range(USERS_PER_SERVER)]
+        (root / "passwd").write_text(
+            "".join(f"{name}:{{PLAIN}}{PASSWORD}::::{root}/mail/{name}\n" for name in self._users)
+        )
         _self_signed_certificate(root)
         config = _CONFIG.format(root=root, port=self.port, plain_port=self.plain_port, **_users_and_owner(root))
         (root / "dovecot.conf").write_text(config)
@@ -237,11 +245,8 @@ class DovecotServer:
             time.sleep(0.05)
 
     def new_mailbox(self) -> ImapAccount:
-        """A fresh user (passwd-file is re-read when it changes), so tests never share mail."""
-        name = f"user-{uuid.uuid4().hex[:10]}"
-        with (self.root / "passwd").open("a") as passwd:
-            passwd.write(f"{name}:{{PLAIN}}{PASSWORD}::::{self.root}/mail/{name}\n")
-        return ImapAccount(self, name, PASSWORD)
+        """A user no test has used yet, so tests never share mail."""
+        return ImapAccount(self, self._users.pop(0), PASSWORD)
 
     def stop(self) -> None:
         """SIGTERM to the master, then SIGKILL to whatever of its process group is left."""
