@@ -19,6 +19,7 @@ from gogaek.jobs.worker import PeriodicTask
 from gogaek.mail.imap_poll import imap_periodic_tasks
 from gogaek.mail.ingest import process_inbound_mail_job
 from gogaek.mail.intake import MAIL_PROCESS_JOB
+from gogaek.mail.outbound import MAIL_SEND_JOB, send_mail_job
 from gogaek.phone import jobs as phone_jobs
 from gogaek.phone import sweeps as phone_sweeps
 
@@ -33,6 +34,7 @@ def job_handlers() -> dict[str, Handler]:
     return {
         AUTO_ASSIGN_JOB: run_auto_assign_job,
         MAIL_PROCESS_JOB: process_inbound_mail_job,
+        MAIL_SEND_JOB: send_mail_job,
         **phone_jobs.job_handlers(),
     }
 

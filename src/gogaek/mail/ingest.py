@@ -26,7 +26,8 @@ from gogaek.inquiries.models import Inquiry
 from gogaek.inquiries.storage import build_attachment_storage
 from gogaek.inquiries.workflow import OPEN_STATUSES, Status
 from gogaek.jobs.handlers import JobContext, PermanentJobError
-from gogaek.mail.models import InboundMail, InboundStatus, MailDirection
+from gogaek.mail.models import InboundMail, InboundStatus, MailDirection, OutboundKind
+from gogaek.mail.outbound import mark_bounced, queue_mail
 from gogaek.mail.parsing import MailAttachment, MailParseError, ParsedMail, parse_mail
 from gogaek.mail.threads import inquiry_for_message_ids, remember_message_id, subject_number
 
@@ -65,6 +66,7 @@ async def process_inbound_mail(session: AsyncSession, settings: Settings, mail_i
     mail.subject = parsed.subject[:_TITLE_CHARS]
     reason = await _why_ignored(session, settings, parsed)
     if reason is not None:
+        await mark_bounced(session, parsed.bounce_of)
         _finish(mail, InboundStatus.IGNORED, reason)
         await session.commit()
         return mail
@@ -118,10 +120,13 @@ async def _file(session: AsyncSession, settings: Settings, mail: InboundMail, pa
         inquiry = await inquiries.open_inquiry(session, customer, category, title=title, body=body, channel="email")
         await inquiries.add_evidence(session, inquiry, evidence.accepted, storage)
         await inquiries.enqueue_auto_assign(session, inquiry)
+        if settings.email_acknowledgement:
+            await queue_mail(session, settings, inquiry, OutboundKind.ACKNOWLEDGEMENT, sender)
     mail.inquiry_id = inquiry.id
     mail.refused_files = evidence.refused
     if parsed.message_id is not None:
         await remember_message_id(session, parsed.message_id, inquiry.id, MailDirection.INBOUND)
+        await session.flush()  # the acknowledgement's In-Reply-To is read from the thread
     _finish(mail, InboundStatus.PROCESSED, None)
     await session.commit()
 

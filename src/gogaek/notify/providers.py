@@ -63,6 +63,10 @@ class EmailProvider(Protocol):
         """Delivers the message and returns the provider's message id."""
         ...
 
+    async def send_mime(self, mime: MimeMessage) -> None:
+        """Delivers a mail built by the caller (threading headers, attachments) as it is."""
+        ...
+
 
 class SmsProvider(Protocol):
     async def send_sms(self, message: SmsMessage) -> str:
@@ -74,12 +78,16 @@ class ConsoleProvider:
     """Development stand-in: logs the whole message and keeps it in ``sent`` for inspection."""
 
     def __init__(self) -> None:
-        self.sent: list[EmailMessage | SmsMessage] = []
+        self.sent: list[EmailMessage | SmsMessage | MimeMessage] = []
 
     async def send_email(self, message: EmailMessage) -> str:
         self.sent.append(message)
         log.info("email to %s, subject %r:\n%s", message.to, message.subject, message.text)
         return _generated_id("console")
+
+    async def send_mime(self, mime: MimeMessage) -> None:
+        self.sent.append(mime)
+        log.info("email to %s, subject %r (%s)", mime["To"], mime["Subject"], mime["Message-ID"])
 
     async def send_sms(self, message: SmsMessage) -> str:
         self.sent.append(message)
@@ -126,6 +134,10 @@ class SmtpEmailProvider:
         mime = self._build(message)
         await asyncio.to_thread(self._deliver, mime)
         return str(mime["Message-ID"])
+
+    async def send_mime(self, mime: MimeMessage) -> None:
+        """Sends with our envelope sender; the 7bit policy keeps Korean bodies encoded for any relay."""
+        await asyncio.to_thread(self._deliver, mime)
 
     def _build(self, message: EmailMessage) -> MimeMessage:
         try:

@@ -166,10 +166,14 @@ def _reference(data: dict[str, Any]) -> tuple[int, str]:
 
 
 async def _answered(session: AsyncSession, settings: Settings, event: str, data: dict[str, Any]) -> list[Notice]:
+    from gogaek.mail.outbound import queue_reply_for_event  # imported late: mail builds on notify's providers
+
     inquiry_id, number = _reference(data)
     customer = await session.get(Customer, _field(data, "customer_id", int))
     if customer is None:
         return []
+    # On an email inquiry the answer itself is mailed, threaded; no separate "answered" mail.
+    mailed = await queue_reply_for_event(session, settings, data)
     link = f"/inquiries/{inquiry_id}"
     url = settings.base_url.rstrip("/") + link
     return [
@@ -184,7 +188,7 @@ async def _answered(session: AsyncSession, settings: Settings, event: str, data:
                 f"안녕하세요.\n문의하신 내용(문의번호 {number})에 답변이 등록되었습니다.\n"
                 f"아래 주소에서 답변을 확인해 주세요.\n{url}\n\n이 메일은 발신 전용입니다."
             ),
-            email_to=customer.email,
+            email_to=None if mailed else customer.email,
             sms_to=customer.phone,
             sms_text=f"[고객센터] 문의(문의번호 {number})에 답변이 등록되었습니다. {url}",
         )
