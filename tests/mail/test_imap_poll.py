@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import imaplib
 import logging
 import socket
 import uuid
@@ -255,6 +256,30 @@ async def test_starttls_on_plain_imap(
 
     assert await poll_mailbox(sessionmaker, polling) == 1
     assert await stored_mails(sessionmaker) == [("imap", raw)]
+
+
+async def test_a_server_that_refuses_keywords_is_only_polled_in_move_mode(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    account: ImapAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    original = imaplib.IMAP4.response
+
+    def no_keywords(self: imaplib.IMAP4, code: str) -> tuple[str, list[object]]:
+        typ, data = original(self, code)
+        return (typ, [b"(\\Answered \\Flagged \\Deleted \\Seen \\Draft)"]) if code == "PERMANENTFLAGS" else (typ, data)
+
+    monkeypatch.setattr(imaplib.IMAP4, "response", no_keywords)
+    raw = mail()
+    account.deliver(raw)
+
+    with caplog.at_level(logging.WARNING, logger="gogaek.mail.imap"):
+        assert await poll_mailbox(sessionmaker, imap_settings(settings, account)) == 0
+    assert "키워드를 허용하지 않습니다" in caplog.text
+    assert await poll_mailbox(sessionmaker, imap_settings(settings, account, imap_processed_folder="Done")) == 1
+    assert [raw for _, raw in account.messages("Done").values()] == [raw]
 
 
 @pytest.mark.parametrize("trouble", ["wrong-password", "untrusted-certificate", "server-down", "no-folder"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import imaplib
+import logging
 import re
 import ssl
 from collections.abc import Callable, Sequence
@@ -20,6 +21,8 @@ from gogaek.config import Settings
 TAKEN_FLAG = "$GogaekStored"  # our keyword: stored in Gogaek's database (a human's \Seen is not ours)
 TOO_LARGE_FLAG = "$GogaekTooLarge"  # over inbound_mail_max_bytes: left in the mailbox for a human
 SOCKET_TIMEOUT_SECONDS = 60.0
+
+log = logging.getLogger("gogaek.mail.imap")
 
 _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
@@ -117,6 +120,11 @@ class ImapMailbox:
         try:
             if not settings.imap_ssl and "STARTTLS" in connection.capabilities:
                 connection.starttls(ssl_context=tls_context(settings))
+            elif not settings.imap_ssl:
+                log.warning(
+                    "IMAP 서버가 STARTTLS를 제공하지 않아 암호화 없이 로그인합니다 (%s) / logging in without TLS",
+                    settings.imap_host,
+                )
             connection.login(settings.imap_username or "", settings.imap_password or "")
         except (OSError, imaplib.IMAP4.error, UnicodeError) as exc:
             raise ImapUnavailableError(f"IMAP 로그인 실패 / login failed ({settings.imap_username}): {exc}") from exc
@@ -140,6 +148,11 @@ class ImapMailbox:
             _, permanent = connection.response("PERMANENTFLAGS")
             flags = b" ".join(item for item in permanent if isinstance(item, bytes))
             self.keywords_allowed = b"\\*" in flags or TAKEN_FLAG.encode() in flags
+            if not self.keywords_allowed and not settings.imap_processed_folder:
+                raise ImapUnavailableError(
+                    f"IMAP 서버가 {TAKEN_FLAG} 키워드를 허용하지 않습니다; GOGAEK_IMAP_PROCESSED_FOLDER를 설정하세요 / "
+                    "the server does not allow our keyword flag: set a processed folder (move mode)"
+                )
         except (OSError, imaplib.IMAP4.error, ImapMessageError) as exc:
             raise ImapUnavailableError(f"IMAP 폴더 준비 실패 / cannot prepare folder: {exc}") from exc
 
