@@ -8,6 +8,7 @@ its own user (``new_mailbox``), so one server serves a whole module.
 from __future__ import annotations
 
 import contextlib
+import grp
 import imaplib
 import os
 import pwd
@@ -118,8 +119,9 @@ def _users_and_owner(root: Path) -> dict[str, str]:
     unprivileged system users, and the maildirs belong to ``nobody``. Otherwise all is ours."""
     if os.geteuid() != 0:
         me = pwd.getpwuid(os.geteuid())
+        group = grp.getgrgid(me.pw_gid).gr_name
         return {
-            "internal_user": me.pw_name, "internal_group": me.pw_name, "login_user": me.pw_name,
+            "internal_user": me.pw_name, "internal_group": group, "login_user": me.pw_name,
             "first_uid": str(me.pw_uid), "first_gid": str(me.pw_gid), "mail_owner": "",
         }  # fmt: skip
     nobody = pwd.getpwnam("nobody")
