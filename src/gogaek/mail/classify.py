@@ -29,6 +29,10 @@ SUPPRESS_AUTOMATIC = frozenset({"all", "autoreply", "oof"})
 FALSE_VALUES = frozenset({"no", "false", "0", "off"})
 _MESSAGE_ID_LINE = re.compile(rb"(?im)^[ \t>]*message-id[ \t]*:[ \t]*(.*(?:\r?\n[ \t]+.*)*)")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_COMMENT = re.compile(r"\([^()]*\)")
+_ANGLED_ID = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+?)\s*>")
+_BARE_ID = re.compile(r"^[^<>\s@,;]+@[^<>\s@,;]+$")
+MAX_ID_LENGTH = 998  # one RFC 5322 line
 
 HeaderGetter = Callable[[str], "str | None"]
 
@@ -85,6 +89,32 @@ def automatic_reason(
     return None
 
 
+def normalise_message_id(value: str) -> str | None:
+    """``<local@domain>`` without comments or whitespace, or None when the value holds no such id."""
+    ids = parse_message_ids(value)
+    return ids[0] if ids else None
+
+
+def _strip_comments(value: str) -> str:
+    for _ in range(8):  # nested comments, innermost first
+        stripped = _COMMENT.sub(" ", value)
+        if stripped == value:
+            break
+        value = stripped
+    return value
+
+
+def parse_message_ids(value: str) -> tuple[str, ...]:
+    """Every normalised id in a Message-ID / In-Reply-To / References value, in order, without repeats."""
+    if not isinstance(value, str):
+        return ()
+    text = _strip_comments(value.replace("\r", " ").replace("\n", " "))
+    found = [f"<{match.group(1)}>" for match in _ANGLED_ID.finditer(text)]
+    if not found:
+        found = [f"<{token}>" for token in re.split(r"[\s,;]+", text) if _BARE_ID.match(token)]
+    return tuple(dict.fromkeys(item for item in found if len(item) <= MAX_ID_LENGTH))
+
+
 def message_id_values_in_headers(data: bytes) -> list[str]:
     """Message-ID values in a block of header lines (text/rfc822-headers, a quoted original)."""
     return [match.group(1).decode("utf-8", "replace") for match in _MESSAGE_ID_LINE.finditer(data)]
@@ -96,15 +126,19 @@ def header_block(data: bytes) -> bytes:
     return data[: match.start()] if match else data
 
 
-def original_message_id_values(
+def original_message_ids(
     attached_headers: Iterable[bytes], body_text: str, reply_ids: Iterable[str]
-) -> list[str]:
-    """Where a bounce names the mail that bounced: attached original, quoted headers, then threading ids."""
+) -> tuple[str, ...]:
+    """Which of our mails bounced: the attached original's id, else a quoted one, else the threading ids."""
     for block in attached_headers:
-        values = message_id_values_in_headers(block)
-        if values:
-            return values[:1]
-    quoted = message_id_values_in_headers(body_text.encode("utf-8", "replace"))
+        found = [i for value in message_id_values_in_headers(block) for i in parse_message_ids(value)]
+        if found:
+            return (found[0],)
+    quoted = [
+        i
+        for value in message_id_values_in_headers(body_text.encode("utf-8", "replace"))
+        for i in parse_message_ids(value)
+    ]
     if quoted:
-        return quoted[:1]
-    return list(reply_ids)
+        return (quoted[0],)
+    return tuple(dict.fromkeys(reply_ids))

@@ -9,32 +9,40 @@ Limits, so hostile mail costs bounded work:
 * ``MAX_DEPTH`` (20): parts nested deeper than this are ignored. Nesting so deep that the stdlib
   parser itself recurses out (several hundred levels) raises MailParseError.
 * ``MAX_PARTS`` (500): parts after the 500th (in document order) are ignored.
-* Message size is not limited here; the SMTP listener refuses oversized mail. Payloads are
-  decoded once per part, so a 24 MB mail costs a few times its size in memory, not more.
+* Message size is not limited here; the SMTP listener refuses oversized mail. The stdlib parser
+  is fed in 64 KiB chunks and payloads are decoded once per part, so a 24 MB mail peaks at about
+  four times its size in memory (one big feed alone would take eight).
 """
 
 from __future__ import annotations
 
 import binascii
-import contextlib
 import email.utils
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.feedparser import BytesFeedParser
 from email.generator import BytesGenerator
 from email.message import Message
-from email.parser import BytesParser
 from email.policy import compat32
 
 from gogaek.mail.charsets import decode_base64, decode_header_value, decode_text, parse_parameters, to_raw_bytes, unfold
-from gogaek.mail.classify import automatic_reason, header_block, original_message_id_values
+from gogaek.mail.classify import (
+    automatic_reason,
+    header_block,
+    normalise_message_id,
+    original_message_ids,
+    parse_message_ids,
+)
 from gogaek.mail.html_text import html_to_text, referenced_content_ids
 from gogaek.mail.quoting import strip_quoted
 
+__all__ = ["MailAttachment", "MailParseError", "ParsedMail", "normalise_message_id", "parse_mail", "parse_message_ids"]
+
 MAX_DEPTH = 20
 MAX_PARTS = 500
-MAX_ID_LENGTH = 998  # one RFC 5322 line
+FEED_CHUNK = 1 << 16
 KNOWN_HEADERS = frozenset(
     {
         "from", "to", "cc", "subject", "date", "message-id", "received", "return-path", "content-type",
@@ -42,9 +50,6 @@ KNOWN_HEADERS = frozenset(
     }
 )  # fmt: skip
 BODY_TYPES = frozenset({"text/plain", "text/html"})
-_COMMENT = re.compile(r"\([^()]*\)")
-_ANGLED_ID = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+?)\s*>")
-_BARE_ID = re.compile(r"^[^<>\s@,;]+@[^<>\s@,;]+$")
 _MIME_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
 _ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+$")
 _LOOSE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
@@ -82,32 +87,6 @@ class ParsedMail:
     attachments: tuple[MailAttachment, ...]
     automatic: str | None
     bounce_of: tuple[str, ...]
-
-
-def normalise_message_id(value: str) -> str | None:
-    """``<local@domain>`` without comments or whitespace, or None when the value holds no such id."""
-    ids = parse_message_ids(value)
-    return ids[0] if ids else None
-
-
-def _strip_comments(value: str) -> str:
-    for _ in range(8):  # nested comments, innermost first
-        stripped = _COMMENT.sub(" ", value)
-        if stripped == value:
-            break
-        value = stripped
-    return value
-
-
-def parse_message_ids(value: str) -> tuple[str, ...]:
-    """Every normalised id in a Message-ID / In-Reply-To / References value, in order, without repeats."""
-    if not isinstance(value, str):
-        return ()
-    text = _strip_comments(value.replace("\r", " ").replace("\n", " "))
-    found = [f"<{match.group(1)}>" for match in _ANGLED_ID.finditer(text)]
-    if not found:
-        found = [f"<{token}>" for token in re.split(r"[\s,;]+", text) if _BARE_ID.match(token)]
-    return tuple(dict.fromkeys(item for item in found if len(item) <= MAX_ID_LENGTH))
 
 
 # --- headers -------------------------------------------------------------------------------------
@@ -189,25 +168,28 @@ class _Walk:
 
 
 def _payload(part: Message) -> bytes:
-    """A leaf part's content with its transfer encoding undone (once: payloads may be megabytes)."""
-    payload = part.get_payload()
-    if not isinstance(payload, str):
-        return b""
-    raw = to_raw_bytes(payload)
+    """A leaf part's content with its transfer encoding undone (once: payloads may be megabytes).
+
+    Base64 and quoted-printable get our lenient decoders when the encoded text is ASCII, as it
+    should be. Otherwise the stdlib's ``decode=True`` is the only public way to the raw bytes
+    (``decode=False`` would decode 8-bit bytes with the declared charset, replacing errors).
+    """
     encoding = (_first_header(part, "content-transfer-encoding") or b"").strip().lower()
-    if encoding == b"base64":
-        return decode_base64(raw)
-    if encoding == b"quoted-printable":
-        try:
-            return binascii.a2b_qp(raw)
-        except (binascii.Error, ValueError):
-            return raw
-    if encoding in {b"x-uuencode", b"uuencode", b"x-uue", b"uue"}:
-        with contextlib.suppress(Exception):  # the stdlib's uu decoding; anything wrong keeps the raw bytes
-            decoded = part.get_payload(decode=True)
-            if isinstance(decoded, bytes):
-                return decoded
-    return raw
+    if encoding in {b"base64", b"quoted-printable"}:
+        text = part.get_payload()
+        if isinstance(text, str) and text.isascii():
+            raw = text.encode("ascii")
+            if encoding == b"base64":
+                return decode_base64(raw)
+            try:
+                return binascii.a2b_qp(raw)
+            except (binascii.Error, ValueError):
+                return raw
+    try:
+        decoded = part.get_payload(decode=True)
+    except (binascii.Error, ValueError, TypeError, LookupError, IndexError):
+        return b""
+    return decoded if isinstance(decoded, bytes) else b""
 
 
 def _text_of(data: bytes, charset: str | None) -> str:
@@ -329,8 +311,14 @@ def _finish_attachments(state: _Walk) -> tuple[MailAttachment, ...]:
 
 
 def _parse_tree(raw: bytes) -> Message:
+    """The stdlib's part tree, fed in chunks: one big feed splits a 24 MB mail into lines all at once
+    (about 8 times its size in memory); chunks keep that near 3 times."""
+    parser = BytesFeedParser(policy=compat32)
+    view = memoryview(raw)
     try:
-        message = BytesParser(policy=compat32).parsebytes(raw)
+        for start in range(0, len(raw), FEED_CHUNK):
+            parser.feed(bytes(view[start : start + FEED_CHUNK]))
+        message = parser.close()
     except RecursionError as exc:
         raise MailParseError("MIME 구조가 너무 깊게 중첩되어 있습니다 (MIME parts are nested too deeply)") from exc
     if not any(key.lower() in KNOWN_HEADERS for key in message):
@@ -384,8 +372,7 @@ def _parse(raw: bytes, envelope_sender: str | None) -> ParsedMail:
     )  # fmt: skip
     bounce_of: tuple[str, ...] = ()
     if automatic in {"bounce", "mailer-daemon"}:
-        values = original_message_id_values(state.attached_headers, text, (*in_reply_to, *references[-1:]))
-        bounce_of = tuple(dict.fromkeys(i for value in values for i in parse_message_ids(value)))
+        bounce_of = original_message_ids(state.attached_headers, text, (*in_reply_to, *references[-1:]))
     return ParsedMail(
         message_id=ids("message-id")[0] if ids("message-id") else None,
         in_reply_to=in_reply_to,
