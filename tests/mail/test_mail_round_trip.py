@@ -20,6 +20,7 @@ from gogaek.jobs.handlers import build_handlers
 from gogaek.jobs.worker import JobWorker
 from gogaek.mail.models import OutboundMail, OutboundStatus
 from tests.api.test_notifications import Inbox, closed_port, smtp_server
+from tests.conftest import customer_headers
 from tests.mail.test_smtp_intake import CUSTOMER, _free_port, _inquiries, _mail, _send
 from tests.phone.conftest import demo_categories  # noqa: F401 - a fixture used by name
 
@@ -168,3 +169,37 @@ def _bounce_of(original: email.message.EmailMessage) -> email.message.EmailMessa
         "Content-Type", f'multipart/report; report-type=delivery-status; boundary="{report.get_boundary()}"'
     )
     return report
+
+
+async def test_a_web_customer_answers_the_notification_mail_into_the_same_inquiry(
+    app: FastAPI, settings: Settings, client: httpx.AsyncClient, admin_headers: dict[str, str], sink: tuple[Inbox, int]
+) -> None:
+    inbox, port = sink
+    worker = _worker(app, settings, port)
+    customer = customer_headers(settings, "host-web-1", email=CUSTOMER)
+    filed = await client.post(
+        "/api/v1/inquiries",
+        json={"category": "payment", "title": "결제 취소 문의", "body": "어제 결제를 취소하고 싶습니다."},
+        headers=customer,
+    )
+    assert filed.status_code == 201, filed.text
+    inquiry_id = filed.json()["id"]
+    answered = await client.post(
+        f"/api/v1/agent/inquiries/{inquiry_id}/replies", json={"body": "취소 접수했습니다."}, headers=admin_headers
+    )
+    assert answered.status_code == 201
+    await _drain(worker)
+    [notice] = inbox.messages()
+    assert notice["To"] == CUSTOMER and "help@gogaek.example" in str(notice["From"])
+    assert f"/inquiries/{inquiry_id}" in notice.get_content()
+    await _send(
+        settings, _mail("Re: 답변 등록", "감사합니다, 하나 더 여쭤봅니다.", In_Reply_To=str(notice["Message-ID"]))
+    )
+    stranger = _mail("Re: 답변 등록", "끼어들기", sender="stranger@example.com", In_Reply_To=str(notice["Message-ID"]))
+    await _send(settings, stranger, sender="stranger@example.com")
+    await _drain(worker)
+    inquiries = await _inquiries(app)
+    assert len(inquiries) == 2 and inquiries[1].channel == "email"  # the stranger's mail is its own inquiry
+    detail = (await client.get(f"/api/v1/agent/inquiries/{inquiry_id}", headers=admin_headers)).json()
+    bodies = [item["message"]["body"] for item in detail["timeline"] if item["type"] == "message"]
+    assert any("하나 더 여쭤봅니다" in body for body in bodies) and not any("끼어들기" in body for body in bodies)

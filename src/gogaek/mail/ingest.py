@@ -97,12 +97,12 @@ async def _why_ignored(session: AsyncSession, settings: Settings, parsed: Parsed
 
 
 async def _file(session: AsyncSession, settings: Settings, mail: InboundMail, parsed: ParsedMail, sender: str) -> None:
-    customer = await _customer(session, sender, parsed.sender_name)
     evidence = _checked(parsed.attachments, settings)
     storage = build_attachment_storage(settings)
     body = parsed.visible_text.strip() or parsed.text.strip() or _NO_SUBJECT
-    inquiry = await _thread_of(session, parsed, customer)
-    if inquiry is not None and await _reopened(session, settings, inquiry, customer):
+    thread = await _thread_of(session, parsed, sender)
+    inquiry, customer = thread if thread is not None else (None, None)
+    if inquiry is not None and customer is not None and await _reopened(session, settings, inquiry, customer):
         message = await inquiries.add_customer_message(
             session,
             customer,
@@ -115,6 +115,7 @@ async def _file(session: AsyncSession, settings: Settings, mail: InboundMail, pa
         )
         mail.inquiry_message_id = message.id
     else:
+        customer = await _customer(session, sender, parsed.sender_name)
         category = await _category(session, settings, mail.envelope_recipients or list(parsed.recipients))
         title = (parsed.subject.strip() or _NO_SUBJECT)[:_TITLE_CHARS]
         inquiry = await inquiries.open_inquiry(session, customer, category, title=title, body=body, channel="email")
@@ -146,25 +147,33 @@ async def _customer(session: AsyncSession, address: str, name: str | None) -> Cu
     return customer
 
 
-async def _thread_of(session: AsyncSession, parsed: ParsedMail, customer: Customer) -> Inquiry | None:
-    """By the ids the mail answers; else by the subject's number, but only for the inquiry's own customer."""
+async def _thread_of(session: AsyncSession, parsed: ParsedMail, sender: str) -> tuple[Inquiry, Customer] | None:
+    """The inquiry the mail answers, and its customer, when the sender is that customer's address.
+
+    By the ids it cites, else by the subject's number. A web customer who gets our notification
+    mail replies as themselves; a stranger (a forward, a guessed number) opens a new inquiry.
+    """
     inquiry_id = await inquiry_for_message_ids(session, [*parsed.references, *parsed.in_reply_to])
+    inquiry: Inquiry | None = None
     if inquiry_id is not None:
-        return await session.get(Inquiry, inquiry_id)
-    number = subject_number(parsed.subject)
-    if number is None:
+        inquiry = await session.get(Inquiry, inquiry_id)
+    else:
+        number = subject_number(parsed.subject)
+        if number is not None:
+            inquiry = await session.scalar(select(Inquiry).where(Inquiry.number == number))
+    if inquiry is None:
         return None
-    inquiry = await session.scalar(select(Inquiry).where(Inquiry.number == number))
-    if inquiry is None or inquiry.customer_id != customer.id:
+    owner = await session.get(Customer, inquiry.customer_id)
+    if owner is None or (owner.email or "").strip().lower() != sender:
         return None
-    return inquiry
+    return inquiry, owner
 
 
 async def _reopened(session: AsyncSession, settings: Settings, inquiry: Inquiry, customer: Customer) -> bool:
     """A reply to an open inquiry joins it; to a resolved one reopens it within the window; else a new one."""
     if Status(inquiry.status) in OPEN_STATUSES:
         return True
-    if inquiry.customer_id != customer.id or inquiry.status != Status.RESOLVED:
+    if inquiry.status != Status.RESOLVED:
         return False
     try:
         await inquiries.reopen_by_customer(session, customer, inquiry.id, settings, commit=False)

@@ -75,14 +75,20 @@ async def queue_mail(
 def _subject(kind: OutboundKind, inquiry: Inquiry) -> str:
     if kind == OutboundKind.ACKNOWLEDGEMENT:
         return f"[고객센터] 문의가 접수되었습니다: {inquiry.title}"
+    if kind == OutboundKind.NOTIFICATION:
+        return "[고객센터] 문의하신 내용에 답변이 등록되었습니다"
     return f"Re: {inquiry.title}"
 
 
 async def queue_reply_for_event(session: AsyncSession, settings: Settings, data: dict[str, Any]) -> bool:
-    """An agent's public answer on an email inquiry goes out as a mail; True when one was queued."""
+    """An agent's public answer is mailed to a customer with an address; True when one was queued.
+
+    On an email inquiry the mail is the answer itself; on a web inquiry it says an answer is
+    waiting. Either way it comes from the support address and threads, so a reply lands here.
+    """
     inquiry = await session.get(Inquiry, data.get("inquiry_id"))
     message_id = data.get("message_id")
-    if inquiry is None or inquiry.channel != "email" or not isinstance(message_id, int):
+    if inquiry is None or not isinstance(message_id, int):
         return False
     message = await session.get(InquiryMessage, message_id)
     address = await _customer_address(session, inquiry)
@@ -90,7 +96,8 @@ async def queue_reply_for_event(session: AsyncSession, settings: Settings, data:
         return False
     already = await session.scalar(select(OutboundMail.id).where(OutboundMail.inquiry_message_id == message.id))
     if already is None:
-        await queue_mail(session, settings, inquiry, OutboundKind.REPLY, address, message=message)
+        kind = OutboundKind.REPLY if inquiry.channel == "email" else OutboundKind.NOTIFICATION
+        await queue_mail(session, settings, inquiry, kind, address, message=message)
     return True
 
 
@@ -163,6 +170,13 @@ async def _text(session: AsyncSession, settings: Settings, mail: OutboundMail, i
             f"안녕하세요, 고객센터입니다.\n보내 주신 메일이 접수되었습니다.\n\n문의번호: {number}\n"
             f"답변 예정: {promise} (영업일 기준)\n\n이 메일에 회신하시면 같은 문의에 내용이 추가됩니다.\n"
             "이 메일은 자동으로 발송되었습니다.\n"
+        )
+    if mail.kind == OutboundKind.NOTIFICATION:
+        url = f"{settings.base_url.rstrip('/')}/inquiries/{inquiry.id}"
+        return (
+            f"안녕하세요.\n문의하신 내용(문의번호 {number})에 답변이 등록되었습니다.\n"
+            f"아래 주소에서 답변을 확인해 주세요.\n{url}\n\n"
+            "이 메일에 회신하시면 같은 문의에 내용이 추가됩니다.\n"
         )
     message = await session.get(InquiryMessage, mail.inquiry_message_id)
     body = message.body if message is not None else ""
