@@ -43,6 +43,7 @@ from gogaek.inquiries import routes as inquiry_routes
 from gogaek.inquiries.storage import build_attachment_storage
 from gogaek.jobs import routes as job_routes
 from gogaek.jobs.runtime import start_job_worker
+from gogaek.mail import routes as mail_routes
 from gogaek.notify import routes as notify_routes
 from gogaek.notify.providers import build_providers
 from gogaek.phone import admin_routes as phone_admin_routes
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         phone_admin_routes.router,
         cti_routes.router,
         appeal_routes.router,
+        mail_routes.router,
         identity_pages.router,
         customer_pages.router,
         inquiry_pages.router,

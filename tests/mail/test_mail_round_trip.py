@@ -203,3 +203,35 @@ async def test_a_web_customer_answers_the_notification_mail_into_the_same_inquir
     detail = (await client.get(f"/api/v1/agent/inquiries/{inquiry_id}", headers=admin_headers)).json()
     bodies = [item["message"]["body"] for item in detail["timeline"] if item["type"] == "message"]
     assert any("하나 더 여쭤봅니다" in body for body in bodies) and not any("끼어들기" in body for body in bodies)
+
+
+async def test_agents_see_the_whole_mail_the_refused_files_and_download_the_raw_eml(
+    app: FastAPI, settings: Settings, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    quoted = (
+        "새 카드로 결제가 안 됩니다.\n\n"
+        "2026년 12월 5일 (토) 오후 3:04, 고객센터 <help@gogaek.example>님이 작성:\n> 이전 답변"
+    )
+    message = _mail("카드 결제 오류", quoted)
+    message.add_attachment(
+        b"MZ\x90\x00" + b"\x00" * 64, maintype="application", subtype="octet-stream", filename="a.exe"
+    )
+    await _send(settings, message)
+    await _send(
+        settings, _mail("다른 문의", "다른 고객의 문의입니다.", sender="other@example.com"), sender="other@example.com"
+    )
+    worker = JobWorker(app.state.sessionmaker, settings, build_handlers(job_handlers()), "mail-test-worker")
+    await _drain(worker)
+    first, other = await _inquiries(app)
+    assert "이전 답변" not in first.body and "결제가 안 됩니다" in first.body
+    mails = (await client.get(f"/api/v1/agent/inquiries/{first.id}/emails", headers=admin_headers)).json()
+    [received] = mails["received"]
+    assert "이전 답변" in received["text"] and received["refused_files"][0]["name"] == "a.exe"
+    assert [sent["kind"] for sent in mails["sent"]] == ["acknowledgement"]
+    raw = await client.get(f"/api/v1/agent/inquiries/{first.id}/emails/{received['id']}/raw", headers=admin_headers)
+    assert raw.status_code == 200 and raw.headers["content-type"].startswith("message/rfc822")
+    assert str(message["Message-ID"]).encode() in raw.content
+    wrong = await client.get(f"/api/v1/agent/inquiries/{other.id}/emails/{received['id']}/raw", headers=admin_headers)
+    assert wrong.status_code == 404
+    anonymous = await client.get(f"/api/v1/agent/inquiries/{first.id}/emails/{received['id']}/raw")
+    assert anonymous.status_code == 401

@@ -138,6 +138,8 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/agent/inquiries/{inquiry_id}/attachments/{attachment_id}"): STAFF,
     ("GET", "/api/v1/agent/inquiries/{inquiry_id}/attachments/{attachment_id}/preview"): STAFF,
     ("GET", "/api/v1/agent/macros"): STAFF,
+    ("GET", "/api/v1/agent/inquiries/{inquiry_id}/emails"): STAFF,
+    ("GET", "/api/v1/agent/inquiries/{inquiry_id}/emails/{mail_id}/raw"): STAFF,
     ("POST", "/api/v1/agent/inquiries/{inquiry_id}/macros/{macro_id}/preview"): STAFF,
     # configuration
     ("GET", "/api/v1/admin/sla-policies"): MANAGERS,

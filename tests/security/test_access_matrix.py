@@ -37,6 +37,7 @@ from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.jobs.queue import enqueue
+from gogaek.mail.models import InboundMail
 from gogaek.notify.models import Notification
 from gogaek.notify.providers import ConsoleProvider
 from gogaek.phone.cti import token_hash
@@ -241,6 +242,17 @@ async def _customers(world: World, settings: Settings) -> None:
     assert submitted.status_code == 201, submitted.text
     inquiry = submitted.json()
     world.ids.update(inquiry_id=inquiry["id"], attachment_id=inquiry["attachments"][0]["id"])
+    world.ids["mail_id"] = await _mail_of(world, inquiry["id"])
+
+
+async def _mail_of(world: World, inquiry_id: int) -> int:
+    """A received mail on A's inquiry, as the email channel stores it."""
+    raw = b"From: a@matrix.test\r\nTo: help@gogaek.example\r\nSubject: x\r\n\r\nbody\r\n"
+    async with world.app.state.sessionmaker() as session:
+        mail = InboundMail(dedupe_key="matrix", source="smtp", raw=raw, size=len(raw), inquiry_id=inquiry_id)
+        session.add(mail)
+        await session.commit()
+        return mail.id
 
 
 async def _visitor_session(world: World) -> str:

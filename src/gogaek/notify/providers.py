@@ -78,7 +78,8 @@ class ConsoleProvider:
     """Development stand-in: logs the whole message and keeps it in ``sent`` for inspection."""
 
     def __init__(self) -> None:
-        self.sent: list[EmailMessage | SmsMessage | MimeMessage] = []
+        self.sent: list[EmailMessage | SmsMessage] = []
+        self.sent_mime: list[MimeMessage] = []  # mail built by the email channel, threading headers and all
 
     async def send_email(self, message: EmailMessage) -> str:
         self.sent.append(message)
@@ -86,7 +87,7 @@ class ConsoleProvider:
         return _generated_id("console")
 
     async def send_mime(self, mime: MimeMessage) -> None:
-        self.sent.append(mime)
+        self.sent_mime.append(mime)
         log.info("email to %s, subject %r (%s)", mime["To"], mime["Subject"], mime["Message-ID"])
 
     async def send_sms(self, message: SmsMessage) -> str:
