@@ -21,7 +21,7 @@ from gogaek.jobs.worker import JobWorker
 from gogaek.mail.models import OutboundMail, OutboundStatus
 from tests.api.test_notifications import Inbox, closed_port, smtp_server
 from tests.conftest import customer_headers
-from tests.mail.test_smtp_intake import CUSTOMER, _free_port, _inquiries, _mail, _send
+from tests.mail.test_smtp_intake import CUSTOMER, PNG_2PX, _free_port, _inquiries, _mail, _send
 from tests.phone.conftest import demo_categories  # noqa: F401 - a fixture used by name
 
 pytestmark = pytest.mark.usefixtures("demo_categories")
@@ -235,3 +235,32 @@ async def test_agents_see_the_whole_mail_the_refused_files_and_download_the_raw_
     assert wrong.status_code == 404
     anonymous = await client.get(f"/api/v1/agent/inquiries/{first.id}/emails/{received['id']}/raw")
     assert anonymous.status_code == 401
+
+
+async def test_files_the_agent_adds_go_out_with_the_reply(
+    app: FastAPI, settings: Settings, client: httpx.AsyncClient, admin_headers: dict[str, str], sink: tuple[Inbox, int]
+) -> None:
+    inbox, port = sink
+    worker = _worker(app, settings.model_copy(update={"email_acknowledgement": False}), port)
+    await _send(settings, _mail("거래내역서 요청", "지난달 거래내역서를 보내 주세요."))
+    await _drain(worker)
+    [inquiry] = await _inquiries(app)
+    replied = await client.post(
+        f"/api/v1/agent/inquiries/{inquiry.id}/replies",
+        data={"body": "요청하신 거래내역서를 첨부합니다."},
+        files={"attachments": ("거래내역서.png", PNG_2PX, "image/png")},
+        headers=admin_headers,
+    )
+    assert replied.status_code == 201, replied.text
+    assert [file["name"] for file in replied.json()["attachments"]] == ["거래내역서.png"]
+    refused = await client.post(
+        f"/api/v1/agent/inquiries/{inquiry.id}/replies",
+        data={"body": "실행 파일"},
+        files={"attachments": ("run.exe", b"MZ\x90\x00" + b"\x00" * 64, "application/octet-stream")},
+        headers=admin_headers,
+    )
+    assert refused.status_code in (415, 422), refused.text
+    await _drain(worker)
+    [reply] = inbox.messages()
+    [attached] = list(reply.iter_attachments())
+    assert attached.get_filename() == "거래내역서.png" and attached.get_content() == PNG_2PX

@@ -29,14 +29,17 @@ from gogaek.inquiries.agent_schemas import (
     ViewersPublic,
 )
 from gogaek.inquiries.models import Inquiry, InquiryAttachment
+from gogaek.inquiries.queries import attachment_public
 from gogaek.inquiries.queue import (
     MAX_PAGE,
     QueueView,
+    agent_attachment_url,
     agent_inquiry_detail,
     agent_inquiry_state,
     agent_queue,
     get_inquiry,
 )
+from gogaek.inquiries.routes import body_schema, read_body
 from gogaek.inquiries.schemas import AgentReplyCreate, StatusChange
 from gogaek.inquiries.storage import AttachmentStorage, build_attachment_storage
 from gogaek.inquiries.workflow import Status
@@ -87,20 +90,39 @@ async def still_viewing(inquiry_id: Id, agent: CurrentStaff, session: SessionDep
     return ViewersPublic(other_viewers=[StaffRef(id=user.id, display_name=user.display_name) for user in others])
 
 
-@router.post("/inquiries/{inquiry_id}/replies", response_model=AgentMessage, status_code=201)
+@router.post(
+    "/inquiries/{inquiry_id}/replies",
+    response_model=AgentMessage,
+    status_code=201,
+    openapi_extra=body_schema(AgentReplyCreate),
+)
 async def reply(
     inquiry_id: Id,
-    data: AgentReplyCreate,
     agent: CurrentStaff,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    storage: StorageDep,
 ) -> AgentMessage:
-    """A public reply answers the inquiry; ``internal: true`` adds a note only staff can read."""
+    """A public reply answers the inquiry; ``internal: true`` adds a note only staff can read.
+
+    JSON, or a multipart form with ``attachments`` (checked by content like customers' files); on
+    an email inquiry the files go out with the reply's mail.
+    """
     inquiry = await get_inquiry(session, inquiry_id)
+    data, uploads = await read_body(request, AgentReplyCreate, settings)
     message = await service.reply_as_agent(
-        session, agent, inquiry, data.body, internal=data.internal, settings=settings, request=request
+        session,
+        agent,
+        inquiry,
+        data.body,
+        internal=data.internal,
+        settings=settings,
+        request=request,
+        uploads=uploads,
+        storage=storage,
     )
+    files = await session.scalars(select(InquiryAttachment).where(InquiryAttachment.message_id == message.id))
     return AgentMessage(
         id=message.id,
         author="agent",
@@ -109,7 +131,7 @@ async def reply(
         internal=message.internal,
         body=message.body,
         created_at=message.created_at,
-        attachments=[],
+        attachments=[attachment_public(file, agent_attachment_url) for file in files],
     )
 
 

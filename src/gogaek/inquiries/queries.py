@@ -80,11 +80,11 @@ async def attachments_by_message(
         select(InquiryAttachment).where(InquiryAttachment.inquiry_id == inquiry_id).order_by(InquiryAttachment.id)
     )
     for item in rows:
-        grouped[item.message_id].append(_attachment_public(item, url))
+        grouped[item.message_id].append(attachment_public(item, url))
     return grouped
 
 
-def _attachment_public(item: InquiryAttachment, url: Callable[[InquiryAttachment], str]) -> AttachmentPublic:
+def attachment_public(item: InquiryAttachment, url: Callable[[InquiryAttachment], str]) -> AttachmentPublic:
     return AttachmentPublic(
         id=item.id, name=item.display_name, content_type=item.content_type, size=item.size, url=url(item)
     )
@@ -115,7 +115,7 @@ def new_inquiry_view(submission: Submission, settings: Settings) -> InquiryPubli
 
     It has no replies and no rating yet; its only evidence is what came with it.
     """
-    evidence = [_attachment_public(item, customer_attachment_url) for item in submission.evidence]
+    evidence = [attachment_public(item, customer_attachment_url) for item in submission.evidence]
     return _public_thread(submission.inquiry, submission.category, settings, {None: evidence}, [], None)
 
 

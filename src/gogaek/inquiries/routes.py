@@ -41,7 +41,7 @@ ATTACHMENTS_FIELD = "attachments"
 IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """Documents the JSON and the multipart form (with files) that these routes accept."""
     schema = model.model_json_schema()
     form = {
@@ -59,7 +59,7 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-async def _read_body(request: Request, model: type[M], settings: Settings) -> tuple[M, list[CheckedUpload]]:
+async def read_body(request: Request, model: type[M], settings: Settings) -> tuple[M, list[CheckedUpload]]:
     """JSON, or a multipart form whose files are checked by content before anything is stored."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -88,7 +88,7 @@ def _validate(model: type[M], payload: object) -> M:
     "",
     status_code=201,
     response_model=InquiryPublic,
-    openapi_extra=_body_schema(InquiryCreate),
+    openapi_extra=body_schema(InquiryCreate),
     summary="Submit an online inquiry (온라인 문의 접수)",
     dependencies=[RateLimited],
 )
@@ -101,7 +101,7 @@ async def submit(
     storage: StorageDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> InquiryPublic:
-    data, uploads = await _read_body(request, InquiryCreate, settings)
+    data, uploads = await read_body(request, InquiryCreate, settings)
     submission = await service.submit_inquiry(
         session,
         customer,
@@ -139,7 +139,7 @@ async def read_one(
     "/{inquiry_id}/messages",
     status_code=201,
     response_model=InquiryPublic,
-    openapi_extra=_body_schema(MessageCreate),
+    openapi_extra=body_schema(MessageCreate),
     summary="Add information (추가 문의)",
     dependencies=[RateLimited],
 )
@@ -152,7 +152,7 @@ async def add_message(
     storage: StorageDep,
 ) -> InquiryPublic:
     await service.own_inquiry(session, customer, inquiry_id)  # 404 before reading any upload
-    data, uploads = await _read_body(request, MessageCreate, settings)
+    data, uploads = await read_body(request, MessageCreate, settings)
     await service.add_customer_message(
         session, customer, inquiry_id, data.body, settings=settings, storage=storage, uploads=uploads
     )

@@ -470,10 +470,13 @@ async def reply_as_agent(
     settings: Settings,
     request: Any = None,
     commit: bool = True,
+    uploads: Sequence[CheckedUpload] = (),
+    storage: AttachmentStorage | None = None,
 ) -> InquiryMessage:
     """A public reply answers the inquiry (its clock waits on the customer); a note changes nothing.
 
-    ``commit=False`` leaves the transaction open for a caller that changes more with the reply.
+    Files go with the reply (and with its mail on an email inquiry). ``commit=False`` leaves the
+    transaction open for a caller that changes more with the reply.
     """
     if not internal and inquiry.status in (Status.RESOLVED, Status.CLOSED):
         raise ProblemError(
@@ -492,6 +495,12 @@ async def reply_as_agent(
     )
     session.add(message)
     await session.flush()
+    if uploads:
+        assert storage is not None, "uploads need a storage"
+        stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
+        session.add_all(
+            _attachment_row(inquiry.id, message.id, upload, key) for upload, key in zip(uploads, stored, strict=True)
+        )
     now = utcnow()
     inquiry.updated_at = now
     if not internal:
