@@ -53,6 +53,7 @@ def canonical_charset(name: str | None) -> str | None:
         return "iso2022_kr"
     try:
         codec = codecs.lookup(label).name
+        b"a".decode(codec, "ignore")  # bytes-to-bytes codecs (base64, zlib) are no charsets
     except (LookupError, ValueError, TypeError):
         return None
     if codec.replace("-", "_") in REFUSED_CODECS:

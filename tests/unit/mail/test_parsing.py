@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from gogaek.mail.parsing import MailAttachment, MailParseError, ParsedMail, normalise_message_id, parse_mail
+from gogaek.mail.parsing import (
+    MAX_PARTS,
+    MailAttachment,
+    MailParseError,
+    ParsedMail,
+    normalise_message_id,
+    parse_mail,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "emails"
 PNG_SIZE = 157
@@ -291,3 +298,31 @@ def test_a_24_mb_mail_parses_without_copying_its_payload_many_times() -> None:
         tracemalloc.stop()
     assert mail.attachments == (MailAttachment("dump.bin", "application/octet-stream", payload, False),)
     assert peak < 4 * len(raw), f"peak {peak / 2**20:.0f} MiB for a {len(raw) / 2**20:.0f} MiB mail"
+
+
+def test_recipients_from_every_delivery_header_once_in_order() -> None:
+    raw = (
+        b"Delivered-To: Support@Gogaek.example\r\nX-Original-To: help@gogaek.example\r\n"
+        b"From: a@example.com\r\nTo: =?utf-8?B?6rOg6rCd7IS87YSw?= <support@gogaek.example>, b@example.com\r\n"
+        b'Cc: "Kim, Minji" <MINJI@example.com>, broken@@, <>\r\nSubject: x\r\n\r\nbody\r\n'
+    )
+    mail = parse_mail(raw)
+    assert mail.recipients == (
+        "support@gogaek.example",
+        "b@example.com",
+        "minji@example.com",
+        "help@gogaek.example",
+    )
+
+
+def test_a_return_path_of_null_marks_machine_mail_when_the_envelope_is_unknown() -> None:
+    raw = (FIXTURES / "plain_utf8.eml").read_bytes()
+    assert parse_mail(b"Return-Path: <>\r\n" + raw).automatic == "null-sender"
+    assert parse_mail(b"Return-Path: <>\r\n" + raw, envelope_sender="hong.gildong@example.com").automatic is None
+
+
+def test_parts_after_the_cap_are_ignored() -> None:
+    part = b"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment\r\n\r\nx\r\n"
+    raw = b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + part * (MAX_PARTS + 50)
+    mail = parse_mail(raw + b"--b--\r\n")
+    assert len(mail.attachments) == MAX_PARTS - 1  # the multipart itself is the first part
