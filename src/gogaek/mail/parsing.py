@@ -330,10 +330,11 @@ def parse_mail(raw: bytes, *, envelope_sender: str | None = None) -> ParsedMail:
     """Parse one received mail; raises MailParseError, and only that, when the bytes are not a mail."""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise MailParseError("메일은 바이트여야 합니다 (a mail must be bytes)")
-    if not bytes(raw).strip():
+    data = raw if isinstance(raw, bytes) else bytes(raw)
+    if not data or data.isspace():  # not .strip(): that would copy a 24 MB mail
         raise MailParseError("빈 메일입니다 (the mail is empty)")
     try:
-        return _parse(bytes(raw), envelope_sender)
+        return _parse(data, envelope_sender)
     except MailParseError:
         raise
     except RecursionError as exc:
@@ -374,7 +375,7 @@ def _parse(raw: bytes, envelope_sender: str | None) -> ParsedMail:
     if automatic in {"bounce", "mailer-daemon"}:
         bounce_of = original_message_ids(state.attached_headers, text, (*in_reply_to, *references[-1:]))
     return ParsedMail(
-        message_id=ids("message-id")[0] if ids("message-id") else None,
+        message_id=next(iter(ids("message-id")), None),
         in_reply_to=in_reply_to,
         references=references,
         subject=header("subject") or "",
