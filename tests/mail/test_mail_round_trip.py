@@ -191,6 +191,7 @@ async def test_a_web_customer_answers_the_notification_mail_into_the_same_inquir
     await _drain(worker)
     [notice] = inbox.messages()
     assert notice["To"] == CUSTOMER and "help@gogaek.example" in str(notice["From"])
+    assert notice["Auto-Submitted"] == "auto-generated"
     assert f"/inquiries/{inquiry_id}" in notice.get_content()
     await _send(
         settings, _mail("Re: 답변 등록", "감사합니다, 하나 더 여쭤봅니다.", In_Reply_To=str(notice["Message-ID"]))

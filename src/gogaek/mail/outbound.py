@@ -157,6 +157,8 @@ async def build_mime(session: AsyncSession, settings: Settings, mail: OutboundMa
         mime["References"] = " ".join(references)
     if mail.kind == OutboundKind.ACKNOWLEDGEMENT:
         mime["Auto-Submitted"] = "auto-replied"  # RFC 3834: other responders must not answer it
+    elif mail.kind == OutboundKind.NOTIFICATION:
+        mime["Auto-Submitted"] = "auto-generated"  # automatic, but not an answer to a mail
     mime.set_content(await _text(session, settings, mail, inquiry), charset="utf-8")
     await _attach(session, settings, mail, mime)
     return mime

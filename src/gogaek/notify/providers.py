@@ -148,6 +148,7 @@ class SmtpEmailProvider:
             mime["Subject"] = message.subject
             mime["Date"] = format_datetime(datetime.now(UTC))
             mime["Message-ID"] = make_msgid(domain=self._message_id_domain)
+            mime["Auto-Submitted"] = "auto-generated"  # RFC 3834: codes, reminders; no responder answers it
             mime.set_content(message.text)
             if message.html is not None:
                 mime.add_alternative(message.html, subtype="html")
