@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.background import job_handlers
 from gogaek.config import Settings
 from gogaek.events import (
     INQUIRY_ANSWERED,
@@ -97,7 +98,7 @@ def closed_port() -> Iterator[int]:
 
 def smtp_worker(app: FastAPI, settings: Settings, port: int) -> JobWorker:
     smtp = settings.model_copy(update={"email_provider": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port})
-    return JobWorker(app.state.sessionmaker, smtp, build_handlers(), "notify-test-worker")
+    return JobWorker(app.state.sessionmaker, smtp, build_handlers(job_handlers()), "notify-test-worker")
 
 
 def console_worker(app: FastAPI, settings: Settings) -> tuple[JobWorker, ConsoleProvider]:

@@ -225,3 +225,14 @@ def test_imap_polling_runs_only_when_a_host_is_set() -> None:
     names = {task.name for task in periodic_tasks(Settings(imap_host="imap.example.com"))}
     assert "mail-imap-poll" in names
     assert "mail-imap-poll" not in {task.name for task in periodic_tasks(Settings())}
+
+
+async def test_two_first_mails_of_a_new_sender_read_at_once_make_one_customer(app: FastAPI, settings: Settings) -> None:
+    await _send(settings, _mail("첫 번째 문의", "결제 문의입니다."))
+    await _send(settings, _mail("두 번째 문의", "송금 문의입니다."))
+    await _process(app)
+    inquiries = await _inquiries(app)
+    assert sorted(inquiry.title for inquiry in inquiries) == ["두 번째 문의", "첫 번째 문의"]
+    assert len({inquiry.customer_id for inquiry in inquiries}) == 1
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Customer)) == 1

@@ -314,7 +314,17 @@ async def test_line_breaks_in_titles_and_replies_add_no_mail_headers(
     message = email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)
     assert message["Bcc"] is None and message["X-Injected"] is None
     assert sorted(message.keys()) == sorted(
-        ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"]
+        [
+            "From",
+            "To",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "Auto-Submitted",
+            "MIME-Version",
+            "Content-Type",
+            "Content-Transfer-Encoding",
+        ]
     )
 
 

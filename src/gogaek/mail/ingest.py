@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -117,7 +118,7 @@ async def _file(session: AsyncSession, settings: Settings, mail: InboundMail, pa
     else:
         customer = await _customer(session, sender, parsed.sender_name)
         category = await _category(session, settings, mail.envelope_recipients or list(parsed.recipients))
-        title = (parsed.subject.strip() or _NO_SUBJECT)[:_TITLE_CHARS]
+        title = (" ".join(parsed.subject.split()) or _NO_SUBJECT)[:_TITLE_CHARS]
         inquiry = await inquiries.open_inquiry(session, customer, category, title=title, body=body, channel="email")
         await inquiries.add_evidence(session, inquiry, evidence.accepted, storage)
         await inquiries.enqueue_auto_assign(session, inquiry)
@@ -135,15 +136,18 @@ async def _file(session: AsyncSession, settings: Settings, mail: InboundMail, pa
 async def _customer(session: AsyncSession, address: str, name: str | None) -> Customer:
     """The web identity ``email:…`` of that address: whoever later proves it with a code sees these inquiries."""
     external_id = f"email:{address}"
-    customer = await session.scalar(
-        select(Customer).where(Customer.source == CustomerSource.EMAIL.value, Customer.external_id == external_id)
-    )
-    if customer is None:
-        customer = Customer(
-            external_id=external_id, source=CustomerSource.EMAIL.value, email=address, name=(name or None)
-        )
-        session.add(customer)
-        await session.flush()
+    lookup = select(Customer).where(Customer.source == CustomerSource.EMAIL.value, Customer.external_id == external_id)
+    customer = await session.scalar(lookup)
+    if customer is not None:
+        return customer
+    try:
+        async with session.begin_nested():  # two first mails of one sender may be read at once
+            customer = Customer(external_id=external_id, source=CustomerSource.EMAIL.value, email=address, name=name)
+            session.add(customer)
+    except IntegrityError:
+        customer = await session.scalar(lookup)
+        if customer is None:
+            raise
     return customer
 
 

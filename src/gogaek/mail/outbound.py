@@ -50,7 +50,8 @@ async def queue_mail(
     message: InquiryMessage | None = None,
 ) -> OutboundMail:
     """Adds the mail, its thread id and its job to the caller's transaction."""
-    subject = subject_with_number(_subject(kind, inquiry), inquiry.number or str(inquiry.id))
+    # One line whatever the title holds: a line break in a header would add headers (or fail the send).
+    subject = " ".join(subject_with_number(_subject(kind, inquiry), inquiry.number or str(inquiry.id)).split())
     mail = OutboundMail(
         inquiry_id=inquiry.id,
         inquiry_message_id=message.id if message is not None else None,

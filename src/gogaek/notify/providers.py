@@ -137,7 +137,11 @@ class SmtpEmailProvider:
         return str(mime["Message-ID"])
 
     async def send_mime(self, mime: MimeMessage) -> None:
-        """Sends with our envelope sender; the 7bit policy keeps Korean bodies encoded for any relay."""
+        """Sends a mail built elsewhere, to exactly one bare address like every other mail."""
+        try:
+            _single_recipient(str(mime["To"] or ""))
+        except ValueError as exc:
+            raise NotificationError(False, f"받는 사람 주소가 올바르지 않습니다. (Bad recipient): {exc}") from exc
         await asyncio.to_thread(self._deliver, mime)
 
     def _build(self, message: EmailMessage) -> MimeMessage:
