@@ -15,12 +15,14 @@ from email.utils import make_msgid
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from gogaek.background import periodic_tasks
+from gogaek.background import job_handlers, periodic_tasks
 from gogaek.config import Settings
 from gogaek.identity.models import Customer
 from gogaek.inquiries.models import Inquiry, InquiryAttachment, InquiryMessage
+from gogaek.jobs.handlers import build_handlers
+from gogaek.jobs.worker import JobWorker
 from gogaek.mail.models import InboundMail, InboundStatus
 from tests.phone.conftest import demo_categories  # noqa: F401 - a fixture used by name
 
@@ -236,3 +238,32 @@ async def test_two_first_mails_of_a_new_sender_read_at_once_make_one_customer(ap
     assert len({inquiry.customer_id for inquiry in inquiries}) == 1
     async with app.state.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+async def test_a_sender_over_the_hourly_limit_opens_nothing_more(app: FastAPI, settings: Settings) -> None:
+    limited = settings.model_copy(update={"email_sender_mails_per_hour": 2})
+    worker = JobWorker(app.state.sessionmaker, limited, build_handlers(job_handlers()), "mail-limit-worker")
+    for number in range(3):
+        await _send(settings, _mail(f"문의 {number}", "같은 내용을 계속 보냅니다."))
+        await worker.run_once()
+    assert len(await _inquiries(app)) == 2
+    async with app.state.sessionmaker() as session:
+        reasons = (await session.scalars(select(InboundMail.reason).order_by(InboundMail.id))).all()
+    assert reasons == [None, None, "rate_limited"]
+
+
+async def test_when_the_mail_cannot_be_stored_the_sender_is_told_to_retry(app: FastAPI, settings: Settings) -> None:
+    """451 (try later), never 250: the sending server keeps the mail until we can store it."""
+    async with app.state.sessionmaker() as session:
+        await session.execute(text("ALTER TABLE inbound_mails RENAME TO inbound_mails_away"))
+        await session.commit()
+    message = _mail("보관 실패", "저장이 안 될 때 보낸 메일")
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        await _send(settings, message)
+    assert refused.value.smtp_code == 451
+    async with app.state.sessionmaker() as session:
+        await session.execute(text("ALTER TABLE inbound_mails_away RENAME TO inbound_mails"))
+        await session.commit()
+    await _send(settings, message)  # the relay's retry
+    await _process(app)
+    assert [inquiry.title for inquiry in await _inquiries(app)] == ["보관 실패"]
