@@ -267,12 +267,18 @@ async def enqueue_auto_assign(session: AsyncSession, inquiry: Inquiry) -> None:
 
 
 async def add_evidence(
-    session: AsyncSession, inquiry: Inquiry, uploads: Sequence[CheckedUpload], storage: AttachmentStorage
+    session: AsyncSession,
+    inquiry: Inquiry,
+    uploads: Sequence[CheckedUpload],
+    storage: AttachmentStorage,
+    message_id: int | None = None,
 ) -> None:
-    """Stores files filed with an inquiry by another channel (a mail); a later rollback leaves orphans
-    that the orphan-file sweep deletes."""
+    """Stores files with an inquiry (or one of its messages) inside the caller's transaction; a later
+    rollback leaves orphan files that the orphan-file sweep deletes."""
     stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
-    session.add_all(_attachment_row(inquiry.id, None, upload, key) for upload, key in zip(uploads, stored, strict=True))
+    session.add_all(
+        _attachment_row(inquiry.id, message_id, upload, key) for upload, key in zip(uploads, stored, strict=True)
+    )
 
 
 def _attachment_row(inquiry_id: int, message_id: int | None, upload: CheckedUpload, key: str) -> InquiryAttachment:
@@ -497,10 +503,7 @@ async def reply_as_agent(
     await session.flush()
     if uploads:
         assert storage is not None, "uploads need a storage"
-        stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
-        session.add_all(
-            _attachment_row(inquiry.id, message.id, upload, key) for upload, key in zip(uploads, stored, strict=True)
-        )
+        await add_evidence(session, inquiry, uploads, storage, message.id)
     now = utcnow()
     inquiry.updated_at = now
     if not internal:

@@ -6,7 +6,6 @@ runs again; the status check at the start makes a second run a no-op once it has
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from gogaek.db import utcnow
 from gogaek.errors import ProblemError
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Customer, CustomerSource
+from gogaek.identity.service import normalise_email
 from gogaek.inquiries import service as inquiries
 from gogaek.inquiries.attachments import CheckedUpload, check_upload
 from gogaek.inquiries.models import Inquiry
@@ -31,8 +31,6 @@ from gogaek.mail.models import InboundMail, InboundStatus, MailDirection, Outbou
 from gogaek.mail.outbound import mark_bounced, queue_mail
 from gogaek.mail.parsing import MailAttachment, MailParseError, ParsedMail, parse_mail
 from gogaek.mail.threads import inquiry_for_message_ids, remember_message_id, subject_number
-
-log = logging.getLogger("gogaek.mail")
 
 _TITLE_CHARS = 200
 _NO_SUBJECT = "(제목 없음)"
@@ -168,7 +166,7 @@ async def _thread_of(session: AsyncSession, parsed: ParsedMail, sender: str) -> 
     if inquiry is None:
         return None
     owner = await session.get(Customer, inquiry.customer_id)
-    if owner is None or (owner.email or "").strip().lower() != sender:
+    if owner is None or normalise_email(owner.email or "") != sender:
         return None
     return inquiry, owner
 

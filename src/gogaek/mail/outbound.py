@@ -7,7 +7,6 @@ the inquiry's timeline for the agent.
 
 from __future__ import annotations
 
-import logging
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
 from gogaek.db import utcnow
+from gogaek.identity.models import Customer
 from gogaek.inquiries.attachments import clean_display_name
 from gogaek.inquiries.models import Inquiry, InquiryAttachment, InquiryMessage
 from gogaek.inquiries.pages import ANSWER_PROMISE, due_text
@@ -28,8 +28,6 @@ from gogaek.jobs.queue import enqueue
 from gogaek.mail.models import MailDirection, OutboundKind, OutboundMail, OutboundStatus
 from gogaek.mail.threads import last_inbound_id, remember_message_id, subject_with_number, thread_message_ids
 from gogaek.notify.providers import NotificationError
-
-log = logging.getLogger("gogaek.mail")
 
 MAIL_SEND_JOB = "mail.send"
 _ERROR_CHARS = 500
@@ -103,8 +101,6 @@ async def queue_reply_for_event(session: AsyncSession, settings: Settings, data:
 
 
 async def _customer_address(session: AsyncSession, inquiry: Inquiry) -> str | None:
-    from gogaek.identity.models import Customer
-
     customer = await session.get(Customer, inquiry.customer_id)
     return customer.email if customer is not None else None
 
