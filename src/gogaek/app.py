@@ -43,6 +43,7 @@ from gogaek.inquiries import routes as inquiry_routes
 from gogaek.inquiries.storage import build_attachment_storage
 from gogaek.jobs import routes as job_routes
 from gogaek.jobs.runtime import start_job_worker
+from gogaek.mail import pages as mail_pages
 from gogaek.mail import routes as mail_routes
 from gogaek.notify import routes as notify_routes
 from gogaek.notify.providers import build_providers
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         phone_pages.router,
         phone_console_pages.router,
         appeal_pages.router,
+        mail_pages.router,
         helpcenter_pages.router,
     ):
         app.include_router(router)

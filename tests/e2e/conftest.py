@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,8 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
@@ -131,6 +133,18 @@ def watch_console(page: Page) -> list[str]:
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))
     return problems
+
+
+def staff_sign_in(page: Page, url: str, email: str, password: str, totp_secret: str | None = None) -> None:
+    """Opens a staff page, lands on the shared sign-in form, signs in and is sent back to it."""
+    page.goto(url)
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_label("이메일").fill(email)
+    page.get_by_label("비밀번호").fill(password)
+    if totp_secret is not None:
+        page.locator("input[name=totp]").fill(pyotp.TOTP(totp_secret).now())
+    page.get_by_role("button", name="로그인").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def screenshot(page: Page, name: str) -> None:

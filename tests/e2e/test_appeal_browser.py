@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, Playwright, expect
@@ -23,7 +22,7 @@ from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.inquiries.models import Macro
-from tests.e2e.conftest import Desk, screenshot, serve_desk, watch_console
+from tests.e2e.conftest import Desk, screenshot, serve_desk, staff_sign_in, watch_console
 
 pytestmark = pytest.mark.e2e
 
@@ -86,11 +85,7 @@ def test_appeal_more_evidence_then_lifted(
     office = chromium.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
     agent = office.new_page()
     agent_problems = watch_console(agent)
-    agent.goto(f"{desk.url}/console{inquiry_path}")
-    agent.get_by_label("이메일").fill(AGENT_EMAIL)
-    agent.get_by_label("비밀번호").fill(AGENT_PASSWORD)
-    agent.locator("input[name=totp]").fill(pyotp.TOTP(desk.agent_totp).now())
-    agent.get_by_role("button", name="로그인").click()
+    staff_sign_in(agent, f"{desk.url}/console{inquiry_path}", AGENT_EMAIL, AGENT_PASSWORD, desk.agent_totp)
     expect(agent.locator("#appeal-ref")).to_have_text("RS-2026-0042")
     _decide(agent, "more_evidence", "카드 명세서 원본(카드사 앱 캡처)")
     expect(agent.locator("#appeal-outcome")).to_contain_text("추가 자료 요청")

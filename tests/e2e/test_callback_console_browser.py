@@ -25,7 +25,7 @@ from gogaek.identity.models import Customer, StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.migrate import upgrade_database
-from tests.e2e.conftest import running_server, screenshot, watch_console
+from tests.e2e.conftest import running_server, screenshot, staff_sign_in, watch_console
 from tests.phone.factories import make_callback, sensitive_category
 
 pytestmark = pytest.mark.e2e
@@ -80,12 +80,7 @@ def test_agent_works_a_callback_to_completed_and_the_customer_sees_it(
     office = chromium.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
     agent = office.new_page()
     agent_problems = watch_console(agent)
-    agent.goto(f"{desk.url}/console")
-    expect(agent).to_have_url(re.compile(r"/login"))
-    agent.get_by_label("이메일").fill(AGENT_EMAIL)
-    agent.get_by_label("비밀번호").fill(AGENT_PASSWORD)
-    agent.get_by_role("button", name="로그인").click()
-    expect(agent).to_have_url(re.compile(r"/console"))
+    staff_sign_in(agent, f"{desk.url}/console", AGENT_EMAIL, AGENT_PASSWORD)
     agent.locator("#nav-console-callbacks").click()
     row = agent.locator(f"tr.callback-row[data-callback-id='{desk.callback_id}']")
     expect(row).to_contain_text("김**")

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
@@ -21,7 +20,7 @@ from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.inquiries.models import Macro
-from tests.e2e.conftest import Desk, screenshot, serve_desk, watch_console
+from tests.e2e.conftest import Desk, screenshot, serve_desk, staff_sign_in, watch_console
 
 pytestmark = pytest.mark.e2e
 
@@ -73,12 +72,7 @@ def shown_messages(page: Page) -> list[tuple[str, str]]:
 def agent_console(desk: Desk, office: BrowserContext) -> Page:
     agent = office.new_page()
     agent.on("dialog", lambda dialog: dialog.accept())
-    agent.goto(f"{desk.url}/console/chats")
-    expect(agent).to_have_url(re.compile(r"/login"))
-    agent.get_by_label("이메일").fill(AGENT_EMAIL)
-    agent.get_by_label("비밀번호").fill(AGENT_PASSWORD)
-    agent.locator("input[name=totp]").fill(pyotp.TOTP(desk.agent_totp).now())
-    agent.get_by_role("button", name="로그인").click()
+    staff_sign_in(agent, f"{desk.url}/console/chats", AGENT_EMAIL, AGENT_PASSWORD, desk.agent_totp)
     expect(agent).to_have_url(re.compile(r"/console/chats$"))
     expect(agent.locator("#chat-connection")).to_have_attribute("data-state", "open")
     agent.locator("#chat-availability").select_option("available")

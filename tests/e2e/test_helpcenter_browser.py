@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
@@ -23,7 +22,7 @@ from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.migrate import upgrade_database
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.e2e.conftest import running_server, screenshot, watch_console
+from tests.e2e.conftest import running_server, screenshot, staff_sign_in, watch_console
 
 pytestmark = pytest.mark.e2e
 ADMIN_TOTP: list[str] = []  # filled when the module's server is prepared
@@ -118,12 +117,7 @@ def test_admin_edit_is_found_by_search_at_once(server_url: str, chromium: Browse
     context = chromium.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems = watch_console(page)
-    page.goto(server_url + "/admin")
-    expect(page).to_have_url(re.compile(r"/admin/login"))
-    page.get_by_label("이메일").fill(ADMIN_EMAIL)
-    page.get_by_label("비밀번호").fill(ADMIN_PASSWORD)
-    page.locator("input[name=totp]").fill(pyotp.TOTP(ADMIN_TOTP[0]).now())
-    page.get_by_role("button", name="로그인").click()
+    staff_sign_in(page, server_url + "/admin", ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP[0])
     expect(page.get_by_role("heading", name="FAQ 관리")).to_be_visible()
 
     page.get_by_role("link", name="게시중").click()

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Playwright, expect
@@ -21,7 +20,7 @@ from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.inquiries.models import Macro
-from tests.e2e.conftest import Desk, screenshot, serve_desk, watch_console
+from tests.e2e.conftest import Desk, screenshot, serve_desk, staff_sign_in, watch_console
 
 pytestmark = pytest.mark.e2e
 
@@ -75,13 +74,7 @@ def test_customer_files_agent_answers_with_macro_customer_rates(
     office = chromium.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
     agent = office.new_page()
     agent_problems = watch_console(agent)
-    agent.goto(f"{desk.url}/console")
-    expect(agent).to_have_url(re.compile(r"/login"))
-    agent.get_by_label("이메일").fill(AGENT_EMAIL)
-    agent.get_by_label("비밀번호").fill(AGENT_PASSWORD)
-    agent.locator("input[name=totp]").fill(pyotp.TOTP(desk.agent_totp).now())
-    agent.get_by_role("button", name="로그인").click()
-    expect(agent).to_have_url(re.compile(r"/console"))
+    staff_sign_in(agent, f"{desk.url}/console", AGENT_EMAIL, AGENT_PASSWORD, desk.agent_totp)
     row = agent.locator("table#queue tbody tr", has_text="같은 결제가 두 번 됐어요")
     expect(row).to_be_visible()
     row.locator("a.queue-link").click()

@@ -21,7 +21,7 @@ from gogaek.jobs.worker import JobWorker
 from gogaek.mail.models import OutboundMail, OutboundStatus
 from tests.api.test_notifications import Inbox, closed_port, smtp_server
 from tests.conftest import customer_headers
-from tests.mail.test_smtp_intake import CUSTOMER, PNG_2PX, _free_port, _inquiries, _mail, _send
+from tests.mail.test_smtp_intake import CUSTOMER, EXE, PNG_2PX, _free_port, _inquiries, _mail, _send
 from tests.phone.conftest import demo_categories  # noqa: F401 - a fixture used by name
 
 pytestmark = pytest.mark.usefixtures("demo_categories")
@@ -214,9 +214,7 @@ async def test_agents_see_the_whole_mail_the_refused_files_and_download_the_raw_
         "2026년 12월 5일 (토) 오후 3:04, 고객센터 <help@gogaek.example>님이 작성:\n> 이전 답변"
     )
     message = _mail("카드 결제 오류", quoted)
-    message.add_attachment(
-        b"MZ\x90\x00" + b"\x00" * 64, maintype="application", subtype="octet-stream", filename="a.exe"
-    )
+    message.add_attachment(EXE, maintype="application", subtype="octet-stream", filename="a.exe")
     await _send(settings, message)
     await _send(
         settings, _mail("다른 문의", "다른 고객의 문의입니다.", sender="other@example.com"), sender="other@example.com"
@@ -258,7 +256,7 @@ async def test_files_the_agent_adds_go_out_with_the_reply(
     refused = await client.post(
         f"/api/v1/agent/inquiries/{inquiry.id}/replies",
         data={"body": "실행 파일"},
-        files={"attachments": ("run.exe", b"MZ\x90\x00" + b"\x00" * 64, "application/octet-stream")},
+        files={"attachments": ("run.exe", EXE, "application/octet-stream")},
         headers=admin_headers,
     )
     assert refused.status_code in (415, 422), refused.text

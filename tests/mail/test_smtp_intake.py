@@ -34,6 +34,8 @@ PNG_2PX = bytes.fromhex(
     "c0c0c0c4c0c0c0c0c000000d0401087d71ca660000000049454e44ae426082"
 )
 
+EXE = b"MZ\x90\x00" + b"\x00" * 64  # a Windows executable's header: the upload checks refuse it
+
 pytestmark = pytest.mark.usefixtures("demo_categories")
 
 
@@ -209,9 +211,7 @@ async def test_a_guessed_number_from_another_sender_opens_a_new_inquiry(app: Fas
 async def test_refused_files_are_listed_and_the_rest_of_the_mail_lands(app: FastAPI, settings: Settings) -> None:
     message = _mail("증빙", "사진과 실행 파일을 보냅니다.")
     message.add_attachment(PNG_2PX, maintype="image", subtype="png", filename="영수증.png")
-    message.add_attachment(
-        b"MZ\x90\x00" + b"\x00" * 64, maintype="application", subtype="octet-stream", filename="setup.exe"
-    )
+    message.add_attachment(EXE, maintype="application", subtype="octet-stream", filename="setup.exe")
     await _send(settings, message)
     await _process(app)
     [inquiry] = await _inquiries(app)

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
@@ -20,7 +19,15 @@ from gogaek.identity.schemas import StaffCreate
 from gogaek.inquiries.models import Inquiry, Macro
 from gogaek.phone.cti import token_hash
 from gogaek.phone.models import CtiToken
-from tests.e2e.conftest import Desk, chromium, playwright, screenshot, serve_desk, watch_console  # noqa: F401 - fixtures
+from tests.e2e.conftest import (  # noqa: F401 - fixtures
+    Desk,
+    chromium,
+    playwright,
+    screenshot,
+    serve_desk,
+    staff_sign_in,
+    watch_console,
+)
 from tests.phone.cti_helpers import CALLER, CENTER, add_customer
 
 pytestmark = pytest.mark.e2e
@@ -52,11 +59,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Ite
 
 def signed_in_console(desk: Desk, browser: Browser) -> Page:
     page = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{desk.url}/console/chats")
-    page.get_by_label("이메일").fill(AGENT.email)
-    page.get_by_label("비밀번호").fill(AGENT.password)
-    page.locator("input[name=totp]").fill(pyotp.TOTP(desk.agent_totp).now())
-    page.get_by_role("button", name="로그인").click()
+    staff_sign_in(page, f"{desk.url}/console/chats", AGENT.email, AGENT.password, desk.agent_totp)
     expect(page).to_have_url(re.compile(r"/console/chats$"))
     expect(page.locator("#chat-connection")).to_have_attribute("data-state", "open")
     return page

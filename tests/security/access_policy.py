@@ -273,6 +273,8 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/console/inquiries/{inquiry_id}/attachments/{attachment_id}"): STAFF,
     ("GET", "/console/inquiries/{inquiry_id}/attachments/{attachment_id}/preview"): STAFF,
     ("POST", "/console/inquiries/{inquiry_id}/viewing"): STAFF,
+    ("GET", "/console/inquiries/{inquiry_id}/emails"): STAFF,
+    ("GET", "/console/inquiries/{inquiry_id}/emails/{mail_id}/raw"): STAFF,
     ("GET", "/console/chats"): STAFF,
     ("GET", "/console/chats/live"): MANAGERS,
     ("GET", "/console/callbacks"): STAFF,

@@ -25,7 +25,8 @@ Stable hooks for browser tests:
                            button#assign-submit; button#assign-me; form#priority-form: select#priority-select,
                            button#priority-submit; form#tags-form: input#tags-input[name=tags], button#tags-submit;
                            form#merge-form: input#merge-into[name=into] (문의번호 or id), button#merge-submit;
-                           section#customer-profile, ul#other-inquiries, section#feedback
+                           section#customer-profile, ul#other-inquiries, section#feedback;
+                           a#mail-link and a.mail-source lead to the mail page (gogaek.mail.pages)
   Without JavaScript a macro is applied by GET /console/inquiries/{id}?macro=<id> or by the
   "적용" button (POST …/macro), which keeps what was already typed and adds the macro after it.
 """
@@ -68,6 +69,7 @@ from gogaek.inquiries.macros import list_macros, render_macro
 from gogaek.inquiries.queue import QueueView, agent_inquiry_detail, agent_queue, get_inquiry
 from gogaek.inquiries.schemas import AgentReplyCreate
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
+from gogaek.mail.queries import has_mail, mail_sources
 from gogaek.notify.queries import unread_notifications
 from gogaek.notify.service import mark_all_read
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
@@ -193,6 +195,8 @@ async def _detail(
         "event_text": event_text,
         "source_labels": SOURCE_LABELS,
         "appeal": await appeal_of_inquiry(session, inquiry_id),
+        "has_mail": await has_mail(session, inquiry_id),
+        "mail_sources": await mail_sources(session, inquiry_id),
     }
     return _render(request, "console/detail.html", context, status=status)
 

@@ -203,14 +203,15 @@ def _checked(attachments: tuple[MailAttachment, ...], settings: Settings) -> Evi
     accepted: list[CheckedUpload] = []
     refused: list[dict[str, Any]] = []
     for attachment in attachments:
-        name = attachment.filename or "(이름 없음)"
+        name = (attachment.filename or "(이름 없음)")[:120]
         if len(accepted) >= settings.attachment_max_count:
-            refused.append({"name": name, "reason": "too_many_files"})
+            message = f"첨부 파일은 {settings.attachment_max_count}개까지 받습니다."
+            refused.append({"name": name, "reason": "too_many_files", "message": message})
             continue
         try:
             accepted.append(check_upload(attachment.filename, attachment.data, settings))
         except ProblemError as exc:
-            refused.append({"name": name[:120], "reason": exc.code})
+            refused.append({"name": name, "reason": exc.code, "message": exc.message})
     return Evidence(accepted, refused)
 
 
