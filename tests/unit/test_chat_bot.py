@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from gogaek.chat.bot import (
     GREETING_DEFAULT,
+    HYBRID_SCALE,
     BotContext,
     BotReply,
     BotReplyKind,
@@ -117,9 +118,14 @@ def doc(
     return SearchDocument(id_, f"faq-{id_}", question, alternates, tags, answer, "기타")
 
 
-def answer_of(*scores: float) -> SearchAnswer:
+def answer_of(*scores: float, no_match: bool = False) -> SearchAnswer:
     hits = [SearchHit(doc(i + 1, f"질문 {i + 1}", f"답변 {i + 1}"), score, "") for i, score in enumerate(scores)]
-    return SearchAnswer(hits, None)
+    return SearchAnswer(hits, None, no_match)
+
+
+def hybrid(*strengths: float, no_match: bool = False) -> SearchAnswer:
+    """Fused scores given as shares of a full-strength match (the hybrid scale's ``full``)."""
+    return answer_of(*(strength * HYBRID_SCALE.full for strength in strengths), no_match=no_match)
 
 
 def test_a_clear_winner_is_answered_with_feedback_buttons() -> None:
@@ -132,7 +138,7 @@ def test_a_clear_winner_is_answered_with_feedback_buttons() -> None:
 
 
 def test_a_close_runner_up_gives_three_suggestions_instead() -> None:
-    reply = faq_reply(answer_of(0.78, 0.76, 0.7, 0.6, 0.5), 0.7)
+    reply = faq_reply(hybrid(0.78, 0.76, 0.7, 0.6, 0.5), 0.7)
 
     assert reply.kind == K.SUGGESTIONS and reply.is_miss and reply.article_id is None
     assert reply.suggestions == (Suggestion(1, "질문 1"), Suggestion(2, "질문 2"), Suggestion(3, "질문 3"))
@@ -145,16 +151,16 @@ def test_a_close_runner_up_gives_three_suggestions_instead() -> None:
     ]
 
 
-@pytest.mark.parametrize("scores", [(), (0.5,), (0.54, 0.3)])
-def test_no_hits_or_only_noise_is_no_match(scores: tuple[float, ...]) -> None:
-    reply = faq_reply(answer_of(*scores), 0.7)
+@pytest.mark.parametrize("answer", [answer_of(), hybrid(0.9, no_match=True), hybrid(1.0, 0.3, no_match=True)])
+def test_no_hits_or_the_engines_no_match_is_no_match(answer: SearchAnswer) -> None:
+    reply = faq_reply(answer, 0.7)
 
     assert reply.kind == K.NO_MATCH and reply.is_miss
     assert [b.action for b in reply.buttons] == ["handoff"]
 
 
 def test_the_threshold_decides_between_answer_and_suggestions() -> None:
-    answer = answer_of(0.8, 0.5)  # confidence 0.8 - 0.2 * 0.5 = 0.7
+    answer = hybrid(0.8, 0.5)  # confidence 0.8 × (1 - 0.2 × 0.5 / 0.8) = 0.7
 
     assert math.isclose(confidence(answer), 0.7)
     assert faq_reply(answer, 0.7).kind == K.ANSWER
@@ -367,7 +373,7 @@ async def test_inquiry_status_without_inquiries_points_to_one_to_one(index: Sear
 
 def test_benchmark_scores_each_reply_against_the_expected_article() -> None:
     answered = faq_reply(answer_of(0.9, 0.3), 0.7)  # answers article 1
-    suggested = faq_reply(answer_of(0.78, 0.77, 0.7), 0.7)  # suggests 1, 2, 3
+    suggested = faq_reply(hybrid(0.78, 0.77, 0.7), 0.7)  # suggests 1, 2, 3
     nothing = faq_reply(answer_of(), 0.7)
 
     outcome = bot_quality.outcome
@@ -392,7 +398,7 @@ def test_benchmark_row_counts_shares_per_group_and_all_wrong_answers() -> None:
     searched = [
         Searched(Case("a", 1, Group.IN_DOMAIN), answer_of(0.9, 0.3)),  # right
         Searched(Case("b", 2, Group.IN_DOMAIN), answer_of(0.9, 0.3)),  # wrong
-        Searched(Case("c", 2, Group.IN_DOMAIN), answer_of(0.78, 0.77)),  # suggested
+        Searched(Case("c", 2, Group.IN_DOMAIN), hybrid(0.78, 0.77)),  # suggested
         Searched(Case("d", None, Group.HELD_OUT), answer_of(0.9)),  # wrong
         Searched(Case("e", None, Group.OTHER_SOURCE), answer_of()),  # no match
     ]

@@ -9,6 +9,7 @@ import numpy as np
 from gogaek.search.documents import SearchDocument
 from gogaek.search.embedding_store import EmbeddingStore
 from gogaek.search.engine import SearchEngine
+from gogaek.search.semantic import MODELS
 
 
 def test_vectors_are_kept_across_reopening(tmp_path: Path) -> None:
@@ -32,7 +33,7 @@ def test_a_restarted_engine_reuses_the_stored_vectors(tmp_path: Path) -> None:
     SearchEngine(semantic=True, embedding_cache=first_store).rebuild([document])
     embedded = dict(first_store)
     first_store.close()
-    assert len(embedded) == 2  # the question and its alternate
+    assert len(embedded) == 2 * len(MODELS) + len(MODELS)  # question, alternate and whole article, per model
 
     second_store = EmbeddingStore(path)
     try:
@@ -41,6 +42,7 @@ def test_a_restarted_engine_reuses_the_stored_vectors(tmp_path: Path) -> None:
         assert dict(second_store) == embedded  # nothing new had to be embedded
         assert engine.search("송금 취소", 1)[0].document.id == 1
         vectors = [np.frombuffer(v, dtype=np.float32) for v in embedded.values()]
-        assert all(v.shape == vectors[0].shape and np.isfinite(v).all() for v in vectors)
+        assert {v.shape for v in vectors} == {(spec.dim,) for spec in MODELS}
+        assert all(np.isfinite(v).all() for v in vectors)
     finally:
         second_store.close()

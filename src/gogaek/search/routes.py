@@ -29,9 +29,10 @@ async def search_faq(
     answer = await index.answer(query, limit)
     results = to_results(answer.hits)
     response = SearchResponse(query=query, results=results, did_you_mean=answer.did_you_mean)
-    if not results:
+    if answer.no_match:  # the closest articles stay in ``results``; none looks like the answer
         response.no_match = NoMatchHelp(
-            message="찾으시는 답변이 없나요? 카테고리에서 찾아보시거나 상담을 요청해 주세요.",
+            message="찾으시는 답변이 없나요? 딱 맞는 답변을 찾지 못했습니다. "
+            "1:1 문의, 채팅 상담이나 전화 상담 예약으로 상담사에게 물어보세요.",
             categories=await helpcenter_queries.list_categories(session),
             contact=contact_info(settings),
         )

@@ -1,0 +1,80 @@
+"""Fusing the ranking channels into one score, and deciding when no article answers the query.
+
+Channels, per article (names are the keys of ``ScoreComponents.channels``):
+
+- ``lexical``: BM25 of the best phrasing + tags + 0.3 × answer (docs/search.md, step 7);
+- ``lexical_answer``: BM25 of the answer alone;
+- ``e5_phrasing`` / ``use_phrasing``: cosine similarity to the closest phrasing;
+- ``e5_document`` / ``use_document``: cosine similarity to the whole article (question + answer).
+
+Lexical channels are divided by their best score for the query; similarities are rescaled from
+the model's floor (``ModelSpec.floor``) to 1 and clipped at 0, so they keep an absolute meaning.
+The fused score is the weighted mean, in [0, 1]. Weights were chosen by
+``benchmarks/tune_fusion.py`` on the tuning sets only (docs/search.md, docs/benchmarks.md).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from gogaek.search.bm25 import FloatArray
+from gogaek.search.semantic import MODELS
+
+FLOORS = {f"{spec.name}_{view}": spec.floor for spec in MODELS for view in ("phrasing", "document")}
+
+
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    """How much each channel counts (a missing model's channels are left out)."""
+
+    lexical: float = 1.0
+    lexical_answer: float = 0.3
+    e5_phrasing: float = 2.0
+    e5_document: float = 6.0
+    use_phrasing: float = 0.3
+    use_document: float = 2.0
+
+    def of(self, channel: str) -> float:
+        value: float = getattr(self, channel)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class NoMatchRule:
+    """When the best article is too far from the query to offer it as the answer.
+
+    ``similarity`` is the best e5 similarity of the top hit (to its whole text or a phrasing);
+    below ``threshold`` the search says it found no good answer. The threshold was set so that
+    90 % of the off-topic tuning queries abstain (docs/search.md, *Knowing when there is no
+    answer*). Lexical-only engines have no absolute scale and never abstain while they have hits.
+    """
+
+    threshold: float = 0.865
+
+
+def normalised(channel: str, scores: FloatArray) -> FloatArray:
+    """A channel on the common [0, 1] scale."""
+    floor = FLOORS.get(channel)
+    if floor is None:
+        top = float(scores.max(initial=0.0))
+        return scores / top if top > 0 else scores
+    return np.clip((scores - floor) / (1.0 - floor), 0.0, None)
+
+
+def fuse(channels: Mapping[str, FloatArray], weights: FusionWeights) -> FloatArray:
+    """The weighted mean of the normalised channels; a lexical-only engine keeps raw BM25."""
+    if set(channels) == {"lexical"}:
+        return channels["lexical"]
+    total = sum(weights.of(name) for name in channels)
+    fused = np.zeros_like(channels["lexical"])
+    for name, scores in channels.items():
+        if weights.of(name):
+            fused += weights.of(name) * normalised(name, scores)
+    return fused / total if total else fused
+
+
+def top_similarity(channels: Mapping[str, FloatArray], slot: int) -> float | None:
+    """The best e5 similarity of one article to the query, or None without e5."""
+    views = [channels[name][slot] for name in ("e5_document", "e5_phrasing") if name in channels]
+    return float(max(views)) if views else None
