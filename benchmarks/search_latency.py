@@ -38,8 +38,8 @@ from common import (
 )
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import SearchEngine
-from gogaek.search.index import phrasings_of
-from gogaek.search.semantic import text_key
+from gogaek.search.index import phrasings_of, whole_text
+from gogaek.search.semantic import MODELS, text_key
 
 SIZES = (1_000, 20_000)
 QUERY_COUNT = 400
@@ -115,15 +115,16 @@ def prefixes(queries: Sequence[str]) -> list[str]:
 
 
 def fake_vectors(documents: Sequence[SearchDocument]) -> dict[str, bytes]:
-    """Random unit vectors for every phrasing, to time semantic queries at 20,000 articles
-    without spending a quarter of an hour embedding them (query cost does not depend on
-    vector values)."""
+    """Random unit vectors for every phrasing and whole article of every model, to time
+    semantic queries at 20,000 articles without spending most of an hour embedding them
+    (query cost does not depend on vector values)."""
     rng = np.random.default_rng(SEED)
     cache: dict[str, bytes] = {}
     for document in documents:
-        for text in phrasings_of(document):
-            vector = rng.standard_normal(384).astype(np.float32)
-            cache[text_key(text)] = (vector / np.linalg.norm(vector)).tobytes()
+        for text in (*phrasings_of(document), whole_text(document)):
+            for spec in MODELS:
+                vector = rng.standard_normal(spec.dim).astype(np.float32)
+                cache[text_key(text, spec)] = (vector / np.linalg.norm(vector)).tobytes()
     return cache
 
 
@@ -155,7 +156,7 @@ def measure_size(size: int, eval_dir: Path, queries: list[str], semantic: bool) 
         cache = {} if cold else fake_vectors(documents)
         hybrid = SearchEngine(semantic=True, embedding_cache=cache)
         build = timed_build(hybrid, documents)
-        label = "Gogaek hybrid search (+ e5)" + ("" if cold else ", vectors pre-cached")
+        label = "Gogaek hybrid search (+ e5, USE)" + ("" if cold else ", vectors pre-cached")
         rows.append(_row(size, label, build, percentiles(hybrid.search, queries), base))
         if cold:
             rows.append(_row(size, "  same, rebuild with warm cache", timed_build(hybrid, documents),

@@ -119,11 +119,11 @@ def parakqc(eval_dir: Path, cache: dict[str, bytes]) -> str:
     systems = baseline_rankers(documents) | engine_rankers(documents, cache)
     results = [run(name, build, queries) for name, build in systems.items()]
     target = results[-1].scores
-    verdict = "met" if target.recall_at_1 >= 0.92 and target.mrr_at_10 >= 0.95 else "NOT met"
+    verdict = "met" if target.recall_at_1 >= 0.95 else "NOT met"
     return (
         f"### paraKQC ({len(documents):,} entries, {len(queries):,} queries)\n\n"
         + overall_table(results)
-        + f"\n\nTarget R@1 ≥ 0.92 and MRR@10 ≥ 0.95 for `{results[-1].name}`: **{verdict}**.\n"
+        + f"\n\nTarget R@1 ≥ 0.95 for `{results[-1].name}` (issue 13; 0.927 before it): **{verdict}**.\n"
     )
 
 
@@ -181,9 +181,7 @@ def main() -> None:
         paycenter(cache),
     ]
     embedding_cache.save(args.embedding_cache, cache)
-    command = ".venv/bin/python benchmarks/search_quality.py --write-docs"
-    if args.embedding_cache:
-        command += f" --embedding-cache {args.embedding_cache}"
+    command = ".venv/bin/python benchmarks/search_quality.py --write-docs [--embedding-cache F.npz]"
     body = (
         "## Search quality\n\n"
         f"Command: `{command}` (paraKQC from `../shared/eval`, never copied into the\n"
