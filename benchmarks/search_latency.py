@@ -128,6 +128,16 @@ def fake_vectors(documents: Sequence[SearchDocument]) -> dict[str, bytes]:
     return cache
 
 
+def timed_background_build(engine: SearchEngine, documents: Sequence[SearchDocument]) -> str:
+    """A cold build as the app runs it after an import: searchable (lexical + USE) first, then
+    e5 attached by a background thread. Wall seconds to each."""
+    started = time.perf_counter()
+    engine.rebuild(documents, background=True)
+    searchable = time.perf_counter() - started
+    engine.wait_until_complete()
+    return f"searchable {searchable:.1f} s, e5 done {time.perf_counter() - started:.1f} s"
+
+
 def timed_build(engine: SearchEngine, documents: Sequence[SearchDocument]) -> str:
     """Wall-clock and CPU seconds of a full rebuild."""
     started, started_cpu = time.perf_counter(), time.process_time()
@@ -155,7 +165,7 @@ def measure_size(size: int, eval_dir: Path, queries: list[str], semantic: bool) 
         cold = size <= SIZES[0]
         cache = {} if cold else fake_vectors(documents)
         hybrid = SearchEngine(semantic=True, embedding_cache=cache)
-        build = timed_build(hybrid, documents)
+        build = timed_background_build(hybrid, documents) if cold else timed_build(hybrid, documents)
         label = "Gogaek hybrid search (+ e5, USE)" + ("" if cold else ", vectors pre-cached")
         rows.append(_row(size, label, build, percentiles(hybrid.search, queries), base))
         if cold:
@@ -268,13 +278,15 @@ def report(cores: int, timing: list[list[str]], memory: list[list[str]], kiwi: l
         "## Search latency and memory\n\n"
         f"Command: {command}; pinned to {cores} core(s), one process, {QUERY_COUNT} queries.\n"
         "Targets: lexical p95 ≤ 10 ms at 1,000 and ≤ 40 ms at 20,000 articles; hybrid p95 ≤ 60 ms\n"
-        "at 1,000. Wall-clock times suffer from other processes on this shared machine; CPU\n"
-        "times (this process only) are what one dedicated core would give. The ratio is CPU\n"
-        "p95 against the whitespace BM25 baseline of the same size. Build: wall / CPU seconds.\n\n"
+        "at 1,000; a cold build of 1,000 articles searchable in ≤ 30 s. Wall-clock times suffer from\n"
+        "other processes on this shared machine; CPU times (this process only) are what one dedicated\n"
+        "core would give. The ratio is CPU p95 against the whitespace BM25 baseline of the same size.\n"
+        "Build: wall / CPU seconds; the cold hybrid build runs as the app runs it after an import\n"
+        "(searchable with lexical + USE first, e5 attached in the background when done).\n\n"
         + table(["articles", "path", "build (wall / CPU)", "p50 ms", "p95 ms", "CPU p50 ms", "CPU p95 ms",
                  "CPU p95 / baseline"], timing)
         + "\n\nPeak RSS of a fresh process holding a built engine (Kiwi included; hybrid adds\n"
-        "the e5 model and vectors):\n\n"
+        "the e5 and USE models and their vectors):\n\n"
         + table(["articles", "engine", "peak RSS"], memory)
         + "\n\nKiwi model types (kiwipiepy 0.24): load time and peak RSS in a fresh process, and\n"
         "lexical-engine quality on paraKQC (9,000 queries) with that model:\n\n"

@@ -177,7 +177,7 @@ def main() -> None:
     sections = [
         parakqc(args.eval_dir, cache),
         search_sets.faq_sets(cache),
-        search_sets.abstention(cache),
+        search_sets.abstention(cache, args.eval_dir),
         paycenter(cache),
     ]
     embedding_cache.save(args.embedding_cache, cache)

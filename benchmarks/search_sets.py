@@ -1,11 +1,23 @@
 """The independently written FAQ sets in the quality benchmark: ranking by query style against
 baselines, and the no-match decision. Used by ``search_quality.py``; see benchmarks/data/."""
 
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from baselines import BM25, DenseE5, morpheme_tokens, whitespace_tokens
-from common import HELD_OUT_SETS, TUNING_SETS, Query, Scores, evaluate, load_faq_set, load_offtopic, table
+from common import (
+    HELD_OUT_SETS,
+    TUNING_SETS,
+    Query,
+    Scores,
+    evaluate,
+    load_everyday_questions,
+    load_faq_set,
+    load_offtopic,
+    table,
+)
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import SearchEngine
 
@@ -14,6 +26,7 @@ STYLES = ("colloquial", "keyword", "synonym", "typo", "long")
 HYBRID = "Gogaek hybrid"
 BASELINES = ("whitespace BM25", "Kiwi BM25", "plain e5 dense")
 TARGET_R1, TARGET_MRR, TARGET_STYLE = 0.80, 0.87, 0.65
+EVERYDAY_QUESTIONS, EVERYDAY_SEED = 200, 13
 
 
 def qa_text(document: SearchDocument) -> str:
@@ -109,9 +122,17 @@ class Abstention:
     left_out: float  # queries whose article was removed: share that abstained
     off_dev: float  # off-topic dev queries that abstained
     off_test: float  # off-topic test queries that abstained
+    everyday: float  # Question_pair everyday questions that abstained
 
 
-def abstention_of(name: str, cache: dict[str, bytes], off_dev: list[str], off_test: list[str]) -> Abstention:
+@dataclass(frozen=True, slots=True)
+class OffTopic:
+    dev: list[str]
+    test: list[str]
+    everyday: list[str]
+
+
+def abstention_of(name: str, cache: dict[str, bytes], off: OffTopic) -> Abstention:
     documents, queries = load_faq_set(name)
     engine = SearchEngine(semantic=True, embedding_cache=cache)
     engine.rebuild(documents)
@@ -121,8 +142,9 @@ def abstention_of(name: str, cache: dict[str, bytes], off_dev: list[str], off_te
         answered=_share([not a.no_match for a in answers]),
         answered_right=_share([not a.no_match for a in right]),
         left_out=_leave_one_out(engine, documents, queries),
-        off_dev=_share([engine.answer(text, 10).no_match for text in off_dev]),
-        off_test=_share([engine.answer(text, 10).no_match for text in off_test]),
+        off_dev=_share([engine.answer(text, 10).no_match for text in off.dev]),
+        off_test=_share([engine.answer(text, 10).no_match for text in off.test]),
+        everyday=_share([engine.answer(text, 10).no_match for text in off.everyday]),
     )
 
 
@@ -140,21 +162,24 @@ def _share(flags: Sequence[bool]) -> float:
     return sum(flags) / max(len(flags), 1)
 
 
-def abstention(cache: dict[str, bytes]) -> str:
-    off_dev, off_test = load_offtopic("dev"), load_offtopic("test")
+def abstention(cache: dict[str, bytes], eval_dir: Path) -> str:
+    everyday = load_everyday_questions(eval_dir, random.Random(EVERYDAY_SEED), EVERYDAY_QUESTIONS)
+    off = OffTopic(load_offtopic("dev"), load_offtopic("test"), everyday)
     rows = []
     for name in (*TUNING_SETS, *HELD_OUT_SETS):
-        found = abstention_of(name, cache, off_dev, off_test)
+        found = abstention_of(name, cache, off)
         print(f"  no-match {name}: {found}", flush=True)
         role = "held out" if name in HELD_OUT_SETS else "tuning"
         rows.append([f"{name} ({role})", f"{found.answered:.3f}", f"{found.answered_right:.3f}",
-                     f"{found.left_out:.3f}", f"{found.off_dev:.3f}", f"{found.off_test:.3f}"])
+                     f"{found.left_out:.3f}", f"{found.off_dev:.3f}", f"{found.off_test:.3f}",
+                     f"{found.everyday:.3f}"])
     header = ["FAQ", "in-domain answered", "right-first still answered", "article removed → no match",
-              "off-topic dev → no match", "off-topic test (held out) → no match"]
+              "off-topic dev → no match", "off-topic test (held out) → no match", "everyday chat → no match"]
     return (
         "### Knowing when there is no answer (`no_match`)\n\n"
-        f"{len(off_dev)} off-topic dev queries (threshold fitted on them with the tuning set) and "
-        f"{len(off_test)} held-out off-topic test queries (benchmarks/data/offtopic), searched against each FAQ.\n"
+        f"{len(off.dev)} off-topic dev queries (threshold fitted on them with the tuning set), "
+        f"{len(off.test)} held-out off-topic test queries (benchmarks/data/offtopic) and {len(off.everyday)} "
+        "everyday Question_pair questions (../shared/eval, seed 13; held out), searched against each FAQ.\n"
         "Target: ≥ 0.90 of off-topic queries get no match while ≥ 0.90 of the queries answered right "
         "are still answered.\n\n" + table(header, rows) + "\n"
     )

@@ -1,14 +1,19 @@
 """Fusing the ranking channels and deciding "no good answer" (gogaek.search.fusion)."""
 
 import importlib.util
+import threading
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gogaek.search import engine as engine_module
+from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import SearchEngine
 from gogaek.search.fusion import FusionWeights, fuse, normalised, top_similarity
+from gogaek.search.semantic import E5, Embedder, Vector
 from tests.unit.test_search_engine import DOCUMENTS
 
 needs_models = pytest.mark.skipif(
@@ -86,3 +91,50 @@ def test_a_lexical_engine_says_no_match_only_when_nothing_matched() -> None:
     engine.rebuild(DOCUMENTS)
     assert engine.answer("qwzxv", 5).no_match and not engine.answer("qwzxv", 5).hits
     assert not engine.answer("주식 송금 한도", 5).no_match
+
+
+@pytest.fixture
+def held_back_e5(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Every rebuild defers e5, and the background thread waits at the gate until it is set."""
+    gate = threading.Event()
+    original = Embedder.texts
+
+    def texts(self: Embedder, batch: Sequence[str]) -> list[Vector]:
+        if self.spec is E5 and threading.current_thread() is not threading.main_thread():
+            assert gate.wait(30)
+        return original(self, batch)
+
+    monkeypatch.setattr(engine_module, "SYNC_EMBED_BUDGET_MS", -1.0)
+    monkeypatch.setattr(Embedder, "texts", texts)
+    yield gate
+    gate.set()
+
+
+@needs_models
+def test_a_big_rebuild_is_searchable_at_once_and_e5_follows(held_back_e5: threading.Event) -> None:
+    engine = SearchEngine(semantic=True, embedding_cache={})
+    engine.rebuild(DOCUMENTS, background=True)
+    assert not engine.complete
+    assert "e5_document" not in engine.score_components("송금").channels
+    answer = engine.answer("돈 보냈는데 친구가 못 받았대", 3)
+    assert answer.hits[0].document.id == 1 and not answer.no_match  # lexical + USE meanwhile
+    added = SearchDocument(
+        99, "faq-99", "포인트는 언제 사라지나요?", (), (), "적립 후 5년이 지나면 소멸됩니다.", "혜택"
+    )
+    engine.upsert(added)  # an edit while e5 is still embedding
+
+    held_back_e5.set()
+    assert engine.wait_until_complete(60)
+    channels = engine.score_components("포인트 소멸").channels
+    assert "e5_document" in channels and (channels["e5_document"] > -1).all()  # every article has e5, 99 too
+    assert engine.answer("주식 투자 수익률 높은 종목 추천해줘", 3).no_match
+
+
+@needs_models
+def test_closing_stops_background_embedding(held_back_e5: threading.Event) -> None:
+    engine = SearchEngine(semantic=True, embedding_cache={})
+    engine.rebuild(DOCUMENTS, background=True)
+    engine.close()
+    held_back_e5.set()
+    assert engine.complete
+    assert "e5_document" not in engine.score_components("송금").channels

@@ -7,6 +7,7 @@ Pure and synchronous: the service layer owns the database and calls ``rebuild`` 
 for the few milliseconds of scoring, so edits from another thread are safe.
 """
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -19,14 +20,19 @@ from gogaek.search.analysis import bigrams, morpheme_terms
 from gogaek.search.bm25 import FloatArray
 from gogaek.search.documents import SearchDocument, SearchHit
 from gogaek.search.fusion import FusionWeights, NoMatchRule, fuse, top_similarity
-from gogaek.search.index import FaqIndex, LexicalWeights, prepare
+from gogaek.search.index import FaqIndex, LexicalWeights, phrasings_of, prepare, whole_text
 from gogaek.search.semantic import Embedder, Vector, load_embedders
 from gogaek.search.snippets import snippet
 from gogaek.search.spelling import correct, keyboard_fix
 from gogaek.search.synonyms import DEFAULT_PATH, Synonyms
 
 MAX_QUERY_CHARS = 256
+ATTACH_BATCH = 8  # texts per model call in the background, so a close is noticed within seconds
+# A rebuild with ``background`` embeds at once what takes less than this, and later the rest.
+SYNC_EMBED_BUDGET_MS = 5000.0
 CHOSUNG_CANDIDATES = 500
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,9 @@ class SearchEngine:
         self._index = self._new_index()
         self._lock = threading.RLock()
         self._ready = False
+        self._generation = 0  # each rebuild's number: a late background step of an older one stops
+        self._complete = threading.Event()
+        self._complete.set()
 
     @property
     def ready(self) -> bool:
@@ -103,13 +112,67 @@ class SearchEngine:
     def __len__(self) -> int:
         return len(self._index)
 
-    def rebuild(self, documents: Iterable[SearchDocument]) -> None:
-        """Replace the whole index; queries keep using the old one until it is ready."""
-        fresh = self._new_index()
-        fresh.load(prepare(list(documents), self._get_synonyms(), self._embedders, self._model_type))
+    @property
+    def complete(self) -> bool:
+        """True when every model's vectors are in the index (see ``rebuild(background=True)``)."""
+        return self._complete.is_set()
+
+    def wait_until_complete(self, timeout: float | None = None) -> bool:
+        return self._complete.wait(timeout)
+
+    def rebuild(self, documents: Iterable[SearchDocument], *, background: bool = False) -> None:
+        """Replace the whole index; queries keep using the old one until it is ready.
+
+        With ``background``, a model whose missing vectors would take more than
+        ``SYNC_EMBED_BUDGET_MS`` to compute (e5 on a freshly imported FAQ: minutes) is left out of
+        the new index, which is swapped in at once; that model's vectors are computed in a
+        background thread and attached when done. Until then ranking uses the channels present,
+        and ``no_match`` waits for e5. Small edits and warm restarts embed at once, as before.
+        """
+        docs = list(documents)
+        texts = _texts(docs)
+        later = [e for e in self._embedders if background and e.expected_ms(texts) > SYNC_EMBED_BUDGET_MS]
+        now = [e for e in self._embedders if e not in later]
+        fresh = FaqIndex([e.spec for e in now])
+        fresh.load(prepare(docs, self._get_synonyms(), now, self._model_type))
         with self._lock:
             self._index = fresh
             self._ready = True
+            self._generation += 1
+            generation = self._generation
+            if later:
+                self._complete.clear()
+            else:
+                self._complete.set()
+        if later:
+            threading.Thread(target=self._attach, args=(later, docs, generation), daemon=True).start()
+
+    def _attach(self, embedders: list[Embedder], documents: list[SearchDocument], generation: int) -> None:
+        """Embed with the slow models outside the lock, then attach their vectors to the index."""
+        texts = _texts(documents)
+        try:
+            for embedder in embedders:
+                for start in range(0, len(texts), ATTACH_BATCH):
+                    if self._generation != generation:
+                        return  # a newer rebuild (or close) replaced this index
+                    embedder.texts(texts[start : start + ATTACH_BATCH])  # the slow part; fills the cache
+                with self._lock:
+                    if self._generation != generation:
+                        return
+                    # Documents upserted meanwhile were embedded by their own upsert: cached too.
+                    self._index.attach(embedder.spec, embedder)
+        except Exception:  # a closed vector store at shutdown, a model error: stay lexical + fast models
+            logger.exception("background embedding stopped; the index keeps the channels it has")
+            return
+        with self._lock:
+            if self._generation == generation:
+                self._complete.set()
+
+    def close(self) -> None:
+        """Stop background embedding (it checks between batches); the index stays usable."""
+        with self._lock:
+            self._generation += 1
+            self._complete.set()
 
     def upsert(self, document: SearchDocument) -> None:
         """Add a document or replace the one with the same id."""
@@ -203,7 +266,9 @@ class SearchEngine:
         capacity = len(lexical)
         channels["lexical_answer"] = self._index.answer_scores(plan.answer)
         for embedder, vector in zip(self._embedders, vectors, strict=True):
-            model = self._index.models[embedder.spec.name]
+            model = self._index.models.get(embedder.spec.name)
+            if model is None:  # still being embedded in the background
+                continue
             channels[f"{embedder.spec.name}_phrasing"] = model.phrasings.score(vector, capacity)
             channels[f"{embedder.spec.name}_document"] = model.documents.score(vector, capacity)
         return channels
@@ -283,6 +348,11 @@ class SearchEngine:
             if self._synonyms is None:
                 self._synonyms = Synonyms.from_file(self._synonyms_path, self._model_type)
             return self._synonyms
+
+
+def _texts(documents: Iterable[SearchDocument]) -> list[str]:
+    """Every text the models embed for these documents."""
+    return [t for d in documents for t in (*phrasings_of(d), whole_text(d))]
 
 
 def _clean(query: str) -> str:

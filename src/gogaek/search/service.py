@@ -49,15 +49,17 @@ class SearchIndex:
         self._lock = asyncio.Lock()
         self._loaded = asyncio.Event()
 
-    async def load(self) -> None:
+    async def load(self, *, background: bool = False) -> None:
+        """The first load is complete before the index says it is ready; later reloads put the
+        index in place at once and let a slow model's vectors follow (SearchEngine.rebuild)."""
         async with self._lock, self._sessionmaker() as session:
-            await self._rebuild(session)
+            await self._rebuild(session, background=background)
 
-    async def _rebuild(self, session: AsyncSession) -> None:
+    async def _rebuild(self, session: AsyncSession, *, background: bool) -> None:
         signature = await helpcenter_queries.published_signature(session)
         articles = await helpcenter_queries.published_articles_for_index(session)
         documents = [document_for(article) for article in articles]
-        await asyncio.to_thread(self.engine.rebuild, documents)
+        await asyncio.to_thread(self.engine.rebuild, documents, background=background)
         self._signature = signature
         self._checked_at = time.monotonic()
         self._loaded.set()
@@ -71,7 +73,7 @@ class SearchIndex:
             async with self._sessionmaker() as session:
                 signature = await helpcenter_queries.published_signature(session)
                 if signature != self._signature:
-                    await self._rebuild(session)
+                    await self._rebuild(session, background=True)
                 else:
                     self._checked_at = time.monotonic()
 
@@ -85,7 +87,7 @@ class SearchIndex:
 
     async def categories_changed(self) -> None:
         """A renamed category changes how every article in it is shown: rebuild."""
-        await self.load()
+        await self.load(background=True)
 
     async def article_deleted(self, article_id: int) -> None:
         self.engine.remove(article_id)
@@ -118,6 +120,7 @@ class SearchIndex:
         await self._loaded.wait()
 
     def close(self) -> None:
+        self.engine.close()
         if self._embedding_store is not None:
             self._embedding_store.close()
 
