@@ -7,14 +7,15 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyotp
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
@@ -47,15 +48,24 @@ class Desk:
     agent_totp: str
 
 
-async def _prepare_desk(settings: Settings, agent: StaffCreate, macro: Macro) -> str:
+@asynccontextmanager
+async def demo_database(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A migrated database of the served data dir with the demo content, for a test to add to."""
     engine = create_engine(settings)
     await upgrade_database(engine)
-    async with create_sessionmaker(engine)() as session:
-        await load_demo_content(session)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await load_demo_content(session)
+            yield session
+    finally:
+        await engine.dispose()
+
+
+async def _prepare_desk(settings: Settings, agent: StaffCreate, macro: Macro) -> str:
+    async with demo_database(settings) as session:
         staff = await create_staff_user(session, agent, with_totp=True)
         session.add(macro)
         await session.commit()
-    await engine.dispose()
     assert staff.totp_secret is not None
     return staff.totp_secret
 

@@ -18,14 +18,11 @@ import pytest
 from playwright.sync_api import Browser, Playwright, expect
 
 from gogaek.config import Settings
-from gogaek.db import create_engine, create_sessionmaker
-from gogaek.demo import load_demo_content
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import Customer, StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
-from gogaek.migrate import upgrade_database
-from tests.e2e.conftest import running_server, screenshot, staff_sign_in, watch_console
+from tests.e2e.conftest import demo_database, running_server, screenshot, staff_sign_in, watch_console
 from tests.phone.factories import make_callback, sensitive_category
 
 pytestmark = pytest.mark.e2e
@@ -45,10 +42,7 @@ class PhoneDesk:
 
 
 async def _prepare(settings: Settings) -> tuple[int, str]:
-    engine = create_engine(settings)
-    await upgrade_database(engine)
-    async with create_sessionmaker(engine)() as session:
-        await load_demo_content(session)
+    async with demo_database(settings) as session:
         await create_staff_user(
             session,
             StaffCreate(email=AGENT_EMAIL, password=AGENT_PASSWORD, display_name="상담사 한결", role=StaffRole.AGENT),
@@ -59,7 +53,6 @@ async def _prepare(settings: Settings) -> tuple[int, str]:
         callback = await make_callback(session, customer, await sensitive_category(session))
         number = callback.number or ""
         callback_id = callback.id
-    await engine.dispose()
     return callback_id, number
 
 

@@ -22,13 +22,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from gogaek.config import Settings
-from gogaek.db import create_engine, create_sessionmaker
-from gogaek.demo import load_demo_content
 from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
-from gogaek.migrate import upgrade_database
-from tests.e2e.conftest import running_server, screenshot, staff_sign_in, watch_console
+from tests.e2e.conftest import demo_database, running_server, screenshot, staff_sign_in, watch_console
 from tests.mail.test_smtp_intake import EXE, PNG_2PX, _free_port
 
 pytestmark = pytest.mark.e2e
@@ -48,15 +45,11 @@ class MailDesk:
 
 
 async def _prepare(settings: Settings) -> None:
-    engine = create_engine(settings)
-    await upgrade_database(engine)
-    async with create_sessionmaker(engine)() as session:
-        await load_demo_content(session)
+    async with demo_database(settings) as session:
         await create_staff_user(
             session,
             StaffCreate(email=AGENT_EMAIL, password=AGENT_PASSWORD, display_name="상담사 메일", role=StaffRole.AGENT),
         )
-    await engine.dispose()
 
 
 @pytest.fixture(scope="module")
