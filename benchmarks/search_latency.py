@@ -36,6 +36,7 @@ from common import (
     table,
     write_section,
 )
+from gogaek.search import index as index_module
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import SearchEngine
 from gogaek.search.index import phrasings_of, whole_text
@@ -129,8 +130,9 @@ def fake_vectors(documents: Sequence[SearchDocument]) -> dict[str, bytes]:
 
 
 def timed_background_build(engine: SearchEngine, documents: Sequence[SearchDocument]) -> str:
-    """A cold build as the app runs it after an import: searchable (lexical + USE) first, then
-    e5 attached by a background thread. Wall seconds to each."""
+    """A cold build as the app runs it after an import: searchable with what fits in the
+    synchronous budget first, the rest attached by a background thread. Wall seconds to each."""
+    index_module._analysed.clear()  # a fresh process has analysed nothing yet
     started = time.perf_counter()
     engine.rebuild(documents, background=True)
     searchable = time.perf_counter() - started
@@ -282,7 +284,8 @@ def report(cores: int, timing: list[list[str]], memory: list[list[str]], kiwi: l
         "other processes on this shared machine; CPU times (this process only) are what one dedicated\n"
         "core would give. The ratio is CPU p95 against the whitespace BM25 baseline of the same size.\n"
         "Build: wall / CPU seconds; the cold hybrid build runs as the app runs it after an import\n"
-        "(searchable with lexical + USE first, e5 attached in the background when done).\n\n"
+        "(searchable once the lexical index is built, since at this size both models' vectors would\n"
+        "take more than 5 s; USE and then e5 are attached in the background when done).\n\n"
         + table(["articles", "path", "build (wall / CPU)", "p50 ms", "p95 ms", "CPU p50 ms", "CPU p95 ms",
                  "CPU p95 / baseline"], timing)
         + "\n\nPeak RSS of a fresh process holding a built engine (Kiwi included; hybrid adds\n"
