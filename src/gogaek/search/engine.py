@@ -131,7 +131,9 @@ class SearchEngine:
         """
         docs = list(documents)
         texts = _texts(docs)
-        later = [e for e in self._embedders if background and e.expected_ms(texts) > SYNC_EMBED_BUDGET_MS]
+        costs = {e.spec.name: e.expected_ms(texts) for e in self._embedders}
+        later = [e for e in self._embedders if background and costs[e.spec.name] > SYNC_EMBED_BUDGET_MS]
+        later.sort(key=lambda e: costs[e.spec.name])  # the cheaper model is attached first
         now = [e for e in self._embedders if e not in later]
         fresh = FaqIndex([e.spec for e in now])
         fresh.load(prepare(docs, self._get_synonyms(), now, self._model_type))
