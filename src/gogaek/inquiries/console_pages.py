@@ -69,7 +69,7 @@ from gogaek.inquiries.macros import list_macros, render_macro
 from gogaek.inquiries.queue import QueueView, agent_inquiry_detail, agent_queue, get_inquiry
 from gogaek.inquiries.schemas import AgentReplyCreate
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
-from gogaek.mail.queries import has_mail, mail_sources
+from gogaek.mail.queries import mail_sources
 from gogaek.notify.queries import unread_notifications
 from gogaek.notify.service import mark_all_read
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
@@ -195,7 +195,6 @@ async def _detail(
         "event_text": event_text,
         "source_labels": SOURCE_LABELS,
         "appeal": await appeal_of_inquiry(session, inquiry_id),
-        "has_mail": await has_mail(session, inquiry_id),
         "mail_sources": await mail_sources(session, inquiry_id),
     }
     return _render(request, "console/detail.html", context, status=status)

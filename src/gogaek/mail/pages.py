@@ -37,10 +37,6 @@ SENT_KIND_LABELS = {"reply": "상담사 답변", "acknowledgement": "접수 확�
 SENT_STATUS_LABELS = {"queued": "보내는 중", "sent": "보냄", "failed": "보내지 못함", "bounced": "반송됨"}
 
 
-def mails_url(inquiry_id: int) -> str:
-    return f"{CONSOLE_PATH}/inquiries/{inquiry_id}/emails"
-
-
 @router.get("/inquiries/{inquiry_id}/emails", response_class=HTMLResponse)
 async def mails_page(inquiry_id: str, request: Request, session: SessionDep, agent: PageStaff) -> HTMLResponse:
     key = id_or_404(inquiry_id, "문의")

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from gogaek.errors import not_found
-from gogaek.inquiries.queue import get_inquiry
 from gogaek.mail.models import InboundMail, InboundStatus, OutboundMail
 from gogaek.mail.parsing import MailParseError, parse_mail
 from gogaek.mail.schemas import InquiryMails, ReceivedMail, RefusedFile, SentMail
@@ -38,8 +37,7 @@ def _received(mail: InboundMail) -> ReceivedMail:
 
 
 async def inquiry_mails(session: AsyncSession, inquiry_id: int) -> InquiryMails:
-    """Every mail of the inquiry, oldest first; a missing inquiry is a 404."""
-    await get_inquiry(session, inquiry_id)
+    """Every mail of the inquiry, oldest first (callers have checked that the inquiry exists)."""
     received = await session.scalars(
         select(InboundMail)
         .options(undefer(InboundMail.raw))
@@ -59,33 +57,32 @@ async def inquiry_mails(session: AsyncSession, inquiry_id: int) -> InquiryMails:
 class MailSources:
     """Which received mail each part of the inquiry came from, so the console links to the original."""
 
+    any_mail: bool  # any mail in or out: the console offers the mail page
     opening: int | None  # the mail that opened the inquiry (its body), if it came by mail
     by_message: dict[int, int]  # timeline message id -> mail id
 
 
 async def mail_sources(session: AsyncSession, inquiry_id: int) -> MailSources:
-    rows = await session.execute(
-        select(InboundMail.inquiry_message_id, InboundMail.id)
-        .where(InboundMail.inquiry_id == inquiry_id, InboundMail.status == InboundStatus.PROCESSED.value)
-        .order_by(InboundMail.id)
-    )
+    rows = (
+        await session.execute(
+            select(InboundMail.id, InboundMail.inquiry_message_id, InboundMail.status)
+            .where(InboundMail.inquiry_id == inquiry_id)
+            .order_by(InboundMail.id)
+        )
+    ).all()
     opening: int | None = None
     by_message: dict[int, int] = {}
-    for message_id, mail_id in rows:
+    for mail_id, message_id, status in rows:
+        if status != InboundStatus.PROCESSED.value:
+            continue
         if message_id is not None:
             by_message[message_id] = mail_id
         elif opening is None:
             opening = mail_id
-    return MailSources(opening, by_message)
-
-
-async def has_mail(session: AsyncSession, inquiry_id: int) -> bool:
-    """Whether the console should offer the mail page: any mail in or out for this inquiry."""
-    received = await session.scalar(select(InboundMail.id).where(InboundMail.inquiry_id == inquiry_id).limit(1))
-    if received is not None:
-        return True
-    sent = await session.scalar(select(OutboundMail.id).where(OutboundMail.inquiry_id == inquiry_id).limit(1))
-    return sent is not None
+    any_mail = bool(rows) or (
+        await session.scalar(select(OutboundMail.id).where(OutboundMail.inquiry_id == inquiry_id).limit(1))
+    ) is not None
+    return MailSources(any_mail, opening, by_message)
 
 
 async def raw_mail_download(session: AsyncSession, inquiry_id: int, mail_id: int) -> Response:
@@ -93,7 +90,6 @@ async def raw_mail_download(session: AsyncSession, inquiry_id: int, mail_id: int
 
     Looked up by inquiry and mail together, so a mail id from another inquiry is a 404.
     """
-    await get_inquiry(session, inquiry_id)
     mail = await session.scalar(
         select(InboundMail)
         .options(undefer(InboundMail.raw))

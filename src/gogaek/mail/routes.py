@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from gogaek.deps import CurrentStaff, SessionDep
+from gogaek.inquiries.queue import get_inquiry
 from gogaek.mail import queries
 from gogaek.mail.schemas import InquiryMails
 from gogaek.web.ids import Id
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/api/v1/agent/inquiries", tags=["agent console"])
 @router.get("/{inquiry_id}/emails", response_model=InquiryMails)
 async def inquiry_mails(inquiry_id: Id, agent: CurrentStaff, session: SessionDep) -> InquiryMails:
     """Every mail of the inquiry, oldest first."""
+    await get_inquiry(session, inquiry_id)  # a missing inquiry is a 404
     return await queries.inquiry_mails(session, inquiry_id)
 
 

@@ -162,7 +162,7 @@ class SearchEngine:
                     if self._generation != generation:
                         return
                     # Documents upserted meanwhile were embedded by their own upsert: cached too.
-                    self._index.attach(embedder.spec, embedder)
+                    self._index.attach(embedder)
         except Exception:  # a closed vector store at shutdown, a model error: stay lexical + fast models
             logger.exception("background embedding stopped; the index keeps the channels it has")
             return
@@ -261,12 +261,13 @@ class SearchEngine:
 
     def _channels(self, plan: _Query, vectors: tuple[Vector, ...]) -> dict[str, FloatArray]:
         """Every ranking channel's scores per slot (docs: gogaek.search.fusion); hold the lock."""
-        lexical = self._index.lexical_scores(plan.phrase, plan.answer, self._weights.lexical)
+        answer = self._index.answer_scores(plan.answer)
+        lexical = self._index.lexical_scores(plan.phrase, answer, self._weights.lexical)
         channels = {"lexical": lexical}
         if not vectors:
             return channels
         capacity = len(lexical)
-        channels["lexical_answer"] = self._index.answer_scores(plan.answer)
+        channels["lexical_answer"] = answer
         for embedder, vector in zip(self._embedders, vectors, strict=True):
             model = self._index.models.get(embedder.spec.name)
             if model is None:  # still being embedded in the background
@@ -287,7 +288,8 @@ class SearchEngine:
         morphemes = analyze(text, self._model_type)
         with self._lock:
             plan = self._plan(text, morphemes)
-            scores = self._index.lexical_scores(plan.phrase, plan.answer, self._weights.lexical)
+            answer = self._index.answer_scores(plan.answer)
+            scores = self._index.lexical_scores(plan.phrase, answer, self._weights.lexical)
             return self._hits(scores, plan, limit)
 
     def _chosung_search(self, text: str, limit: int) -> list[SearchHit]:

@@ -199,16 +199,13 @@ class FaqIndex:
         self.documents[slot] = None
         self._free.append(slot)
 
-    def attach(self, spec: ModelSpec, embedder: Embedder) -> None:
+    def attach(self, embedder: Embedder) -> None:
         """Add a model's vectors for every live document (its texts are expected in the cache)."""
         live = [(slot, d) for slot, d in enumerate(self.documents) if d is not None]
-        vectors = ModelVectors(spec.dim)
+        vectors = ModelVectors(embedder.spec.dim)
         for (slot, _), article in zip(live, embed([d for _, d in live], embedder), strict=True):
             vectors.add(slot, article.phrasings, article.whole)
-        self.models[spec.name] = vectors
-
-    def live_documents(self) -> list[SearchDocument]:
-        return [d for d in self.documents if d is not None]
+        self.models[embedder.spec.name] = vectors
 
     def known(self, term: str) -> bool:
         """True when some document uses ``term`` as a morpheme."""
@@ -227,16 +224,17 @@ class FaqIndex:
     def lexical_scores(
         self,
         phrase_query: tuple[Mapping[str, float], Mapping[str, float]],
-        answer_query: Mapping[str, float],
+        answer_scores: FloatArray,
         weights: "LexicalWeights",
     ) -> FloatArray:
-        """Per-slot lexical score: best phrasing, plus tags and answer at lower weight."""
+        """Per-slot lexical score: best phrasing, plus tags and the answers' scores (from
+        ``answer_scores``, computed once per query) at lower weight."""
         capacity = len(self.documents)
         channels = (_weighted(phrase_query[0], weights.morpheme),
                     _weighted(phrase_query[1], weights.bigram))
         scores = self.phrasings.score(channels, capacity)
         scores += weights.tags * self.tags.score(channels, capacity)
-        scores += weights.answer * self.answer_scores(answer_query)
+        scores += weights.answer * answer_scores
         return scores
 
     def answer_scores(self, answer_query: Mapping[str, float]) -> FloatArray:
