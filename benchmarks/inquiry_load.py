@@ -1,12 +1,15 @@
-"""Inquiry load: submissions per second and tail latency, 문의 내역 and agent queue at 100,000 inquiries.
+"""Inquiry load: throughput and tail latency of submissions and 문의 내역, reads at 100,000 inquiries.
 
 Each backend (SQLite, PostgreSQL) gets a fresh database: migrated, demo categories loaded,
 agents created and 100,000 inquiries bulk-seeded (``inquiry_seed``). The app then runs as a
 real server — one uvicorn process (uvloop + httptools) on a socket this script binds and
-hands over — with the job worker on, as in production. httpx clients in this process
-submit inquiries concurrently (``POST /api/v1/inquiries``, JSON, many customers, an
-Idempotency-Key each), then time 문의 내역 (``GET /api/v1/inquiries``) and the agent queue views
-(``GET /api/v1/agent/inquiries?view=…``) one request at a time.
+hands over — with the job worker on, as in production.
+
+Throughput comes from wrk (``wrk_load``), a native load generator, because a Python client
+caps out at a few hundred requests per second: submissions (``POST /api/v1/inquiries``, JSON,
+many customers, a fresh Idempotency-Key each) and 문의 내역 (``GET /api/v1/inquiries``). Read
+latency is then timed with httpx one request at a time — 문의 내역 and the agent queue views
+(``GET /api/v1/agent/inquiries?view=…``) — where a Python client is fine, as it only waits.
 
 Baseline, measured in the same run right before each backend: a bare FastAPI app served the
 same way, whose POST validates the same JSON with the app's own ``InquiryCreate`` and answers
@@ -14,7 +17,8 @@ same way, whose POST validates the same JSON with the app's own ``InquiryCreate`
 ``QueueRow`` rows) from memory. The ratios are what the database, sign-in and business rules
 cost on top of the framework.
 
-    .venv/bin/python benchmarks/inquiry_load.py [--quick] [--backends sqlite,postgres] [--write-docs]
+    .venv/bin/python benchmarks/inquiry_load.py [--quick] [--backends sqlite,postgres]
+        [--connections 32] [--seconds 20] [--write-docs]
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +61,7 @@ from gogaek.inquiries.sla import SlaState
 from gogaek.inquiries.workflow import Status
 from gogaek.jobs.models import Job, JobStatus
 from gogaek.migrate import upgrade_database
+from wrk_load import TIMEOUT_SECONDS, WrkResult, throughput, write_script, wrk_binary
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GOGAEK_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -77,27 +82,25 @@ _EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception): ")
 class Options:
     inquiries: int = 100_000
     customers: int = 20_000
-    submissions: int = 2_000
-    concurrency: int = 16
-    reads: int = 300  # timed requests per read endpoint
-    read_concurrency: int = 1
+    connections: int = 32  # wrk's, on one thread
+    seconds: int = 20  # each timed wrk run
+    reads: int = 300  # timed requests per read endpoint, one at a time
     jobs_enabled: bool = True
 
     @property
-    def submission_warmup(self) -> int:
-        """Untimed submissions before the timed ones (they are inquiries in the database too)."""
-        return self.concurrency * 2
+    def warmup_seconds(self) -> int:
+        """The untimed wrk run before each timed one (its submissions are inquiries in the database too)."""
+        return max(1, self.seconds // 5)
 
 
-QUICK = Options(inquiries=10_000, customers=2_000, submissions=300, reads=60)
+QUICK = Options(inquiries=10_000, customers=2_000, seconds=5, reads=60)
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     method: str
     path: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    json: Any = None
+    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,17 +109,11 @@ class LoadResult:
 
     latencies_ms: tuple[float, ...]
     failures: int
-    seconds: float
-    client_cpu_seconds: float
     first_failure: str | None = None
 
     @property
     def requests(self) -> int:
         return len(self.latencies_ms)
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, q: float) -> float:
         return percentile(self.latencies_ms, q)
@@ -129,11 +126,13 @@ class BackendReport:
     seed: inquiry_seed.SeedReport
     seed_seconds: float
     rows_at_reads: int
-    bare_post: LoadResult
+    bare_post: WrkResult
+    bare_listing: WrkResult
     bare_history: LoadResult
     bare_queue: LoadResult
-    submissions: LoadResult
-    history: LoadResult
+    submissions: WrkResult
+    listing: WrkResult  # 문의 내역 under wrk's load
+    history: LoadResult  # 문의 내역 one request at a time
     queue: dict[str, LoadResult]
     jobs: dict[str, int]
     load_average: float  # of the machine over the minute before measuring: other work on the cores
@@ -154,72 +153,46 @@ def percentile(samples: Sequence[float], q: float) -> float:
 
 
 async def drive(
-    base_url: str,
-    calls: Callable[[int], Call],
-    total: int,
-    concurrency: int,
-    expected_status: int,
-    warmup: int = 0,
+    base_url: str, calls: Callable[[int], Call], total: int, expected_status: int, warmup: int
 ) -> LoadResult:
-    """``total`` timed requests from ``concurrency`` clients with a keep-alive connection each.
+    """``total`` timed requests, one at a time on one keep-alive connection: latency, not throughput.
 
-    ``calls(n)`` builds the n-th request. The clients are built and ``warmup`` untimed requests
-    sent first, so client set-up, connecting and the server's first-use costs stay out of the
-    numbers.
+    ``calls(n)`` builds the n-th request; ``warmup`` untimed requests go first, so connecting and
+    the server's first-use costs stay out of the numbers.
     """
-    clients = [httpx.AsyncClient(base_url=base_url, timeout=120) for _ in range(max(1, concurrency))]
-    try:
-        await _run(clients, calls, range(total, total + warmup), expected_status)
-        started, started_cpu = time.perf_counter(), time.process_time()
-        latencies, failures = await _run(clients, calls, range(total), expected_status)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
-    finally:
-        for client in clients:
-            await client.aclose()
-    return LoadResult(tuple(latencies), len(failures), seconds, cpu, failures[0] if failures else None)
-
-
-async def _run(
-    clients: Sequence[httpx.AsyncClient], calls: Callable[[int], Call], numbers: range, expected_status: int
-) -> tuple[list[float], list[str]]:
-    """Each client takes the next request number as soon as its previous answer is in."""
-    pending = iter(numbers)
     latencies: list[float] = []
     failures: list[str] = []
-
-    async def work(http: httpx.AsyncClient) -> None:
-        for number in pending:
-            call = calls(number)
-            started = time.perf_counter()
-            try:
-                response = await http.request(call.method, call.path, headers=call.headers, json=call.json)
-            except httpx.HTTPError as exc:
-                failures.append(f"{call.method} {call.path}: {exc!r}")
-                continue
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code == expected_status:
-                latencies.append(elapsed)
+    async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
+        for number in range(total, total + warmup):
+            await _timed(http, calls(number), expected_status)
+        for number in range(total):
+            outcome = await _timed(http, calls(number), expected_status)
+            if isinstance(outcome, str):
+                failures.append(outcome)
             else:
-                failures.append(f"{call.method} {call.path}: {response.status_code} {response.text[:300]}")
-
-    await asyncio.gather(*(work(client) for client in clients))
-    return latencies, failures
+                latencies.append(outcome)
+    return LoadResult(tuple(latencies), len(failures), failures[0] if failures else None)
 
 
-def submission_calls(tokens: Sequence[str], path: str = "/api/v1/inquiries") -> Callable[[int], Call]:
-    """Inquiries from many customers, each with its own Idempotency-Key, as the pay app sends them."""
-    run = uuid.uuid4().hex[:8]
-    templates = [(slug, pair) for slug, pairs in inquiry_seed.TEMPLATES.items() for pair in pairs]
+async def _timed(http: httpx.AsyncClient, call: Call, expected_status: int) -> float | str:
+    """Milliseconds until the answer, or what went wrong."""
+    started = time.perf_counter()
+    try:
+        response = await http.request(call.method, call.path, headers=call.headers)
+    except httpx.HTTPError as exc:
+        return f"{call.method} {call.path}: {exc!r}"
+    if response.status_code != expected_status:
+        return f"{call.method} {call.path}: {response.status_code} {response.text[:300]}"
+    return (time.perf_counter() - started) * 1000
 
-    def call(number: int) -> Call:
-        slug, (title, body) = templates[number % len(templates)]
-        payload = {"category": slug, "title": title, "body": f"{body} (#{number})"}
-        if number % 3 == 0:
-            payload["transaction_ref"] = f"T{number:011d}"
-        headers = {"Authorization": f"Bearer {tokens[number % len(tokens)]}", "Idempotency-Key": f"{run}-{number}"}
-        return Call("POST", path, headers, payload)
 
-    return call
+def submission_bodies() -> list[dict[str, str]]:
+    """Inquiries as the pay app sends them, one per template; wrk adds the key and a transaction_ref."""
+    return [
+        {"category": slug, "title": title, "body": body}
+        for slug, pairs in inquiry_seed.TEMPLATES.items()
+        for title, body in pairs
+    ]
 
 
 def get_calls(path: str, tokens: Sequence[str]) -> Callable[[int], Call]:
@@ -499,22 +472,18 @@ async def benchmark_backend(backend: str, options: Options, workdir: Path) -> Ba
         env = server_env(settings)
         submitting, reading = customer_tokens(settings, seed)
         load_average = os.getloadavg()[0]
-        bare_post, bare_history, bare_queue = await measure_bare(env, workdir, submitting, options)
+        bare_post, bare_listing, bare_history, bare_queue = await measure_bare(
+            env, workdir, submitting, reading, options
+        )
+        post_script, list_script = load_scripts(workdir, "gogaek", "/api/v1/inquiries", submitting, reading)
         async with served("gogaek", env, workdir) as base_url:
-            print(f"[{backend}] {options.submissions:,} submissions, {options.concurrency} clients", flush=True)
-            submissions = await drive(
-                base_url,
-                submission_calls(submitting),
-                options.submissions,
-                options.concurrency,
-                201,
-                warmup=options.submission_warmup,
-            )
+            submissions = await measure_load(f"[{backend}] Gogaek POST", base_url, post_script, options)
             drained = await wait_for_jobs(settings) if options.jobs_enabled else None
             rows, _ = await database_counts(settings)
             print(f"[{backend}] reads with {rows:,} inquiries in the database", flush=True)
             history = await read(base_url, "/api/v1/inquiries", reading, options)
             queue = await measure_queue(base_url, seed.agent_email, options)
+            listing = await measure_load(f"[{backend}] Gogaek GET list", base_url, list_script, options)
         _, jobs = await database_counts(settings)
         return BackendReport(
             backend=backend,
@@ -523,9 +492,11 @@ async def benchmark_backend(backend: str, options: Options, workdir: Path) -> Ba
             seed_seconds=seed_seconds,
             rows_at_reads=rows,
             bare_post=bare_post,
+            bare_listing=bare_listing,
             bare_history=bare_history,
             bare_queue=bare_queue,
             submissions=submissions,
+            listing=listing,
             history=history,
             queue=queue,
             jobs=jobs,
@@ -552,22 +523,32 @@ def customer_tokens(settings: Settings, seed: inquiry_seed.SeedReport) -> tuple[
     return [issue(sub) for sub in submitting], [issue(sub) for sub in reading]
 
 
+def load_scripts(
+    workdir: Path, kind: str, path: str, submitting: Sequence[str], reading: Sequence[str]
+) -> tuple[Path, Path]:
+    """wrk scripts for one server: submissions by the submitting customers, 문의 내역 of the reading ones."""
+    post = write_script(workdir / f"{kind}-post.lua", "POST", path, submitting, 201, submission_bodies())
+    listing = write_script(workdir / f"{kind}-list.lua", "GET", path, reading, 200)
+    return post, listing
+
+
+async def measure_load(label: str, base_url: str, script: Path, options: Options) -> WrkResult:
+    """wrk's warm-up and timed run with the script's requests against ``base_url``."""
+    print(f"{label}: wrk, {options.connections} connections, {options.seconds} s", flush=True)
+    return await throughput(base_url, script, options.connections, options.seconds, options.warmup_seconds)
+
+
 async def measure_bare(
-    env: Mapping[str, str], workdir: Path, tokens: Sequence[str], options: Options
-) -> tuple[LoadResult, LoadResult, LoadResult]:
-    """The baseline's POST at the submission concurrency and its two GETs at the read concurrency."""
+    env: Mapping[str, str], workdir: Path, submitting: Sequence[str], reading: Sequence[str], options: Options
+) -> tuple[WrkResult, WrkResult, LoadResult, LoadResult]:
+    """The baseline's POST and list under wrk's load, then its two GETs one request at a time."""
+    post_script, list_script = load_scripts(workdir, "bare", "/inquiries", submitting, reading)
     async with served("bare", env, workdir) as base_url:
-        post = await drive(
-            base_url,
-            submission_calls(tokens, "/inquiries"),
-            options.submissions,
-            options.concurrency,
-            201,
-            warmup=options.submission_warmup,
-        )
-        history = await read(base_url, "/inquiries", tokens, options)
-        queue = await read(base_url, f"/queue?limit={QUEUE_PAGE}", tokens, options)
-    return post, history, queue
+        post = await measure_load("bare POST", base_url, post_script, options)
+        listing = await measure_load("bare GET list", base_url, list_script, options)
+        history = await read(base_url, "/inquiries", reading, options)
+        queue = await read(base_url, f"/queue?limit={QUEUE_PAGE}", reading, options)
+    return post, listing, history, queue
 
 
 async def measure_queue(base_url: str, email: str, options: Options) -> dict[str, LoadResult]:
@@ -592,9 +573,8 @@ async def measure_queue(base_url: str, email: str, options: Options) -> dict[str
 
 
 async def read(base_url: str, path: str, tokens: Sequence[str], options: Options) -> LoadResult:
-    """GETs at the read concurrency after a few untimed ones."""
-    warmup = max(10, options.read_concurrency)
-    return await drive(base_url, get_calls(path, tokens), options.reads, options.read_concurrency, 200, warmup)
+    """GETs one at a time after ten untimed ones."""
+    return await drive(base_url, get_calls(path, tokens), options.reads, 200, warmup=10)
 
 
 # --- report ----------------------------------------------------------------------------
@@ -608,14 +588,14 @@ def _ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}×" if base else "–"
 
 
-def submissions_table(reports: Sequence[BackendReport]) -> str:
+def throughput_table(reports: Sequence[BackendReport]) -> str:
     header = [
         "backend",
         "system",
         "requests",
         "req/s",
         "p50 ms",
-        "p95 ms",
+        "p90 ms",
         "p99 ms",
         "req/s / bare",
         "p99 / bare",
@@ -624,22 +604,26 @@ def submissions_table(reports: Sequence[BackendReport]) -> str:
     ]
     rows = []
     for report in reports:
-        base = report.bare_post
-        systems = (("bare FastAPI POST (baseline)", base), ("Gogaek POST /api/v1/inquiries", report.submissions))
-        for name, result in systems:
+        systems = (
+            ("bare FastAPI POST (baseline)", report.bare_post, report.bare_post),
+            ("Gogaek POST /api/v1/inquiries", report.submissions, report.bare_post),
+            ("bare FastAPI GET, 20 summaries (baseline)", report.bare_listing, report.bare_listing),
+            ("Gogaek 문의 내역 GET /api/v1/inquiries", report.listing, report.bare_listing),
+        )
+        for name, result, base in systems:
             rows.append(
                 [
                     report.backend,
                     name,
                     f"{result.requests:,}",
                     f"{result.per_second:.0f}",
-                    _ms(result.percentile(50)),
-                    _ms(result.percentile(95)),
-                    _ms(result.percentile(99)),
+                    _ms(result.p50_ms),
+                    _ms(result.p90_ms),
+                    _ms(result.p99_ms),
                     _ratio(result.per_second, base.per_second),
-                    _ratio(result.percentile(99), base.percentile(99)),
+                    _ratio(result.p99_ms, base.p99_ms),
                     str(result.failures),
-                    f"{result.client_cpu_seconds / result.seconds:.0%}" if result.seconds else "–",
+                    f"{result.client_cpu:.0%}",
                 ]
             )
     return table(header, rows)
@@ -735,10 +719,18 @@ def drain_note(reports: Sequence[BackendReport], options: Options) -> str:
 def failures_note(reports: Sequence[BackendReport]) -> str:
     lines = []
     for report in reports:
-        results = {"submit": report.submissions, "문의 내역": report.history, **report.queue}
+        results: dict[str, WrkResult | LoadResult] = {
+            "bare POST (wrk)": report.bare_post,
+            "submit (wrk)": report.submissions,
+            "bare GET list (wrk)": report.bare_listing,
+            "문의 내역 (wrk)": report.listing,
+            "문의 내역": report.history,
+            **report.queue,
+        }
         for name, result in results.items():
-            if result.first_failure:
-                lines.append(f"- {report.backend} {name}: {result.failures} failed, first: `{result.first_failure}`")
+            if result.failures:
+                first = f", first: `{result.first_failure}`" if result.first_failure else " (socket errors)"
+                lines.append(f"- {report.backend} {name}: {result.failures} failed{first}")
         lines += [f"- {report.backend} server log: {count} × `{line}`" for line, count in report.server_errors.items()]
     return "\n".join(lines)
 
@@ -770,15 +762,21 @@ def render(reports: Sequence[BackendReport], options: Options, command: str) -> 
         "load generator share these cores. One uvicorn process per server (uvloop + httptools,\n"
         f"no access log), job worker {'on' if options.jobs_enabled else 'off'}"
         " (`GOGAEK_JOBS_ENABLED`), semantic search off.\n\n"
-        f"### Submissions ({options.concurrency} concurrent clients)\n\n"
-        "Seeded customers with host bearer tokens, an `Idempotency-Key` each, into a database that\n"
-        "already holds the seeded inquiries. The baseline validates the same JSON with `InquiryCreate`\n"
-        "and answers 201. Client CPU is the load generator's share of one core: near 100 % means the\n"
-        "client, not the server, limited the rate.\n\n"
-        + submissions_table(reports)
+        f"### Throughput (wrk, 1 thread, {options.connections} connections, {options.seconds} s)\n\n"
+        f"Each row is a timed wrk run after an untimed {options.warmup_seconds} s one; latency is wrk's\n"
+        f"(`--latency`, timeout {TIMEOUT_SECONDS} s). POST: seeded customers' host bearer tokens in turn,\n"
+        "a fresh `Idempotency-Key` on every request, into a database that already holds the seeded\n"
+        "inquiries; the baseline validates the same JSON with `InquiryCreate` and answers 201.\n"
+        "GET: 문의 내역 (page of 20) of customers with 5–20 inquiries, after the submissions' jobs\n"
+        "are done; the baseline returns 20 summaries from memory. Failed: socket errors plus any\n"
+        "status other than 201 (POST) or 200 (GET). Client CPU is wrk's share of one core: near\n"
+        "100 % means the client, not the server, limited the rate.\n\n"
+        + throughput_table(reports)
         + "\n\n"
         + drain_note(reports, options)
-        + f"\n\n### Reads ({options.read_concurrency} request at a time, {options.reads} timed per row)\n\n"
+        + f"\n\n### Read latency (1 request at a time, {options.reads} timed per row)\n\n"
+        "A latency measure, not throughput: one httpx client in the benchmark's process waits for each\n"
+        "answer before it sends the next, so its own speed does not limit what is timed.\n"
         "문의 내역: a random customer with 5–20 inquiries (page of 20). Agent queue: the first page of\n"
         f"{QUEUE_PAGE}; `mine` is an agent with the open share shown below. PostgreSQL was ANALYZEd after\n"
         "the bulk load; SQLite has no statistics, as the app never runs ANALYZE.\n\n"
@@ -796,7 +794,7 @@ def build_command(args: argparse.Namespace) -> str:
     parts = [".venv/bin/python benchmarks/inquiry_load.py"]
     parts += ["--quick"] if args.quick else []
     parts += [f"--backends {args.backends}"] if args.backends != "sqlite,postgres" else []
-    parts += [f"--{name.replace('_', '-')} {value}" for name, value in _overrides(args).items()]
+    parts += [f"--{name} {value}" for name, value in _overrides(args).items()]
     parts += ["--write-docs"] if args.write_docs else []
     return " ".join(parts)
 
@@ -804,7 +802,7 @@ def build_command(args: argparse.Namespace) -> str:
 def _overrides(args: argparse.Namespace) -> dict[str, int]:
     return {
         name: getattr(args, name)
-        for name in ("inquiries", "submissions", "concurrency", "reads")
+        for name in ("inquiries", "connections", "seconds", "reads")
         if getattr(args, name) is not None
     }
 
@@ -814,10 +812,9 @@ def options_from(args: argparse.Namespace) -> Options:
     return Options(
         inquiries=args.inquiries or options.inquiries,
         customers=max(1, args.inquiries // 5) if args.inquiries else options.customers,
-        submissions=args.submissions or options.submissions,
-        concurrency=args.concurrency or options.concurrency,
+        connections=args.connections or options.connections,
+        seconds=args.seconds or options.seconds,
         reads=args.reads or options.reads,
-        read_concurrency=options.read_concurrency,
         jobs_enabled=not args.jobs_off,
     )
 
@@ -829,12 +826,12 @@ async def run(backends: Sequence[str], options: Options) -> list[BackendReport]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 inquiries, 300 submissions, 60 reads per row")
+    parser.add_argument("--quick", action="store_true", help="10,000 inquiries, 5 s wrk runs, 60 reads per row")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--inquiries", type=int, help="inquiries to seed (customers: a fifth of it)")
-    parser.add_argument("--submissions", type=int)
-    parser.add_argument("--concurrency", type=int)
-    parser.add_argument("--reads", type=int, help="timed requests per read endpoint")
+    parser.add_argument("--connections", type=int, help="wrk's open connections (default 32)")
+    parser.add_argument("--seconds", type=int, help="each timed wrk run (default 20, --quick 5)")
+    parser.add_argument("--reads", type=int, help="timed requests per read endpoint, one at a time")
     parser.add_argument("--jobs-off", action="store_true", help="run without the job worker")
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--serve", choices=("gogaek", "bare"), help=argparse.SUPPRESS)
@@ -843,6 +840,7 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.listen_fd)
         return
+    wrk_binary()  # before any seeding: exits with how to install wrk when it is missing
     options = options_from(args)
     reports = asyncio.run(run([b for b in args.backends.split(",") if b], options))
     body = render(reports, options, build_command(args))
