@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
+import pytest
+import redis
 
+REDIS_URL = os.environ.get("GOGAEK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 STARTUP_SECONDS = 180.0  # Kiwi and the e5 model load, and a cold vector cache is filled
 
 
@@ -24,3 +28,15 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[bytes] | subproces
             pass
         time.sleep(0.2)
     raise AssertionError(f"server did not become ready:\n{log_path.read_text(encoding='utf-8', errors='replace')}")
+
+
+def require_redis() -> None:
+    """Skips without a reachable Redis; under CI that is a failure, never a silent skip."""
+    try:
+        if redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping():
+            return
+    except redis.RedisError:
+        pass
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"Redis is required under CI but {REDIS_URL} is unreachable")
+    pytest.skip("Redis not reachable (set CI=true to make this an error)")

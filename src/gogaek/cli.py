@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -24,6 +26,11 @@ if TYPE_CHECKING:
     from gogaek.identity.schemas import StaffCreate
 
 T = TypeVar("T")
+
+# With --workers, uvicorn replaces a process that does not answer its ping in time. Building the
+# search index at start-up (Kiwi, the models) can hold the GIL for seconds on a busy 2-core
+# host; uvicorn's 5 s default killed healthy processes there.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 app = typer.Typer(help="Gogaek 고객센터 — self-hosted customer center.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands (데이터베이스).", no_args_is_help=True)
@@ -69,15 +76,17 @@ def serve(
         int | None, typer.Option(help="Receive mail on this port (GOGAEK_INBOUND_SMTP_PORT); off when unset")
     ] = None,
     smtp_host: Annotated[str | None, typer.Option(help="Address for mail (GOGAEK_INBOUND_SMTP_HOST)")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Web processes sharing the port")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request (off: it costs throughput)")] = False,
 ) -> None:
     """Migrate the database and serve the customer center (고객센터 서버 실행)."""
     import uvicorn
 
-    from gogaek.app import create_app
-
-    options = (("host", host), ("port", port), ("inbound_smtp_port", smtp_port), ("inbound_smtp_host", smtp_host))
-    overrides = {k: v for k, v in options if v is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    options = (("HOST", host), ("PORT", port), ("INBOUND_SMTP_PORT", smtp_port), ("INBOUND_SMTP_HOST", smtp_host))
+    # Each web process builds its app from the environment (uvicorn's factory), so the command's
+    # options travel as the variables they stand for.
+    os.environ.update({f"GOGAEK_{name}": str(value) for name, value in options if value is not None})
+    settings = Settings()
     _migrate(settings)
     if demo:
         _load_demo(settings)
@@ -89,11 +98,35 @@ def serve(
         typer.echo(
             f"메일 수신:    smtp://{settings.inbound_smtp_host}:{settings.inbound_smtp_port} → {settings.support_email}"
         )
+    if workers > 1:
+        typer.echo(f"웹 프로세스:  {workers}개")
     from gogaek.chat.connection import WS_MAX_BYTES
 
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", ws_max_size=WS_MAX_BYTES
+        "gogaek.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=access_log,
+        log_level="info",
+        ws_max_size=WS_MAX_BYTES,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run jobs, SLA sweeps and mail polling in this process until stopped (작업 처리기).
+
+    Web processes then need ``GOGAEK_JOBS_ENABLED=false``; several workers may run at once.
+    """
+    from gogaek.background import run_dedicated_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_dedicated_worker(Settings()))
 
 
 def _load_demo(settings: Settings) -> None:

@@ -7,40 +7,26 @@ seats are counted across processes.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from gogaek.config import Settings
 from tests.chat.conftest import CHAT_ENV, Desk, add_staff, prepared_database
 from tests.chat.wsclient import ChatClient, ws_url
-from tests.conftest import IN_CI
 from tests.e2e.conftest import running_server
+from tests.servers import REDIS_URL, require_redis
 
 pytestmark = pytest.mark.integration
-
-REDIS_URL = os.environ.get("GOGAEK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _redis_reachable() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def two_desks(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> Iterator[tuple[Desk, Desk]]:
     """The production shape: PostgreSQL, Redis, two app processes."""
-    if not _redis_reachable():
-        if IN_CI:
-            pytest.fail(f"Redis is required under CI but {REDIS_URL} is unreachable")
-        pytest.skip("Redis not reachable (set CI=true to make this an error)")
+    require_redis()
     with prepared_database("postgres", tmp_path_factory.mktemp("chat-redis"), embedding_cache) as ready:
         yield from _serve_twice(*ready)
 

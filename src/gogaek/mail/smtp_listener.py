@@ -71,6 +71,7 @@ async def start_smtp_listener(
             loop=loop,
         )
 
-    server = await loop.create_server(protocol, host=settings.inbound_smtp_host, port=port)
+    # Every web process of `gogaek serve --workers N` listens: the kernel spreads connections.
+    server = await loop.create_server(protocol, host=settings.inbound_smtp_host, port=port, reuse_port=True)
     log.info("SMTP 수신 대기: %s:%s (listening for mail)", settings.inbound_smtp_host, port)
     return server
