@@ -28,6 +28,7 @@ from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.migrate import upgrade_database
+from gogaek.reference_cache import clear_reference_copies
 
 POSTGRES_URL = os.environ.get(
     "GOGAEK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -193,6 +194,7 @@ async def _truncate_all(url: str) -> None:
     async with engine.begin() as connection:
         await connection.execute(text(_EMPTY_TABLES.format(tables=tables)))
     await engine.dispose()
+    clear_reference_copies()  # this process's copies of categories, SLA policies, days off
 
 
 @pytest.fixture

@@ -11,11 +11,16 @@ from gogaek.calendar.hours import BusinessHours
 from gogaek.calendar.models import CompanyDayOff
 from gogaek.db import commit_unique
 from gogaek.errors import ProblemError, not_found
+from gogaek.reference_cache import cached
+
+
+async def _read_business_hours(session: AsyncSession) -> BusinessHours:
+    days = (await session.scalars(select(CompanyDayOff.day))).all()
+    return BusinessHours(days_off=frozenset(days))
 
 
 async def load_business_hours(session: AsyncSession) -> BusinessHours:
-    days = (await session.scalars(select(CompanyDayOff.day))).all()
-    return BusinessHours(days_off=frozenset(days))
+    return await cached(session, "business_hours", lambda: _read_business_hours(session))
 
 
 async def list_days_off(session: AsyncSession) -> list[CompanyDayOff]:

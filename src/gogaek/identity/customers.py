@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,19 +20,28 @@ from gogaek.identity.customer_tokens import (
 from gogaek.identity.models import Customer, CustomerSource, UsedTokenId
 
 
-async def _host_customer(session: AsyncSession, sub: str) -> Customer | None:
+def _host_customer_query(sub: str) -> Select[Customer]:
     """Host ids only: a host ``sub`` never reaches a web visitor's row (see Customer.__table_args__)."""
-    query = select(Customer).where(Customer.source == CustomerSource.HOST.value, Customer.external_id == sub)
-    return await session.scalar(query)
+    return select(Customer).where(Customer.source == CustomerSource.HOST.value, Customer.external_id == sub)
 
 
 async def customer_from_token(session: AsyncSession, token: str, settings: Settings) -> Customer:
-    """A host bearer token on the API or a socket: valid, and not one already exchanged for a page session."""
+    """A host bearer token on the API or a socket: valid, and not one already exchanged for a page session.
+
+    The customer and the spent-token check are one statement: every API request pays for it.
+    """
     claims = verify_customer_token(token, settings)
-    spent = await session.get(UsedTokenId, spent_token_key(claims, token))
-    if spent is not None:
+    key = spent_token_key(claims, token)
+    spent_query = select(UsedTokenId.jti).where(UsedTokenId.jti == key).exists()
+    row = (await session.execute(_host_customer_query(claims.sub).add_columns(spent_query))).first()
+    if row is None:  # a first visit: there is no customer row to ask with
+        spent = await session.get(UsedTokenId, key) is not None
+        customer = None
+    else:
+        customer, spent = row
+    if spent:
         raise CustomerTokenError(TOKEN_REPLAYED)
-    return await customer_from_claims(session, claims)
+    return await _settle_customer(session, claims, customer)
 
 
 async def spend_token(session: AsyncSession, claims: CustomerClaims, token: str, settings: Settings) -> None:
@@ -55,7 +64,10 @@ async def spend_token(session: AsyncSession, claims: CustomerClaims, token: str,
 
 async def customer_from_claims(session: AsyncSession, claims: CustomerClaims) -> Customer:
     """The customer the host vouches for; profile fields follow the latest token."""
-    customer = await _host_customer(session, claims.sub)
+    return await _settle_customer(session, claims, await session.scalar(_host_customer_query(claims.sub)))
+
+
+async def _settle_customer(session: AsyncSession, claims: CustomerClaims, customer: Customer | None) -> Customer:
     if customer is not None and not _needs_refresh(customer, claims):
         return customer  # most requests: nothing to write, so reads stay reads
     if customer is None:
@@ -66,7 +78,7 @@ async def customer_from_claims(session: AsyncSession, claims: CustomerClaims) ->
         await session.commit()
     except IntegrityError:  # the same customer's first two requests raced; the other one won
         await session.rollback()
-        customer = await _host_customer(session, claims.sub)
+        customer = await session.scalar(_host_customer_query(claims.sub))
         if customer is None:
             raise
         _refresh_profile(customer, claims)

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gogaek import events
 from gogaek.audit.service import record_audit
@@ -40,6 +42,7 @@ from gogaek.inquiries.storage import AttachmentStorage, save_all
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status, check_transition
 from gogaek.jobs.queue import enqueue
 from gogaek.korean.pii import mask_pii
+from gogaek.reference_cache import cached
 
 AUTO_ASSIGN_JOB = "inquiry.auto_assign"
 
@@ -127,8 +130,19 @@ async def _replayed(session: AsyncSession, customer: Customer, key: str, request
     return None if earlier is None else Submission(earlier.Inquiry, earlier.Category, created=False)
 
 
+async def _load_category(session: AsyncSession, ref: str) -> Category | None:
+    """A copy that belongs to no session, so requests can share it (``reference_cache``)."""
+    columns = Category.__table__.columns
+    row = (await session.execute(select(*columns).where(or_(Category.slug == ref, Category.name == ref)))).first()
+    if row is None:
+        return None
+    category = Category(**row._mapping)
+    make_transient_to_detached(category)
+    return category
+
+
 async def find_category(session: AsyncSession, ref: str) -> Category:
-    category = await session.scalar(select(Category).where(or_(Category.slug == ref, Category.name == ref)))
+    category = await cached(session, f"category:{ref}", lambda: _load_category(session, ref))
     if category is None:
         raise ProblemError(
             422,
@@ -139,14 +153,26 @@ async def find_category(session: AsyncSession, ref: str) -> Category:
     return category
 
 
+@dataclass(frozen=True, slots=True)
+class _Routing:
+    emergency_team_id: int | None
+    team_by_category: dict[int, int]  # the lowest team id linked to each category
+
+
+async def _load_routing(session: AsyncSession) -> _Routing:
+    emergency = await session.scalar(select(Team.id).where(Team.handles_emergencies.is_(True)).order_by(Team.id))
+    links = (await session.execute(select(TeamCategory.category_id, TeamCategory.team_id))).all()
+    team_by_category: dict[int, int] = {}
+    for category_id, team_id in links:
+        team_by_category[category_id] = min(team_id, team_by_category.get(category_id, team_id))
+    return _Routing(emergency, team_by_category)
+
+
 async def _route_team(session: AsyncSession, category_id: int, emergency: bool) -> int | None:
-    if emergency:
-        security = await session.scalar(select(Team.id).where(Team.handles_emergencies.is_(True)).order_by(Team.id))
-        if security is not None:
-            return security
-    return await session.scalar(
-        select(TeamCategory.team_id).where(TeamCategory.category_id == category_id).order_by(TeamCategory.team_id)
-    )
+    routing = await cached(session, "inquiry_routing", lambda: _load_routing(session))
+    if emergency and routing.emergency_team_id is not None:
+        return routing.emergency_team_id
+    return routing.team_by_category.get(category_id)
 
 
 def inquiry_number(inquiry: Inquiry) -> str:
@@ -172,7 +198,11 @@ async def submit_inquiry(
     """
     check_upload_count(len(uploads), settings)
     request_hash = _request_hash(data, uploads)
-    if idempotency_key is not None:
+    # A retry is found by its key's unique index at commit, not looked up first: a new key, the
+    # common case, then costs no SELECT; a retry costs an insert that is rolled back. ``on_insert``
+    # may refuse a retry by its own rules (an appeal already in review) before the index could
+    # answer, so with it the key is looked up first.
+    if idempotency_key is not None and on_insert is not None:
         replay = await _replayed(session, customer, idempotency_key, request_hash)
         if replay is not None:
             return replay
@@ -210,7 +240,7 @@ async def submit_inquiry(
         for key in stored:
             await storage.delete(key)
         if isinstance(exc, IntegrityError) and idempotency_key is not None:
-            # A concurrent retry with the same key committed first: answer with its inquiry.
+            # A retry (or a concurrent twin) with the same key committed first: answer with its inquiry.
             await session.refresh(customer)  # the rollback expired it
             replay = await _replayed(session, customer, idempotency_key, request_hash)
             if replay is not None:
@@ -254,7 +284,8 @@ async def open_inquiry(
     start_clocks(inquiry, await targets_for(session, category.id, priority.value), now, hours)
     session.add(inquiry)
     await session.flush()
-    inquiry.number = inquiry_number(inquiry)
+    # The database wrote the same number within the INSERT (migration 0011): no UPDATE is sent.
+    set_committed_value(inquiry, "number", inquiry_number(inquiry))
     add_timeline_event(session, inquiry, "created", Actor.CUSTOMER, {"channel": channel, "emergency": emergency})
     await events.emit(session, events.INQUIRY_CREATED, event_data(inquiry))
     return inquiry

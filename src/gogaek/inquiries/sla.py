@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.calendar.business_time import add_business_time, business_time_between
 from gogaek.calendar.hours import BusinessHours
 from gogaek.inquiries.models import Inquiry, Priority, SlaPolicy
 from gogaek.inquiries.workflow import OPEN_STATUSES, Status
+from gogaek.reference_cache import cached
 
 BUSINESS_DAY_HOURS = 9.0
 # Stored queue order (Inquiry.queue_rank): urgency while open, FINISHED_RANK once resolved or closed.
@@ -49,20 +50,22 @@ class SlaState(StrEnum):
     MET = "met"
 
 
+_Policy = tuple[int | None, str | None, float, float]  # category, priority, first response h, resolution h
+
+
+async def _load_policies(session: AsyncSession) -> tuple[_Policy, ...]:
+    columns = (SlaPolicy.category_id, SlaPolicy.priority, SlaPolicy.first_response_hours, SlaPolicy.resolution_hours)
+    return tuple((c, p, float(f), float(r)) for c, p, f, r in (await session.execute(select(*columns))).all())
+
+
 async def targets_for(session: AsyncSession, category_id: int, priority: str) -> SlaTargets:
     """The most specific policy: category+priority, then category, then priority, then default."""
-    rows = (
-        await session.scalars(
-            select(SlaPolicy).where(
-                or_(SlaPolicy.category_id == category_id, SlaPolicy.category_id.is_(None)),
-                or_(SlaPolicy.priority == priority, SlaPolicy.priority.is_(None)),
-            )
-        )
-    ).all()
-    if not rows:
+    policies = await cached(session, "sla_policies", lambda: _load_policies(session))
+    matching = [policy for policy in policies if policy[0] in (category_id, None) and policy[1] in (priority, None)]
+    if not matching:
         return DEFAULT_TARGETS
-    best = max(rows, key=lambda row: (row.category_id is not None, row.priority is not None))
-    return SlaTargets(timedelta(hours=best.first_response_hours), timedelta(hours=best.resolution_hours))
+    best = max(matching, key=lambda policy: (policy[0] is not None, policy[1] is not None))
+    return SlaTargets(timedelta(hours=best[2]), timedelta(hours=best[3]))
 
 
 def start_clocks(inquiry: Inquiry, targets: SlaTargets, now: datetime, hours: BusinessHours) -> None:
