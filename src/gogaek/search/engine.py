@@ -130,7 +130,7 @@ class SearchEngine:
         and ``no_match`` waits for e5. Small edits and warm restarts embed at once, as before.
         """
         docs = list(documents)
-        texts = _texts(docs)
+        texts = embedded_texts(docs)
         costs = {e.spec.name: e.expected_ms(texts) for e in self._embedders}
         later = [e for e in self._embedders if background and costs[e.spec.name] > SYNC_EMBED_BUDGET_MS]
         later.sort(key=lambda e: costs[e.spec.name])  # the cheaper model is attached first
@@ -151,7 +151,7 @@ class SearchEngine:
 
     def _attach(self, embedders: list[Embedder], documents: list[SearchDocument], generation: int) -> None:
         """Embed with the slow models outside the lock, then attach their vectors to the index."""
-        texts = _texts(documents)
+        texts = embedded_texts(documents)
         try:
             for embedder in embedders:
                 for start in range(0, len(texts), ATTACH_BATCH):
@@ -354,7 +354,7 @@ class SearchEngine:
             return self._synonyms
 
 
-def _texts(documents: Iterable[SearchDocument]) -> list[str]:
+def embedded_texts(documents: Iterable[SearchDocument]) -> list[str]:
     """Every text the models embed for these documents."""
     return [t for d in documents for t in (*phrasings_of(d), whole_text(d))]
 

