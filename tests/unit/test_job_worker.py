@@ -308,3 +308,17 @@ def test_handler_registry_has_the_built_in_kinds_and_refuses_a_second_registrati
     assert {"event", WEBHOOK_DELIVER, NOTIFY_EMAIL, NOTIFY_SMS, KIND} <= set(handlers)
     with pytest.raises(ValueError, match=r"notify\.email"):
         build_handlers({NOTIFY_EMAIL: Recorder()})
+
+
+async def test_two_workers_polling_at_once_take_disjoint_batches_of_at_most_their_size(
+    settings: Settings, sessions: Sessions
+) -> None:
+    ids = [await add_job(sessions, {"n": n}) for n in range(12)]
+    workers = [JobWorker(sessions, settings, {KIND: Recorder()}, name) for name in ("w1", "w2")]
+    first, second = await asyncio.gather(*(worker._claim(utcnow(), 5) for worker in workers))
+    claimed = [claim.id for claim in (*first, *second)]
+    assert len(first) <= 5 and len(second) <= 5 and len(claimed) == len(set(claimed))
+    assert sorted(claimed) == ids[: len(claimed)] and len(claimed) >= 5  # oldest first, none twice
+    rest = [claim.id for claim in await workers[0]._claim(utcnow(), 50)]
+    assert sorted(claimed + rest) == ids  # the others, each once
+    assert all(claim.attempts == 1 for claim in (*first, *second))

@@ -1,10 +1,11 @@
 """The job worker: claims due jobs under a lease, runs their handlers, and records the outcome.
 
-Claiming is one short transaction. PostgreSQL locks the selected rows with ``FOR UPDATE SKIP
-LOCKED`` so concurrent workers take disjoint batches; on both databases each claim is a
-conditional UPDATE on the ``attempts`` value that was read (a version number), so two workers
-can never both claim the same attempt. A claimed job carries ``locked_until``: if its worker
-dies, the job becomes claimable again once the lease has expired. Every later write about the
+Claiming is one short transaction: a SELECT of due ids and one ``UPDATE … RETURNING`` mark a
+batch of jobs as this worker's. PostgreSQL locks the candidate rows with ``FOR UPDATE SKIP LOCKED`` so concurrent
+workers take disjoint batches; SQLite runs one write at a time. Each claim adds one to
+``attempts``, which later writes check, so two workers can never both own the same attempt.
+A claimed job carries ``locked_until``: if its worker dies, the job becomes claimable again once
+the lease has expired. Every later write about the
 job is conditioned on still holding that claim, so a worker that lost its lease cannot
 overwrite what the new owner recorded.
 """
@@ -148,53 +149,57 @@ class JobWorker:
     # --- claiming -------------------------------------------------------------------------
 
     async def _claim(self, now: datetime, limit: int) -> list[_Claim]:
-        due = or_(
-            and_(Job.status == JobStatus.PENDING.value, Job.run_at <= now),
-            and_(Job.status == JobStatus.RUNNING.value, Job.locked_until <= now),  # its worker died
-        )
-        query = (
-            select(Job.id, Job.kind, Job.payload, Job.status, Job.attempts, Job.max_attempts)
-            .where(due)
-            .order_by(Job.run_at, Job.id)
-            .limit(limit)
-        )
-        async with self.sessionmaker() as session:
-            if (await session.connection()).dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
-            claims: list[_Claim] = []
-            for row in rows:
-                if row.status == JobStatus.RUNNING.value and row.attempts >= row.max_attempts:
-                    await self._park_lost(session, row.id, row.attempts, now)
-                    continue
-                claimed = await session.execute(
-                    update(Job)
-                    .where(Job.id == row.id, Job.status == row.status, Job.attempts == row.attempts)
-                    .values(
-                        status=JobStatus.RUNNING.value,
-                        locked_by=self.worker_id,
-                        locked_until=now + self.lease,
-                        attempts=row.attempts + 1,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                if _rowcount(claimed) == 1:
-                    claims.append(_Claim(row.id, row.kind, dict(row.payload or {}), row.attempts + 1, row.max_attempts))
-            await session.commit()
-        return claims
+        """Parks jobs whose worker died on their last attempt, then claims up to ``limit`` due jobs:
+        one SELECT of their ids and one ``UPDATE … RETURNING`` (three statements per poll, not
+        two per job).
 
-    async def _park_lost(self, session: AsyncSession, job_id: int, attempts: int, now: datetime) -> None:
+        PostgreSQL: the SELECT locks its rows with SKIP LOCKED, so concurrent workers take disjoint
+        batches. (Written as ``id IN (sub-select … FOR UPDATE SKIP LOCKED LIMIT n)`` inside the
+        UPDATE, PostgreSQL re-ran the sub-select per row and one worker claimed every due job.)
+        SQLite runs one write transaction at a time. The UPDATE checks that each job is still due.
+        """
+        expired = and_(Job.status == JobStatus.RUNNING.value, Job.locked_until <= now)  # its worker died
+        due = or_(and_(Job.status == JobStatus.PENDING.value, Job.run_at <= now), expired)
+        lost = and_(expired, Job.attempts >= Job.max_attempts)
+        async with self.sessionmaker() as session:
+            await self._park_lost(session, lost, now)
+            candidates = select(Job.id).where(due, ~lost).order_by(Job.run_at, Job.id).limit(limit)
+            if (await session.connection()).dialect.name == "postgresql":
+                candidates = candidates.with_for_update(skip_locked=True)
+            ids = list((await session.scalars(candidates)).all())
+            if not ids:
+                await session.commit()
+                return []
+            claimed = await session.execute(
+                update(Job)
+                .where(Job.id.in_(ids), due, ~lost)
+                .values(
+                    status=JobStatus.RUNNING.value,
+                    locked_by=self.worker_id,
+                    locked_until=now + self.lease,
+                    attempts=Job.attempts + 1,
+                )
+                .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+                .execution_options(synchronize_session=False)
+            )
+            claims = [_Claim(r.id, r.kind, dict(r.payload or {}), r.attempts, r.max_attempts) for r in claimed]
+            await session.commit()
+        return sorted(claims, key=lambda claim: claim.id)
+
+    async def _park_lost(self, session: AsyncSession, lost: ColumnElement[bool], now: datetime) -> None:
         """The last attempt's worker vanished mid-job; a job that kills its worker must not loop forever."""
         message = "마지막 시도 중 작업자가 중단되었습니다. (Worker lost during the last attempt; lease expired)"
-        await session.execute(
+        parked = await session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.RUNNING.value, Job.attempts == attempts)
+            .where(lost)
             .values(
                 status=JobStatus.PARKED.value, last_error=message, locked_by=None, locked_until=None, finished_at=now
             )
+            .returning(Job.id)
             .execution_options(synchronize_session=False)
         )
-        log.error("job %s parked: its worker was lost during the last attempt", job_id)
+        for job_id in parked.scalars():
+            log.error("job %s parked: its worker was lost during the last attempt", job_id)
 
     # --- running --------------------------------------------------------------------------
 
