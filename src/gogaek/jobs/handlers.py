@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,6 +36,7 @@ class JobContext:
     providers: NotificationProviders
     job_id: int
     attempt: int  # 1 on the first run
+    created_at: datetime | None = None  # when the job was enqueued (the claim reads it; handlers need not)
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]

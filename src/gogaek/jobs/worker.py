@@ -64,6 +64,7 @@ class _Claim:
     payload: dict[str, Any]
     attempts: int
     max_attempts: int
+    created_at: datetime
 
 
 def _rowcount(result: object) -> int:
@@ -179,10 +180,12 @@ class JobWorker:
                     locked_until=now + self.lease,
                     attempts=Job.attempts + 1,
                 )
-                .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+                .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts, Job.created_at)
                 .execution_options(synchronize_session=False)
             )
-            claims = [_Claim(r.id, r.kind, dict(r.payload or {}), r.attempts, r.max_attempts) for r in claimed]
+            claims = [
+                _Claim(r.id, r.kind, dict(r.payload or {}), r.attempts, r.max_attempts, r.created_at) for r in claimed
+            ]
             await session.commit()
         return sorted(claims, key=lambda claim: claim.id)
 
@@ -215,7 +218,9 @@ class JobWorker:
             message = f"알 수 없는 작업 종류입니다. (Unknown job kind {claim.kind!r}: no handler registered)"
             await self._park(claim, message, now)
             return
-        context = JobContext(self.sessionmaker, self.settings, self.providers, claim.id, claim.attempts)
+        context = JobContext(
+            self.sessionmaker, self.settings, self.providers, claim.id, claim.attempts, claim.created_at
+        )
         try:
             async with asyncio.timeout(self.lease.total_seconds() * HANDLER_SHARE_OF_LEASE):
                 await handler(context, claim.payload)

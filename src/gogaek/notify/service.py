@@ -94,12 +94,17 @@ async def fan_out_event(ctx: JobContext, payload: dict[str, Any]) -> None:
             return
         marker.status = JobStatus.DONE.value
         marker.finished_at = utcnow()
-        source = await session.get(Job, ctx.job_id)
-        occurred_at = source.created_at if source is not None else utcnow()
+        occurred_at = ctx.created_at or await _enqueued_at(session, ctx.job_id)
         await _enqueue_deliveries(session, ctx, event, data, occurred_at)
         for notice in await notices_for(session, ctx.settings, event, data):
             await _add_notice(session, ctx, notice)
         await session.commit()
+
+
+async def _enqueued_at(session: AsyncSession, job_id: int) -> datetime:
+    """For a context that did not come from a claim (a handler called directly)."""
+    source = await session.get(Job, job_id)
+    return source.created_at if source is not None else utcnow()
 
 
 async def _enqueue_deliveries(
