@@ -150,9 +150,8 @@ class JobWorker:
     # --- claiming -------------------------------------------------------------------------
 
     async def _claim(self, now: datetime, limit: int) -> list[_Claim]:
-        """Parks jobs whose worker died on their last attempt, then claims up to ``limit`` due jobs:
-        one SELECT of their ids and one ``UPDATE … RETURNING`` (three statements per poll, not
-        two per job).
+        """Claims up to ``limit`` due jobs with one SELECT and one ``UPDATE … RETURNING`` (two
+        statements per poll, not two per job), parking those whose worker died on their last attempt.
 
         PostgreSQL: the SELECT locks its rows with SKIP LOCKED, so concurrent workers take disjoint
         batches. (Written as ``id IN (sub-select … FOR UPDATE SKIP LOCKED LIMIT n)`` inside the
@@ -163,11 +162,19 @@ class JobWorker:
         due = or_(and_(Job.status == JobStatus.PENDING.value, Job.run_at <= now), expired)
         lost = and_(expired, Job.attempts >= Job.max_attempts)
         async with self.sessionmaker() as session:
-            await self._park_lost(session, lost, now)
-            candidates = select(Job.id).where(due, ~lost).order_by(Job.run_at, Job.id).limit(limit)
+            candidates = (
+                select(Job.id, Job.status, Job.attempts, Job.max_attempts)
+                .where(due)
+                .order_by(Job.run_at, Job.id)
+                .limit(limit)
+            )
             if (await session.connection()).dialect.name == "postgresql":
                 candidates = candidates.with_for_update(skip_locked=True)
-            ids = list((await session.scalars(candidates)).all())
+            rows = (await session.execute(candidates)).all()
+            gone = [r.id for r in rows if r.status == JobStatus.RUNNING.value and r.attempts >= r.max_attempts]
+            if gone:  # an idle poll writes nothing
+                await self._park_lost(session, and_(Job.id.in_(gone), lost), now)
+            ids = [r.id for r in rows if r.id not in gone]
             if not ids:
                 await session.commit()
                 return []
