@@ -18,7 +18,10 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,12 @@ class RedisHub:
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._listening = True  # False from a failed Redis call until the listener reads again
+
+    @property
+    def client(self) -> Redis:
+        """The connection pool, for other users of Redis in this process (the shared rate limit);
+        closed by ``stop`` with the rest of the hub."""
+        return self._redis
 
     async def start(self) -> None:
         await self._redis.ping()  # fail at start-up, not on the first message
