@@ -12,6 +12,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from shutil import which
 
@@ -27,6 +28,7 @@ from tests.phone.booking_helpers import book, open_slot, remaining
 from tests.phone.test_callback_race import assert_counters_match_bookings, outcome
 from tests.reliability.chat_faults import chat_across_redis_restarts, readyz_redis, redis_recovered
 from tests.reliability.processes import AppServer, PrivateRedis, require
+from tests.reliability.scenarios import poll_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 
@@ -86,14 +88,24 @@ def submit_inquiry(server: AppServer, headers: dict[str, str]) -> httpx.Response
     )
 
 
-def test_the_rate_limit_is_one_burst_for_both_processes(cluster: Cluster) -> None:
+def assert_one_burst_for_both(cluster: Cluster, customer: str) -> None:
     """Alternating between the processes buys no extra requests: the burst is spent in total."""
-    flooder = customer_headers(cluster.settings, sub="flooder")  # one token: the limit is per client
+    flooder = customer_headers(cluster.settings, sub=customer)  # one token: the limit is per client
     answers = [submit_inquiry(cluster.servers[n % 2], flooder).status_code for n in range(2 * BURST)]
     assert answers == [201] * BURST + [429] * BURST
     refused = submit_inquiry(cluster.back, flooder)
     assert refused.json()["code"] == "rate_limited" and int(refused.headers["retry-after"]) >= 1
+
+
+def test_the_rate_limit_is_one_burst_for_both_processes(cluster: Cluster) -> None:
+    assert_one_burst_for_both(cluster, "flooder")
     assert submit_inquiry(cluster.back, customer_headers(cluster.settings, sub="neighbour")).status_code == 201
+
+
+def limits_shared_again(server: AppServer) -> bool:
+    """Any public write lets a process find Redis again; it says so in its log once."""
+    httpx.post(f"{server.url}/api/v1/faq/articles/1/votes", json={}, timeout=REQUEST_SECONDS)
+    return "public-write limits are shared between processes again" in server.log_path.read_text(encoding="utf-8")
 
 
 def test_a_lockout_reached_through_one_process_holds_on_the_other(cluster: Cluster) -> None:
@@ -131,8 +143,9 @@ async def test_the_last_callback_places_go_to_exactly_that_many_across_processes
 
 
 async def test_losing_redis_degrades_both_processes_and_they_recover(cluster: Cluster) -> None:
-    """While Redis is down: 200 `degraded`, search and inquiries work; once back: `ready`, and chat
-    crosses processes again (the chat part is the reliability scenario, run through one more outage)."""
+    """While Redis is down: 200 `degraded`, search and inquiries work; once back: `ready`, chat
+    crosses processes again (the reliability scenario, run through one more outage) and the rate
+    limit is one burst for both processes again."""
     await asyncio.to_thread(cluster.redis.stop)
     try:
         for server in cluster.servers:
@@ -158,3 +171,8 @@ async def test_losing_redis_degrades_both_processes_and_they_recover(cluster: Cl
         cluster.front, cluster.back, cluster.settings, signer.issue(cluster.agent_id), cluster.redis, restarts=1
     )
     assert (tally.missed, tally.server_errors, tally.lost, tally.duplicated) == (0, 0, 0, 0), tally
+
+    async with asyncio.timeout(RECOVERY_SECONDS):
+        for server in cluster.servers:
+            await poll_until(partial(asyncio.to_thread, limits_shared_again, server), 0.5)
+    await asyncio.to_thread(assert_one_burst_for_both, cluster, "flooder-after-outage")
