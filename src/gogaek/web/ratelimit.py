@@ -128,6 +128,8 @@ class RedisBuckets:
 
 @dataclass
 class PublicWriteLimits:
+    """The process's own buckets always exist: they answer without Redis and during its outages."""
+
     local: RateLimiter
     shared: RedisBuckets | None
 
