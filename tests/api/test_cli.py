@@ -1,4 +1,4 @@
-"""The `gogaek` command as an operator uses it."""
+"""The `gogaek` command as an operator uses it (in this process, and once as `python -m gogaek`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from gogaek.config import Settings
-from tests.api.test_import_export import run_cli
+from tests.cli import run_cli, run_cli_process
 
 COMMANDS = [
     [],
@@ -36,7 +36,9 @@ def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
 
 
 async def test_create_admin_then_sign_in_through_the_api(settings: Settings, client: httpx.AsyncClient) -> None:
-    result = run_cli(settings, "user", "create-admin", "--email", "Ops@Example.com", "--password", "a-long-password-1")
+    result = run_cli_process(
+        settings, "user", "create-admin", "--email", "Ops@Example.com", "--password", "a-long-password-1"
+    )
     assert result.returncode == 0, result.stderr
     login = await client.post("/api/v1/admin/login", json={"email": "ops@example.com", "password": "a-long-password-1"})
     assert login.status_code == 200

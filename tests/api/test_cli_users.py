@@ -1,10 +1,9 @@
-"""`gogaek user …` and `gogaek token customer` run as real subprocesses, as an operator would."""
+"""`gogaek user …` and `gogaek token customer` as an operator runs them (tests/cli.py: in this
+process, and each group once as a real `python -m gogaek`)."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -14,21 +13,9 @@ import pytest
 
 from gogaek.config import Settings
 from gogaek.identity.customer_tokens import verify_customer_token
-from tests.api.test_import_export import run_cli
-from tests.conftest import settings_environment
+from tests.cli import run_cli, run_cli_process
 
 PASSWORD = "a-long-password-9"
-
-
-def run_with(settings: Settings, extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gogaek", *args],
-        capture_output=True,
-        text=True,
-        env={**settings_environment(settings), **extra_env},
-        timeout=300,
-        check=False,
-    )
 
 
 def totp_secret(output: str) -> str:
@@ -90,18 +77,18 @@ async def test_admin_with_totp_prints_the_secret_once_and_needs_the_code(
 
 
 def test_an_admin_without_totp_is_warned_about_when_totp_is_required(settings: Settings) -> None:
-    strict = run_with(
+    strict = run_cli(
         settings,
-        {"GOGAEK_ADMIN_TOTP_REQUIRED": "true"},
         *("user", "create", "--role", "admin", "--email", "a@example.com", "--password", PASSWORD),
+        extra_env={"GOGAEK_ADMIN_TOTP_REQUIRED": "true"},
     )
     assert strict.returncode == 0, strict.stderr
     assert "경고" in strict.stderr and "gogaek user enable-totp --email a@example.com" in strict.stderr
     # the older command warns the same way
-    legacy = run_with(
+    legacy = run_cli(
         settings,
-        {"GOGAEK_ADMIN_TOTP_REQUIRED": "true"},
         *("user", "create-admin", "--email", "b@example.com", "--password", PASSWORD),
+        extra_env={"GOGAEK_ADMIN_TOTP_REQUIRED": "true"},
     )
     assert legacy.returncode == 0 and "경고" in legacy.stderr
     relaxed = run_cli(settings, "user", "create", "--role", "admin", "--email", "c@example.com", "--password", PASSWORD)
@@ -136,7 +123,7 @@ def test_user_create_refuses_bad_input(settings: Settings) -> None:
 
 
 def test_customer_token_is_signed_like_the_host_app(settings: Settings) -> None:
-    result = run_cli(
+    result = run_cli_process(
         settings,
         *("token", "customer", "--sub", "user-42", "--name", "김고객", "--phone", "010-1234-5678"),
         *("--email", "kim@example.com", "--ttl", "600"),
@@ -159,10 +146,10 @@ def test_customer_token_is_signed_like_the_host_app(settings: Settings) -> None:
 
 
 def test_customer_token_refuses_what_it_cannot_sign(settings: Settings) -> None:
-    rs256 = run_with(
+    rs256 = run_cli(
         settings,
-        {"GOGAEK_CUSTOMER_TOKEN_ALGORITHM": "RS256"},
         *("token", "customer", "--sub", "user-42"),
+        extra_env={"GOGAEK_CUSTOMER_TOKEN_ALGORITHM": "RS256"},
     )
     assert rs256.returncode == 2
     assert "RS256" in rs256.stderr and not rs256.stdout.strip()

@@ -1,15 +1,14 @@
-"""`gogaek faq import` / `export` through the real CLI against the configured database."""
+"""`gogaek faq import` / `export` against the configured database: once through the real
+`python -m gogaek` entry point, otherwise the same typer app in this process (tests/cli.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from gogaek.config import Settings
-from tests.conftest import settings_environment
+from tests.cli import run_cli, run_cli_process
 
 GOOD_ROWS: list[dict[str, object]] = [
     {
@@ -24,31 +23,14 @@ GOOD_ROWS: list[dict[str, object]] = [
 ]
 
 
-def run_cli(
-    settings: Settings, *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = settings_environment(settings)
-    return subprocess.run(
-        [sys.executable, "-m", "gogaek", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-
-
 def write_jsonl(path: Path, rows: Sequence[object]) -> Path:
-    path.write_text(
-        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
-    )
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     return path
 
 
 def test_import_creates_updates_in_place_and_exports(settings: Settings, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "faq.jsonl", GOOD_ROWS)
-    first = run_cli(settings, "faq", "import", str(source))
+    first = run_cli_process(settings, "faq", "import", str(source))
     assert first.returncode == 0, first.stderr
     assert "새 글 2" in first.stdout
     assert "새카테고리" in first.stdout
@@ -70,9 +52,7 @@ def test_import_creates_updates_in_place_and_exports(settings: Settings, tmp_pat
     assert run_cli(settings, "faq", "import", str(csv_path)).returncode == 0
 
 
-def test_malformed_import_reports_line_numbers_and_writes_nothing(
-    settings: Settings, tmp_path: Path
-) -> None:
+def test_malformed_import_reports_line_numbers_and_writes_nothing(settings: Settings, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(
         json.dumps(GOOD_ROWS[0], ensure_ascii=False)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gogaek.config import Settings
 from gogaek.helpcenter import service
 from gogaek.helpcenter.schemas import ArticleCreate, ArticleUpdate
-from tests.api.test_import_export import run_cli
+from tests.cli import run_cli
 
 pytestmark = pytest.mark.usefixtures("demo_content")
 
