@@ -37,10 +37,12 @@ db_app = typer.Typer(help="Database commands (데이터베이스).", no_args_is_
 faq_app = typer.Typer(help="FAQ import, export and search (자주 묻는 질문).", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts (상담사·관리자 계정).", no_args_is_help=True)
 token_app = typer.Typer(help="Development sign-in tokens (개발용 토큰).", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data (데모 데이터).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(demo_app, name="demo")
 app.add_typer(calendar_cli.app, name="calendar")
 
 
@@ -392,6 +394,49 @@ def token_customer(
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from None
     typer.echo(token)
+
+
+@demo_app.command("generate")
+def demo_generate(
+    inquiries: Annotated[int, typer.Option(min=0, help="Inquiries to add (문의 건수)")] = 1_000,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Spread over the last this many days")] = 90,
+    seed: Annotated[int | None, typer.Option(help="Random seed: the same seed gives the same data")] = None,
+    force: Annotated[bool, typer.Option(help="Allow it with GOGAEK_ENV=production")] = False,
+) -> None:
+    """Fill the database with realistic inquiry history (데모 문의 내역 생성); fires no events."""
+    from gogaek.demo.generate import GeneratePlan, generate_history
+
+    settings = Settings()
+    if settings.env == "production" and not force:
+        typer.echo(
+            "운영 환경(GOGAEK_ENV=production)에는 데모 데이터를 만들지 않습니다. 정말 필요하면 --force를 붙이세요. "
+            "(Refusing to generate demo data in production without --force)",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    _migrate(settings)
+
+    def progress(done: int, planned: int, seconds: float) -> None:
+        typer.echo(f"문의 {done:,} / {planned:,}건 ({done / planned:.0%}), {seconds:.1f}초")
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            report = await generate_history(
+                engine, settings, GeneratePlan(inquiries=inquiries, days=days, seed=seed), progress=progress
+            )
+        finally:
+            await engine.dispose()
+        for email, password in report.created_agents:
+            typer.echo(f"데모 상담사: {email} / {password}")
+        statuses = ", ".join(f"{status} {count:,}" for status, count in sorted(report.statuses.items()))
+        typer.echo(
+            f"완료: 고객 {report.customers:,}명, 문의 {report.inquiries:,}건, 메시지 {report.messages:,}건, "
+            f"기록 {report.events:,}건, 평가 {report.feedback:,}건 ({report.seconds:.1f}초)"
+        )
+        typer.echo(f"상태별 (by status): {statuses or '없음'}")
+
+    asyncio.run(run())
 
 
 def main() -> None:

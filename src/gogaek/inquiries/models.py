@@ -36,8 +36,11 @@ class Inquiry(Base):
     __table_args__ = (
         Index("ix_inquiries_customer_created", "customer_id", "created_at"),
         Index("ix_inquiries_status_due", "status", "resolution_due_at"),
-        Index("ix_inquiries_assignee_status", "assignee_id", "status"),
-        Index("ix_inquiries_team_status", "team_id", "status"),
+        # Finished work newest first, by view or category, is a range read (migration 0012).
+        Index("ix_inquiries_status_id", "status", "id"),
+        Index("ix_inquiries_category_status_id", "category_id", "status", "id"),
+        Index("ix_inquiries_assignee_status_id", "assignee_id", "status", "id"),
+        Index("ix_inquiries_team_status_id", "team_id", "status", "id"),
         # The agent queue reads these in order instead of sorting the whole open backlog.
         Index("ix_inquiries_queue", "queue_rank", "queue_due_at", "id"),
         Index("ix_inquiries_assignee_queue", "assignee_id", "queue_rank", "queue_due_at", "id"),
