@@ -111,6 +111,7 @@ class Targets:
     rare_category: int
     number: str
     open_inquiries: int
+    oldest: dict[tuple[str, int | None], int]  # (finished status, category) → its oldest inquiry's id
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -169,6 +170,14 @@ async def choose_targets(settings: Settings) -> Targets:
                 select(Inquiry.number).where(Inquiry.id >= middle).order_by(Inquiry.id).limit(1)
             )
             open_count = await connection.scalar(select(func.count()).select_from(Inquiry).where(open_work))
+            oldest = {}
+            for status, category in ((Status.RESOLVED, None), (Status.CLOSED, by_category[-1][0])):
+                matching = select(func.min(Inquiry.id)).where(Inquiry.status == status.value)
+                if category is not None:
+                    matching = matching.where(Inquiry.category_id == category)
+                found = await connection.scalar(matching)
+                if found is not None:
+                    oldest[(status.value, category)] = found
     finally:
         await engine.dispose()
     if agent_id is None or number is None:
@@ -185,6 +194,7 @@ async def choose_targets(settings: Settings) -> Targets:
         rare_category=by_category[-1][0],
         number=number,
         open_inquiries=int(open_count or 0),
+        oldest=oldest,
     )
 
 
@@ -216,7 +226,8 @@ async def deep_cursor(http: httpx.AsyncClient, params: Mapping[str, str]) -> int
 
 
 async def queue_reads(base_url: str, token: str, targets: Targets) -> list[Read]:
-    """Every view, every status and two categories, each on its first and a deep page."""
+    """Every view, every status and two categories, each on its first and a deep page; finished
+    lists also past their oldest row (the last page, which read the whole table before 0012)."""
     cases: list[tuple[str, QueueView, Status | None, int | None]] = [
         (f"queue view={view.value}", view, None, None) for view in QueueView
     ]
@@ -237,6 +248,11 @@ async def queue_reads(base_url: str, token: str, targets: Targets) -> list[Read]
                 reads.append(
                     Read(f"{name}, deep", f"/api/v1/agent/inquiries?{urlencode(deep)}", token, _queue_call(deep))
                 )
+            oldest = targets.oldest.get((status.value, category)) if status is not None else None
+            if oldest is not None and view == QueueView.ALL:
+                end = {**params, "before_id": str(oldest)}
+                path = f"/api/v1/agent/inquiries?{urlencode(end)}"
+                reads.append(Read(f"{name}, past the oldest", path, token, _queue_call(end)))
     return reads
 
 
