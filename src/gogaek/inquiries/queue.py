@@ -92,9 +92,7 @@ async def _view_clause(session: AsyncSession, view: QueueView, agent: StaffUser,
             teams = (await session.scalars(select(TeamMember.team_id).where(TeamMember.staff_id == agent.id))).all()
             return Inquiry.team_id.in_(list(teams))
         case QueueView.DUE_SOON:
-            # queue_due_at > now follows from the rest (it is the next due time, or NO_DUE) and is
-            # checked on ix_inquiries_queue itself, so overdue rows are skipped without a heap read.
-            return and_(_open_work, Inquiry.queue_due_at > now, _next_due_sql > now, _warned_sql.is_not(None))
+            return and_(_open_work, _next_due_sql > now, _warned_sql.is_not(None))
         case QueueView.OVERDUE:
             return and_(_open_work, Inquiry.queue_due_at <= now)
     return true()
