@@ -7,6 +7,7 @@ appears in the text with spaces removed ("계좌이체" contains "이체"; the l
 where two overlap).
 """
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,8 +63,8 @@ class Synonyms:
 
     @classmethod
     def from_file(cls, path: Path, kiwi_model_type: str | None = None) -> "Synonyms":
-        """Load groups from a UTF-8 synonym file."""
-        return cls(parse_groups(path.read_text(encoding="utf-8").splitlines()), kiwi_model_type)
+        """Load groups from a UTF-8 synonym file; an edited file is read and analysed again."""
+        return _from_text(path.read_text(encoding="utf-8"), kiwi_model_type)
 
     def concepts(self, text: str, morphemes: Sequence[str]) -> set[str]:
         """Concept tokens of the groups mentioned in ``text`` (analysed as ``morphemes``)."""
@@ -82,3 +83,11 @@ class Synonyms:
     def members(self, concept: str) -> tuple[str, ...]:
         """The terms of the group behind a concept token."""
         return self.groups[int(concept[1:])]
+
+
+@functools.lru_cache(maxsize=8)
+def _from_text(text: str, kiwi_model_type: str | None) -> Synonyms:
+    """One analysis per file content and process: every search engine (each app, each rebuild
+    after an edit) used to analyse all of its terms with Kiwi again. A ``Synonyms`` is never
+    changed after it is built, so engines can share it."""
+    return Synonyms(parse_groups(text.splitlines()), kiwi_model_type)
