@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from sqlalchemy import event, func, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import inquiry_load
@@ -52,7 +52,7 @@ from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.helpcenter.models import Category
 from gogaek.identity.customer_tokens import issue_customer_token
-from gogaek.identity.models import Customer, StaffUser, TeamMember
+from gogaek.identity.models import Customer, CustomerSource, StaffUser, TeamMember
 from gogaek.identity.security import StaffTokenSigner
 from gogaek.inquiries.console_forms import find_inquiry
 from gogaek.inquiries.models import Inquiry
@@ -66,6 +66,7 @@ SIZES = (10_000, 100_000, 1_000_000)
 SEED = 20261207
 QUEUE_PAGE = 50
 DEEP_ROWS = 5_000
+LAST_PAGE_ROWS = 20
 WRK_CUSTOMERS = 500
 _EXECUTION = re.compile(r"Execution Time: ([\d.]+) ms")
 
@@ -111,7 +112,7 @@ class Targets:
     rare_category: int
     number: str
     open_inquiries: int
-    oldest: dict[tuple[str, int | None], int]  # (finished status, category) → its oldest inquiry's id
+    last_pages: dict[tuple[str, int | None], int]  # (status, category) → before_id of the list's last page
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -165,19 +166,17 @@ async def choose_targets(settings: Settings) -> Targets:
                     select(Category.id).outerjoin(Inquiry).group_by(Category.id).order_by(func.count(Inquiry.id).desc())
                 )
             ).all()
+            rare = by_category[-1][0]
             middle = select((func.min(Inquiry.id) + func.max(Inquiry.id)) / 2).scalar_subquery()
             number = await connection.scalar(
                 select(Inquiry.number).where(Inquiry.id >= middle).order_by(Inquiry.id).limit(1)
             )
             open_count = await connection.scalar(select(func.count()).select_from(Inquiry).where(open_work))
-            oldest = {}
-            for status, category in ((Status.RESOLVED, None), (Status.CLOSED, by_category[-1][0])):
-                matching = select(func.min(Inquiry.id)).where(Inquiry.status == status.value)
-                if category is not None:
-                    matching = matching.where(Inquiry.category_id == category)
-                found = await connection.scalar(matching)
+            last_pages = {}
+            for status, category in ((Status.RECEIVED, None), (Status.RESOLVED, None), (Status.CLOSED, rare)):
+                found = await connection.scalar(last_page_cursor(status, category))
                 if found is not None:
-                    oldest[(status.value, category)] = found
+                    last_pages[(status.value, category)] = found
     finally:
         await engine.dispose()
     if agent_id is None or number is None:
@@ -191,11 +190,25 @@ async def choose_targets(settings: Settings) -> Targets:
         wrk_customers=tuple(sub for sub, _ in per_customer[::step]),
         agent_id=agent_id,
         busy_category=by_category[0][0],
-        rare_category=by_category[-1][0],
+        rare_category=rare,
         number=number,
         open_inquiries=int(open_count or 0),
-        oldest=oldest,
+        last_pages=last_pages,
     )
+
+
+def last_page_cursor(status: Status, category: int | None) -> Select[int]:
+    """The row LAST_PAGE_ROWS before the end of the queue list for ``status``, in the list's order
+    (finished work newest first, open work by rank, due time and id), so the next page is the last."""
+    reversed_order = (
+        (Inquiry.id.asc(),)
+        if status in (Status.RESOLVED, Status.CLOSED)
+        else (Inquiry.queue_rank.desc(), Inquiry.queue_due_at.desc(), Inquiry.id.desc())
+    )
+    query = select(Inquiry.id).where(Inquiry.status == status.value).order_by(*reversed_order)
+    if category is not None:
+        query = query.where(Inquiry.category_id == category)
+    return query.offset(LAST_PAGE_ROWS).limit(1)
 
 
 # --- the reads -----------------------------------------------------------------------------
@@ -226,8 +239,8 @@ async def deep_cursor(http: httpx.AsyncClient, params: Mapping[str, str]) -> int
 
 
 async def queue_reads(base_url: str, token: str, targets: Targets) -> list[Read]:
-    """Every view, every status and two categories, each on its first and a deep page; finished
-    lists also past their oldest row (the last page, which read the whole table before 0012)."""
+    """Every view, every status and two categories, each on its first and a deep page; a few lists
+    also on their last page, which must find the end of the list (it read the whole table once)."""
     cases: list[tuple[str, QueueView, Status | None, int | None]] = [
         (f"queue view={view.value}", view, None, None) for view in QueueView
     ]
@@ -248,11 +261,11 @@ async def queue_reads(base_url: str, token: str, targets: Targets) -> list[Read]
                 reads.append(
                     Read(f"{name}, deep", f"/api/v1/agent/inquiries?{urlencode(deep)}", token, _queue_call(deep))
                 )
-            oldest = targets.oldest.get((status.value, category)) if status is not None else None
-            if oldest is not None and view == QueueView.ALL:
-                end = {**params, "before_id": str(oldest)}
+            last = targets.last_pages.get((status.value, category)) if status is not None else None
+            if last is not None and view == QueueView.ALL:
+                end = {**params, "before_id": str(last)}
                 path = f"/api/v1/agent/inquiries?{urlencode(end)}"
-                reads.append(Read(f"{name}, past the oldest", path, token, _queue_call(end)))
+                reads.append(Read(f"{name}, last page", path, token, _queue_call(end)))
     return reads
 
 
@@ -288,7 +301,9 @@ def customer_reads(settings: Settings, targets: Targets) -> list[Read]:
 
 def _history_call(sub: str, offset: int) -> Callable[[Any, Any], Awaitable[object]]:
     async def call(session: Any, _agent: Any) -> object:
-        customer = await session.scalar(select(Customer).where(Customer.external_id == sub))
+        customer = await session.scalar(
+            select(Customer).where(Customer.source == CustomerSource.HOST.value, Customer.external_id == sub)
+        )
         return await list_customer_inquiries(session, customer, offset=offset)
 
     return call
