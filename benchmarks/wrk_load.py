@@ -69,8 +69,12 @@ def write_script(
     tokens: Sequence[str],
     expected: int,
     bodies: Sequence[Mapping[str, str]] = (),
+    targets: Sequence[str] = (),
 ) -> Path:
     """The Lua script for one kind of request; POSTs rotate ``bodies``, JSON objects with a "body".
+
+    GETs rotate ``targets`` (paths with their query strings) when given, else all go to ``target``:
+    the search benchmark sends thousands of distinct queries so no server cache answers them.
 
     Each POST gets ``Idempotency-Key: <run>-<thread>-<n>`` (the run prefix is a fresh argument
     per wrk process), and the key goes into the body too, so a reused key would be answered
@@ -87,6 +91,7 @@ def write_script(
 local method, target, expected = {lua_string(method)}, {lua_string(target)}, {expected}
 local tokens = {{{", ".join(lua_string(f"Bearer {token}") for token in tokens)}}}
 local bodies = {{{", ".join(lua_string(prefix) for prefix in prefixes)}}}
+local targets = {{{", ".join(lua_string(path) for path in targets)}}}
 local threads = {{}}
 
 function setup(thread)
@@ -102,7 +107,7 @@ function request()
   sent = sent + 1
   local headers = {{Authorization = tokens[(sent + id * 7919) % #tokens + 1]}}
   if method ~= "POST" then
-    return wrk.format(method, target, headers, nil)
+    return wrk.format(method, #targets > 0 and targets[sent % #targets + 1] or target, headers, nil)
   end
   local key = run .. "-" .. id .. "-" .. sent
   headers["Idempotency-Key"] = key

@@ -8,6 +8,7 @@ slow part of building, so vectors are cached by a hash of model and text in a ma
 may persist (the app uses ``embedding_store.EmbeddingStore``).
 """
 
+import ctypes
 import functools
 import hashlib
 import importlib
@@ -61,6 +62,7 @@ def _encoder(spec: ModelSpec) -> Callable[[Sequence[str] | str], Any] | None:
     # One thread per process: with more, processes sharing the cores slow each other down by an
     # order of magnitude (see docs/search.md). An operator's own value wins.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _limit_blas_threads()
     try:
         module = importlib.import_module(spec.module)
     except ImportError:
@@ -70,6 +72,31 @@ def _encoder(spec: ModelSpec) -> Callable[[Sequence[str] | str], Any] | None:
         encode: Callable[[Sequence[str] | str], Any] = module.E5().query
         return encode
     return module.USE(threads=1).encode  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _limit_blas_threads() -> None:
+    """Give numpy's OpenBLAS the thread count of ``OMP_NUM_THREADS`` (or ``OPENBLAS_NUM_THREADS``).
+
+    OpenBLAS reads the variable only when numpy is first imported, which in the app happens long
+    before a model loads, so without this it ran one thread per core. Searches already run on
+    several threads at once; each small USE product was then split over threads that waited for
+    one another, and distinct-query throughput fell to a third (docs/search.md). Linux only
+    (``/proc/self/maps``); elsewhere nothing changes.
+    """
+    try:
+        threads = int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ["OMP_NUM_THREADS"])
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
+    except (OSError, ValueError):  # not Linux, or a value such as "4,2" that only OpenMP reads
+        return
+    for path in paths:
+        library = ctypes.CDLL(path)
+        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            setter = getattr(library, name, None)
+            if setter is not None:
+                setter(threads)
+                break
 
 
 def text_key(text: str, spec: ModelSpec = E5) -> str:
@@ -85,7 +112,7 @@ class Embedder:
     ) -> None:
         self.spec = spec
         self._encode = encode
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the query LRU only: both encoders are reentrant
         self.cache = cache
         self._queries: OrderedDict[str, Vector] = OrderedDict()
 
@@ -105,8 +132,7 @@ class Embedder:
         keys = [text_key(text, self.spec) for text in texts]
         missing = list(dict.fromkeys(text for text, key in zip(texts, keys, strict=True) if key not in self.cache))
         if missing:
-            with self._lock:
-                vectors = np.asarray(self._encode(missing), dtype=np.float32).reshape(len(missing), -1)
+            vectors = np.asarray(self._encode(missing), dtype=np.float32).reshape(len(missing), -1)
             for text, vector in zip(missing, vectors, strict=True):
                 self.cache[text_key(text, self.spec)] = vector.tobytes()
         return [np.frombuffer(self.cache[key], dtype=np.float32) for key in keys]
@@ -122,11 +148,14 @@ class Embedder:
             if cached is not None:
                 self._queries.move_to_end(text)
                 return cached
-            vector = np.asarray(self._encode([text]), dtype=np.float32).reshape(-1)
+        # Outside the lock: concurrent searches encode on all cores (the encoders release the GIL
+        # and keep no state between calls); two threads may at worst encode one text twice.
+        vector = np.asarray(self._encode([text]), dtype=np.float32).reshape(-1)
+        with self._lock:
             self._queries[text] = vector
             if len(self._queries) > QUERY_CACHE_SIZE:
                 self._queries.popitem(last=False)
-            return vector
+        return vector
 
 
 def load_embedders(cache: MutableMapping[str, bytes] | None = None) -> tuple[Embedder, ...]:

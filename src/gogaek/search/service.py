@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import ChainMap
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +52,10 @@ class SearchIndex:
         self._checked_at = 0.0
         self._lock = asyncio.Lock()
         self._loaded = asyncio.Event()
+        # Searches get their own threads, one per core: the query encoders run in parallel
+        # without the GIL, so more threads would only interleave them and stretch every answer,
+        # and the default executor stays free for the app's other blocking calls.
+        self._searchers = ThreadPoolExecutor(max_workers=usable_cores(), thread_name_prefix="gogaek-search")
 
     async def load(self, *, background: bool = False) -> None:
         """The first load is complete before the index says it is ready; later reloads put the
@@ -107,7 +113,7 @@ class SearchIndex:
         """Hits and the "이것을 찾으셨나요?" correction, from one pass over the query."""
         await self.refresh_if_stale()
         if self.engine.semantic:  # embedding the query takes tens of milliseconds
-            return await asyncio.to_thread(self.engine.answer, query, limit)
+            return await asyncio.get_running_loop().run_in_executor(self._searchers, self.engine.answer, query, limit)
         return self.engine.answer(query, limit)
 
     async def suggest(self, prefix: str, limit: int) -> list[SearchDocument]:
@@ -122,9 +128,15 @@ class SearchIndex:
         await self._loaded.wait()
 
     def close(self) -> None:
+        self._searchers.shutdown(wait=False, cancel_futures=True)
         self.engine.close()
         if self._embedding_store is not None:
             self._embedding_store.close()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer than exist)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def build_search_index(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> SearchIndex:
