@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from gogaek.config import Settings
-from tests.api.test_import_export import run_cli
+from tests.cli import run_cli
 from tests.conftest import settings_environment
 from tests.servers import wait_until_ready
 
