@@ -23,7 +23,7 @@ def setting(days: int = 28) -> Setting:
         now=NOW,
         days=days,
         categories=CATEGORIES,
-        staff=Staff(agents=(7, 8), agent_names={}, team_of_category={1: 1}, emergency_team=2, created=()),
+        staff=Staff(agents=(7, 8), team_of_category={1: 1}, emergency_team=2, created=()),
         targets={(category, priority.value): DEFAULT_TARGETS for category, _ in CATEGORIES for priority in Priority},
         hours=BusinessHours(),
         settings=Settings(env="test"),

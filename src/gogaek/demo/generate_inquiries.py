@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -113,9 +113,9 @@ class Generated:
     """One inquiry's rows; messages and events get their ids when the chunk is written."""
 
     inquiry: Row
-    messages: list[Row] = field(default_factory=list)
-    events: list[Row] = field(default_factory=list)
-    feedback: Row | None = None
+    messages: list[Row]
+    events: list[Row]
+    feedback: Row | None
 
 
 def created_times(rng: random.Random, setting: Setting, count: int) -> list[datetime]:

@@ -37,7 +37,6 @@ class Staff:
     """The agents answering generated inquiries, and the team that handles each category."""
 
     agents: tuple[int, ...]
-    agent_names: dict[int, str]
     team_of_category: dict[int, int]
     emergency_team: int | None
     created: tuple[tuple[str, str], ...]  # (email, password) of agents made by this run
@@ -49,8 +48,8 @@ async def demo_staff(session: AsyncSession) -> Staff:
     if await session.scalar(select(StaffUser.id).where(StaffUser.role == StaffRole.AGENT.value).limit(1)) is None:
         created = await _create_agents(session)
     agents = (
-        await session.execute(
-            select(StaffUser.id, StaffUser.display_name)
+        await session.scalars(
+            select(StaffUser.id)
             .where(StaffUser.role == StaffRole.AGENT.value, StaffUser.is_active.is_(True))
             .order_by(StaffUser.id)
         )
@@ -60,8 +59,7 @@ async def demo_staff(session: AsyncSession) -> Staff:
     routes = (await session.execute(select(TeamCategory.category_id, TeamCategory.team_id))).all()
     emergency = await session.scalar(select(Team.id).where(Team.handles_emergencies.is_(True)).limit(1))
     return Staff(
-        agents=tuple(agent_id for agent_id, _ in agents),
-        agent_names={agent_id: name for agent_id, name in agents},
+        agents=tuple(agents),
         team_of_category={category: team for category, team in routes},
         emergency_team=emergency,
         created=tuple(created),
