@@ -32,9 +32,10 @@ from tests.conftest import customer_headers, settings_environment
 
 INQUIRIES, DAYS = 300, 30
 NUMBER = re.compile(r"\d{8}-\d{6,}")
-# What migration 0012 adds for finished-inquiry lists, and the two indexes it replaces.
+# What migration 0012 adds for the queue's status lists, and the two indexes it replaces.
 ADDED = {
     "ix_inquiries_status_id",
+    "ix_inquiries_status_queue",
     "ix_inquiries_category_status_id",
     "ix_inquiries_assignee_status_id",
     "ix_inquiries_team_status_id",
@@ -199,7 +200,7 @@ async def test_the_same_seed_draws_the_same_history_on_top_of_what_is_there(
     assert [drawn(inquiry, 0) for inquiry in first] == [drawn(inquiry, offset) for inquiry in second]
 
 
-async def test_migration_0012_indexes_finished_inquiry_lists(app: FastAPI) -> None:
+async def test_migration_0012_indexes_the_status_lists(app: FastAPI) -> None:
     def indexes(connection: Connection) -> set[str]:
         return {index["name"] or "" for index in inspect(connection).get_indexes("inquiries")}
 

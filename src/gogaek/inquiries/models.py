@@ -36,8 +36,9 @@ class Inquiry(Base):
     __table_args__ = (
         Index("ix_inquiries_customer_created", "customer_id", "created_at"),
         Index("ix_inquiries_status_due", "status", "resolution_due_at"),
-        # Finished work newest first, by view or category, is a range read (migration 0012).
+        # Each status list, by view or category, is a range read at any size (migration 0012).
         Index("ix_inquiries_status_id", "status", "id"),
+        Index("ix_inquiries_status_queue", "status", "queue_rank", "queue_due_at", "id"),
         Index("ix_inquiries_category_status_id", "category_id", "status", "id"),
         Index("ix_inquiries_assignee_status_id", "assignee_id", "status", "id"),
         Index("ix_inquiries_team_status_id", "team_id", "status", "id"),

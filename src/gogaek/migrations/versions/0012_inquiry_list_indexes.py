@@ -1,4 +1,4 @@
-"""indexes that keep finished-inquiry lists a range read at any size
+"""indexes that keep every agent-queue status list a range read at any size
 
 Revision ID: 0012
 Revises: 0011
@@ -10,11 +10,16 @@ those columns, PostgreSQL walked the primary key backwards and filtered: cheap w
 are common near the newest rows, but a page past the last match (the end of a list, a rare
 category, an agent's old work) read the whole table — 146 ms at a million inquiries for the
 last page of ``status=resolved``, 19 ms for the closed work of a rare category, and growing
-with the table. These indexes make each of them a range read of one page (0.03–0.06 ms), as
+with the table. These indexes make each of them a range read of one page (0.03–0.4 ms), as
 an index-only scan once the table is vacuumed. The assignee and team indexes replace the
 two-column ones, which they cover (every query that used ``(assignee_id, status)`` can use the
 prefix). The category index also serves the foreign key: deleting a category no longer scans
-every inquiry. Measurements: docs/benchmarks.md ("Read scaling").
+every inquiry.
+
+An open status (접수, 처리중, 답변완료) is listed in queue order; ``ix_inquiries_queue`` served
+its first page, but its last page scanned on through every finished inquiry after it (216–278
+ms at a million). ``(status, queue_rank, queue_due_at, id)`` reads exactly that status in queue
+order: first and last pages 0.5–0.9 ms. Measurements: docs/benchmarks.md ("Read scaling").
 
 Plain CREATE INDEX (not CONCURRENTLY, which cannot run in the migration's transaction): on a
 large PostgreSQL table it blocks writes to inquiries for as long as the build takes, about
@@ -32,6 +37,7 @@ depends_on: str | Sequence[str] | None = None
 
 NEW = (
     ("ix_inquiries_status_id", ["status", "id"]),
+    ("ix_inquiries_status_queue", ["status", "queue_rank", "queue_due_at", "id"]),
     ("ix_inquiries_category_status_id", ["category_id", "status", "id"]),
     ("ix_inquiries_assignee_status_id", ["assignee_id", "status", "id"]),
     ("ix_inquiries_team_status_id", ["team_id", "status", "id"]),
