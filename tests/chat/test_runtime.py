@@ -20,14 +20,13 @@ from gogaek.chat.service import (
     QUEUE_CHANNEL,
     agent_channel,
     conversation_channel,
-    estimate_wait,
     get_conversation,
     mark_read,
     post_message,
-    queue_place,
     start_conversation,
     touch_presence,
 )
+from gogaek.chat.waiting import estimate_wait, queue_place
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 from fastapi import WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.chat import queries
 from gogaek.chat.connection import CLOSE_UNAUTHORIZED, HEARTBEAT_SECONDS, Connection
@@ -38,6 +40,9 @@ from gogaek.chat.service import (
     get_conversation,
     is_supervisor,
     mark_read,
+    owned_by,
+    person_draft,
+    post_if,
     post_message,
     staff_channel,
     touch_presence,
@@ -114,20 +119,26 @@ class AgentConnection(Connection):
 
     async def recheck(self) -> bool:
         """Reloads the account and its teams; a signed-out account closes the socket (4401)."""
+        async with self.runtime.sessionmaker() as session:
+            return await self._recheck_in(session)
+
+    async def _recheck_in(self, session: AsyncSession) -> bool:
+        """``recheck`` inside a transaction the caller goes on using: a message's re-check and its
+        storing then share one connection checkout and one transaction."""
         if self.revoked:
             return False
-        async with self.runtime.sessionmaker() as session:
-            agent = await staff_signed_in(session, self.credential.staff_id, self.credential.issued_at)
-            if agent is None:
-                self.revoked = True
-                self.error("signed_out", "계정이 비활성화되었거나 로그인이 만료되었습니다. (Signed out)")
-                self.close(CLOSE_UNAUTHORIZED)
-                return False
-            demoted = is_supervisor(self.agent) and not is_supervisor(agent)
-            self.agent, self.team_ids = agent, await queries.team_ids_of(session, agent.id)
-            # Only after a demotion: the chats it merely watched as a supervisor are let go.
-            own = {c.id for c in await queries.agent_conversations(session, agent.id)} if demoted else None
-        if own is not None:
+        # One query; holding the account lets staff_signed_in find it in the session, no second.
+        _account, team_ids = await queries.staff_with_team_ids(session, self.credential.staff_id)
+        agent = await staff_signed_in(session, self.credential.staff_id, self.credential.issued_at)
+        if agent is None:
+            self.revoked = True
+            self.error("signed_out", "계정이 비활성화되었거나 로그인이 만료되었습니다. (Signed out)")
+            self.close(CLOSE_UNAUTHORIZED)
+            return False
+        demoted = is_supervisor(self.agent) and not is_supervisor(agent)
+        self.agent, self.team_ids = agent, team_ids
+        if demoted:  # the chats it merely watched as a supervisor are let go
+            own = {c.id for c in await queries.agent_conversations(session, agent.id)}
             for conversation_id in [c for c in self.sent_seq if c not in own]:
                 await self._unfollow(conversation_id)
         return True
@@ -177,11 +188,12 @@ class AgentConnection(Connection):
         self.sent_seq.pop(conversation_id, None)
 
     async def handle(self, frame: Any) -> None:
+        if isinstance(frame, AgentMessageFrame | AgentNoteFrame):
+            await self._post(frame)  # re-checks in the transaction that stores the message
+            return
         if not await self.recheck():
             return
         handlers: dict[type, Callable[[Any], Awaitable[None]]] = {
-            AgentMessageFrame: self._message,
-            AgentNoteFrame: self._note,
             AgentTypingFrame: self._typing,
             AgentReadFrame: self._read,
             AcceptFrame: self._accept,
@@ -199,27 +211,28 @@ class AgentConnection(Connection):
         check_agent_owns(conversation, self.agent)
         return conversation
 
-    async def _message(self, frame: AgentMessageFrame) -> None:
-        await self._post(frame.conversation, frame.text, frame.client_msg_id, internal=False)
-
-    async def _note(self, frame: AgentNoteFrame) -> None:
-        await self._post(frame.conversation, frame.text, frame.client_msg_id, internal=True)
-
-    async def _post(self, conversation_id: int, text: str, client_msg_id: str | None, *, internal: bool) -> None:
-        text = check_text(text, self.runtime.settings)
+    async def _post(self, frame: AgentMessageFrame | AgentNoteFrame) -> None:
+        internal = isinstance(frame, AgentNoteFrame)
         async with self.runtime.sessionmaker() as session:
-            conversation = await get_conversation(session, conversation_id)
-            if not (internal and is_supervisor(self.agent)):
+            if not await self._recheck_in(session):
+                return
+            text = check_text(frame.text, self.runtime.settings)
+            draft = replace(person_draft(Sender.AGENT, text, frame.client_msg_id, self.agent), internal=internal)
+            anyone = internal and is_supervisor(self.agent)  # supervisors note into any chat
+            allowed = () if anyone else owned_by(self.agent)
+            outcome = await post_if(session, frame.conversation, allowed, draft, self.agent.display_name)
+            if outcome is None:  # not stored: say why
+                conversation = await get_conversation(session, frame.conversation)
                 check_agent_owns(conversation, self.agent)
-            outcome = await post_message(
-                session,
-                conversation,
-                Sender.AGENT,
-                text,
-                client_msg_id=client_msg_id,
-                staff=self.agent,
-                internal=internal,
-            )
+                outcome = await post_message(
+                    session,
+                    conversation,
+                    Sender.AGENT,
+                    text,
+                    client_msg_id=frame.client_msg_id,
+                    staff=self.agent,
+                    internal=internal,
+                )
         if not outcome.created:
             self.send({**message_frame(outcome.messages[0], self.agent.display_name), "duplicate": True})
             return

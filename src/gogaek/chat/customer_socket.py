@@ -30,12 +30,15 @@ from gogaek.chat.service import (
     check_text,
     conversation_channel,
     mark_read,
+    open_for,
     own_conversation,
+    person_draft,
+    post_if,
     post_message,
-    queue_place,
     rate_conversation,
     team_key,
 )
+from gogaek.chat.waiting import queue_place
 from gogaek.errors import ProblemError
 from gogaek.helpcenter.service import record_vote
 from gogaek.identity.models import Customer
@@ -137,13 +140,18 @@ class CustomerConnection(Connection):
 
     async def _message(self, frame: MessageFrame) -> None:
         text = check_text(frame.text, self.runtime.settings)
+        draft = person_draft(Sender.CUSTOMER, text, frame.client_msg_id)
         async with self.runtime.sessionmaker() as session:
-            conversation = await own_conversation(session, self.customer, self.conversation_id)
-            if conversation.status == ChatStatus.ENDED.value:
-                raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. 새 상담을 시작해 주세요. (Chat ended)")
-            outcome = await post_message(
-                session, conversation, Sender.CUSTOMER, text, client_msg_id=frame.client_msg_id
-            )
+            outcome = await post_if(session, self.conversation_id, open_for(self.customer), draft)
+            if outcome is None:  # not stored: say why
+                conversation = await own_conversation(session, self.customer, self.conversation_id)
+                if conversation.status == ChatStatus.ENDED.value:
+                    raise ProblemError(
+                        409, "chat_ended", "이미 종료된 상담입니다. 새 상담을 시작해 주세요. (Chat ended)"
+                    )
+                outcome = await post_message(
+                    session, conversation, Sender.CUSTOMER, text, client_msg_id=frame.client_msg_id
+                )
         if not outcome.created:
             # A resend: answer with the stored copy so the client can mark it sent, store nothing;
             # if the first try died before the bot answered, the bot answers now.

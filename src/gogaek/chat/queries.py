@@ -109,6 +109,22 @@ async def team_ids_of(session: AsyncSession, staff_id: int) -> list[int]:
     return list((await session.scalars(select(TeamMember.team_id).where(TeamMember.staff_id == staff_id))).all())
 
 
+async def staff_with_team_ids(session: AsyncSession, staff_id: int) -> tuple[StaffUser | None, list[int]]:
+    """The account and its team ids in one query. While the caller holds the account, the session
+    hands it out again without SQL (``session.get``): the console's re-check before every frame
+    reads both in one round trip."""
+    rows = (
+        await session.execute(
+            select(StaffUser, TeamMember.team_id)
+            .outerjoin(TeamMember, TeamMember.staff_id == StaffUser.id)
+            .where(StaffUser.id == staff_id)
+            .order_by(TeamMember.team_id)
+        )
+    ).all()
+    staff = rows[0][0] if rows else None
+    return staff, [team_id for _, team_id in rows if team_id is not None]
+
+
 async def agent_conversations(session: AsyncSession, staff_id: int) -> Sequence[Conversation]:
     return (
         await session.scalars(

@@ -3,13 +3,12 @@ never hears of a message the database does not have (and can always fetch it aga
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -101,6 +100,60 @@ def check_text(text: str, settings: Settings) -> str:
     return text
 
 
+def _activity(sender: Sender, internal: bool, now: datetime) -> dict[str, Any]:
+    """What taking the next seq changes on the chat: a person's visible message is activity."""
+    values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1}
+    if sender in (Sender.CUSTOMER, Sender.AGENT) and not internal:
+        values["last_activity_at"] = now
+        if sender is Sender.CUSTOMER:
+            values["idle_warned_at"] = None
+    return values
+
+
+async def _next_seq(
+    session: AsyncSession, conversation: Conversation, sender: Sender, internal: bool, now: datetime
+) -> int:
+    """Takes the next sequence number with one UPDATE … RETURNING (a row lock on PostgreSQL, the
+    single writer on SQLite), so two processes never hand out the same number."""
+    values = _activity(sender, internal, now)
+    seq = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(**values)
+        .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    assert seq is not None
+    for name, value in values.items():
+        set_committed_value(conversation, name, seq if name == "last_seq" else value)
+    return seq
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message before it has a seq: who says what, and how a resend is recognised."""
+
+    sender: Sender
+    text: str
+    client_msg_id: str | None = None
+    staff_id: int | None = None
+    internal: bool = False
+    payload: dict[str, Any] | None = None
+
+    def row(self, conversation_id: int, seq: int, now: datetime) -> dict[str, Any]:
+        return {
+            "conversation_id": conversation_id,
+            "seq": seq,
+            "sender": self.sender.value,
+            "staff_id": self.staff_id,
+            "internal": self.internal,
+            "text": self.text,
+            "client_msg_id": self.client_msg_id,
+            "payload": self.payload or {},
+            "created_at": now,
+        }
+
+
 async def append_message(
     session: AsyncSession,
     conversation: Conversation,
@@ -113,52 +166,54 @@ async def append_message(
     internal: bool = False,
     now: datetime | None = None,
 ) -> ChatMessage:
-    """Takes the next sequence number with one UPDATE … RETURNING (a row lock on PostgreSQL, the
-    single writer on SQLite), so two processes never hand out the same number. Not committed."""
+    """The next message of the chat, flushed but not committed."""
     now = now or utcnow()
-    values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1}
-    if sender in (Sender.CUSTOMER, Sender.AGENT) and not internal:
-        values["last_activity_at"] = now
-        if sender is Sender.CUSTOMER:
-            values["idle_warned_at"] = None
-    seq = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(**values)
-        .returning(Conversation.last_seq)
-        .execution_options(synchronize_session=False)
-    )
-    assert seq is not None
-    for name, value in values.items():
-        set_committed_value(conversation, name, seq if name == "last_seq" else value)
+    draft = Draft(sender, text, client_msg_id, staff_id, internal, payload)
     message = ChatMessage(
-        conversation_id=conversation.id,
-        seq=seq,
-        sender=sender.value,
-        staff_id=staff_id,
-        internal=internal,
-        text=text,
-        client_msg_id=client_msg_id,
-        payload=payload or {},
-        created_at=now,
+        **draft.row(conversation.id, await _next_seq(session, conversation, sender, internal, now), now)
     )
     session.add(message)
     await session.flush()
     return message
 
 
-async def _earlier_copy(
-    session: AsyncSession, conversation_id: int, sender: Sender, client_msg_id: str | None
-) -> ChatMessage | None:
-    if client_msg_id is None:
+def person_draft(sender: Sender, text: str, msg_id: str | None, staff: StaffUser | None = None) -> Draft:
+    """Numbers that look like resident, card, account or phone numbers are masked as for inquiries."""
+    return Draft(sender, mask_pii(text).text, msg_id, staff.id if staff else None)
+
+
+async def _earlier_copy(session: AsyncSession, conversation_id: int, draft: Draft) -> ChatMessage | None:
+    if draft.client_msg_id is None:
         return None
     return await session.scalar(
         select(ChatMessage).where(
             ChatMessage.conversation_id == conversation_id,
-            ChatMessage.sender == sender.value,
-            ChatMessage.client_msg_id == client_msg_id,
+            ChatMessage.sender == draft.sender.value,
+            ChatMessage.client_msg_id == draft.client_msg_id,
         )
     )
+
+
+async def _commit_once(
+    session: AsyncSession, conversation: Conversation, draft: Draft, now: datetime, agent_name: str | None
+) -> Outcome:
+    """Numbers and commits a person's message; a resend that raced us (or was not looked up first)
+    breaks the unique constraint instead, and the first copy is the answer."""
+    conversation_id = conversation.id  # the rollback below expires the object
+    row = draft.row(conversation_id, conversation.last_seq, now)
+    try:
+        # A plain INSERT … RETURNING rather than the unit of work: one object needs no flush plan.
+        message_id = await session.scalar(insert(ChatMessage).values(**row).returning(ChatMessage.id))
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()  # the seq taken for it goes back too
+        earlier = await _earlier_copy(session, conversation_id, draft)
+        if earlier is None:
+            raise
+        return Outcome(await get_conversation(session, conversation_id), [earlier], created=False)
+    outcome = Outcome(conversation)
+    outcome.add_message(ChatMessage(id=message_id, **row), agent_name)
+    return outcome
 
 
 async def post_message(
@@ -172,38 +227,40 @@ async def post_message(
     internal: bool = False,
     payload: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Stores a person's message once: a resend with the same client_msg_id returns the first copy.
-
-    Numbers that look like resident, card, account or phone numbers are masked as for inquiries.
-    """
-    text = mask_pii(text).text
-    outcome = Outcome(conversation)
-    earlier = await _earlier_copy(session, conversation.id, sender, client_msg_id)
-    if earlier is None:
-        try:
-            message = await append_message(
-                session,
-                conversation,
-                sender,
-                text,
-                staff_id=staff.id if staff else None,
-                client_msg_id=client_msg_id,
-                payload=payload,
-                internal=internal,
-            )
-            await session.commit()
-        except IntegrityError:
-            # The same resend raced us on another connection; it won, so answer with its copy.
-            await session.rollback()
-            earlier = await _earlier_copy(session, conversation.id, sender, client_msg_id)
-            if earlier is None:
-                raise
+    """Stores a person's message once: a resend with the same client_msg_id returns the first copy
+    (looked up first, so the session's other objects survive a resend)."""
+    draft = replace(person_draft(sender, text, client_msg_id, staff), internal=internal, payload=payload)
+    earlier = await _earlier_copy(session, conversation.id, draft)
     if earlier is not None:
-        outcome.created = False
-        outcome.messages.append(earlier)
-        return outcome
-    outcome.add_message(message, staff.display_name if staff else None)
-    return outcome
+        return Outcome(conversation, [earlier], created=False)
+    now = utcnow()
+    await _next_seq(session, conversation, sender, internal, now)
+    return await _commit_once(session, conversation, draft, now, staff.display_name if staff else None)
+
+
+async def post_if(
+    session: AsyncSession,
+    conversation_id: int,
+    allowed: Sequence[ColumnElement[bool]],
+    draft: Draft,
+    agent_name: str | None = None,
+) -> Outcome | None:
+    """``post_message`` for a chat not loaded yet, the sockets' hot path: one UPDATE checks that the
+    chat still allows the message (``allowed``), takes its seq and returns the chat, so a message
+    costs that statement, its INSERT and the commit; a resend is caught by the unique constraint
+    (the session is rolled back, so use a fresh one). None when the chat does not allow it: the
+    caller loads it to say why."""
+    now = utcnow()
+    conversation = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, *allowed)
+        .values(**_activity(draft.sender, draft.internal, now))
+        .returning(Conversation)
+        .execution_options(synchronize_session=False)
+    )
+    if conversation is None:
+        return None
+    return await _commit_once(session, conversation, draft, now, agent_name)
 
 
 async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
@@ -258,6 +315,16 @@ async def claim(session: AsyncSession, conversation: Conversation, *conditions: 
 
 def is_supervisor(staff: StaffUser) -> bool:
     return staff.role in (StaffRole.ADMIN.value, StaffRole.SUPERVISOR.value)
+
+
+def owned_by(staff: StaffUser) -> tuple[ColumnElement[bool], ...]:
+    """``check_agent_owns`` as conditions of the statement that posts, for ``post_if``."""
+    return (Conversation.agent_id == staff.id, Conversation.status == ChatStatus.ACTIVE.value)
+
+
+def open_for(customer: Customer) -> tuple[ColumnElement[bool], ...]:
+    """``own_conversation`` and not ended, as conditions of the statement that posts, for ``post_if``."""
+    return (Conversation.customer_id == customer.id, Conversation.status != ChatStatus.ENDED.value)
 
 
 def check_agent_owns(conversation: Conversation, staff: StaffUser) -> None:
@@ -400,30 +467,6 @@ async def mark_read(session: AsyncSession, conversation: Conversation, by: Sende
         )
     )
     return outcome
-
-
-@dataclass(frozen=True, slots=True)
-class QueuePlace:
-    position: int  # 1 = next
-    eta_seconds: int | None  # None when nobody who could take it is online
-
-
-def estimate_wait(position: int, online_agents: int, settings: Settings) -> int | None:
-    """Seats free up at (agents × concurrent limit) per handle time; the wait is the position over that rate."""
-    if online_agents <= 0:
-        return None
-    seats = online_agents * settings.chat_max_concurrent
-    return math.ceil(position * settings.chat_expected_handle_seconds / seats)
-
-
-def queue_place(
-    order: Sequence[int], conversation_id: int, online_agents: int, settings: Settings
-) -> QueuePlace | None:
-    try:
-        position = order.index(conversation_id) + 1
-    except ValueError:
-        return None
-    return QueuePlace(position, estimate_wait(position, online_agents, settings))
 
 
 async def touch_presence(session: AsyncSession, staff_id: int, now: datetime | None = None) -> None:
