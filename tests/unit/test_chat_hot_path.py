@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,11 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.chat import queries
 from gogaek.chat.models import ChatMessage, ChatStatus, Conversation, Sender
+from gogaek.chat.posting import Guard, post_if
 from gogaek.chat.service import (
-    open_for,
-    owned_by,
     person_draft,
-    post_if,
     start_conversation,
 )
 from gogaek.db import utcnow
@@ -67,7 +66,7 @@ async def test_a_customer_message_is_one_update_one_insert_and_the_commit(app: F
     draft = person_draft(Sender.CUSTOMER, "카드번호 4111-1111-1111-1111 결제 취소요", "m1")
     with statements(app) as sent:
         async with app.state.sessionmaker() as fresh:
-            outcome = await post_if(fresh, chat_id, open_for(customer), draft)
+            outcome = await post_if(fresh, chat_id, Guard.CUSTOMER, customer.id, draft)
     assert outcome is not None and outcome.created
     assert sent == ["UPDATE", "INSERT"]  # no SELECT of the chat, no look-up for an earlier copy
     assert outcome.conversation.last_seq == outcome.messages[0].seq == 2
@@ -80,16 +79,18 @@ async def test_a_resend_is_answered_with_the_first_copy_and_takes_no_seq(app: Fa
     customer, chat_id = await _chat(session, "resender")
     first = person_draft(Sender.CUSTOMER, "처음 보낸 말", "again")
     async with app.state.sessionmaker() as fresh:
-        stored = await post_if(fresh, chat_id, open_for(customer), first)
+        stored = await post_if(fresh, chat_id, Guard.CUSTOMER, customer.id, first)
     async with app.state.sessionmaker() as fresh:
-        resent = await post_if(fresh, chat_id, open_for(customer), person_draft(Sender.CUSTOMER, "다시", "again"))
+        resent = await post_if(
+            fresh, chat_id, Guard.CUSTOMER, customer.id, person_draft(Sender.CUSTOMER, "다시", "again")
+        )
     assert stored is not None and resent is not None
     assert not resent.created and resent.events == []
     assert resent.messages[0].seq == stored.messages[0].seq == 2
     assert resent.conversation.last_seq == 2  # the seq the resend took was rolled back with it
     assert await _stored(session, chat_id) == [(1, "안녕하세요"), (2, "처음 보낸 말")]
     async with app.state.sessionmaker() as fresh:  # numbering goes on without a gap
-        later = await post_if(fresh, chat_id, open_for(customer), person_draft(Sender.CUSTOMER, "다음", "n"))
+        later = await post_if(fresh, chat_id, Guard.CUSTOMER, customer.id, person_draft(Sender.CUSTOMER, "다음", "n"))
     assert later is not None and later.messages[0].seq == 3
 
 
@@ -98,11 +99,11 @@ async def test_nothing_is_stored_in_a_chat_that_is_ended_or_someone_elses(app: F
     stranger, _ = await _chat(session, "stranger")
     draft = person_draft(Sender.CUSTOMER, "남의 상담에 쓰기", None)
     async with app.state.sessionmaker() as fresh:
-        assert await post_if(fresh, chat_id, open_for(stranger), draft) is None
+        assert await post_if(fresh, chat_id, Guard.CUSTOMER, stranger.id, draft) is None
     await session.execute(update(Conversation).where(Conversation.id == chat_id).values(status="ended"))
     await session.commit()
     async with app.state.sessionmaker() as fresh:
-        assert await post_if(fresh, chat_id, open_for(customer), draft) is None
+        assert await post_if(fresh, chat_id, Guard.CUSTOMER, customer.id, draft) is None
     assert await _stored(session, chat_id) == [(1, "안녕하세요")]
     assert await session.scalar(select(Conversation.last_seq).where(Conversation.id == chat_id)) == 1
 
@@ -118,12 +119,17 @@ async def test_only_the_agent_holding_an_active_chat_posts_in_it(app: FastAPI, s
     await session.commit()
     reply = person_draft(Sender.AGENT, "확인해 보겠습니다", "a1", other)
     async with app.state.sessionmaker() as fresh:
-        assert await post_if(fresh, chat_id, owned_by(other), reply) is None
+        assert await post_if(fresh, chat_id, Guard.AGENT, other.id, reply) is None
     reply = person_draft(Sender.AGENT, "확인해 보겠습니다", "a1", holder)
     async with app.state.sessionmaker() as fresh:
-        outcome = await post_if(fresh, chat_id, owned_by(holder), reply, holder.display_name)
+        outcome = await post_if(fresh, chat_id, Guard.AGENT, holder.id, reply, holder.display_name)
     assert outcome is not None and outcome.events[0][1]["agent_name"] == "한결"
     assert outcome.messages[0].staff_id == holder.id
+    note = replace(person_draft(Sender.AGENT, "보이스피싱 의심, 확인 필요", "n1", other), internal=True)
+    async with app.state.sessionmaker() as fresh:  # a supervisor's note: any chat, seen by staff only
+        noted = await post_if(fresh, chat_id, Guard.ANYONE, other.id, note)
+    assert noted is not None and noted.events[0][0] == f"chat:{chat_id}:staff"
+    assert noted.conversation.last_activity_at == outcome.conversation.last_activity_at  # a note is not activity
 
 
 async def test_the_re_check_sees_team_and_account_changes_made_behind_its_back(

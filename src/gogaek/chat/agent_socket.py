@@ -14,6 +14,7 @@ from gogaek.chat import queries
 from gogaek.chat.connection import CLOSE_UNAUTHORIZED, HEARTBEAT_SECONDS, Connection
 from gogaek.chat.context import handover_context
 from gogaek.chat.models import Conversation, Sender
+from gogaek.chat.posting import Guard, post_if
 from gogaek.chat.runtime import ChatRuntime
 from gogaek.chat.schemas import (
     PROTOCOL_VERSION,
@@ -40,9 +41,7 @@ from gogaek.chat.service import (
     get_conversation,
     is_supervisor,
     mark_read,
-    owned_by,
     person_draft,
-    post_if,
     post_message,
     staff_channel,
     touch_presence,
@@ -219,8 +218,8 @@ class AgentConnection(Connection):
             text = check_text(frame.text, self.runtime.settings)
             draft = replace(person_draft(Sender.AGENT, text, frame.client_msg_id, self.agent), internal=internal)
             anyone = internal and is_supervisor(self.agent)  # supervisors note into any chat
-            allowed = () if anyone else owned_by(self.agent)
-            outcome = await post_if(session, frame.conversation, allowed, draft, self.agent.display_name)
+            guard = Guard.ANYONE if anyone else Guard.AGENT
+            outcome = await post_if(session, frame.conversation, guard, self.agent.id, draft, self.agent.display_name)
             if outcome is None:  # not stored: say why
                 conversation = await get_conversation(session, frame.conversation)
                 check_agent_owns(conversation, self.agent)

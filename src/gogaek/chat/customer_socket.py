@@ -9,6 +9,7 @@ from fastapi import WebSocket
 
 from gogaek.chat.connection import Connection
 from gogaek.chat.models import ChatStatus, Conversation, Sender
+from gogaek.chat.posting import Guard, post_if
 from gogaek.chat.runtime import ChatRuntime
 from gogaek.chat.schemas import (
     PROTOCOL_VERSION,
@@ -30,10 +31,8 @@ from gogaek.chat.service import (
     check_text,
     conversation_channel,
     mark_read,
-    open_for,
     own_conversation,
     person_draft,
-    post_if,
     post_message,
     rate_conversation,
     team_key,
@@ -142,7 +141,7 @@ class CustomerConnection(Connection):
         text = check_text(frame.text, self.runtime.settings)
         draft = person_draft(Sender.CUSTOMER, text, frame.client_msg_id)
         async with self.runtime.sessionmaker() as session:
-            outcome = await post_if(session, self.conversation_id, open_for(self.customer), draft)
+            outcome = await post_if(session, self.conversation_id, Guard.CUSTOMER, self.customer.id, draft)
             if outcome is None:  # not stored: say why
                 conversation = await own_conversation(session, self.customer, self.conversation_id)
                 if conversation.status == ChatStatus.ENDED.value:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import BindParameter, Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -100,7 +100,7 @@ def check_text(text: str, settings: Settings) -> str:
     return text
 
 
-def _activity(sender: Sender, internal: bool, now: datetime) -> dict[str, Any]:
+def activity(sender: Sender, internal: bool, now: datetime | BindParameter[datetime]) -> dict[str, Any]:
     """What taking the next seq changes on the chat: a person's visible message is activity."""
     values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1}
     if sender in (Sender.CUSTOMER, Sender.AGENT) and not internal:
@@ -115,7 +115,7 @@ async def _next_seq(
 ) -> int:
     """Takes the next sequence number with one UPDATE … RETURNING (a row lock on PostgreSQL, the
     single writer on SQLite), so two processes never hand out the same number."""
-    values = _activity(sender, internal, now)
+    values = activity(sender, internal, now)
     seq = await session.scalar(
         update(Conversation)
         .where(Conversation.id == conversation.id)
@@ -182,6 +182,10 @@ def person_draft(sender: Sender, text: str, msg_id: str | None, staff: StaffUser
     return Draft(sender, mask_pii(text).text, msg_id, staff.id if staff else None)
 
 
+_MESSAGES = cast(Table, ChatMessage.__table__)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)  # built once: each message only binds
+
+
 async def _earlier_copy(session: AsyncSession, conversation_id: int, draft: Draft) -> ChatMessage | None:
     if draft.client_msg_id is None:
         return None
@@ -194,7 +198,7 @@ async def _earlier_copy(session: AsyncSession, conversation_id: int, draft: Draf
     )
 
 
-async def _commit_once(
+async def commit_once(
     session: AsyncSession, conversation: Conversation, draft: Draft, now: datetime, agent_name: str | None
 ) -> Outcome:
     """Numbers and commits a person's message; a resend that raced us (or was not looked up first)
@@ -202,8 +206,8 @@ async def _commit_once(
     conversation_id = conversation.id  # the rollback below expires the object
     row = draft.row(conversation_id, conversation.last_seq, now)
     try:
-        # A plain INSERT … RETURNING rather than the unit of work: one object needs no flush plan.
-        message_id = await session.scalar(insert(ChatMessage).values(**row).returning(ChatMessage.id))
+        # A prepared INSERT … RETURNING rather than the unit of work: one row needs no flush plan.
+        message_id = await session.scalar(_INSERT_MESSAGE, row)
         await session.commit()
     except IntegrityError:
         await session.rollback()  # the seq taken for it goes back too
@@ -235,32 +239,7 @@ async def post_message(
         return Outcome(conversation, [earlier], created=False)
     now = utcnow()
     await _next_seq(session, conversation, sender, internal, now)
-    return await _commit_once(session, conversation, draft, now, staff.display_name if staff else None)
-
-
-async def post_if(
-    session: AsyncSession,
-    conversation_id: int,
-    allowed: Sequence[ColumnElement[bool]],
-    draft: Draft,
-    agent_name: str | None = None,
-) -> Outcome | None:
-    """``post_message`` for a chat not loaded yet, the sockets' hot path: one UPDATE checks that the
-    chat still allows the message (``allowed``), takes its seq and returns the chat, so a message
-    costs that statement, its INSERT and the commit; a resend is caught by the unique constraint
-    (the session is rolled back, so use a fresh one). None when the chat does not allow it: the
-    caller loads it to say why."""
-    now = utcnow()
-    conversation = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, *allowed)
-        .values(**_activity(draft.sender, draft.internal, now))
-        .returning(Conversation)
-        .execution_options(synchronize_session=False)
-    )
-    if conversation is None:
-        return None
-    return await _commit_once(session, conversation, draft, now, agent_name)
+    return await commit_once(session, conversation, draft, now, staff.display_name if staff else None)
 
 
 async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
@@ -315,16 +294,6 @@ async def claim(session: AsyncSession, conversation: Conversation, *conditions: 
 
 def is_supervisor(staff: StaffUser) -> bool:
     return staff.role in (StaffRole.ADMIN.value, StaffRole.SUPERVISOR.value)
-
-
-def owned_by(staff: StaffUser) -> tuple[ColumnElement[bool], ...]:
-    """``check_agent_owns`` as conditions of the statement that posts, for ``post_if``."""
-    return (Conversation.agent_id == staff.id, Conversation.status == ChatStatus.ACTIVE.value)
-
-
-def open_for(customer: Customer) -> tuple[ColumnElement[bool], ...]:
-    """``own_conversation`` and not ended, as conditions of the statement that posts, for ``post_if``."""
-    return (Conversation.customer_id == customer.id, Conversation.status != ChatStatus.ENDED.value)
 
 
 def check_agent_owns(conversation: Conversation, staff: StaffUser) -> None:
