@@ -432,6 +432,18 @@ async def test_changing_the_id_does_not_open_a_new_bucket(client: httpx.AsyncCli
     assert 429 not in answers[:BURST] and answers[BURST] == 429
 
 
+async def test_a_new_host_token_per_request_does_not_open_a_new_bucket(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Host tokens count by their verified subject: minting one per request is still one customer."""
+    answers = [
+        (await client.post("/api/v1/notifications/read-all", headers=customer_headers(settings, "flood-1"))).status_code
+        for _ in range(BURST + 1)
+    ]
+    assert len({customer_headers(settings, "flood-1")["Authorization"] for _ in range(3)}) == 3  # each one new
+    assert 429 not in answers[:BURST] and answers[BURST] == 429
+
+
 async def test_one_clients_flood_does_not_limit_another_customer(client: httpx.AsyncClient, settings: Settings) -> None:
     flooder, neighbour = customer_headers(settings, "flood-1"), customer_headers(settings, "flood-2")
     for _ in range(BURST):

@@ -24,6 +24,7 @@ from fastapi import Depends, FastAPI, Request
 from gogaek.config import Settings
 from gogaek.deps import CUSTOMER_SESSION_KEY
 from gogaek.errors import ProblemError
+from gogaek.identity.customer_tokens import verify_customer_token
 from gogaek.realtime.hub import RedisHub
 from gogaek.realtime.ratelimit import TokenBucket
 
@@ -83,13 +84,27 @@ class RateLimiter:
 
 
 def client_key(request: Request) -> str:
-    """The signed-in customer (page session or bearer token) when there is one, else the address:
-    many phones share one carrier address, so a customer is not limited by their neighbours."""
+    """The signed-in customer (page session or host token) when there is one, else the address:
+    many phones share one carrier address, so a customer is not limited by their neighbours.
+
+    A host token counts by its verified subject, not by its text: a host app that mints a new
+    token for every request (each has its own ``jti`` and ``iat``) would otherwise get a fresh
+    bucket each time. A bearer that is not a valid customer token (a staff token, garbage)
+    keeps a bucket of its own text, so a staff member is not limited by their office's address.
+    """
     customer_id = request.session.get(CUSTOMER_SESSION_KEY)
     if isinstance(customer_id, int):
         return f"customer:{customer_id}"
     authorization = request.headers.get("authorization")
     if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            try:
+                claims = verify_customer_token(token.strip(), request.app.state.settings)
+            except ProblemError:
+                pass
+            else:
+                return "host:" + hashlib.sha256(claims.sub.encode()).hexdigest()[:32]
         return "bearer:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
     return "ip:" + (request.client.host if request.client else "unknown")
 
