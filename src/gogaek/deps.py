@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
+from gogaek.identity.customer_tokens import verify_request_token
 from gogaek.identity.customers import customer_from_token, get_customer
 from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.identity.security import StaffTokenSigner
@@ -104,7 +105,8 @@ async def current_customer(
     cross-site page can make the browser send the cookie, but cannot read the token.
     """
     if credentials is not None:
-        return await customer_from_token(session, credentials.credentials, settings)
+        token = credentials.credentials
+        return await customer_from_token(session, token, settings, verify_request_token(request, token, settings))
     customer = await session_customer(request, session, settings)
     if customer is None:
         raise _SIGN_IN_REQUIRED

@@ -14,6 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.requests import Request
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
@@ -22,6 +23,7 @@ from gogaek.identity.customer_tokens import (
     CustomerTokenError,
     issue_customer_token,
     verify_customer_token,
+    verify_request_token,
 )
 
 SECRET = "host-app-shared-secret-for-tests-0123456789"
@@ -298,3 +300,14 @@ def test_issuing_is_refused_under_rs256(rs_settings: Settings) -> None:
 def test_issuing_refuses_what_verification_would_reject(hs_settings: Settings, kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         issue_customer_token(hs_settings, **kwargs)
+
+
+def test_a_request_verifies_its_token_once_and_never_answers_for_another(tmp_path: Path) -> None:
+    settings = Settings(env="test", data_dir=tmp_path, customer_token_secret=SECRET)
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": []})
+    first, second = (issue_customer_token(settings, sub=sub) for sub in ("memo-1", "memo-2"))
+    claims = verify_request_token(request, first, settings)
+    assert verify_request_token(request, first, settings) is claims  # the rate limit's, reused
+    assert verify_request_token(request, second, settings).sub == "memo-2"  # another token: verified
+    with pytest.raises(CustomerTokenError):
+        verify_request_token(request, first[:-4] + "AAAA", settings)  # a forged one is never served from it

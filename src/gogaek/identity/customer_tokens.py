@@ -19,6 +19,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from starlette.requests import HTTPConnection
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
@@ -96,6 +97,17 @@ def verify_customer_token(token: str, settings: Settings) -> CustomerClaims:
     except _ClaimError as exc:
         log.info("customer token refused: %s", exc)
         raise CustomerTokenError(TOKEN_INVALID) from exc
+    return claims
+
+
+def verify_request_token(request: HTTPConnection, token: str, settings: Settings) -> CustomerClaims:
+    """``verify_customer_token`` once per request: the public-write rate limit keys on the
+    subject and the customer dependency needs the same claims (a verification costs ≈ 0.3 ms)."""
+    verified: tuple[str, CustomerClaims] | None = getattr(request.state, "verified_customer_token", None)
+    if verified is not None and verified[0] == token:
+        return verified[1]
+    claims = verify_customer_token(token, settings)
+    request.state.verified_customer_token = (token, claims)
     return claims
 
 

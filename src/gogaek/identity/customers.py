@@ -25,12 +25,15 @@ def _host_customer_query(sub: str) -> Select[Customer]:
     return select(Customer).where(Customer.source == CustomerSource.HOST.value, Customer.external_id == sub)
 
 
-async def customer_from_token(session: AsyncSession, token: str, settings: Settings) -> Customer:
+async def customer_from_token(
+    session: AsyncSession, token: str, settings: Settings, claims: CustomerClaims | None = None
+) -> Customer:
     """A host bearer token on the API or a socket: valid, and not one already exchanged for a page session.
 
-    The customer and the spent-token check are one statement: every API request pays for it.
+    ``claims`` are the token's, when the caller verified it already. The customer and the
+    spent-token check are one statement: every API request pays for it.
     """
-    claims = verify_customer_token(token, settings)
+    claims = claims or verify_customer_token(token, settings)
     key = spent_token_key(claims, token)
     spent_query = select(UsedTokenId.jti).where(UsedTokenId.jti == key).exists()
     row = (await session.execute(_host_customer_query(claims.sub).add_columns(spent_query))).first()

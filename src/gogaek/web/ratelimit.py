@@ -24,7 +24,7 @@ from fastapi import Depends, FastAPI, Request
 from gogaek.config import Settings
 from gogaek.deps import CUSTOMER_SESSION_KEY
 from gogaek.errors import ProblemError
-from gogaek.identity.customer_tokens import verify_customer_token
+from gogaek.identity.customer_tokens import verify_request_token
 from gogaek.realtime.hub import RedisHub
 from gogaek.realtime.ratelimit import TokenBucket
 
@@ -100,7 +100,7 @@ def client_key(request: Request) -> str:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer":
             try:
-                claims = verify_customer_token(token.strip(), request.app.state.settings)
+                claims = verify_request_token(request, token.strip(), request.app.state.settings)
             except ProblemError:
                 pass
             else:
