@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -92,6 +93,10 @@ def test_this_process_and_its_children_are_read_from_proc() -> None:
     with subprocess.Popen(["sleep", "30"]) as child:
         try:
             assert child.pid in process_memory.children_of(os.getpid())
+            # Right after the fork the child has not exec'd yet: its command line is empty or ours.
+            deadline = time.monotonic() + 10
+            while process_memory.command_line(child.pid) != "sleep 30 " and time.monotonic() < deadline:
+                time.sleep(0.01)
             assert process_memory.command_line(child.pid) == "sleep 30 "
         finally:
             child.kill()
