@@ -444,6 +444,19 @@ async def test_a_new_host_token_per_request_does_not_open_a_new_bucket(
     assert 429 not in answers[:BURST] and answers[BURST] == 429
 
 
+async def test_forged_tokens_for_a_customer_do_not_spend_that_customers_bucket(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Only a verified subject names the bucket: someone who can write a victim's ``sub`` into a
+    token without the host's key is refused (401) on a bucket of that token's own."""
+    genuine = customer_headers(settings, "victim")["Authorization"]
+    forged = {"Authorization": genuine[:-4] + ("AAAA" if not genuine.endswith("AAAA") else "BBBB")}
+    answers = [(await client.post("/api/v1/notifications/read-all", headers=forged)).status_code for _ in range(BURST)]
+    assert set(answers) == {401}
+    victim = await client.post("/api/v1/notifications/read-all", headers=customer_headers(settings, "victim"))
+    assert victim.status_code == 204
+
+
 async def test_one_clients_flood_does_not_limit_another_customer(client: httpx.AsyncClient, settings: Settings) -> None:
     flooder, neighbour = customer_headers(settings, "flood-1"), customer_headers(settings, "flood-2")
     for _ in range(BURST):
