@@ -10,6 +10,8 @@ from gogaek.calendar.hours import SEOUL, BusinessHours
 from gogaek.config import Settings
 from gogaek.db import utcnow
 
+CHAT_URL = "/chat"
+
 
 class ContactChannel(BaseModel):
     kind: str
@@ -22,6 +24,8 @@ class ContactChannel(BaseModel):
 class ContactInfo(BaseModel):
     open_now: bool
     status_text: str
+    # Chat can be open when the phones are not (GOGAEK_CHAT_HOURS=always, as in the demo).
+    chat_open: bool = False
     hours: str
     channels: list[ContactChannel]
 
@@ -33,8 +37,13 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
     hours = hours or BusinessHours()
     open_now = hours.is_open(moment)
     holiday = hours.holiday_name(moment.astimezone(SEOUL).date())
+    chat_always = settings.chat_hours == "always"
     if open_now:
         status_text = "지금 상담 가능합니다 (Open now)"
+    elif chat_always:
+        # People do answer chats now: saying "closed" would send them away from a live chat.
+        closed = f"오늘은 {holiday} 휴무라 전화 상담은 쉬어요" if holiday else "지금은 전화 상담 시간이 아니에요"
+        status_text = f"{closed} · 채팅 상담은 지금도 가능합니다 (Chat open now)"
     elif holiday:
         status_text = f"오늘은 {holiday} 휴무입니다 (Closed for a public holiday)"
     else:
@@ -43,6 +52,7 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
     return ContactInfo(
         open_now=open_now,
         status_text=status_text,
+        chat_open=open_now or chat_always,
         hours=settings.support_hours,
         channels=[
             ContactChannel(
@@ -56,7 +66,8 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
                 kind="chat",
                 label="실시간 채팅 상담",
                 value="채팅 시작",
-                note=settings.support_hours,
+                href=CHAT_URL,
+                note="24시간 (챗봇이 먼저 답하고 상담사가 이어받아요)" if chat_always else settings.support_hours,
             ),
             ContactChannel(
                 kind="email",

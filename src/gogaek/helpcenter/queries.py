@@ -64,8 +64,33 @@ async def get_published_article(session: AsyncSession, article_id: int) -> Artic
 
 
 async def popular_articles(session: AsyncSession, limit: int = 8) -> Sequence[Article]:
-    query = _published_articles().order_by(
-        Article.view_count.desc(), Article.helpful_yes.desc(), Article.id
+    """자주 묻는 질문 on the home page: every category takes a turn (docs/pages.md).
+
+    The most-read question of each category first, the categories ordered by how read that
+    question is, then each category's second question, and so on; so a new installation, where
+    nothing has been read yet, shows one question per category instead of only the first one's.
+    """
+    turn = (
+        func.row_number()
+        .over(
+            partition_by=Article.category_id,
+            order_by=(Article.view_count.desc(), Article.helpful_yes.desc(), Article.id),
+        )
+        .label("turn")
+    )
+    ranked = _published_articles().add_columns(turn).subquery()
+    query = (
+        select(Article)
+        .join(ranked, ranked.c.id == Article.id)
+        .join(Category, Category.id == Article.category_id)
+        .order_by(
+            ranked.c.turn,
+            Article.view_count.desc(),
+            Article.helpful_yes.desc(),
+            Category.position,
+            Category.id,
+            Article.id,
+        )
     )
     return (await session.scalars(query.limit(limit))).all()
 
