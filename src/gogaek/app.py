@@ -55,6 +55,8 @@ from gogaek.phone import console_pages as phone_console_pages
 from gogaek.phone import cti_routes
 from gogaek.phone import pages as phone_pages
 from gogaek.phone import routes as phone_routes
+from gogaek.privacy import pages as privacy_pages
+from gogaek.privacy import routes as privacy_routes
 from gogaek.realtime.hub import build_hub
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
@@ -182,6 +184,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         cti_routes.router,
         appeal_routes.router,
         mail_routes.router,
+        privacy_routes.router,
         identity_pages.router,
         customer_pages.router,
         inquiry_pages.router,
@@ -191,6 +194,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         phone_console_pages.router,
         appeal_pages.router,
         mail_pages.router,
+        privacy_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

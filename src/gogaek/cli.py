@@ -21,6 +21,7 @@ from gogaek.db import create_engine, create_sessionmaker
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffRole
 from gogaek.migrate import upgrade_database
+from gogaek.privacy import cli as privacy_cli
 
 if TYPE_CHECKING:
     from gogaek.identity.schemas import StaffCreate
@@ -44,6 +45,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
 app.add_typer(calendar_cli.app, name="calendar")
+app.add_typer(privacy_cli.app, name="privacy")
 
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

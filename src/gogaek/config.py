@@ -160,6 +160,15 @@ class Settings(BaseSettings):
     imap_poll_seconds: float = 60.0
     imap_batch_size: int = 50
 
+    # Customers' data rights (docs/privacy.md). The host app signs export and erasure calls with
+    # this secret (HMAC-SHA256); unset, those calls answer 503 privacy_api_disabled.
+    privacy_api_secret: str | None = None
+    privacy_signature_max_age_seconds: int = 300
+    # Retention: files of inquiries closed this many months ago, and chats ended this many months
+    # ago, are deleted by the job queue; unset keeps them.
+    retention_attachment_months: int | None = Field(default=None, ge=1)
+    retention_chat_months: int | None = Field(default=None, ge=1)
+
     @property
     def support_addresses(self) -> dict[str, str]:
         """Every address we accept mail for, lowercased, with the category slug its mail opens in."""

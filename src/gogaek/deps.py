@@ -122,7 +122,11 @@ async def session_customer(request: HTTPConnection, session: AsyncSession, setti
     if time.time() - started > settings.customer_session_max_age_seconds:
         request.session.pop(CUSTOMER_SESSION_KEY, None)
         return None
-    return await get_customer(session, customer_id)
+    customer = await get_customer(session, customer_id)
+    if customer is not None and customer.source == "erased":  # erased (docs/privacy.md): signed out
+        request.session.pop(CUSTOMER_SESSION_KEY, None)
+        return None
+    return customer
 
 
 CurrentCustomer = Annotated[Customer, Depends(current_customer)]

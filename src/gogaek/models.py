@@ -11,6 +11,7 @@ from gogaek.jobs import models as job_models
 from gogaek.mail import models as mail_models
 from gogaek.notify import models as notify_models
 from gogaek.phone import models as phone_models
+from gogaek.privacy import models as privacy_models
 
 __all__ = [
     "appeal_models",
@@ -24,4 +25,5 @@ __all__ = [
     "mail_models",
     "notify_models",
     "phone_models",
+    "privacy_models",
 ]

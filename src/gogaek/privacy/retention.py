@@ -1,0 +1,126 @@
+"""The retention policy: evidence files of long-closed inquiries and long-ended chats are deleted.
+
+``GOGAEK_RETENTION_ATTACHMENT_MONTHS`` (N): attachments of inquiries closed more than N months
+ago; ``GOGAEK_RETENTION_CHAT_MONTHS`` (M): chats ended more than M months ago, with their
+messages and images. Unset rules do nothing. The job queue runs it daily; a dry run reports
+what would go (``gogaek privacy retention --dry-run``, ``GET /api/v1/admin/privacy/retention``).
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gogaek.chat.models import ChatMessage, ChatStatus, Conversation
+from gogaek.config import Settings
+from gogaek.db import utcnow
+from gogaek.inquiries.models import Inquiry, InquiryAttachment
+from gogaek.inquiries.storage import AttachmentStorage, build_attachment_storage
+from gogaek.inquiries.workflow import Status
+from gogaek.privacy.schemas import RetentionItem, RetentionReport
+from gogaek.privacy.service import chat_image_keys, delete_files
+
+RETENTION_SECONDS = 24 * 3600.0
+BATCH = 500  # rows per run and rule: a large first run spreads over a few days
+SHOWN_IDS = 100
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (the month's last day if shorter)."""
+    total = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(total, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+async def apply_retention(
+    session: AsyncSession,
+    settings: Settings,
+    storage: AttachmentStorage | None,
+    *,
+    dry_run: bool,
+    now: datetime | None = None,
+) -> RetentionReport:
+    """One pass of both rules; with ``dry_run`` nothing changes and the report says what would."""
+    now = now or utcnow()
+    storage = storage or build_attachment_storage(settings)
+    items = [
+        await _attachments(session, storage, settings.retention_attachment_months, now, dry_run),
+        await _chats(session, storage, settings.retention_chat_months, now, dry_run),
+    ]
+    return RetentionReport(dry_run=dry_run, ran_at=now, items=items)
+
+
+async def _attachments(
+    session: AsyncSession, storage: AttachmentStorage, months: int | None, now: datetime, dry_run: bool
+) -> RetentionItem:
+    if months is None:
+        return RetentionItem(rule="closed_inquiry_attachments", months=None, cutoff=None, rows=0, files=0, ids=[])
+    cutoff = months_before(now, months)
+    rows = list(
+        await session.scalars(
+            select(InquiryAttachment)
+            .join(Inquiry, Inquiry.id == InquiryAttachment.inquiry_id)
+            .where(Inquiry.status == Status.CLOSED.value, Inquiry.closed_at < cutoff)
+            .order_by(InquiryAttachment.id)
+            .limit(BATCH)
+        )
+    )
+    item = RetentionItem(
+        rule="closed_inquiry_attachments",
+        months=months,
+        cutoff=cutoff,
+        rows=len(rows),
+        files=len(rows),
+        ids=[row.id for row in rows[:SHOWN_IDS]],
+    )
+    if dry_run or not rows:
+        await session.rollback()
+        return item
+    keys = [row.storage_key for row in rows]
+    await session.execute(delete(InquiryAttachment).where(InquiryAttachment.id.in_([row.id for row in rows])))
+    await session.commit()
+    await delete_files(storage, keys)
+    return item
+
+
+async def _chats(
+    session: AsyncSession, storage: AttachmentStorage, months: int | None, now: datetime, dry_run: bool
+) -> RetentionItem:
+    if months is None:
+        return RetentionItem(rule="ended_chats", months=None, cutoff=None, rows=0, files=0, ids=[])
+    cutoff = months_before(now, months)
+    ids = list(
+        await session.scalars(
+            select(Conversation.id)
+            .where(Conversation.status == ChatStatus.ENDED.value, Conversation.ended_at < cutoff)
+            .order_by(Conversation.id)
+            .limit(BATCH)
+        )
+    )
+    keys = chat_image_keys(
+        await session.scalars(select(ChatMessage.payload).where(ChatMessage.conversation_id.in_(ids)))
+    )
+    item = RetentionItem(
+        rule="ended_chats", months=months, cutoff=cutoff, rows=len(ids), files=len(keys), ids=ids[:SHOWN_IDS]
+    )
+    if dry_run or not ids:
+        await session.rollback()
+        return item
+    await session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(ids)))
+    await session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+    await session.commit()
+    await delete_files(storage, keys)
+    return item
+
+
+async def run_retention(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
+    """The periodic task (background.py): rows deleted in this pass."""
+    if settings.retention_attachment_months is None and settings.retention_chat_months is None:
+        return 0
+    async with factory() as session:
+        report = await apply_retention(session, settings, None, dry_run=False, now=now)
+    return sum(item.rows for item in report.items)
