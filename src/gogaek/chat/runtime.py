@@ -45,6 +45,7 @@ from gogaek.db import utcnow
 from gogaek.errors import ProblemError
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Availability, Customer, StaffUser, Team, TeamCategory
+from gogaek.identity.naming import bare_agent_name
 from gogaek.identity.service import set_availability as set_staff_availability
 from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
 from gogaek.inquiries.schemas import InquiryCreate
@@ -251,7 +252,7 @@ class ChatRuntime:
     async def _offer_alternatives(self, session: AsyncSession, conversation: Conversation, open_now: bool) -> Outcome:
         reason = (
             "지금은 상담 운영시간이 아닙니다" if not open_now else "지금은 상담 가능한 상담사가 없습니다"
-        ) + f" (운영시간: {self.settings.support_hours})."
+        ) + f". 운영시간: {self.settings.support_hours}."  # the hours may carry their own parentheses
         text = f"{reason} 아래 방법 중 하나를 선택해 주세요. (No agent is available now; choose an option below.)"
         if conversation.is_emergency:
             text = f"{ACCIDENT_GUIDANCE}\n{text}"
@@ -422,7 +423,9 @@ class ChatRuntime:
         if not moved:
             raise ProblemError(409, "chat_changed", "상담 상태가 바뀌었습니다. 다시 확인해 주세요. (The chat changed)")
         outcome = Outcome(conversation)
-        text = f"{target.display_name} 상담사가 이어서 상담합니다. (Another agent continues this chat.)"
+        text = (
+            f"{bare_agent_name(target.display_name)} 상담사가 이어서 상담합니다. (Another agent continues this chat.)"
+        )
         outcome.add_message(await post_system(session, conversation, text))
         await session.commit()
         outcome.add_status(conversation, agent_name=target.display_name, transferred_from=previous)

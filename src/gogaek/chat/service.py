@@ -21,6 +21,7 @@ from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import Customer, StaffRole, StaffUser
+from gogaek.identity.naming import bare_agent_name
 from gogaek.korean.pii import mask_pii
 from gogaek.realtime.hub import Event
 
@@ -363,7 +364,7 @@ async def assign(session: AsyncSession, conversation_id: int, agent: StaffUser, 
         return None
     conversation = await get_conversation(session, conversation_id)
     outcome = Outcome(conversation)
-    text = f"{agent.display_name} 상담사가 연결되었습니다. 무엇을 도와드릴까요? (An agent has joined.)"
+    text = f"{bare_agent_name(agent.display_name)} 상담사가 연결되었습니다. 무엇을 도와드릴까요? (An agent has joined.)"
     outcome.add_message(await post_system(session, conversation, text), agent.display_name)
     await session.commit()
     outcome.add_status(conversation, agent_name=agent.display_name)

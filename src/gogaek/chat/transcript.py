@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gogaek.calendar.hours import SEOUL
 from gogaek.chat.models import ChatMessage, Conversation
+from gogaek.identity.naming import bare_agent_name
 
 SENDER_LABELS = {"customer": "고객", "bot": "챗봇", "agent": "상담사", "system": "안내"}
 
@@ -27,7 +28,7 @@ def transcript_lines(messages: Sequence[ChatMessage], agent_names: dict[int, str
             continue
         who = SENDER_LABELS.get(message.sender, message.sender)
         if message.sender == "agent" and message.staff_id in agent_names:
-            who = f"{who} {agent_names[message.staff_id]}"
+            who = f"{who} {bare_agent_name(agent_names[message.staff_id])}"
         image = (message.payload or {}).get("image")
         lines.append(
             TranscriptLine(

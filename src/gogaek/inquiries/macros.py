@@ -1,7 +1,8 @@
 """Saved replies (매크로) with placeholders, and their admin verbs.
 
 Placeholders are plain text in braces: ``{고객명}`` (customer name), ``{문의번호}`` (inquiry
-number) and ``{상담사명}`` (the agent's display name). Anything else in braces is left as
+number) and ``{상담사명}`` (the agent's name without the word 상담사, so "상담사 {상담사명} 드림" reads
+"상담사 한결 드림" also for staff named "상담사 한결"). Anything else in braces is left as
 written, so a typo shows up in the preview instead of vanishing silently.
 """
 
@@ -17,6 +18,7 @@ from gogaek.crud import AuditedTable
 from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import StaffUser
+from gogaek.identity.naming import bare_agent_name
 from gogaek.inquiries.agent_schemas import MacroCreate, MacroUpdate
 from gogaek.inquiries.models import Macro
 
@@ -29,7 +31,7 @@ def render_macro(body: str, *, customer_name: str | None, number: str, agent_nam
     values = {
         "{고객명}": (customer_name or "").strip() or CUSTOMER_FALLBACK,
         "{문의번호}": number,
-        "{상담사명}": agent_name,
+        "{상담사명}": bare_agent_name(agent_name),
     }
     return _PLACEHOLDER.sub(lambda match: values[match.group(0)], body)
 

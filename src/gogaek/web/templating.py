@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from gogaek.calendar.hours import SEOUL
 from gogaek.config import Settings
 from gogaek.helpcenter.contact import ContactInfo, contact_info
+from gogaek.identity.naming import bare_agent_name
 from gogaek.web.csrf import csrf_field
 from gogaek.web.flash import flashes_global
 
@@ -33,6 +34,7 @@ def create_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.filters["kdate"] = korean_datetime
     templates.env.filters["local_input"] = local_input_value
+    templates.env.filters["bare_agent_name"] = bare_agent_name
     templates.env.globals["settings"] = settings
     templates.env.globals["csrf_field"] = csrf_field
     templates.env.globals["flashes"] = flashes_global

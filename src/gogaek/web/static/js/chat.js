@@ -19,6 +19,20 @@
   var TYPING_SEND_MS = 2000;
   var TYPING_SHOW_MS = 5000;
   var STORED_CHAT = "gogaek-chat-conversation"; // this tab's chat: a reload shows it again, ended or not
+  var AGENT_WORD = "상담사";
+
+  // The agent's name without the word 상담사, which the page adds itself: "상담사 한결", never
+  // "상담사 상담사 한결" (gogaek.identity.naming.bare_agent_name is the same rule).
+  function bareAgentName(name) {
+    var trimmed = String(name || "").trim();
+    var bare = trimmed;
+    if (bare.indexOf(AGENT_WORD) === 0) {
+      bare = bare.slice(AGENT_WORD.length);
+    } else if (bare.length > AGENT_WORD.length && bare.slice(-AGENT_WORD.length) === AGENT_WORD) {
+      bare = bare.slice(0, -AGENT_WORD.length);
+    }
+    return bare.trim() || trimmed;
+  }
 
   function storedChat() {
     try {
@@ -364,7 +378,7 @@
       "data-client-msg-id": frame.client_msg_id || null
     });
     if (frame.sender === "agent" && frame.agent_name) {
-      item.appendChild(el("span", { class: "chat-who" }, "상담사 " + frame.agent_name));
+      item.appendChild(el("span", { class: "chat-who" }, "상담사 " + bareAgentName(frame.agent_name)));
     } else if (frame.sender === "bot") {
       item.appendChild(el("span", { class: "chat-who" }, "챗봇"));
     }
@@ -581,7 +595,7 @@
     var line = this.find("#chat-status");
     var text = STATUS_TEXT[this.status] || this.status;
     if (this.status === "active" && this.agentName) {
-      text = this.agentName + " 상담사와 상담 중입니다 (Chatting with an agent)";
+      text = bareAgentName(this.agentName) + " 상담사와 상담 중입니다 (Chatting with an agent)";
     }
     line.textContent = text;
     line.setAttribute("data-status", this.status);
@@ -736,7 +750,7 @@
     }
   }
 
-  window.GogaekChat = { mount: mount };
+  window.GogaekChat = { mount: mount, bareAgentName: bareAgentName };
 
   var page = document.querySelector("[data-gogaek-chat]");
   if (page) {

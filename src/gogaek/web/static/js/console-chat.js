@@ -40,7 +40,11 @@
 
   var el = window.GogaekChatClient.el;
   var clock = window.GogaekChatClient.clock;
-  var me = { id: Number(root.getAttribute("data-agent-id")), name: root.getAttribute("data-agent-name") };
+  var me = {
+    id: Number(root.getAttribute("data-agent-id")),
+    name: root.getAttribute("data-agent-name"),
+    bareName: root.getAttribute("data-agent-bare-name") // {상담사명}: the name without the word 상담사
+  };
   var supervisor = root.getAttribute("data-supervisor") === "1";
   var template = document.getElementById("chat-pane-template");
   var tabsNav = document.getElementById("chat-tabs");
@@ -301,7 +305,7 @@
   // --- what the agent does ----------------------------------------------------------------
 
   function fillPlaceholders(text, chat) {
-    return text.split("{고객명}").join(chat.customerName || "고객").split("{상담사명}").join(me.name);
+    return text.split("{고객명}").join(chat.customerName || "고객").split("{상담사명}").join(me.bareName || me.name);
   }
 
   function send(chat) {
