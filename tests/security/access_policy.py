@@ -44,6 +44,8 @@ def policy(allowed: frozenset[Role], hidden: frozenset[Role] = frozenset()) -> P
 
 
 EVERYONE = policy(frozenset(Role))
+# Server-to-server routes signed by the host app (an HMAC, not a role).
+NOBODY = policy(frozenset())
 CUSTOMERS = policy(CUSTOMER_ROLES)
 # Customer A's rows: other customers must not learn that they exist (404, never 403).
 OWNER = policy(frozenset({Role.CUSTOMER_A}), hidden=frozenset({Role.CUSTOMER_B, Role.VISITOR}))
@@ -220,6 +222,12 @@ ACCESS: dict[tuple[str, str], Policy] = {
     # suspension appeals (docs/appeals.md): customers file and read their own, any agent decides
     ("GET", "/appeal"): CUSTOMERS,
     ("POST", "/appeal"): CUSTOMERS,
+    # customers' data rights (docs/privacy.md): the host's calls are signed, no role may make them
+    ("POST", "/api/v1/privacy/export"): NOBODY,
+    ("POST", "/api/v1/privacy/erasure"): NOBODY,
+    ("POST", "/api/v1/me/export"): CUSTOMERS,
+    ("GET", "/api/v1/admin/privacy/retention"): MANAGERS,
+    ("POST", "/my-data/export"): CUSTOMERS,
     ("POST", "/api/v1/appeals"): CUSTOMERS,
     ("GET", "/api/v1/appeals"): CUSTOMERS,
     ("GET", "/api/v1/appeals/{appeal_id}"): OWNER,

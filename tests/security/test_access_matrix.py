@@ -541,6 +541,8 @@ def cookie_writes() -> list[tuple[str, str, Role]]:
         if method == "GET":
             continue
         allowed = [role for role in policy if policy[role] is Expect.ALLOW]
+        if not allowed:
+            continue  # signed by the host's server (docs/privacy.md): no session takes it
         if not is_page(path) and allowed == list(Role):
             continue  # public API writes (sign-in, votes) carry no session to abuse
         found.append((method, path, allowed[0]))

@@ -35,7 +35,10 @@ def _refused(code: str, message: str) -> ProblemError:
 def check_signature(
     header: str | None, secret: str | None, method: str, path: str, body: bytes, now: float, max_age: int
 ) -> None:
-    """Passes a good, fresh signature; anything else is a 401 (503 while no secret is set)."""
+    """Passes a good, fresh signature; anything else is a 401. A signed call while no secret
+    is set is a 503 that tells the operator what to set (an unsigned one is still a 401)."""
+    if not header:
+        raise _refused("signature_required", f"{SIGNATURE_HEADER} 서명이 필요합니다. ({SIGNATURE_HEADER} is required)")
     if not secret:
         raise ProblemError(
             503,
@@ -43,8 +46,6 @@ def check_signature(
             "개인정보 API가 설정되지 않았습니다. 운영자가 GOGAEK_PRIVACY_API_SECRET을 설정해야 합니다. "
             "(The data-rights API is not configured)",
         )
-    if not header:
-        raise _refused("signature_required", f"{SIGNATURE_HEADER} 서명이 필요합니다. ({SIGNATURE_HEADER} is required)")
     match = _SIGNATURE.fullmatch(header.strip())
     if match is None:
         raise _refused("invalid_signature", "서명 형식이 올바르지 않습니다. (Malformed signature)")
