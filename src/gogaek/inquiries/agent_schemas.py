@@ -36,6 +36,8 @@ class QueueRow(BaseModel):
     created_at: datetime
     updated_at: datetime
     due_at: datetime | None
+    # due_at is the first answer's deadline until one was given, then the resolution's.
+    first_responded_at: datetime | None = None
     sla_state: SlaState
     tags: list[str]
     is_emergency: bool

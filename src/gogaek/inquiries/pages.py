@@ -101,15 +101,17 @@ class DueLine:
 
 
 def promised(item: InquirySummary) -> DueLine | None:
-    """What we promised next: the first answer while received, the resolution while in progress.
+    """What we promised next, the same deadline the console shows (``sla.next_due``): the first
+    answer until it was given, then the resolution, each named (docs/inquiries.md, "Deadlines").
 
     Answered inquiries wait on the customer (their clock is stopped), so no time is shown.
     """
-    if item.status == Status.RECEIVED and item.first_response_due_at is not None:
-        return DueLine("답변 예정", due_text(item.first_response_due_at))
-    if item.status == Status.IN_PROGRESS:
-        due = item.resolution_due_at or item.first_response_due_at
-        return DueLine("처리 예정", due_text(due)) if due is not None else None
+    if item.status not in (Status.RECEIVED, Status.IN_PROGRESS):
+        return None
+    if item.first_responded_at is None and item.first_response_due_at is not None:
+        return DueLine("첫 답변 예정", due_text(item.first_response_due_at))
+    if item.resolution_due_at is not None:
+        return DueLine("해결 예정", due_text(item.resolution_due_at))
     return None
 
 

@@ -47,6 +47,7 @@ def summary(inquiry: Inquiry, category: Category) -> InquirySummary:
         updated_at=inquiry.updated_at,
         first_response_due_at=inquiry.first_response_due_at,
         resolution_due_at=inquiry.resolution_due_at,
+        first_responded_at=inquiry.first_responded_at,
     )
 
 

@@ -196,6 +196,7 @@ def _queue_row(
         created_at=inquiry.created_at,
         updated_at=inquiry.updated_at,
         due_at=next_due(inquiry),
+        first_responded_at=inquiry.first_responded_at,
         sla_state=sla_state(inquiry, now),
         tags=list(inquiry.tags or []),
         is_emergency=inquiry.is_emergency,

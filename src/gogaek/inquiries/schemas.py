@@ -98,6 +98,8 @@ class InquirySummary(BaseModel):
     updated_at: datetime
     first_response_due_at: datetime | None
     resolution_due_at: datetime | None
+    # Which promise is next: the first answer until it was given, then the resolution.
+    first_responded_at: datetime | None = None
 
 
 class InquiryPublic(InquirySummary):
