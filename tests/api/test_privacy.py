@@ -423,3 +423,33 @@ async def test_the_customer_exports_their_own_data_with_their_token(
     data, files = read_zip(response.content)
     assert data["customer"]["external_id"] == STAYER["sub"] and len(files) == 3
     assert all(needle not in json.dumps(data, ensure_ascii=False) for needle in needles(LEAVER))
+
+
+async def test_a_web_visitor_is_erased_by_source_and_address(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    """Visitors who signed in with an emailed code are ``email:…`` customers; their codes go too."""
+    visitor = {"sub": "email:visitor.9d1c@example.com", "name": "방문고객", "email": "visitor.9d1c@example.com",
+               "phone": "010-7712-4409"}  # fmt: skip
+    customer = Customer(source="email", external_id=visitor["sub"], email=visitor["email"], name=visitor["name"])
+    session.add(customer)
+    await session.flush()
+    session.add_all(
+        [
+            Notification(recipient_kind="customer", recipient_id=customer.id, kind="answer", title="방문고객님 답변"),
+            OneTimeCode(channel="email", destination=visitor["email"], code_hash="y" * 64, expires_at=utcnow()),
+        ]
+    )
+    await session.commit()
+    as_host = await host_erase(client, visitor["sub"])
+    assert as_host.status_code == 404  # the host's namespace has no such id
+    request = signed("/api/v1/privacy/erasure", {"external_id": visitor["sub"], "source": "email"})
+    response = await client.post("/api/v1/privacy/erasure", content=request["content"], headers=request["headers"])
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted"] == {"notifications": 1, "one_time_codes": 1}
+    assert await leaks(session, visitor) == []
+
+
+def test_short_host_ids_are_not_redacted_out_of_sentences() -> None:
+    from gogaek.privacy.queries import identifying_values
+
+    short = Customer(source="host", external_id="42", name="김민수", email=None, phone="010-1234-5678")
+    assert identifying_values(short) == ["010-1234-5678", "01012345678", "김민수"]

@@ -336,8 +336,11 @@ async def build_zip(bundle: ExportBundle, storage: AttachmentStorage, exported_a
 
 
 def identifying_values(customer: Customer) -> list[str]:
-    """The customer's own identifiers as they may appear in free text (for redaction)."""
-    values = {customer.external_id, customer.name or "", customer.email or "", customer.phone or ""}
+    """The customer's own identifiers as they may appear in free text (for redaction), longest
+    first. A short host id ("42") names nobody in a sentence and would eat dates and amounts."""
+    values = {customer.name or "", customer.email or "", customer.phone or ""}
+    if len(customer.external_id) >= 4:
+        values.add(customer.external_id)
     if customer.phone:
         digits = re.sub(r"\D", "", customer.phone)
         values.add(digits)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -99,7 +99,7 @@ KEPT: dict[str, tuple[str, str]] = {
 }
 
 
-def redactor(values: list[str]) -> Any:
+def redactor(values: list[str]) -> Callable[[str], str]:
     """Replaces the customer's identifiers (any case) with ``[삭제됨]``, then masks numbers."""
     pattern = re.compile("|".join(re.escape(value) for value in values), re.IGNORECASE) if values else None
 
@@ -111,7 +111,7 @@ def redactor(values: list[str]) -> Any:
     return redact
 
 
-def redact_json(value: Any, redact: Any) -> Any:
+def redact_json(value: Any, redact: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, list):
@@ -257,7 +257,9 @@ def _digits(phone: str | None) -> str | None:
     return re.sub(r"\D", "", phone) or None if phone else None
 
 
-async def _erase_inquiries(session: AsyncSession, ids: list[int], redact: Any, tally: _Tally) -> list[str]:
+async def _erase_inquiries(
+    session: AsyncSession, ids: list[int], redact: Callable[[str], str], tally: _Tally
+) -> list[str]:
     if not ids:
         return []
     for inquiry in await session.scalars(select(Inquiry).where(Inquiry.id.in_(ids))):
@@ -310,7 +312,7 @@ def chat_image_keys(payloads: Iterable[Any]) -> list[str]:
     return keys
 
 
-async def _erase_phone(session: AsyncSession, customer: Customer, redact: Any, tally: _Tally) -> None:
+async def _erase_phone(session: AsyncSession, customer: Customer, redact: Callable[[str], str], tally: _Tally) -> None:
     for callback in await session.scalars(select(Callback).where(Callback.customer_id == customer.id)):
         if callback.status in ACTIVE_CALLBACK_STATUSES:  # nobody to call any more: the place is freed
             if callback.slot_start is not None and callback.status == CallbackStatus.BOOKED.value:
@@ -354,7 +356,7 @@ async def _erase_phone(session: AsyncSession, customer: Customer, redact: Any, t
 
 
 async def _erase_mail(
-    session: AsyncSession, customer: Customer, inquiry_ids: list[int], redact: Any, tally: _Tally
+    session: AsyncSession, customer: Customer, inquiry_ids: list[int], redact: Callable[[str], str], tally: _Tally
 ) -> None:
     addresses = [value for value in (customer.email,) if value]
     if customer.external_id.startswith("email:"):
