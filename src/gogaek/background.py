@@ -18,7 +18,7 @@ from gogaek.db import create_engine, create_sessionmaker
 from gogaek.inquiries.assignment import auto_assign, run_auto_assign_job, unassigned_open_inquiry_ids
 from gogaek.inquiries.service import AUTO_ASSIGN_JOB
 from gogaek.inquiries.sweeps import close_resolved_inquiries, delete_orphan_files, flag_sla_risks
-from gogaek.jobs.handlers import Handler
+from gogaek.jobs.handlers import InTransaction, JobHandler
 from gogaek.jobs.runtime import start_job_worker
 from gogaek.jobs.worker import PeriodicTask
 from gogaek.mail.imap_poll import imap_periodic_tasks
@@ -37,9 +37,9 @@ ORPHAN_FILES_SECONDS = 3600.0  # walks the whole attachment folder, so not more 
 ASSIGN_BATCH = 50
 
 
-def job_handlers() -> dict[str, Handler]:
+def job_handlers() -> dict[str, JobHandler]:
     return {
-        AUTO_ASSIGN_JOB: run_auto_assign_job,
+        AUTO_ASSIGN_JOB: InTransaction(run_auto_assign_job),
         MAIL_PROCESS_JOB: process_inbound_mail_job,
         MAIL_SEND_JOB: send_mail_job,
         **phone_jobs.job_handlers(),

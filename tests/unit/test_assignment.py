@@ -7,23 +7,26 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gogaek.background import job_handlers
 from gogaek.config import Settings
-from gogaek.db import create_engine, create_sessionmaker
+from gogaek.db import create_engine, create_sessionmaker, utcnow
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import AgentSkill, Customer, StaffRole, StaffUser, Team, TeamCategory, TeamMember
-from gogaek.inquiries.assignment import auto_assign, run_auto_assign_job
+from gogaek.inquiries.assignment import auto_assign
 from gogaek.inquiries.models import Inquiry, InquiryEvent
 from gogaek.inquiries.queue import QueueView, agent_queue
 from gogaek.inquiries.schemas import InquiryCreate
-from gogaek.inquiries.service import submit_inquiry
+from gogaek.inquiries.service import AUTO_ASSIGN_JOB, submit_inquiry
 from gogaek.inquiries.storage import build_attachment_storage
 from gogaek.inquiries.workflow import Status
+from gogaek.jobs.handlers import build_handlers
+from gogaek.jobs.models import Job, JobStatus
+from gogaek.jobs.worker import JobWorker
 
 
 @pytest.fixture
@@ -236,22 +239,71 @@ async def test_auto_assign_is_idempotent(sessions: async_sessionmaker[AsyncSessi
         assert await auto_assign(session, settings, closed.id) is None
 
 
-@dataclass
-class WorkerContext:
-    sessionmaker: async_sessionmaker[AsyncSession]
-    settings: Settings
+def job_worker(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> JobWorker:
+    return JobWorker(sessions, settings, build_handlers(job_handlers()), "assignment-test")
 
 
-async def test_the_job_handler_assigns_from_its_payload(
+async def test_the_job_a_submission_enqueues_assigns_the_inquiry(
     sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     async with sessions() as session:
         agent = await add_agent(session, "가")
         inquiry = await file(session, settings)
-    await run_auto_assign_job(WorkerContext(sessions, settings), {"inquiry_id": inquiry.id})
+    assert await job_worker(sessions, settings).run_once() == 2  # with the "created" event
     async with sessions() as session:
         stored = await session.get(Inquiry, inquiry.id)
         assert stored is not None and stored.assignee_id == agent.id
+        [job] = (await session.scalars(select(Job).where(Job.kind == AUTO_ASSIGN_JOB))).all()
+        assert (job.status, job.attempts, job.locked_by) == (JobStatus.DONE.value, 1, None)
+
+
+async def test_jobs_assigned_together_still_take_turns_and_skip_the_ones_already_taken(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """One poll assigns a batch in one transaction: round-robin order, capacity and the
+    already-assigned check hold inside it as they do job by job."""
+    async with sessions() as session:
+        first = await add_agent(session, "가", max_open=2)
+        second = await add_agent(session, "나", max_open=2)
+        inquiries = [await file(session, settings, title=f"문의 {n}") for n in range(5)]
+        inquiries[0].assignee_id = second.id  # taken by hand before the job ran
+        await session.commit()
+    assert await job_worker(sessions, settings).run_once() == 10  # with the five "created" events
+    async with sessions() as session:
+        owners = {
+            inquiry.id: (await session.get(Inquiry, inquiry.id)).assignee_id  # type: ignore[union-attr]
+            for inquiry in inquiries
+        }
+        jobs = (await session.scalars(select(Job).where(Job.kind == AUTO_ASSIGN_JOB))).all()
+    assert owners[inquiries[0].id] == second.id
+    assert Counter(owners.values()) == Counter({first.id: 2, second.id: 2, None: 1})  # capacity 2 each
+    assert [owners[inquiry.id] for inquiry in inquiries[1:3]] == [first.id, second.id]  # turns, not one agent
+    assert {job.status for job in jobs} == {JobStatus.DONE.value}
+
+
+async def test_a_bad_job_in_a_batch_fails_alone(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """A batch rolls back as a whole when one job raises; each then runs alone, so the good ones
+    are done and only the bad one is parked, with nothing half written."""
+    async with sessions() as session:
+        agent = await add_agent(session, "가")
+        good = await file(session, settings)
+        session.add(Job(kind=AUTO_ASSIGN_JOB, payload={"inquiry_id": "not-a-number"}, run_at=utcnow()))
+        await session.commit()
+    assert await job_worker(sessions, settings).run_once() == 3  # with the "created" event
+    async with sessions() as session:
+        stored = await session.get(Inquiry, good.id)
+        assert stored is not None and stored.assignee_id == agent.id
+        jobs = {
+            job.payload["inquiry_id"]: job
+            for job in await session.scalars(select(Job).where(Job.kind == AUTO_ASSIGN_JOB))
+        }
+        assigned = await session.scalar(
+            select(func.count()).select_from(InquiryEvent).where(InquiryEvent.kind == "assigned")
+        )
+    assert jobs[good.id].status == JobStatus.DONE.value
+    assert jobs["not-a-number"].status == JobStatus.PARKED.value
+    assert "inquiry_id" in (jobs["not-a-number"].last_error or "")
+    assert assigned == 1  # the batch's rolled-back attempt left no second timeline entry
 
 
 async def test_waiting_inquiries_are_assigned_when_an_agent_comes_back(
@@ -259,7 +311,6 @@ async def test_waiting_inquiries_are_assigned_when_an_agent_comes_back(
 ) -> None:
     """The periodic sweep gives unassigned inquiries another round once someone is available."""
     from gogaek.background import periodic_tasks
-    from gogaek.db import utcnow
 
     async with sessions() as session:
         agent = await add_agent(session, "away", availability="away")

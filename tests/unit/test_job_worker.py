@@ -23,6 +23,7 @@ from gogaek.jobs.handlers import (
     NOTIFY_SMS,
     WEBHOOK_DELIVER,
     Handler,
+    InTransaction,
     JobContext,
     PermanentJobError,
     build_handlers,
@@ -322,3 +323,102 @@ async def test_two_workers_polling_at_once_take_disjoint_batches_of_at_most_thei
     rest = [claim.id for claim in await workers[0]._claim(utcnow(), 50)]
     assert sorted(claimed + rest) == ids  # the others, each once
     assert all(claim.attempts == 1 for claim in (*first, *second))
+
+
+# --- in-transaction handlers ------------------------------------------------------------------
+
+EFFECT = "test.effect"
+
+
+@dataclass
+class RowWriter:
+    """An in-transaction handler: each run adds one row (a far-future job of kind EFFECT) to the
+    worker's session; it can block before writing, and refuses payloads marked bad."""
+
+    block: bool = False
+    runs: list[tuple[int, int]] = field(default_factory=list)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, ctx: JobContext, session: AsyncSession, payload: dict[str, Any]) -> None:
+        self.runs.append((ctx.job_id, ctx.attempt))
+        self.started.set()
+        if self.block:
+            await self.release.wait()
+        if payload.get("bad"):
+            raise PermanentJobError("bad payload")
+        session.add(Job(kind=EFFECT, payload={"by": ctx.job_id}, run_at=utcnow() + timedelta(days=365)))
+
+
+def in_transaction_worker(sessions: Sessions, settings: Settings, writer: RowWriter, worker_id: str) -> JobWorker:
+    return JobWorker(sessions, settings, {KIND: InTransaction(writer)}, worker_id)
+
+
+async def effects(sessions: Sessions) -> list[int]:
+    async with sessions() as session:
+        return sorted(job.payload["by"] for job in await session.scalars(select(Job).where(Job.kind == EFFECT)))
+
+
+async def test_in_transaction_jobs_of_one_poll_are_done_together_with_their_rows(
+    sessions: Sessions, settings: Settings
+) -> None:
+    ids = [await add_job(sessions, {"n": n}) for n in range(3)]
+    writer = RowWriter()
+    assert await in_transaction_worker(sessions, settings, writer, "worker-a").run_once() == 3
+    assert writer.runs == [(job_id, 1) for job_id in ids]  # one pass, in claim order
+    assert await effects(sessions) == ids
+    for job_id in ids:
+        job = await load(sessions, job_id)
+        assert (job.status, job.attempts, job.locked_by, job.last_error) == (JobStatus.DONE.value, 1, None, None)
+        assert job.finished_at is not None
+
+
+async def test_a_failing_in_transaction_job_fails_alone_and_leaves_no_row(
+    sessions: Sessions, settings: Settings
+) -> None:
+    good, bad, other = [await add_job(sessions, {"bad": n == 1}) for n in range(3)]
+    writer = RowWriter()
+    assert await in_transaction_worker(sessions, settings, writer, "worker-a").run_once() == 3
+    assert await effects(sessions) == [good, other]  # the batch's rolled-back rows are not kept
+    assert [(await load(sessions, job_id)).status for job_id in (good, bad, other)] == ["done", "parked", "done"]
+    assert (await load(sessions, bad)).last_error == "PermanentJobError: bad payload"
+
+
+async def test_an_in_transaction_job_whose_worker_died_is_done_once_by_the_next(
+    sessions: Sessions, settings: Settings
+) -> None:
+    job_id = await add_job(sessions)
+    stuck = RowWriter(block=True)
+    task = asyncio.create_task(in_transaction_worker(sessions, settings, stuck, "worker-a").run_once())
+    await asyncio.wait_for(stuck.started.wait(), 30)
+    await crash(task)
+    held = await load(sessions, job_id)
+    assert held.status == JobStatus.RUNNING.value and held.locked_until is not None
+    assert await effects(sessions) == []
+
+    healthy = RowWriter()
+    other = in_transaction_worker(sessions, settings, healthy, "worker-b")
+    assert await other.run_once(now=held.locked_until + timedelta(seconds=1)) == 1
+    assert await effects(sessions) == [job_id]
+    job = await load(sessions, job_id)
+    assert (job.status, job.attempts, job.locked_by) == (JobStatus.DONE.value, 2, None)
+
+
+async def test_an_in_transaction_worker_that_lost_its_lease_commits_nothing(
+    sessions: Sessions, settings: Settings
+) -> None:
+    job_id = await add_job(sessions)
+    slow = RowWriter(block=True)
+    slow_run = asyncio.create_task(in_transaction_worker(sessions, settings, slow, "worker-slow").run_once())
+    await asyncio.wait_for(slow.started.wait(), 30)
+    lease_end = (await load(sessions, job_id)).locked_until
+    assert lease_end is not None
+
+    other = in_transaction_worker(sessions, settings, RowWriter(), "worker-b")
+    assert await other.run_once(now=lease_end + timedelta(seconds=1)) == 1
+    slow.release.set()
+    assert await slow_run == 1  # it wrote its row and found the job no longer its own
+
+    assert await effects(sessions) == [job_id]
+    job = await load(sessions, job_id)
+    assert (job.status, job.attempts, job.locked_by) == (JobStatus.DONE.value, 2, None)

@@ -10,11 +10,11 @@ acts on it; a manual assignment means someone is on it, so it moves to 처리중
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek import events
 from gogaek.audit.service import record_audit
@@ -26,19 +26,10 @@ from gogaek.identity.service import get_active_staff
 from gogaek.inquiries.models import Inquiry, Priority
 from gogaek.inquiries.service import AUTO_ASSIGN_JOB, add_timeline_event, change_status, event_data
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status
+from gogaek.jobs.handlers import JobContext, PermanentJobError
 from gogaek.jobs.queue import enqueue
 
 _OPEN_VALUES = sorted(status.value for status in OPEN_STATUSES)
-
-
-class JobContext(Protocol):
-    """What the job worker hands every handler."""
-
-    @property
-    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
-
-    @property
-    def settings(self) -> Settings: ...
 
 
 def _inquiry_closed() -> ProblemError:
@@ -120,8 +111,9 @@ async def _pick_agent(session: AsyncSession, settings: Settings, inquiry: Inquir
     return agent
 
 
-async def auto_assign(session: AsyncSession, settings: Settings, inquiry_id: int) -> StaffUser | None:
-    """Round-robin for one inquiry; returns the agent it went to, or None when nothing changed.
+async def assign_round_robin(session: AsyncSession, settings: Settings, inquiry_id: int) -> StaffUser | None:
+    """Round-robin for one inquiry, added to the session uncommitted; returns the agent it went
+    to, or None when nothing changed (then nothing but the pick's row locks was taken).
 
     Idempotent: an inquiry that already has an assignee (or is no longer open) is left alone,
     and the claim is a conditional UPDATE, so a job that runs twice assigns once.
@@ -131,8 +123,7 @@ async def auto_assign(session: AsyncSession, settings: Settings, inquiry_id: int
         return None
     agent = await _pick_agent(session, settings, inquiry)
     if agent is None:
-        await session.rollback()  # release nothing-found locks; it waits in the unassigned queue
-        return None
+        return None  # it waits in the unassigned queue
     now = utcnow()
     claimed = await session.execute(
         update(Inquiry)
@@ -141,8 +132,7 @@ async def auto_assign(session: AsyncSession, settings: Settings, inquiry_id: int
         .execution_options(synchronize_session=False)
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]
-        await session.rollback()  # someone assigned it between our read and our claim
-        return None
+        return None  # someone assigned it between our read and our claim
     inquiry.assignee_id, inquiry.updated_at = agent.id, now
     agent.last_assigned_at = now
     add_timeline_event(session, inquiry, "assigned", Actor.SYSTEM, {"from": None, "to": agent.id, "auto": True})
@@ -152,14 +142,29 @@ async def auto_assign(session: AsyncSession, settings: Settings, inquiry_id: int
     record_audit(
         session, None, "inquiry.auto_assign", target_type="inquiry", target_id=inquiry.id, detail={"to": agent.id}
     )
+    return agent
+
+
+async def auto_assign(session: AsyncSession, settings: Settings, inquiry_id: int) -> StaffUser | None:
+    """:func:`assign_round_robin` in a transaction of its own."""
+    agent = await assign_round_robin(session, settings, inquiry_id)
+    if agent is None:
+        await session.rollback()  # releases the pick's row locks
+        return None
     await session.commit()
     return agent
 
 
-async def run_auto_assign_job(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Handler for jobs of kind ``service.AUTO_ASSIGN_JOB`` (enqueued when an inquiry is filed)."""
-    async with ctx.sessionmaker() as session:
-        await auto_assign(session, ctx.settings, int(payload["inquiry_id"]))
+async def run_auto_assign_job(ctx: JobContext, session: AsyncSession, payload: dict[str, Any]) -> None:
+    """In-transaction handler of ``service.AUTO_ASSIGN_JOB`` (enqueued when an inquiry is filed)."""
+    await assign_round_robin(session, ctx.settings, _inquiry_id(payload))
+
+
+def _inquiry_id(payload: dict[str, Any]) -> int:
+    value = payload.get("inquiry_id")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PermanentJobError(f"payload field 'inquiry_id' must be int, got {value!r}")
+    return value
 
 
 async def release_assignments(session: AsyncSession, actor: StaffUser, staff: StaffUser) -> list[int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gogaek.config import Settings
-from gogaek.jobs.handlers import Handler, build_handlers
+from gogaek.jobs.handlers import JobHandler, build_handlers
 from gogaek.jobs.worker import JobWorker, PeriodicTask
 from gogaek.notify.providers import NotificationProviders
 
@@ -66,7 +66,7 @@ async def start_job_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     *,
-    extra_handlers: Mapping[str, Handler] | None = None,
+    extra_handlers: Mapping[str, JobHandler] | None = None,
     periodic: Sequence[PeriodicTask] = (),
     worker_id: str | None = None,
     providers: NotificationProviders | None = None,

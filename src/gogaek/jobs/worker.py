@@ -8,6 +8,10 @@ A claimed job carries ``locked_until``: if its worker dies, the job becomes clai
 the lease has expired. Every later write about the
 job is conditioned on still holding that claim, so a worker that lost its lease cannot
 overwrite what the new owner recorded.
+
+Jobs of an ``InTransaction`` kind claimed in the same poll run together: one session, one
+transaction that holds all their rows and marks them all done. If any of them fails, the
+transaction is rolled back and each runs again on its own, so one bad job fails only itself.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gogaek.config import Settings
 from gogaek.db import utcnow
-from gogaek.jobs.handlers import Handler, JobContext, PermanentJobError
+from gogaek.jobs.handlers import InTransaction, JobContext, JobHandler, PermanentJobError
 from gogaek.jobs.models import Job, JobStatus
 from gogaek.notify.providers import NotificationProviders, build_providers
 from gogaek.notify.webhooks import retry_delay
@@ -67,6 +71,10 @@ class _Claim:
     created_at: datetime
 
 
+class LeaseLostError(Exception):
+    """Another worker took the job over (its lease expired): this run's work must not commit."""
+
+
 def _rowcount(result: object) -> int:
     return cast(CursorResult[Any], result).rowcount
 
@@ -83,7 +91,7 @@ class JobWorker:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, JobHandler],
         worker_id: str,
         *,
         providers: NotificationProviders | None = None,
@@ -106,7 +114,7 @@ class JobWorker:
         tests and tools look into the future without waiting.
         """
         claims = await self._claim(now or utcnow(), self.settings.jobs_batch_size)
-        await asyncio.gather(*(self._run_logged(claim, now) for claim in claims))
+        await asyncio.gather(*(self._run_logged(group, now) for group in self._groups(claims)))
         return len(claims)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
@@ -133,8 +141,8 @@ class JobWorker:
         except Exception:  # the database may be restarting: keep the worker alive and try again
             log.exception("job worker %s: polling failed", self.worker_id)
             return 0
-        for claim in claims:
-            task = asyncio.create_task(self._run_logged(claim, None), name=f"job-{claim.id}")
+        for group in self._groups(claims):
+            task = asyncio.create_task(self._run_logged(group, None), name=f"job-{group[0].id}")
             running.add(task)
             task.add_done_callback(running.discard)
         return len(claims)
@@ -213,30 +221,88 @@ class JobWorker:
 
     # --- running --------------------------------------------------------------------------
 
-    async def _run_logged(self, claim: _Claim, now: datetime | None) -> None:
-        try:
-            await self._run(claim, now)
-        except Exception:  # the outcome could not be written; the lease will expire and it runs again
-            log.exception("job %s: recording the outcome failed", claim.id)
+    def _groups(self, claims: Sequence[_Claim]) -> list[list[_Claim]]:
+        """One group per in-transaction kind, every other job alone, in claim order."""
+        groups: list[list[_Claim]] = []
+        shared: dict[str, list[_Claim]] = {}
+        for claim in claims:
+            if not isinstance(self.handlers.get(claim.kind), InTransaction):
+                groups.append([claim])
+            elif claim.kind in shared:
+                shared[claim.kind].append(claim)
+            else:
+                groups.append(shared.setdefault(claim.kind, [claim]))
+        return groups
 
-    async def _run(self, claim: _Claim, now: datetime | None) -> None:
-        handler = self.handlers.get(claim.kind)
+    async def _run_logged(self, group: list[_Claim], now: datetime | None) -> None:
+        try:
+            await self._run_group(group, now)
+        except Exception:  # the outcome could not be written; the lease will expire and it runs again
+            log.exception("job %s: recording the outcome failed", ", ".join(str(claim.id) for claim in group))
+
+    async def _run_group(self, group: list[_Claim], now: datetime | None) -> None:
+        handler = self.handlers.get(group[0].kind)
+        if not isinstance(handler, InTransaction):
+            await self._run(group[0], handler, now)
+            return
+        if len(group) > 1:
+            try:
+                await self._run_in_transaction(handler, group, now)
+            except Exception as exc:
+                log.info("%d %s jobs failed together (%s); running them one by one", len(group), group[0].kind, exc)
+            else:
+                return
+        for claim in group:
+            await self._run(claim, handler, now)
+
+    def _context(self, claim: _Claim) -> JobContext:
+        return JobContext(self.sessionmaker, self.settings, self.providers, claim.id, claim.attempts, claim.created_at)
+
+    async def _run(self, claim: _Claim, handler: JobHandler | None, now: datetime | None) -> None:
         if handler is None:
             message = f"알 수 없는 작업 종류입니다. (Unknown job kind {claim.kind!r}: no handler registered)"
             await self._park(claim, message, now)
             return
-        context = JobContext(
-            self.sessionmaker, self.settings, self.providers, claim.id, claim.attempts, claim.created_at
-        )
         try:
-            async with asyncio.timeout(self.lease.total_seconds() * HANDLER_SHARE_OF_LEASE):
-                await handler(context, claim.payload)
+            if isinstance(handler, InTransaction):
+                await self._run_in_transaction(handler, [claim], now)
+                return
+            async with asyncio.timeout(self._handler_seconds):
+                await handler(self._context(claim), claim.payload)
         except PermanentJobError as exc:
             await self._park(claim, _describe(exc), now)
         except Exception as exc:
             await self._fail(claim, exc, now)
         else:
             await self._record(claim, status=JobStatus.DONE.value, finished_at=now or utcnow(), last_error=None)
+
+    @property
+    def _handler_seconds(self) -> float:
+        return self.lease.total_seconds() * HANDLER_SHARE_OF_LEASE
+
+    async def _run_in_transaction(self, handler: InTransaction, group: list[_Claim], now: datetime | None) -> None:
+        """The jobs' rows and their completion commit together or not at all."""
+        async with asyncio.timeout(self._handler_seconds), self.sessionmaker() as session:
+            for claim in group:
+                await handler.run(self._context(claim), session, claim.payload)
+            completed = await session.execute(
+                update(Job)
+                .where(self._owned(group))
+                .values(status=JobStatus.DONE.value, locked_by=None, locked_until=None, finished_at=now or utcnow())
+                .values(last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(completed) != len(group):
+                raise LeaseLostError("작업 임대가 만료되어 다른 작업자가 맡았습니다. (Lease lost before completion)")
+            await session.commit()
+
+    def _owned(self, claims: Sequence[_Claim]) -> ColumnElement[bool]:
+        """Still this worker's, for the attempt it claimed."""
+        return and_(
+            tuple_(Job.id, Job.attempts).in_([(claim.id, claim.attempts) for claim in claims]),
+            Job.status == JobStatus.RUNNING.value,
+            Job.locked_by == self.worker_id,
+        )
 
     async def _fail(self, claim: _Claim, exc: Exception, now: datetime | None) -> None:
         if claim.attempts >= claim.max_attempts:
@@ -260,16 +326,10 @@ class JobWorker:
 
     async def _record(self, claim: _Claim, **values: Any) -> None:
         """Writes the outcome only while this worker still owns the attempt it ran."""
-        owned: ColumnElement[bool] = and_(
-            Job.id == claim.id,
-            Job.status == JobStatus.RUNNING.value,
-            Job.locked_by == self.worker_id,
-            Job.attempts == claim.attempts,
-        )
         async with self.sessionmaker() as session:
             result = await session.execute(
                 update(Job)
-                .where(owned)
+                .where(self._owned([claim]))
                 .values(locked_by=None, locked_until=None, **values)
                 .execution_options(synchronize_session=False)
             )

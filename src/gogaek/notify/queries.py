@@ -14,12 +14,12 @@ async def list_webhooks(session: AsyncSession) -> Sequence[WebhookEndpoint]:
     return (await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))).all()
 
 
-async def subscribed_webhooks(session: AsyncSession, event: str) -> list[WebhookEndpoint]:
-    """Active endpoints for ``event``; filtered here because JSON list tests differ per database."""
+async def active_webhooks(session: AsyncSession) -> Sequence[WebhookEndpoint]:
+    """Every switched-on endpoint; callers filter by event because JSON list tests differ per database."""
     active = await session.scalars(
         select(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True)).order_by(WebhookEndpoint.id)
     )
-    return [endpoint for endpoint in active if not endpoint.events or event in endpoint.events]
+    return active.all()
 
 
 async def list_notifications(

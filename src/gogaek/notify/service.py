@@ -2,9 +2,8 @@
 
 The ``event`` job written by :func:`gogaek.events.emit` is fanned out in ONE transaction:
 a delivery job per subscribed webhook, in-app ``Notification`` rows, and e-mail/SMS jobs.
-That transaction also writes a marker job (``fanout:<event job id>``, already done); a
-re-run of the same event job (after a crash, or a second worker after a lease expired) finds
-the marker and adds nothing, and two concurrent runs collide on its unique dedupe key.
+The worker marks the event job done in that same transaction (an ``InTransaction`` handler),
+so a re-run after a crash, or by a second worker after a lease expired, cannot add them twice.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from gogaek.db import utcnow
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.jobs.handlers import NOTIFY_EMAIL, NOTIFY_SMS, WEBHOOK_DELIVER, JobContext, PermanentJobError
-from gogaek.jobs.models import Job, JobStatus
+from gogaek.jobs.models import Job
 from gogaek.jobs.queue import enqueue
 from gogaek.notify import queries
 from gogaek.notify.models import Notification, WebhookEndpoint
@@ -38,7 +37,7 @@ from gogaek.notify.webhooks import check_target, deliver_webhook, new_webhook_se
 
 log = logging.getLogger("gogaek.notify")
 
-FANOUT_MARKER = "event.fanned_out"
+_ACTIVE_WEBHOOKS = "gogaek.active_webhooks"
 PING_EVENT = "ping"
 CUSTOMER = "customer"
 STAFF = "staff"
@@ -83,22 +82,14 @@ class Notice:
     sms_text: str = ""
 
 
-async def fan_out_event(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Handler of ``event`` jobs; payload ``{"event": name, "data": {...}}``."""
+async def fan_out_event(ctx: JobContext, session: AsyncSession, payload: dict[str, Any]) -> None:
+    """In-transaction handler of ``event`` jobs; payload ``{"event": name, "data": {...}}``."""
     event = _field(payload, "event", str)
     data = _field(payload, "data", dict)
-    async with ctx.sessionmaker() as session:
-        marker = await enqueue(session, FANOUT_MARKER, {"event": event}, dedupe_key=f"fanout:{ctx.job_id}")
-        if marker is None:
-            log.info("event job %s was already fanned out; nothing to add", ctx.job_id)
-            return
-        marker.status = JobStatus.DONE.value
-        marker.finished_at = utcnow()
-        occurred_at = ctx.created_at or await _enqueued_at(session, ctx.job_id)
-        await _enqueue_deliveries(session, ctx, event, data, occurred_at)
-        for notice in await notices_for(session, ctx.settings, event, data):
-            await _add_notice(session, ctx, notice)
-        await session.commit()
+    occurred_at = ctx.created_at or await _enqueued_at(session, ctx.job_id)
+    await _enqueue_deliveries(session, ctx, event, data, occurred_at)
+    for notice in await notices_for(session, ctx.settings, event, data):
+        await _add_notice(session, ctx, notice)
 
 
 async def _enqueued_at(session: AsyncSession, job_id: int) -> datetime:
@@ -110,7 +101,7 @@ async def _enqueued_at(session: AsyncSession, job_id: int) -> datetime:
 async def _enqueue_deliveries(
     session: AsyncSession, ctx: JobContext, event: str, data: dict[str, Any], occurred_at: datetime
 ) -> None:
-    for endpoint in await queries.subscribed_webhooks(session, event):
+    for endpoint in await _subscribed_webhooks(session, event):
         await enqueue(
             session,
             WEBHOOK_DELIVER,
@@ -118,6 +109,14 @@ async def _enqueue_deliveries(
             dedupe_key=f"webhook:{ctx.job_id}:{endpoint.id}",
             max_attempts=ctx.settings.jobs_max_attempts,
         )
+
+
+async def _subscribed_webhooks(session: AsyncSession, event: str) -> list[WebhookEndpoint]:
+    """Read once per session: the worker fans out a batch of events in one transaction."""
+    active: list[WebhookEndpoint] | None = session.info.get(_ACTIVE_WEBHOOKS)
+    if active is None:
+        active = session.info[_ACTIVE_WEBHOOKS] = list(await queries.active_webhooks(session))
+    return [endpoint for endpoint in active if not endpoint.events or event in endpoint.events]
 
 
 def _delivery_payload(endpoint_id: int, event: str, data: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
