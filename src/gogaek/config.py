@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     # ago, are deleted by the job queue; unset keeps them.
     retention_attachment_months: int | None = Field(default=None, ge=1)
     retention_chat_months: int | None = Field(default=None, ge=1)
+    # Records kept without personal data after an erasure (complaint records: 3-5 years by law)
+    # are deleted this many years after the inquiry was last closed or changed; unset keeps them.
+    retention_erased_records_years: int | None = Field(default=None, ge=1)
 
     @property
     def support_addresses(self) -> dict[str, str]:

@@ -16,8 +16,10 @@ from gogaek.chat.models import ChatMessage, Conversation
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.helpcenter.models import Category
+from gogaek.identity.models import Customer
 from gogaek.inquiries.models import Inquiry, InquiryAttachment
 from gogaek.privacy.retention import apply_retention, months_before, run_retention
+from gogaek.privacy.service import erase_customer
 from tests.api.test_privacy import png_bytes
 from tests.cli import run_cli, run_cli_process
 from tests.conftest import customer_headers
@@ -151,7 +153,7 @@ async def test_a_run_deletes_old_evidence_and_old_chats_only(
         == 0
     )
     again = await apply_retention(session, settings, app.state.attachment_storage, dry_run=False)
-    assert [item.rows for item in again.items] == [0, 0]
+    assert [item.rows for item in again.items] == [0, 0, 0]
 
 
 async def test_unset_rules_delete_nothing(
@@ -160,7 +162,7 @@ async def test_unset_rules_delete_nothing(
     off = settings.model_copy(update={"retention_attachment_months": None, "retention_chat_months": None})
     assert await run_retention(app.state.sessionmaker, off, utcnow()) == 0
     report = await apply_retention(session, off, app.state.attachment_storage, dry_run=True)
-    assert [(item.months, item.rows) for item in report.items] == [(None, 0), (None, 0)]
+    assert [(item.months, item.rows) for item in report.items] == [(None, 0), (None, 0), (None, 0)]
     assert await count(session, InquiryAttachment) == 3
 
 
@@ -172,6 +174,7 @@ async def test_the_command_line_dry_run_prints_the_report(settings: Settings, wo
     assert {item["rule"]: item["rows"] for item in report["items"]} == {
         "closed_inquiry_attachments": 0,
         "ended_chats": 1,
+        "erased_customer_records": 0,
     }
     assert world["old_chat_key"] in stored(settings)
 
@@ -185,6 +188,25 @@ async def test_the_real_command_erases_a_customer(
     assert stored(settings) == set()
     missing = run_cli(settings, "privacy", "erase", "keeper", "--yes")
     assert missing.returncode == 0  # a repeat answers the first result
+
+
+async def test_records_kept_after_an_erasure_go_when_their_years_are_over(
+    app: FastAPI, settings: Settings, session: AsyncSession, world: dict[str, int | str]
+) -> None:
+    result, _ = await erase_customer(session, settings, app.state.attachment_storage, "host", "keeper", "cli")
+    assert result.anonymised["inquiries"] == 3
+    five_years = settings.model_copy(update={"retention_erased_records_years": 5})
+    long_ago = utcnow() - timedelta(days=6 * 366)
+    await session.execute(update(Inquiry).where(Inquiry.id == world["old_closed"]).values(closed_at=long_ago))
+    await session.commit()
+    dry = await apply_retention(session, five_years, app.state.attachment_storage, dry_run=True)
+    assert dry.items[2].ids == [world["old_closed"]] and dry.items[2].months == 60
+    assert await run_retention(app.state.sessionmaker, five_years, utcnow()) == 1
+    assert await count(session, Inquiry) == 2 and await count(session, Customer) == 1  # others are recent
+    await session.execute(update(Inquiry).values(closed_at=long_ago, updated_at=long_ago))
+    await session.commit()
+    assert await run_retention(app.state.sessionmaker, five_years, utcnow()) == 2
+    assert await count(session, Inquiry) == 0 and await count(session, Customer) == 0
 
 
 def test_months_are_calendar_months() -> None:

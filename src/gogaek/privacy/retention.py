@@ -2,8 +2,11 @@
 
 ``GOGAEK_RETENTION_ATTACHMENT_MONTHS`` (N): attachments of inquiries closed more than N months
 ago; ``GOGAEK_RETENTION_CHAT_MONTHS`` (M): chats ended more than M months ago, with their
-messages and images. Unset rules do nothing. The job queue runs it daily; a dry run reports
-what would go (``gogaek privacy retention --dry-run``, ``GET /api/v1/admin/privacy/retention``).
+messages and images; ``GOGAEK_RETENTION_ERASED_RECORDS_YEARS``: the records an erasure kept
+without personal data (inquiries, callbacks, the anonymous customer row) once that many years
+have passed since the inquiry was last closed or changed. Unset rules do nothing. The job
+queue runs it daily; a dry run reports what would go (``gogaek privacy retention --dry-run``,
+``GET /api/v1/admin/privacy/retention``).
 """
 
 from __future__ import annotations
@@ -11,15 +14,18 @@ from __future__ import annotations
 import calendar
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gogaek.chat.models import ChatMessage, ChatStatus, Conversation
 from gogaek.config import Settings
 from gogaek.db import utcnow
+from gogaek.identity.models import Customer
 from gogaek.inquiries.models import Inquiry, InquiryAttachment
 from gogaek.inquiries.storage import AttachmentStorage, build_attachment_storage
 from gogaek.inquiries.workflow import Status
+from gogaek.phone.models import Callback
+from gogaek.privacy.queries import ERASED_SOURCE
 from gogaek.privacy.schemas import RetentionItem, RetentionReport
 from gogaek.privacy.service import chat_image_keys, delete_files
 
@@ -50,6 +56,7 @@ async def apply_retention(
     items = [
         await _attachments(session, storage, settings.retention_attachment_months, now, dry_run),
         await _chats(session, storage, settings.retention_chat_months, now, dry_run),
+        await _erased_records(session, storage, settings.retention_erased_records_years, now, dry_run),
     ]
     return RetentionReport(dry_run=dry_run, ran_at=now, items=items)
 
@@ -117,9 +124,61 @@ async def _chats(
     return item
 
 
+async def _erased_records(
+    session: AsyncSession, storage: AttachmentStorage, years: int | None, now: datetime, dry_run: bool
+) -> RetentionItem:
+    """Inquiries of erased customers past the legal period (their thread, events, feedback, appeal
+    and mail records go with them), their callbacks, then anonymous customer rows nothing names."""
+    if years is None:
+        return RetentionItem(rule="erased_customer_records", months=None, cutoff=None, rows=0, files=0, ids=[])
+    cutoff = months_before(now, years * 12)
+    erased = select(Customer.id).where(Customer.source == ERASED_SOURCE)
+    last_change = func.coalesce(Inquiry.closed_at, Inquiry.updated_at)
+    ids = list(
+        await session.scalars(
+            select(Inquiry.id)
+            .where(Inquiry.customer_id.in_(erased), last_change < cutoff)
+            .order_by(Inquiry.id)
+            .limit(BATCH)
+        )
+    )
+    keys = list(
+        await session.scalars(select(InquiryAttachment.storage_key).where(InquiryAttachment.inquiry_id.in_(ids)))
+    )
+    callbacks = list(
+        await session.scalars(
+            select(Callback.id).where(Callback.customer_id.in_(erased), Callback.updated_at < cutoff).limit(BATCH)
+        )
+    )
+    item = RetentionItem(
+        rule="erased_customer_records",
+        months=years * 12,
+        cutoff=cutoff,
+        rows=len(ids) + len(callbacks),
+        files=len(keys),
+        ids=ids[:SHOWN_IDS],
+    )
+    if dry_run:
+        await session.rollback()
+        return item
+    await session.execute(delete(InquiryAttachment).where(InquiryAttachment.inquiry_id.in_(ids)))
+    await session.execute(delete(Inquiry).where(Inquiry.id.in_(ids)))  # the database cascades to the thread
+    await session.execute(delete(Callback).where(Callback.id.in_(callbacks)))
+    named = [exists().where(model.customer_id == Customer.id) for model in (Inquiry, Conversation, Callback)]
+    await session.execute(delete(Customer).where(Customer.source == ERASED_SOURCE, *(~clause for clause in named)))
+    await session.commit()
+    await delete_files(storage, keys)
+    return item
+
+
 async def run_retention(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
     """The periodic task (background.py): rows deleted in this pass."""
-    if settings.retention_attachment_months is None and settings.retention_chat_months is None:
+    rules = (
+        settings.retention_attachment_months,
+        settings.retention_chat_months,
+        settings.retention_erased_records_years,
+    )
+    if all(rule is None for rule in rules):
         return 0
     async with factory() as session:
         report = await apply_retention(session, settings, None, dry_run=False, now=now)

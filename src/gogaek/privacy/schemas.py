@@ -40,12 +40,12 @@ class ErasureResult(BaseModel):
 
 
 class RetentionItem(BaseModel):
-    rule: Literal["closed_inquiry_attachments", "ended_chats"]
-    months: int | None
+    rule: Literal["closed_inquiry_attachments", "ended_chats", "erased_customer_records"]
+    months: int | None = Field(description="the rule's age limit in months; null while the rule is off")
     cutoff: datetime | None
     rows: int
     files: int
-    ids: list[int] = Field(description="inquiry attachment ids or chat ids (up to 100)")
+    ids: list[int] = Field(description="attachment, chat or inquiry ids (the first 100)")
 
 
 class RetentionReport(BaseModel):
