@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
@@ -21,6 +21,7 @@ from gogaek.identity.models import Customer
 from gogaek.inquiries.attachments import CheckedUpload, read_form_uploads
 from gogaek.phone.verification import Verification, require_recent_verification
 from gogaek.web.forms import validate
+from gogaek.web.idempotency import IdempotencyKeyHeader
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
 
@@ -28,7 +29,6 @@ router = APIRouter(tags=["appeals"])
 
 FILES_FIELD = "files"
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
-IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 def _form_schema() -> dict[str, Any]:
@@ -92,7 +92,7 @@ async def file_appeal(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> AppealPublic:
     data, verification, uploads = await _read_form(request, session, customer, settings)
     filing = await service.file_appeal(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from gogaek.config import Settings
@@ -30,6 +30,7 @@ from gogaek.inquiries.schemas import (
     InquiryPublic,
     MessageCreate,
 )
+from gogaek.web.idempotency import IdempotencyKeyHeader
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
 
@@ -38,7 +39,6 @@ M = TypeVar("M", bound=BaseModel)
 router = APIRouter(prefix="/api/v1/inquiries", tags=["inquiries"])
 
 ATTACHMENTS_FIELD = "attachments"
-IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -99,7 +99,7 @@ async def submit(
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> InquiryPublic:
     data, uploads = await read_body(request, InquiryCreate, settings)
     submission = await service.submit_inquiry(

@@ -14,7 +14,6 @@ from gogaek.calendar.service import load_business_hours
 from gogaek.db import utcnow
 from gogaek.deps import CurrentCustomer, SessionDep, SettingsDep
 from gogaek.identity.customer_pages import ProvidersDep
-from gogaek.inquiries.routes import IdempotencyKeyHeader
 from gogaek.inquiries.service import find_category
 from gogaek.phone import booking
 from gogaek.phone.numbers import mask_phone
@@ -39,6 +38,7 @@ from gogaek.phone.verification import (
     recent_verification,
     send_phone_code,
 )
+from gogaek.web.idempotency import IdempotencyKeyHeader
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
 
@@ -84,7 +84,7 @@ async def book(
     customer: CurrentCustomer,
     session: SessionDep,
     settings: SettingsDep,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> CallbackPublic:
     customer_id = customer.id
     made = await booking.book_callback(session, customer, data, settings=settings, idempotency_key=idempotency_key)
