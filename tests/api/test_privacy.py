@@ -453,3 +453,9 @@ def test_short_host_ids_are_not_redacted_out_of_sentences() -> None:
 
     short = Customer(source="host", external_id="42", name="김민수", email=None, phone="010-1234-5678")
     assert identifying_values(short) == ["010-1234-5678", "01012345678", "김민수"]
+
+
+async def test_a_blank_idempotency_key_is_refused(app: FastAPI, client: httpx.AsyncClient, settings: Settings) -> None:
+    await seed(app, client, settings, LEAVER, "red")
+    response = await host_export(client, LEAVER["sub"], **{"Idempotency-Key": " "})
+    assert response.status_code == 400 and response.json()["code"] == "idempotency_key_blank"

@@ -4,9 +4,9 @@ and the admins' retention report. See docs/privacy.md."""
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from gogaek.deps import CurrentAdmin, CurrentCustomer, SessionDep, SettingsDep, StorageDep
@@ -15,10 +15,10 @@ from gogaek.privacy import retention, service
 from gogaek.privacy.queries import find_customer, unknown_customer
 from gogaek.privacy.schemas import ErasureResult, RetentionReport, SubjectRef
 from gogaek.privacy.signing import SIGNATURE_HEADER, check_signature
+from gogaek.web.idempotency import IdempotencyKeyHeader
 from gogaek.web.ratelimit import RateLimited
 
 router = APIRouter(tags=["privacy (개인정보)"])
-IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 PROBLEM = {"content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 ZIP = {"description": "data.json and the files, as a ZIP", "content": {"application/zip": {}}}
 SIGNED: dict[int | str, dict[str, Any]] = {
