@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gogaek.korean.pii import PII_NOTICE, MaskedText, mask_pii
+from gogaek.korean.pii import PII_NOTICE, MaskedText, mask_card_numbers, mask_pii
 
 KINDS = frozenset({"rrn", "card", "account", "phone"})
 
@@ -92,16 +92,45 @@ def test_luhn_valid_cards_keep_last_four(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "4111-1111-1111-1112",
-        "4111 1111 1111 1112",
-        "4111111111111112",
-        "1234 5678 9012 3456",
+        "4111111111111112",  # a plain run: only Luhn-valid ones are cards (order numbers stay)
+        "2026092312345678",
         "62220200000000000001",  # 20 digits is too long for any card
         "카드 41111111111111111",  # 17 digits, Luhn-invalid
+        "4111-1111 1111-1112",  # mixed separators are not how a card is written
     ],
 )
-def test_luhn_invalid_card_numbers_are_left_alone(text: str) -> None:
+def test_luhn_invalid_plain_digit_runs_are_left_alone(text: str) -> None:
     assert mask_pii(text) == MaskedText(text=text, kinds=frozenset())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4111-1111-1111-1112", "****-****-****-1112"),  # mistyped: the last digit fails Luhn
+        ("4111 1111 1111 1112", "**** **** **** 1112"),
+        ("1234 5678 9012 3456", "**** **** **** 3456"),
+        ("카드 9410-1234-5678-9012로 결제", "카드 ****-****-****-9012로 결제"),
+        ("3782-822463-10006", "****-******-*0006"),  # Amex groups, Luhn-invalid
+    ],
+)
+def test_card_shaped_numbers_are_masked_whatever_the_checksum(text: str, expected: str) -> None:
+    assert mask_pii(text) == MaskedText(text=expected, kinds=frozenset({"card"}))
+    assert mask_pii(expected).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4111-1111-1111-1112", "****-****-****-1112"),
+        ("4111111111111111", "************1111"),
+        ("DEMO-0A1B2C3D4E", "DEMO-0A1B2C3D4E"),
+        ("T2026120712345678", "T2026120712345678"),
+        ("20261207-123456", "20261207-123456"),  # an account-like reference stays: cards only
+        ("010-1234-5678", "010-1234-5678"),
+    ],
+)
+def test_reference_fields_hide_card_numbers_only(text: str, expected: str) -> None:
+    assert mask_card_numbers(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -451,7 +480,20 @@ def test_any_luhn_valid_card_is_masked(payload: str, sep: str, before: str) -> N
 
 @settings(max_examples=300, deadline=None)
 @given(payload=st.from_regex(r"[1-9][0-9]{14}", fullmatch=True), wrong=st.integers(min_value=1, max_value=9))
-def test_any_luhn_invalid_sixteen_digit_number_is_kept(payload: str, wrong: int) -> None:
+def test_any_luhn_invalid_sixteen_digit_run_is_kept(payload: str, wrong: int) -> None:
     number = payload + str((int(check_digit(payload)) + wrong) % 10)
-    text = f"{number[:4]}-{number[4:8]}-{number[8:12]}-{number[12:]}"
-    assert mask_pii(text).text == text
+    assert mask_pii(number).text == number
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    payload=st.from_regex(r"[1-9][0-9]{14}", fullmatch=True),
+    wrong=st.integers(min_value=1, max_value=9),
+    sep=st.sampled_from(["-", " "]),
+)
+def test_any_luhn_invalid_number_in_card_groups_is_masked(payload: str, wrong: int, sep: str) -> None:
+    number = payload + str((int(check_digit(payload)) + wrong) % 10)
+    groups = [number[index : index + 4] for index in range(0, 16, 4)]
+    result = mask_pii(sep.join(groups))
+    assert result.text == sep.join(["****"] * 3 + [groups[3]])
+    assert result.kinds == {"card"}

@@ -41,7 +41,7 @@ from gogaek.inquiries.sla import pause_resolution, resume_resolution, start_cloc
 from gogaek.inquiries.storage import AttachmentStorage, save_all
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status, check_transition
 from gogaek.jobs.queue import enqueue
-from gogaek.korean.pii import mask_pii
+from gogaek.korean.pii import mask_card_numbers, mask_pii
 from gogaek.reference_cache import cached
 
 AUTO_ASSIGN_JOB = "inquiry.auto_assign"
@@ -275,7 +275,8 @@ async def open_inquiry(
         is_emergency=emergency,
         title=title,
         body=body,
-        transaction_ref=transaction_ref,
+        # A card number typed as the 결제번호 is hidden too; other references stay as typed.
+        transaction_ref=mask_card_numbers(transaction_ref) if transaction_ref else None,
         tags=["긴급"] if emergency else [],
         created_at=now,
         updated_at=now,

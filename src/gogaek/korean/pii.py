@@ -99,7 +99,10 @@ def mask_pii(text: str) -> MaskedText:
 
     - rrn: nothing but the separator ("900101-1234567" -> "******-*******"). The birth date
       and the sex digit identify a person together with a name, and agents never need them.
-    - card (13-19 digits, Luhn-valid only): the last 4 digits, so the customer's card can be told apart.
+    - card: the last 4 digits, so the customer's card can be told apart. A number written in card
+      groups (4-4-4-4 or 4-6-5, one kind of separator) always counts, even when it fails the
+      Luhn check (a mistyped card is still a card); a plain run of 13-19 digits only when
+      Luhn-valid, so order and transaction numbers stay readable.
     - phone: the prefix and the last 4 digits ("010-****-5678"). 15xx/16xx/18xx and 080
       numbers are public business numbers and are left alone.
     - account: the last 4 digits. Hyphen-grouped numbers of 10-14 digits always count; a plain
@@ -172,11 +175,26 @@ def _is_birth_date(birth: str, code: str) -> bool:
     return True
 
 
+# Written in a card's own groups (4-4-4-4, or Amex 4-6-5), with one kind of separator: a card number
+# as the customer sees it on the card, so it is hidden even when mistyped (Luhn-invalid). Plain digit
+# runs still need the checksum, which keeps order and transaction references readable.
+_CARD_SHAPED = re.compile(
+    r"[0-9]{4}(?P<sep>[- ])[0-9]{4}(?P=sep)[0-9]{4}(?P=sep)[0-9]{4}|[0-9]{4}([- ])[0-9]{6}\2[0-9]{5}"
+)
+
+
 def _mask_card(match: re.Match[str]) -> str | None:
     span = match.group()
-    if not _luhn_valid(span.replace(" ", "").replace("-", "")):
+    if not _CARD_SHAPED.fullmatch(span) and not _luhn_valid(span.replace(" ", "").replace("-", "")):
         return None
     return _mask_digits(span, _KEEP_LAST)
+
+
+def mask_card_numbers(text: str) -> str:
+    """Only the card rule of :func:`mask_pii`, for a field that holds a reference number
+    (결제번호): a card number typed there is hidden, other reference numbers stay as typed."""
+    windows = [(found.start(), min(found.end() + _END_PEEK, len(text))) for found in _NUMBERISH.finditer(text)]
+    return _apply(_CARD, _mask_card, text, windows)[0]
 
 
 def _luhn_valid(digits: str) -> bool:
