@@ -80,6 +80,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         PeriodicTask("attachment-orphan-files", ORPHAN_FILES_SECONDS, _delete_orphan_files),
         *phone_sweeps.periodic_tasks(),
         *imap_periodic_tasks(settings),
+        *__import__("gogaek.privacy.retention", fromlist=["_"]).periodic_tasks(settings),  # docs/privacy.md
     ]
 
 

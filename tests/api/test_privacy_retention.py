@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -212,3 +213,13 @@ async def test_records_kept_after_an_erasure_go_when_their_years_are_over(
 def test_months_are_calendar_months() -> None:
     assert months_before(datetime(2027, 3, 31, 9, tzinfo=UTC), 1) == datetime(2027, 2, 28, 9, tzinfo=UTC)
     assert months_before(datetime(2027, 1, 15, tzinfo=UTC), 13) == datetime(2025, 12, 15, tzinfo=UTC)
+
+
+def test_the_job_worker_runs_retention_daily_only_when_a_rule_is_set(tmp_path: Path) -> None:
+    from gogaek.background import periodic_tasks
+
+    off = Settings(env="test", data_dir=tmp_path)
+    on = off.model_copy(update={"retention_chat_months": 12})
+    assert "privacy-retention" not in [task.name for task in periodic_tasks(off)]
+    [task] = [task for task in periodic_tasks(on) if task.name == "privacy-retention"]
+    assert task.interval_seconds == 24 * 3600 and task.run is run_retention

@@ -24,6 +24,7 @@ from gogaek.identity.models import Customer
 from gogaek.inquiries.models import Inquiry, InquiryAttachment
 from gogaek.inquiries.storage import AttachmentStorage, build_attachment_storage
 from gogaek.inquiries.workflow import Status
+from gogaek.jobs.worker import PeriodicTask
 from gogaek.phone.models import Callback
 from gogaek.privacy.queries import ERASED_SOURCE
 from gogaek.privacy.schemas import RetentionItem, RetentionReport
@@ -171,14 +172,23 @@ async def _erased_records(
     return item
 
 
-async def run_retention(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
-    """The periodic task (background.py): rows deleted in this pass."""
+def _any_rule(settings: Settings) -> bool:
     rules = (
         settings.retention_attachment_months,
         settings.retention_chat_months,
         settings.retention_erased_records_years,
     )
-    if all(rule is None for rule in rules):
+    return any(rule is not None for rule in rules)
+
+
+def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
+    """The daily pass for the job worker (background.py), when a rule is set."""
+    return [PeriodicTask("privacy-retention", RETENTION_SECONDS, run_retention)] if _any_rule(settings) else []
+
+
+async def run_retention(factory: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> int:
+    """The periodic task: rows deleted in this pass."""
+    if not _any_rule(settings):
         return 0
     async with factory() as session:
         report = await apply_retention(session, settings, None, dry_run=False, now=now)
