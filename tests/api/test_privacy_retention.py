@@ -206,7 +206,7 @@ async def test_records_kept_after_an_erasure_go_when_their_years_are_over(
     assert await count(session, Inquiry) == 2 and await count(session, Customer) == 1  # others are recent
     await session.execute(update(Inquiry).values(closed_at=long_ago, updated_at=long_ago))
     await session.commit()
-    assert await run_retention(app.state.sessionmaker, five_years, utcnow()) == 2
+    assert await run_retention(app.state.sessionmaker, five_years, utcnow()) == 3  # two inquiries, the customer
     assert await count(session, Inquiry) == 0 and await count(session, Customer) == 0
 
 
@@ -223,3 +223,20 @@ def test_the_job_worker_runs_retention_daily_only_when_a_rule_is_set(tmp_path: P
     assert "privacy-retention" not in [task.name for task in periodic_tasks(off)]
     [task] = [task for task in periodic_tasks(on) if task.name == "privacy-retention"]
     assert task.interval_seconds == 24 * 3600 and task.run is run_retention
+
+
+async def test_a_run_goes_on_batch_after_batch_until_nothing_is_left(
+    app: FastAPI,
+    settings: Settings,
+    session: AsyncSession,
+    world: dict[str, int | str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    customer_id = await session.scalar(select(Inquiry.customer_id).where(Inquiry.id == world["old_closed"]))
+    assert customer_id is not None
+    second, second_key = await chat_with_image(app, customer_id, "ended", 200)
+    monkeypatch.setattr("gogaek.privacy.retention.BATCH", 1)
+    report = await apply_retention(session, settings, app.state.attachment_storage, dry_run=False)
+    chats = next(item for item in report.items if item.rule == "ended_chats")
+    assert chats.rows == 2 and chats.ids == [world["old_chat"], second] and chats.files == 2
+    assert second_key not in stored(settings)

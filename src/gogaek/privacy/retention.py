@@ -7,14 +7,20 @@ without personal data (inquiries, callbacks, the anonymous customer row) once th
 have passed since the inquiry was last closed or changed. Unset rules do nothing. The job
 queue runs it daily; a dry run reports what would go (``gogaek privacy retention --dry-run``,
 ``GET /api/v1/admin/privacy/retention``).
+
+A run deletes in batches of ``BATCH`` rows, each batch its own transaction followed by its
+files, until nothing is left: a first run on a long history takes a while but never holds one
+huge transaction.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gogaek.chat.models import ChatMessage, ChatStatus, Conversation
@@ -31,7 +37,8 @@ from gogaek.privacy.schemas import RetentionItem, RetentionReport
 from gogaek.privacy.service import chat_image_keys, delete_files
 
 RETENTION_SECONDS = 24 * 3600.0
-BATCH = 500  # rows per run and rule: a large first run spreads over a few days
+BATCH = 500  # rows per transaction
+MAX_BATCHES = 200  # per rule and run: at most 100,000 rows a day, the rest the next day
 SHOWN_IDS = 100
 
 
@@ -43,6 +50,35 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+@dataclass
+class _Batch:
+    """Rows one rule picked: the ids it reports, other rows that go with them, stored files."""
+
+    ids: list[int]
+    keys: list[str] = field(default_factory=list)
+    extra: list[int] = field(default_factory=list)
+    customers: list[int] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids) + len(self.extra) + len(self.customers)
+
+    @property
+    def full(self) -> bool:
+        return max(len(self.ids), len(self.extra)) >= BATCH
+
+
+Picker = Callable[[AsyncSession, datetime, int | None], Awaitable[_Batch]]
+Remover = Callable[[AsyncSession, _Batch], Awaitable[int]]  # rows deleted
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    pick: Picker
+    remove: Remover
+
+
 async def apply_retention(
     session: AsyncSession,
     settings: Settings,
@@ -51,125 +87,142 @@ async def apply_retention(
     dry_run: bool,
     now: datetime | None = None,
 ) -> RetentionReport:
-    """One pass of both rules; with ``dry_run`` nothing changes and the report says what would."""
+    """Every rule once; with ``dry_run`` nothing changes and the report says what would go."""
     now = now or utcnow()
     storage = storage or build_attachment_storage(settings)
-    items = [
-        await _attachments(session, storage, settings.retention_attachment_months, now, dry_run),
-        await _chats(session, storage, settings.retention_chat_months, now, dry_run),
-        await _erased_records(session, storage, settings.retention_erased_records_years, now, dry_run),
-    ]
+    years = settings.retention_erased_records_years
+    limits = (
+        (ATTACHMENTS, settings.retention_attachment_months),
+        (CHATS, settings.retention_chat_months),
+        (ERASED_RECORDS, years * 12 if years is not None else None),
+    )
+    items = [await _apply(session, storage, rule, months, now, dry_run) for rule, months in limits]
     return RetentionReport(dry_run=dry_run, ran_at=now, items=items)
 
 
-async def _attachments(
-    session: AsyncSession, storage: AttachmentStorage, months: int | None, now: datetime, dry_run: bool
+async def _apply(
+    session: AsyncSession, storage: AttachmentStorage, rule: _Rule, months: int | None, now: datetime, dry_run: bool
 ) -> RetentionItem:
     if months is None:
-        return RetentionItem(rule="closed_inquiry_attachments", months=None, cutoff=None, rows=0, files=0, ids=[])
+        return RetentionItem(rule=rule.name, months=None, cutoff=None, rows=0, files=0, ids=[])
     cutoff = months_before(now, months)
-    rows = list(
-        await session.scalars(
-            select(InquiryAttachment)
+    rows = files = 0
+    shown: list[int] = []
+    for _ in range(MAX_BATCHES):
+        batch = await rule.pick(session, cutoff, None if dry_run else BATCH)
+        files += len(batch.keys)
+        shown += batch.ids[: SHOWN_IDS - len(shown)]
+        if dry_run or not batch.rows:
+            rows += batch.rows
+            await session.rollback()
+            break
+        rows += await rule.remove(session, batch)
+        await session.commit()
+        await delete_files(storage, batch.keys)
+        if not batch.full:
+            break
+    return RetentionItem(rule=rule.name, months=months, cutoff=cutoff, rows=rows, files=files, ids=shown)
+
+
+# --- closed inquiries' files -----------------------------------------------------------------
+
+
+async def _pick_attachments(session: AsyncSession, cutoff: datetime, limit: int | None) -> _Batch:
+    rows = (
+        await session.execute(
+            select(InquiryAttachment.id, InquiryAttachment.storage_key)
             .join(Inquiry, Inquiry.id == InquiryAttachment.inquiry_id)
             .where(Inquiry.status == Status.CLOSED.value, Inquiry.closed_at < cutoff)
             .order_by(InquiryAttachment.id)
-            .limit(BATCH)
+            .limit(limit)
         )
-    )
-    item = RetentionItem(
-        rule="closed_inquiry_attachments",
-        months=months,
-        cutoff=cutoff,
-        rows=len(rows),
-        files=len(rows),
-        ids=[row.id for row in rows[:SHOWN_IDS]],
-    )
-    if dry_run or not rows:
-        await session.rollback()
-        return item
-    keys = [row.storage_key for row in rows]
-    await session.execute(delete(InquiryAttachment).where(InquiryAttachment.id.in_([row.id for row in rows])))
-    await session.commit()
-    await delete_files(storage, keys)
-    return item
+    ).all()
+    return _Batch(ids=[row.id for row in rows], keys=[row.storage_key for row in rows])
 
 
-async def _chats(
-    session: AsyncSession, storage: AttachmentStorage, months: int | None, now: datetime, dry_run: bool
-) -> RetentionItem:
-    if months is None:
-        return RetentionItem(rule="ended_chats", months=None, cutoff=None, rows=0, files=0, ids=[])
-    cutoff = months_before(now, months)
+async def _remove_attachments(session: AsyncSession, batch: _Batch) -> int:
+    return _count(await session.execute(delete(InquiryAttachment).where(InquiryAttachment.id.in_(batch.ids))))
+
+
+ATTACHMENTS = _Rule("closed_inquiry_attachments", _pick_attachments, _remove_attachments)
+
+
+# --- ended chats -----------------------------------------------------------------------------
+
+
+async def _pick_chats(session: AsyncSession, cutoff: datetime, limit: int | None) -> _Batch:
     ids = list(
         await session.scalars(
             select(Conversation.id)
             .where(Conversation.status == ChatStatus.ENDED.value, Conversation.ended_at < cutoff)
             .order_by(Conversation.id)
-            .limit(BATCH)
+            .limit(limit)
         )
     )
-    keys = chat_image_keys(
-        await session.scalars(select(ChatMessage.payload).where(ChatMessage.conversation_id.in_(ids)))
-    )
-    item = RetentionItem(
-        rule="ended_chats", months=months, cutoff=cutoff, rows=len(ids), files=len(keys), ids=ids[:SHOWN_IDS]
-    )
-    if dry_run or not ids:
-        await session.rollback()
-        return item
-    await session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(ids)))
-    await session.execute(delete(Conversation).where(Conversation.id.in_(ids)))
-    await session.commit()
-    await delete_files(storage, keys)
-    return item
+    payloads = await session.scalars(select(ChatMessage.payload).where(ChatMessage.conversation_id.in_(ids)))
+    return _Batch(ids=ids, keys=chat_image_keys(payloads))
 
 
-async def _erased_records(
-    session: AsyncSession, storage: AttachmentStorage, years: int | None, now: datetime, dry_run: bool
-) -> RetentionItem:
-    """Inquiries of erased customers past the legal period (their thread, events, feedback, appeal
-    and mail records go with them), their callbacks, then anonymous customer rows nothing names."""
-    if years is None:
-        return RetentionItem(rule="erased_customer_records", months=None, cutoff=None, rows=0, files=0, ids=[])
-    cutoff = months_before(now, years * 12)
-    erased = select(Customer.id).where(Customer.source == ERASED_SOURCE)
+async def _remove_chats(session: AsyncSession, batch: _Batch) -> int:
+    await session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(batch.ids)))
+    return _count(await session.execute(delete(Conversation).where(Conversation.id.in_(batch.ids))))
+
+
+CHATS = _Rule("ended_chats", _pick_chats, _remove_chats)
+
+
+# --- what an erasure kept ----------------------------------------------------------------------
+
+
+def _erased() -> Select[int]:
+    return select(Customer.id).where(Customer.source == ERASED_SOURCE)
+
+
+async def _pick_erased_records(session: AsyncSession, cutoff: datetime, limit: int | None) -> _Batch:
+    """Inquiries of erased customers past the period (their thread, events, feedback, appeal and
+    mail records go with them by the database's cascade) and those customers' callbacks."""
     last_change = func.coalesce(Inquiry.closed_at, Inquiry.updated_at)
     ids = list(
         await session.scalars(
             select(Inquiry.id)
-            .where(Inquiry.customer_id.in_(erased), last_change < cutoff)
+            .where(Inquiry.customer_id.in_(_erased()), last_change < cutoff)
             .order_by(Inquiry.id)
-            .limit(BATCH)
+            .limit(limit)
         )
     )
-    keys = list(
-        await session.scalars(select(InquiryAttachment.storage_key).where(InquiryAttachment.inquiry_id.in_(ids)))
+    keys = await session.scalars(select(InquiryAttachment.storage_key).where(InquiryAttachment.inquiry_id.in_(ids)))
+    callbacks = await session.scalars(
+        select(Callback.id)
+        .where(Callback.customer_id.in_(_erased()), Callback.updated_at < cutoff)
+        .order_by(Callback.id)
+        .limit(limit)
     )
-    callbacks = list(
-        await session.scalars(
-            select(Callback.id).where(Callback.customer_id.in_(erased), Callback.updated_at < cutoff).limit(BATCH)
-        )
-    )
-    item = RetentionItem(
-        rule="erased_customer_records",
-        months=years * 12,
-        cutoff=cutoff,
-        rows=len(ids) + len(callbacks),
-        files=len(keys),
-        ids=ids[:SHOWN_IDS],
-    )
-    if dry_run:
-        await session.rollback()
-        return item
-    await session.execute(delete(InquiryAttachment).where(InquiryAttachment.inquiry_id.in_(ids)))
-    await session.execute(delete(Inquiry).where(Inquiry.id.in_(ids)))  # the database cascades to the thread
-    await session.execute(delete(Callback).where(Callback.id.in_(callbacks)))
+    return _Batch(ids=ids, keys=list(keys), extra=list(callbacks), customers=list(await session.scalars(_unnamed())))
+
+
+def _unnamed() -> Select[int]:
+    """Anonymous customer rows that nothing names any more."""
     named = [exists().where(model.customer_id == Customer.id) for model in (Inquiry, Conversation, Callback)]
-    await session.execute(delete(Customer).where(Customer.source == ERASED_SOURCE, *(~clause for clause in named)))
-    await session.commit()
-    await delete_files(storage, keys)
-    return item
+    return select(Customer.id).where(Customer.source == ERASED_SOURCE, *(~clause for clause in named))
+
+
+async def _remove_erased_records(session: AsyncSession, batch: _Batch) -> int:
+    """Then the anonymous customer rows that nothing names any more."""
+    await session.execute(delete(InquiryAttachment).where(InquiryAttachment.inquiry_id.in_(batch.ids)))
+    deleted = _count(await session.execute(delete(Inquiry).where(Inquiry.id.in_(batch.ids))))
+    deleted += _count(await session.execute(delete(Callback).where(Callback.id.in_(batch.extra))))
+    customers = list(await session.scalars(_unnamed()))
+    return deleted + _count(await session.execute(delete(Customer).where(Customer.id.in_(customers))))
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+ERASED_RECORDS = _Rule("erased_customer_records", _pick_erased_records, _remove_erased_records)
+
+
+# --- the job worker ------------------------------------------------------------------------------
 
 
 def _any_rule(settings: Settings) -> bool:
