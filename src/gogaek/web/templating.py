@@ -9,7 +9,10 @@ from fastapi.templating import Jinja2Templates
 
 from gogaek.calendar.hours import SEOUL
 from gogaek.config import Settings
+from gogaek.db import utcnow
 from gogaek.helpcenter.contact import ContactInfo, contact_info
+from gogaek.helpcenter.models import Notice
+from gogaek.helpcenter.publishing import PublishState, notice_state
 from gogaek.identity.naming import bare_agent_name
 from gogaek.web.csrf import csrf_field
 from gogaek.web.flash import flashes_global
@@ -45,4 +48,10 @@ def create_templates(settings: Settings) -> Jinja2Templates:
         return contact_info(settings)
 
     templates.env.globals["contact_now"] = contact_now
+
+    def notice_state_now(notice: Notice) -> PublishState:
+        """Per render too: a notice's window opens and closes without anyone editing it."""
+        return notice_state(notice, utcnow())
+
+    templates.env.globals["notice_state"] = notice_state_now
     return templates
