@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
@@ -10,7 +11,7 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,10 @@ T = TypeVar("T")
 # search index at start-up (Kiwi, the models) can hold the GIL for seconds on a busy 2-core
 # host; uvicorn's 5 s default killed healthy processes there.
 WORKER_HEALTHCHECK_SECONDS = 60
+# The demo's first customer (gogaek.demo.people.DEMO_CUSTOMERS), for ``token customer`` without --sub.
+DEMO_CUSTOMER_SUB, DEMO_CUSTOMER_NAME = "demo-customer-1", "김민지"
+DEFAULT_BASE_URL = f"http://{Settings.model_fields['host'].default}:{Settings.model_fields['port'].default}"
+CONSOLE_NOTIFICATIONS_LOGGER = "gogaek.notify.console"
 
 app = typer.Typer(help="Gogaek 고객센터 — self-hosted customer center.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands (데이터베이스).", no_args_is_help=True)
@@ -116,9 +121,22 @@ def serve(
         http="httptools",
         access_log=access_log,
         log_level="info",
+        log_config=log_config(settings),
         ws_max_size=WS_MAX_BYTES,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+def log_config(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own logging, plus the messages of the console notification provider (the default,
+    and the demo's) on the same output: with it the person running the server reads the mail and
+    texts that were "sent", the web sign-in codes among them (README, Quick start)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    if "console" in (settings.email_provider, settings.sms_provider):
+        config["loggers"][CONSOLE_NOTIFICATIONS_LOGGER] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 @app.command()
@@ -159,7 +177,11 @@ def _load_demo(settings: Settings) -> None:
             token = issue_customer_token(settings, sub=people.customers[0], name="김민지", ttl_seconds=24 * 3600)
             link = f"{settings.base_url}/auth/customer?token={token}&next=/inquiries"
             typer.echo(f"데모 고객 로그인 (한 번 사용): {link}")
+            where = "" if settings.base_url == DEFAULT_BASE_URL else f" --base-url {settings.base_url}"
+            typer.echo(f"새 고객 로그인 링크: .venv/bin/gogaek token customer --link{where}")
             typer.echo("다른 고객 토큰: gogaek token customer --sub demo-customer-2")
+            if "console" in (settings.email_provider, settings.sms_provider):
+                typer.echo("알림(메일·문자, 웹 로그인 코드)은 이 창에 출력됩니다 (notifications are printed below)")
 
     _with_session(settings, work)
 
@@ -369,7 +391,9 @@ def user_enable_totp(email: Annotated[str, typer.Option(prompt=True)]) -> None:
 
 @token_app.command("customer")
 def token_customer(
-    sub: Annotated[str, typer.Option(help="The host app's customer id")],
+    sub: Annotated[
+        str | None, typer.Option(help="The host app's customer id (default: the demo's 김민지, demo-customer-1)")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Customer name")] = None,
     phone: Annotated[str | None, typer.Option(help="Phone number")] = None,
     email: Annotated[str | None, typer.Option(help="Email address")] = None,
@@ -377,14 +401,30 @@ def token_customer(
     verified: Annotated[
         bool, typer.Option("--verified", help="Say the host app checked the customer's identity just now (verified_at)")
     ] = False,
+    link: Annotated[
+        bool, typer.Option("--link", help="Print a one-time sign-in link for the pages instead of the bare token")
+    ] = False,
+    next_path: Annotated[str, typer.Option("--next", help="Page the link opens after signing in")] = "/inquiries",
+    base_url: Annotated[
+        str | None, typer.Option(help="Address of the running server (default: GOGAEK_PUBLIC_URL or HOST:PORT)")
+    ] = None,
 ) -> None:
-    """Print a customer token signed like the host app would (HS256 only), for development."""
+    """Print a customer token signed like the host app would (HS256 only), for development.
+
+    ``--link`` prints a fresh one-time sign-in link (고객 로그인 링크) instead, e.g. for the demo
+    after its printed link was used: ``gogaek token customer --link``.
+    """
+    from urllib.parse import quote
+
     from gogaek.db import utcnow
     from gogaek.identity.customer_tokens import issue_customer_token
 
+    settings = Settings()
+    if sub is None:
+        sub, name = DEMO_CUSTOMER_SUB, name or DEMO_CUSTOMER_NAME
     try:
         token = issue_customer_token(
-            Settings(),
+            settings,
             sub=sub,
             name=name,
             phone=phone,
@@ -395,7 +435,14 @@ def token_customer(
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from None
-    typer.echo(token)
+    if not link:
+        typer.echo(token)
+        return
+    if not next_path.startswith("/") or next_path.startswith("//"):
+        typer.echo("--next must be a path on this site, like /inquiries", err=True)
+        raise typer.Exit(code=2)
+    root = (base_url or settings.base_url).rstrip("/")
+    typer.echo(f"{root}/auth/customer?token={token}&next={quote(next_path, safe='/')}")
 
 
 @demo_app.command("generate")

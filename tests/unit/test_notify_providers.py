@@ -459,7 +459,8 @@ async def test_console_logs_everything_and_keeps_what_it_sent(caplog: pytest.Log
     sms_id = await console.send_sms(SMS)
     assert email_id.startswith("console-") and sms_id.startswith("console-") and email_id != sms_id
     assert console.sent == [mail, SMS]
-    logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "gogaek.notify")
+    # Its own logger under gogaek.notify, which `gogaek serve` prints (gogaek.cli.log_config).
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "gogaek.notify.console")
     for expected in ("kim@example.com", SUBJECT, TEXT, "010-1234-5678", SMS.text, "ANSWER_READY", "김고객"):
         assert expected in logged
 

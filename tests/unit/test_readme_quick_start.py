@@ -17,3 +17,8 @@ def test_readme_says_headless_screenshots_need_a_korean_font() -> None:
     fonts = README.split("Headless screenshots", 1)
     assert len(fonts) == 2, "README does not mention headless screenshots"
     assert "fonts-nanum" in fonts[1][:400] and "fonts-noto-cjk" in fonts[1][:400]
+
+
+def test_readme_says_where_demo_notifications_go_and_how_to_get_a_fresh_link() -> None:
+    assert "gogaek token customer --link" in README
+    assert "printed in the demo's output" in README

@@ -23,6 +23,8 @@ import httpx
 from gogaek.config import Settings
 
 log = logging.getLogger("gogaek.notify")
+# What the console provider "sends"; `gogaek serve` shows it (gogaek.cli.log_config).
+console_log = logging.getLogger("gogaek.notify.console")
 
 SMTP_TIMEOUT_SECONDS = 10.0
 SMS_TIMEOUT_SECONDS = 10.0
@@ -83,16 +85,16 @@ class ConsoleProvider:
 
     async def send_email(self, message: EmailMessage) -> str:
         self.sent.append(message)
-        log.info("email to %s, subject %r:\n%s", message.to, message.subject, message.text)
+        console_log.info("email to %s, subject %r:\n%s", message.to, message.subject, message.text)
         return _generated_id("console")
 
     async def send_mime(self, mime: MimeMessage) -> None:
         self.sent_mime.append(mime)
-        log.info("email to %s, subject %r (%s)", mime["To"], mime["Subject"], mime["Message-ID"])
+        console_log.info("email to %s, subject %r (%s)", mime["To"], mime["Subject"], mime["Message-ID"])
 
     async def send_sms(self, message: SmsMessage) -> str:
         self.sent.append(message)
-        log.info(
+        console_log.info(
             "sms to %s (template %s, variables %s):\n%s",
             message.to,
             message.template,
