@@ -58,6 +58,7 @@ from gogaek.phone import routes as phone_routes
 from gogaek.privacy import pages as privacy_pages
 from gogaek.privacy import routes as privacy_routes
 from gogaek.realtime.hub import build_hub
+from gogaek.search import admin_pages as search_admin_pages
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
 from gogaek.web.limits import BodyLimitMiddleware
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # vector store and database it writes to are closed.
             with suppress(Exception):
                 await loading
+            await index.query_log.close()
             index.close()
             await engine.dispose()
 
@@ -195,6 +197,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         appeal_pages.router,
         mail_pages.router,
         privacy_pages.router,
+        search_admin_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

@@ -152,8 +152,8 @@ async def test_hostile_queries_are_shown_escaped(
     hostile = '<script>alert("x")</script>'
     real_answer = app.state.search_index.answer
 
-    async def answer_with_hostile_correction(query: str, limit: int) -> SearchAnswer:
-        return SearchAnswer((await real_answer(query, limit)).hits, hostile + " 송금")
+    async def answer_with_hostile_correction(query: str, limit: int, **options: str | None) -> SearchAnswer:
+        return SearchAnswer((await real_answer(query, limit, **options)).hits, hostile + " 송금")
 
     monkeypatch.setattr(app.state.search_index, "answer", answer_with_hostile_correction)
     response = await browser.get("/search", params={"q": hostile})

@@ -311,6 +311,9 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/categories/new"): MANAGERS,
     ("POST", "/admin/categories/{category_id}/edit"): MANAGERS,
     ("POST", "/admin/categories/{category_id}/delete"): MANAGERS,
+    ("GET", "/admin/search-insights"): MANAGERS,
+    ("GET", "/admin/search-insights/query"): MANAGERS,
+    ("POST", "/admin/search-insights/alternates"): MANAGERS,
     # public help-center pages
     ("GET", "/"): EVERYONE,
     ("GET", "/categories/{slug}"): EVERYONE,

@@ -448,5 +448,5 @@ async def bot_reply(text: str, index: SearchIndex, context: BotContext) -> BotRe
         case BotReplyKind.GREETING:
             return small_talk_reply(text)
     query = without_greeting(text)
-    answer = await index.answer(query, SEARCH_LIMIT)
+    answer = await index.answer(query, SEARCH_LIMIT, logged_as="bot")
     return search_reply(query, answer, context.confidence_threshold, semantic=index.engine.semantic)

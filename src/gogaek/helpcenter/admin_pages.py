@@ -239,8 +239,9 @@ async def _article_form(
 
 
 @router.get("/articles/new", response_class=HTMLResponse)
-async def new_article_page(request: Request, session: SessionDep, _: PageAdmin) -> HTMLResponse:
-    return await _article_form(request, session, ArticleForm())
+async def new_article_page(request: Request, session: SessionDep, _: PageAdmin, question: str = "") -> HTMLResponse:
+    """``question`` pre-fills the form, as the search insight page does with a customer's query."""
+    return await _article_form(request, session, ArticleForm(question=question[:300]))
 
 
 @router.get("/articles/{article_id}/edit", response_class=HTMLResponse)

@@ -136,7 +136,7 @@ async def search_page(
     except ProblemError as problem:
         context = {"q": typed, "error": problem.message, "results": []}
         return render(request, "helpcenter/search.html", context, status=problem.status)
-    answer = await index.answer(query, SEARCH_LIMIT)
+    answer = await index.answer(query, SEARCH_LIMIT, logged_as="search_page")
     results = to_results(answer.hits)
     suggestion = answer.did_you_mean
     return render(

@@ -26,7 +26,7 @@ async def search_faq(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResponse:
     query = clean_query(q)
-    answer = await index.answer(query, limit)
+    answer = await index.answer(query, limit, logged_as="api")
     results = to_results(answer.hits)
     response = SearchResponse(query=query, results=results, did_you_mean=answer.did_you_mean)
     if answer.no_match:  # the closest articles stay in ``results``; none looks like the answer

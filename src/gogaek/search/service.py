@@ -18,6 +18,7 @@ from gogaek.rendering import markdown_to_text
 from gogaek.search.documents import SearchDocument, SearchHit
 from gogaek.search.embedding_store import EmbeddingStore
 from gogaek.search.engine import SearchAnswer, SearchEngine
+from gogaek.search.log import SearchLog
 
 
 def document_for(article: Article) -> SearchDocument:
@@ -47,6 +48,7 @@ class SearchIndex:
         self.engine = engine
         self._embedding_store = embedding_store
         self._sessionmaker = sessionmaker
+        self.query_log = SearchLog(sessionmaker)
         self._refresh_seconds = refresh_seconds
         self._signature: tuple[int, str, int, str] | None = None
         self._checked_at = 0.0
@@ -109,12 +111,21 @@ class SearchIndex:
     async def search(self, query: str, limit: int) -> list[SearchHit]:
         return (await self.answer(query, limit)).hits
 
-    async def answer(self, query: str, limit: int) -> SearchAnswer:
-        """Hits and the "이것을 찾으셨나요?" correction, from one pass over the query."""
+    async def answer(self, query: str, limit: int, *, logged_as: str | None = None) -> SearchAnswer:
+        """Hits and the "이것을 찾으셨나요?" correction, from one pass over the query.
+
+        ``logged_as`` names where a customer searched (``search_page``, ``api``, ``bot``) and
+        records the search for the insight page; searches the app makes itself pass nothing.
+        """
         await self.refresh_if_stale()
         if self.engine.semantic:  # embedding the query takes tens of milliseconds
-            return await asyncio.get_running_loop().run_in_executor(self._searchers, self.engine.answer, query, limit)
-        return self.engine.answer(query, limit)
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(self._searchers, self.engine.answer, query, limit)
+        else:
+            answer = self.engine.answer(query, limit)
+        if logged_as is not None:
+            self.query_log.record(query, logged_as, answer)
+        return answer
 
     async def suggest(self, prefix: str, limit: int) -> list[SearchDocument]:
         await self.refresh_if_stale()
