@@ -32,6 +32,7 @@ from gogaek.db import create_engine, create_sessionmaker
 from gogaek.errors import install_error_handlers
 from gogaek.helpcenter import pages as helpcenter_pages
 from gogaek.helpcenter import routes as helpcenter_routes
+from gogaek.identity import admin_pages as identity_admin_pages
 from gogaek.identity import admin_routes as identity_admin_routes
 from gogaek.identity import customer_pages
 from gogaek.identity import pages as identity_pages
@@ -198,6 +199,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         mail_pages.router,
         privacy_pages.router,
         search_admin_pages.router,
+        identity_admin_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

@@ -51,6 +51,7 @@ CUSTOMERS = policy(CUSTOMER_ROLES)
 OWNER = policy(frozenset({Role.CUSTOMER_A}), hidden=frozenset({Role.CUSTOMER_B, Role.VISITOR}))
 STAFF = policy(STAFF_ROLES)
 MANAGERS = policy(MANAGER_ROLES)
+ADMINS = policy(frozenset({Role.ADMIN}))
 # The chat's agent and supervisors (docs/api.md: "the chat's agent or a supervisor").
 CHAT_AGENT = policy(frozenset({Role.AGENT}) | MANAGER_ROLES)
 # Sending into a chat is for the agent who has it (docs/api.md: "own active chat only").
@@ -314,6 +315,18 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/admin/search-insights"): MANAGERS,
     ("GET", "/admin/search-insights/query"): MANAGERS,
     ("POST", "/admin/search-insights/alternates"): MANAGERS,
+    # configuration pages (docs/pages.md, "Configuration pages"); a TOTP reset is for admins only
+    ("GET", "/admin/login/totp"): EVERYONE,
+    ("POST", "/admin/login/totp"): EVERYONE,
+    ("GET", "/admin/staff"): MANAGERS,
+    ("GET", "/admin/staff/new"): MANAGERS,
+    ("POST", "/admin/staff/new"): MANAGERS,
+    ("GET", "/admin/staff/{staff_id}"): MANAGERS,
+    ("POST", "/admin/staff/{staff_id}/edit"): MANAGERS,
+    ("POST", "/admin/staff/{staff_id}/deactivate"): MANAGERS,
+    ("POST", "/admin/staff/{staff_id}/reactivate"): MANAGERS,
+    ("POST", "/admin/staff/{staff_id}/totp-reset"): ADMINS,
+    ("POST", "/admin/staff/{staff_id}/skills"): MANAGERS,
     # public help-center pages
     ("GET", "/"): EVERYONE,
     ("GET", "/categories/{slug}"): EVERYONE,

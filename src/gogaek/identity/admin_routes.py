@@ -10,9 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from gogaek.deps import CurrentAdmin, SessionDep
-from gogaek.errors import ProblemError
 from gogaek.identity import service, teams
-from gogaek.identity.models import StaffRole, StaffUser
 from gogaek.identity.routes import staff_public
 from gogaek.identity.schemas import (
     CategoryIds,
@@ -27,21 +25,11 @@ from gogaek.identity.schemas import (
     TeamUpdate,
 )
 from gogaek.identity.security import totp_uri
+from gogaek.identity.service import check_may_manage
 from gogaek.inquiries.assignment import release_assignments
 from gogaek.web.ids import Id
 
 router = APIRouter(prefix="/api/v1/admin", tags=["staff admin"])
-
-
-def _check_may_manage(actor: StaffUser, *roles: StaffRole | str | None) -> None:
-    if actor.role == StaffRole.ADMIN:
-        return
-    if any(role is not None and role != StaffRole.AGENT for role in roles):
-        raise ProblemError(
-            403,
-            "forbidden",
-            "슈퍼바이저는 상담사 계정만 관리할 수 있습니다. (Supervisors manage agent accounts only)",
-        )
 
 
 async def _account_changed(request: Request, staff_id: int) -> None:
@@ -62,7 +50,7 @@ async def create_staff(
     data: StaffAccountCreate, admin: CurrentAdmin, request: Request, session: SessionDep
 ) -> StaffCreated:
     """With ``totp: true`` the secret and provisioning URI are in this response and never again."""
-    _check_may_manage(admin, data.role)
+    check_may_manage(admin, data.role)
     user = await service.create_staff_user(
         session, data, with_totp=data.totp, max_open_inquiries=data.max_open_inquiries, actor=admin, request=request
     )
@@ -86,7 +74,7 @@ async def update_staff(
     """Display name, role, the open-inquiry limit (``clear_max_open_inquiries`` restores the default) and
     the phone extension the phone system names the agent by (``null`` removes it)."""
     user = await teams.get_staff(session, staff_id)
-    _check_may_manage(admin, user.role, data.role)
+    check_may_manage(admin, user.role, data.role)
     updated = await service.update_staff(session, admin, user, data, request)
     await _account_changed(request, updated.id)
     return staff_public(updated)
@@ -96,7 +84,7 @@ async def update_staff(
 async def deactivate_staff(staff_id: Id, admin: CurrentAdmin, request: Request, session: SessionDep) -> StaffPublic:
     """Signs them out and hands their open inquiries back to round-robin, in one transaction."""
     user = await teams.get_staff(session, staff_id)
-    _check_may_manage(admin, user.role)
+    check_may_manage(admin, user.role)
     if user.id != admin.id and user.is_active:
         await release_assignments(session, admin, user)
     deactivated = await service.deactivate_staff(session, admin, user, request)
@@ -107,7 +95,7 @@ async def deactivate_staff(staff_id: Id, admin: CurrentAdmin, request: Request, 
 @router.post("/staff/{staff_id}/reactivate", response_model=StaffPublic)
 async def reactivate_staff(staff_id: Id, admin: CurrentAdmin, request: Request, session: SessionDep) -> StaffPublic:
     user = await teams.get_staff(session, staff_id)
-    _check_may_manage(admin, user.role)
+    check_may_manage(admin, user.role)
     return staff_public(await service.reactivate_staff(session, admin, user, request))
 
 

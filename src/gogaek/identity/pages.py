@@ -6,14 +6,24 @@ there, and ``/console/login`` is a short alias), admins with ``next=/admin…`` 
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from gogaek.deps import SessionDep, SettingsDep
 from gogaek.errors import ProblemError
+from gogaek.identity.models import StaffUser
 from gogaek.identity.schemas import StaffLogin
-from gogaek.identity.service import authenticate_staff
+from gogaek.identity.security import pending_totp_secret, totp_uri
+from gogaek.identity.service import (
+    TOTP_ENROLMENT_CODE,
+    authenticate_staff,
+    confirm_totp_enrolment,
+    get_active_staff,
+    get_staff_by_email,
+)
 from gogaek.web.auth import (
     CONSOLE_PATH,
     LOGIN_PATH,
@@ -30,6 +40,12 @@ from gogaek.web.forms import blank_to_none
 from gogaek.web.views import redirect, render
 
 router = APIRouter(include_in_schema=False)
+
+ENROL_PATH = f"{LOGIN_PATH}/totp"
+ENROL_KEY = "totp_enrol"  # [staff id, when the password was checked, next, wrong codes]: nothing secret
+ENROL_SECONDS = 600
+ENROL_MAX_WRONG = 5
+ENROL_EXPIRED = "OTP 등록 시간이 지났습니다. 다시 로그인해 주세요. (Enrolment expired: sign in again)"
 
 MISSING_FIELDS = "이메일과 비밀번호를 입력해 주세요. (Enter your email and password)"
 NOT_ADMIN = (
@@ -77,9 +93,9 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, fo
             session, credentials, require_admin_totp=settings.admin_totp_required, request=request
         )
     except ProblemError as problem:
-        return _login_form(
-            request, email=email, next_url=next_url, error=problem.message, status=problem.status
-        )
+        if problem.code == TOTP_ENROLMENT_CODE:
+            return await _start_enrolment(request, session, email, next_url)
+        return _login_form(request, email=email, next_url=next_url, error=problem.message, status=problem.status)
     destination = safe_next(next_url)
     if not may_enter(user, destination):
         return _login_form(request, email=email, next_url=next_url, error=NOT_ADMIN, status=403)
@@ -94,3 +110,75 @@ async def logout(request: Request, form: CsrfForm) -> RedirectResponse:
     sign_out(request)
     flash(request, "로그아웃했습니다. (Signed out)")
     return redirect(f"{LOGIN_PATH}?next={CONSOLE_PATH}" if is_console_path(back) else LOGIN_PATH)
+
+
+# --- TOTP enrolment after an admin's reset (the password was checked just before) --------------
+
+
+async def _start_enrolment(request: Request, session: SessionDep, email: str, next_url: str) -> Response:
+    user = await get_staff_by_email(session, email)
+    if user is None:  # deleted in between: as if the password had been wrong
+        return _login_form(request, email=email, next_url=next_url, error=ENROL_EXPIRED, status=401)
+    sign_out(request)
+    request.session[ENROL_KEY] = [user.id, time.time(), safe_next(next_url), 0]
+    return redirect(ENROL_PATH)
+
+
+async def _enrolling(request: Request, session: SessionDep) -> tuple[StaffUser, str, list[object]] | None:
+    """The account in the middle of enrolment, its new secret and the session's record, if still valid."""
+    state = request.session.get(ENROL_KEY)
+    if not isinstance(state, list) or len(state) != 4:
+        return None
+    staff_id, started, _, wrong = state
+    fresh = isinstance(started, int | float) and time.time() - started < ENROL_SECONDS
+    if not isinstance(staff_id, int) or not fresh or not isinstance(wrong, int) or wrong >= ENROL_MAX_WRONG:
+        return None
+    user = await get_active_staff(session, staff_id)
+    secret = pending_totp_secret(user.totp_secret) if user is not None else None
+    if user is None or secret is None:
+        return None
+    return user, secret, state
+
+
+def _enrol_form(request: Request, email: str, secret: str, error: str = "", status: int = 200) -> HTMLResponse:
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    context = {"email": email, "secret": grouped, "uri": totp_uri(secret, email), "error": error}
+    return render(request, "admin/totp_enrol.html", context, status=status)
+
+
+def _enrolment_over(request: Request) -> RedirectResponse:
+    request.session.pop(ENROL_KEY, None)
+    flash(request, ENROL_EXPIRED, "error")
+    return redirect(LOGIN_PATH)
+
+
+@router.get(ENROL_PATH, response_class=HTMLResponse)
+async def totp_enrol_page(request: Request, session: SessionDep) -> Response:
+    """The new secret, shown only to the session whose password was just checked."""
+    found = await _enrolling(request, session)
+    if found is None:
+        return _enrolment_over(request)
+    user, secret, _ = found
+    return _enrol_form(request, user.email, secret)
+
+
+@router.post(ENROL_PATH)
+async def totp_enrol(request: Request, session: SessionDep, form: CsrfForm) -> Response:
+    """The first code of the new secret confirms it and signs in; five wrong codes end the attempt."""
+    found = await _enrolling(request, session)
+    if found is None:
+        return _enrolment_over(request)
+    user, secret, state = found
+    email = user.email
+    try:
+        await confirm_totp_enrolment(session, user, str(form.get("totp") or ""), request)
+    except ProblemError as problem:
+        await session.rollback()
+        request.session[ENROL_KEY] = [*state[:3], int(str(state[3])) + 1]
+        return _enrol_form(request, email, secret, error=problem.message, status=problem.status)
+    destination = str(state[2])
+    if not may_enter(user, destination):
+        destination = CONSOLE_PATH
+    sign_in(request, user)
+    flash(request, "새 OTP를 등록했습니다. (TOTP registered)")
+    return redirect(destination)

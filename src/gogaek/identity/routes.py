@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from gogaek.deps import CurrentStaff, SessionDep, SettingsDep, TokenSignerDep
 from gogaek.identity.models import Availability, StaffRole, StaffUser
 from gogaek.identity.schemas import AccessToken, AvailabilityUpdate, StaffLogin, StaffPublic
+from gogaek.identity.security import totp_active
 from gogaek.identity.service import authenticate_staff, set_availability
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
@@ -18,7 +19,7 @@ def staff_public(user: StaffUser) -> StaffPublic:
         email=user.email,
         display_name=user.display_name,
         role=StaffRole(user.role),
-        totp_enabled=user.totp_secret is not None,
+        totp_enabled=totp_active(user.totp_secret),
         availability=Availability(user.availability),
         is_active=user.is_active,
         max_open_inquiries=user.max_open_inquiries,

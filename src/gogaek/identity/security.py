@@ -51,6 +51,28 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
+# A secret an admin's reset handed out that its owner has not yet confirmed with a code. It
+# lives in the same column, marked, so a reset needs no schema change; until it is confirmed
+# the account signs in only through the enrolment step of the sign-in page.
+PENDING_TOTP_PREFIX = "enrol:"
+
+
+def pending_totp(secret: str) -> str:
+    return PENDING_TOTP_PREFIX + secret
+
+
+def pending_totp_secret(stored: str | None) -> str | None:
+    """The unconfirmed secret of an account whose TOTP was reset, else None."""
+    if stored is None or not stored.startswith(PENDING_TOTP_PREFIX):
+        return None
+    return stored.removeprefix(PENDING_TOTP_PREFIX)
+
+
+def totp_active(stored: str | None) -> bool:
+    """A confirmed secret: sign-ins ask for its code."""
+    return stored is not None and pending_totp_secret(stored) is None
+
+
 def totp_uri(secret: str, email: str) -> str:
     return str(pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Gogaek"))
 

@@ -21,12 +21,15 @@ from gogaek.identity.security import (
     hash_password,
     new_totp_secret,
     password_needs_rehash,
+    pending_totp,
+    pending_totp_secret,
     verify_password,
     verify_totp,
 )
 from gogaek.identity.throttle import check_not_locked, clear_account, record_failure, throttle_keys
 
 TOTP_SETUP_COMMAND = "gogaek user enable-totp --email <이메일>"
+TOTP_ENROLMENT_CODE = "totp_enrolment_required"
 
 
 def email_taken() -> ProblemError:
@@ -73,8 +76,13 @@ async def create_staff_user(
     max_open_inquiries: int | None = None,
     actor: StaffUser | None = None,
     request: Request | None = None,
+    enrol_totp: bool = False,
 ) -> StaffUser:
-    """One transaction with its audit entry; ``actor`` is None for the CLI and the demo loader."""
+    """One transaction with its audit entry; ``actor`` is None for the CLI and the demo loader.
+
+    ``enrol_totp`` (the admin pages) makes the person register a TOTP secret at the first
+    sign-in instead of handing one over.
+    """
     email = normalise_email(data.email)
     existing = await session.scalar(select(StaffUser).where(StaffUser.email == email))
     if existing is not None:
@@ -84,7 +92,7 @@ async def create_staff_user(
         display_name=data.display_name,
         password_hash=hash_password(data.password),
         role=data.role.value,
-        totp_secret=new_totp_secret() if with_totp else None,
+        totp_secret=pending_totp(new_totp_secret()) if enrol_totp else new_totp_secret() if with_totp else None,
         max_open_inquiries=max_open_inquiries,
     )
     session.add(user)
@@ -95,7 +103,7 @@ async def create_staff_user(
         "staff.create",
         target_type="staff",
         target_id=user.id,
-        detail={"email": email, "role": user.role, "totp": with_totp},
+        detail={"email": email, "role": user.role, "totp": with_totp or enrol_totp},
         request=request,
     )
     await commit_unique(session, email_taken)
@@ -126,6 +134,8 @@ async def authenticate_staff(
     if not verify_password(user.password_hash, login.password):
         await _record_failure(session, user, keys, request)
         raise _bad_credentials()
+    if pending_totp_secret(user.totp_secret) is not None:
+        raise totp_enrolment_required()
     if user.totp_secret is None and require_admin_totp and user.role == StaffRole.ADMIN:
         raise totp_setup_required()
     if user.totp_secret is not None:
@@ -143,12 +153,74 @@ async def authenticate_staff(
     return user
 
 
+def totp_enrolment_required() -> ProblemError:
+    """Raised after the password was checked: the page then shows the new secret to register."""
+    return ProblemError(
+        403,
+        TOTP_ENROLMENT_CODE,
+        "관리자가 OTP를 초기화했습니다. 로그인 페이지에서 새 OTP를 등록해 주세요. "
+        "(Your TOTP was reset: register the new one on the sign-in page)",
+    )
+
+
+async def reset_totp(
+    session: AsyncSession, actor: StaffUser, user: StaffUser, request: Request | None = None
+) -> StaffUser:
+    """A lost or exposed authenticator: a new unconfirmed secret, and every session signed out.
+
+    The old codes stop working at once; the person registers the new secret at the next sign-in
+    (after their password) and only then gets in.
+    """
+    if user.id == actor.id:
+        raise ProblemError(
+            409, "cannot_reset_own_totp", "자기 계정의 OTP는 초기화할 수 없습니다. (Cannot reset your own TOTP)"
+        )
+    user.totp_secret = pending_totp(new_totp_secret())
+    user.tokens_valid_after = utcnow()
+    record_audit(session, actor, "staff.totp_reset", target_type="staff", target_id=user.id, request=request)
+    await session.commit()
+    return user
+
+
+async def confirm_totp_enrolment(
+    session: AsyncSession, user: StaffUser, code: str, request: Request | None = None
+) -> StaffUser:
+    """The first code from the newly registered secret makes it the account's TOTP."""
+    secret = pending_totp_secret(user.totp_secret)
+    if secret is None:
+        raise ProblemError(409, "totp_not_pending", "등록할 OTP가 없습니다. 다시 로그인해 주세요. (Nothing to enrol)")
+    if not verify_totp(secret, code):
+        raise ProblemError(
+            422,
+            "totp_invalid",
+            "OTP 인증 코드가 올바르지 않습니다. 앱에 새로 등록한 코드를 입력해 주세요. (Invalid code)",
+        )
+    user.totp_secret = secret
+    user.last_login_at = utcnow()
+    record_audit(session, user, "staff.totp_enrolled", target_type="staff", target_id=user.id, request=request)
+    await session.commit()
+    return user
+
+
 async def _record_failure(
     session: AsyncSession, user: StaffUser, keys: list[tuple[str, int]], request: Request | None
 ) -> None:
     if await record_failure(session, keys):
         record_audit(session, None, "staff.locked", target_type="staff", target_id=user.id, request=request)
         await session.commit()
+
+
+def check_may_manage(actor: StaffUser, *roles: StaffRole | str | None) -> None:
+    """A supervisor manages agent accounts only: creating, changing or deactivating a supervisor or
+    admin (or promoting someone to one) needs an admin, so nobody can hand themselves more rights."""
+    if actor.role == StaffRole.ADMIN:
+        return
+    if any(role is not None and role != StaffRole.AGENT for role in roles):
+        raise ProblemError(
+            403,
+            "forbidden",
+            "슈퍼바이저는 상담사 계정만 관리할 수 있습니다. (Supervisors manage agent accounts only)",
+        )
 
 
 async def get_active_staff(session: AsyncSession, staff_id: int) -> StaffUser | None:

@@ -1,0 +1,72 @@
+"""The configuration pages' form step: validate, make one service call, explain a refusal in Korean.
+
+Like ``helpcenter.admin_pages.save_form``, but each page names the form field a refusal's
+``code`` is about (``email_taken`` → the email field), so the message sits next to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.errors import ProblemError
+from gogaek.web.flash import flash
+from gogaek.web.forms import FORM_ERROR, validate
+from gogaek.web.views import redirect
+
+M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[S]):
+    """The saved result, or Korean messages per field with the status to answer."""
+
+    saved: S | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+
+
+async def submit(
+    session: AsyncSession,
+    schema: type[M],
+    payload: Mapping[str, object],
+    labels: Mapping[str, str],
+    save: Callable[[M], Awaitable[S]],
+    field_for_code: Mapping[str, str] | None = None,
+) -> Outcome[S]:
+    """Invalid input is a 422 and nothing is called; a refusal is rolled back, with its own status."""
+    data, errors = validate(schema, payload, labels)
+    if data is None:
+        return Outcome(errors=errors, status=422)
+    try:
+        return Outcome(saved=await save(data))
+    except ProblemError as problem:
+        await session.rollback()
+        return Outcome(
+            errors={(field_for_code or {}).get(problem.code, FORM_ERROR): problem.message}, status=problem.status
+        )
+
+
+async def act(
+    request: Request, session: AsyncSession, action: Callable[[], Awaitable[object]], done: str, back: str
+) -> RedirectResponse:
+    """A button (deactivate, delete…): the service's refusal becomes an error flash, never an error page.
+
+    A missing record (404) stays a 404 page."""
+    try:
+        await action()
+    except ProblemError as problem:
+        if problem.status == 404:
+            raise
+        await session.rollback()
+        flash(request, problem.message, "error")
+    else:
+        flash(request, done)
+    return redirect(back)
