@@ -59,6 +59,8 @@ from gogaek.phone import routes as phone_routes
 from gogaek.privacy import pages as privacy_pages
 from gogaek.privacy import routes as privacy_routes
 from gogaek.realtime.hub import build_hub
+from gogaek.reports import pages as report_pages
+from gogaek.reports import routes as report_routes
 from gogaek.search import admin_pages as search_admin_pages
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
@@ -198,6 +200,8 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         appeal_pages.router,
         mail_pages.router,
         privacy_pages.router,
+        report_routes.router,
+        report_pages.router,
         search_admin_pages.router,
         identity_admin_pages.router,
         helpcenter_pages.router,

@@ -287,6 +287,10 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/console/chats"): STAFF,
     ("GET", "/console/chats/live"): MANAGERS,
     ("GET", "/console/callbacks"): STAFF,
+    # reports (docs/reports.md): supervisors and admins
+    ("GET", "/console/reports"): MANAGERS,
+    ("GET", "/console/reports/csv"): MANAGERS,
+    ("GET", "/api/v1/admin/reports"): MANAGERS,
     ("GET", "/console/callbacks/{callback_id}"): STAFF,
     ("POST", "/console/callbacks/{callback_id}/claim"): STAFF,
     ("POST", "/console/callbacks/{callback_id}/release"): STAFF,
