@@ -1,14 +1,16 @@
-"""The customer pages on a 390-px phone in chromium: the header keeps the brand on one line, the
-menu on one row, and every search box shows its whole placeholder (issue 15, rough edges)."""
+"""The customer pages on a 390-px phone in chromium (issue 15, rough edges): the header keeps the
+brand on one line, the menu on one row, and every search box shows its whole placeholder; when
+what was typed has no good answer, autocomplete says so instead of offering a confident first row."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, Route, expect
 
 from gogaek.config import Settings
 from tests.e2e.conftest import demo_database, running_server, screenshot, watch_console
@@ -89,5 +91,35 @@ def test_header_fits_a_390_px_phone(server_url: str, chromium: Browser, path: st
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     if path == "/":
         screenshot(page, "phone-390-home.png")
+    assert problems == []
+    context.close()
+
+
+def test_autocomplete_shows_no_good_answer_plainly(server_url: str, chromium: Browser) -> None:
+    """The server's verdict (``no_match``) is stubbed: this is about what the script shows."""
+    context = chromium.new_context(locale="ko-KR", viewport=PHONE)
+    page = context.new_page()
+    problems = watch_console(page)
+    closest = [{"id": 1, "question": "가장 가까운 질문", "category": "결제"}]
+
+    def answer(route: Route) -> None:
+        body = {"query": "주식 투자 수익률", "suggestions": closest, "no_match": True}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/v1/faq/suggest?*", answer)
+    page.goto(server_url + "/")
+    box = page.locator("#home-search")
+    box.fill("주식 투자 수익률")
+    listing = page.locator("#home-search-list")
+    expect(listing).to_be_visible()
+    expect(listing.locator(".suggestion-note")).to_have_text("딱 맞는 답변을 찾지 못했어요. 가장 가까운 도움말:")
+    expect(listing.locator("[role=option]")).to_have_count(1)
+    expect(listing.locator("[role=option]")).to_have_attribute("aria-selected", "false")  # nothing picked for you
+    people = listing.locator(".suggestion-people a")
+    expect(people).to_have_text(["1:1 문의하기", "채팅 상담", "전화 상담 예약"])
+    assert [people.nth(n).get_attribute("href") for n in range(3)] == ["/inquiries/new", "/chat", "/callbacks/new"]
+    box.press("ArrowDown")  # the keyboard walks the articles only
+    expect(listing.locator("[role=option]")).to_have_attribute("aria-selected", "true")
+    screenshot(page, "phone-390-suggest-no-match.png")
     assert problems == []
     context.close()

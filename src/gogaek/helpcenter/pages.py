@@ -148,7 +148,10 @@ async def search_page(
             "did_you_mean": suggestion if suggestion and suggestion != query else None,
             "no_match": answer.no_match,
             "categories": await queries.list_categories(session) if answer.no_match else [],
-            "offer_appeal": await offers_appeal(session, settings, query, [result.category for result in results]),
+            # The closest articles of a query nothing answers say nothing about restrictions.
+            "offer_appeal": await offers_appeal(
+                session, settings, query, [] if answer.no_match else [result.category for result in results]
+            ),
         },
     )
 

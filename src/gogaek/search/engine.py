@@ -219,8 +219,9 @@ class SearchEngine:
             ids = tuple(self._index.slot_ids(slots))
             return ScoreComponents(ids, {name: scores[slots] for name, scores in channels.items()})
 
-    def suggest(self, prefix: str, limit: int = 8) -> list[SearchDocument]:
-        """Autocomplete: articles whose phrasing starts (at a word) with what was typed so far."""
+    def completions(self, prefix: str, limit: int = 8) -> list[SearchDocument]:
+        """Articles whose phrasing starts (at a word) with what was typed so far: the part of
+        autocomplete that continues the customer's own words."""
         text = _clean(prefix)
         if not text or limit <= 0:
             return []
@@ -230,8 +231,13 @@ class SearchEngine:
                 found = index.chosungs.lookup(compact(text), limit)
             else:
                 found = index.prefixes.lookup(keystrokes(compact(text)), limit)
-            documents = index.by_ids([doc_id for doc_id, _ in found])
-        if len(documents) < limit and not is_chosung_query(text):
+            return index.by_ids([doc_id for doc_id, _ in found])
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[SearchDocument]:
+        """Autocomplete: the completions, then (when fewer than ``limit``) lexical neighbours."""
+        text = _clean(prefix)
+        documents = self.completions(text, limit)
+        if text and len(documents) < limit and not is_chosung_query(text):
             seen = {d.id for d in documents}
             hits = self._lexical_search(text, limit)
             extra = [h.document for h in hits if h.document.id not in seen]

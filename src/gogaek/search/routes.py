@@ -9,12 +9,16 @@ from fastapi import APIRouter, Query
 from gogaek.deps import SearchDep, SessionDep, SettingsDep
 from gogaek.helpcenter import queries as helpcenter_queries
 from gogaek.helpcenter.contact import contact_info
+from gogaek.korean.jamo import is_chosung_query
+from gogaek.search.documents import SearchDocument
 from gogaek.search.queries import clean_query, to_results
 from gogaek.search.schemas import NoMatchHelp, SearchResponse, Suggestion, SuggestResponse
+from gogaek.search.service import SearchIndex
 
 router = APIRouter(prefix="/api/v1/faq", tags=["search"])
 
 RawQuery = Annotated[str, Query(description="검색어 (1–200자)")]
+NO_MATCH_MIN_CHARS = 2  # one syllable is the start of too many questions to judge
 
 
 @router.get("/search", response_model=SearchResponse)
@@ -50,4 +54,20 @@ async def suggest_faq(
         suggestions=[
             Suggestion(id=d.id, question=d.question, category=d.category) for d in documents
         ],
+        no_match=await _typed_no_match(index, query, documents, limit),
     )
+
+
+async def _typed_no_match(index: SearchIndex, query: str, documents: list[SearchDocument], limit: int) -> bool:
+    """Whether autocomplete should say "no good answer" (docs/search.md, "Autocomplete").
+
+    Suggestions that continue the customer's own words (completions) are never doubted. When
+    some are only lexical neighbours, or nothing was found, the full search's abstention rule
+    decides, as on the search page; it runs only then, so typing a known question stays fast.
+    """
+    if len(query) < NO_MATCH_MIN_CHARS or is_chosung_query(query):
+        return False
+    completions = {document.id for document in index.engine.completions(query, limit)}
+    if documents and all(document.id in completions for document in documents):
+        return False
+    return (await index.answer(query, limit)).no_match

@@ -41,3 +41,6 @@ class Suggestion(BaseModel):
 class SuggestResponse(BaseModel):
     query: str
     suggestions: list[Suggestion]
+    # True when what was typed is no question the FAQ answers (the search's own no-match rule):
+    # the suggestions are then only the closest articles, and the page says so (docs/search.md).
+    no_match: bool = False

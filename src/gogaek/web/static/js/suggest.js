@@ -10,6 +10,12 @@
 
   var DEBOUNCE_MS = 150;
   var MAX_QUERY = 200;
+  // Where to go when nothing fits (no_match): the same three ways as the search page's.
+  var PEOPLE = [
+    ["/inquiries/new", "1:1 문의하기"],
+    ["/chat", "채팅 상담"],
+    ["/callbacks/new", "전화 상담 예약"]
+  ];
 
   function setup(input) {
     var list = document.getElementById(input.getAttribute("aria-controls"));
@@ -70,13 +76,46 @@
       return li;
     }
 
-    function render(items) {
+    // No confident first row when the search would abstain: a plain line first, the closest
+    // articles under it, and the ways to a person last. Only articles are options (arrow keys).
+    function noMatchNote(closest) {
+      var li = document.createElement("li");
+      li.className = "suggestion-note";
+      li.setAttribute("role", "presentation");
+      li.textContent = closest
+        ? "딱 맞는 답변을 찾지 못했어요. 가장 가까운 도움말:"
+        : "딱 맞는 답변을 찾지 못했어요.";
+      return li;
+    }
+
+    function peopleRow() {
+      var li = document.createElement("li");
+      li.className = "suggestion-people";
+      li.setAttribute("role", "presentation");
+      PEOPLE.forEach(function (entry) {
+        var link = document.createElement("a");
+        link.href = entry[0];
+        link.tabIndex = -1;
+        link.textContent = entry[1];
+        li.appendChild(link);
+      });
+      return li;
+    }
+
+    function render(items, noMatch) {
       list.textContent = "";
+      list.classList.toggle("suggestions-no-match", Boolean(noMatch));
+      if (noMatch) {
+        list.appendChild(noMatchNote(items.length > 0));
+      }
       items.forEach(function (item, index) {
         list.appendChild(option(item, index));
       });
+      if (noMatch) {
+        list.appendChild(peopleRow());
+      }
       active = -1;
-      if (items.length) {
+      if (items.length || noMatch) {
         open();
       } else {
         close();
@@ -103,11 +142,11 @@
         headers: { Accept: "application/json" },
       })
         .then(function (response) {
-          return response.ok ? response.json() : { suggestions: [] };
+          return response.ok ? response.json() : { suggestions: [], no_match: false };
         })
         .then(function (body) {
           if (mine === sequence) {
-            render(body.suggestions || []);
+            render(body.suggestions || [], body.no_match === true);
           }
         })
         .catch(function () {
@@ -160,7 +199,7 @@
     input.addEventListener("compositionend", schedule);
     input.addEventListener("keydown", onKeydown);
     input.addEventListener("focus", function () {
-      if (options().length && input.value.trim() === shownFor) {
+      if (list.firstChild && input.value.trim() === shownFor) {
         open();
       }
     });
