@@ -484,6 +484,8 @@ def demo_generate(
             f"기록 {report.events:,}건, 평가 {report.feedback:,}건 ({report.seconds:.1f}초)"
         )
         typer.echo(f"상태별 (by status): {statuses or '없음'}")
+        activity = ", ".join(f"{name} {count:,}" for name, count in report.activity.items())
+        typer.echo(f"리포트용 기록 (chats, searches, votes, callbacks, calls): {activity or '없음'}")
 
     asyncio.run(run())
 

@@ -235,3 +235,35 @@ def inquiry_count(settings: Settings) -> int:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+async def test_self_service_and_phone_history_for_the_reports(app: FastAPI, session: AsyncSession) -> None:
+    from gogaek.chat.models import Conversation
+    from gogaek.phone.models import Callback, CallLog
+    from gogaek.search.models import SearchQueryLog
+
+    now = utcnow()
+    report = await generate(app, seed=15, now=now)
+    tables = {"chats": Conversation, "searches": SearchQueryLog, "callbacks": Callback, "calls": CallLog}
+    assert {name: await count(session, model) for name, model in tables.items()} == report.activity
+    assert report.activity["chats"] > INQUIRIES // 4 and report.activity["searches"] > INQUIRIES
+    earliest = now - timedelta(days=DAYS + 1)
+    for chat in (await session.scalars(select(Conversation))).all():
+        assert chat.ended_at is not None and earliest <= chat.created_at <= chat.ended_at
+        if chat.queued_at is not None:
+            assert chat.agent_id is not None and chat.accepted_at is not None
+            assert chat.created_at <= chat.queued_at <= chat.accepted_at
+    outcomes: Counter[str] = Counter()
+    for callback in (await session.scalars(select(Callback))).all():
+        outcomes[callback.status] += 1
+        assert callback.number and callback.created_at <= callback.due_at
+        if callback.status == "booked":
+            assert callback.finished_at is None
+        else:
+            assert callback.finished_at is not None and callback.due_at < now
+    assert outcomes["completed"] > outcomes["missed"]
+    for call in (await session.scalars(select(CallLog))).all():
+        assert call.ended_at is not None and call.started_at <= call.ended_at
+        assert call.answered_at is None or call.started_at <= call.answered_at <= call.ended_at
+    searches = (await session.scalars(select(SearchQueryLog))).all()
+    assert any(search.result_count == 0 for search in searches) and any(search.no_match for search in searches)

@@ -15,7 +15,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, text
@@ -25,6 +25,7 @@ from gogaek.calendar.service import load_business_hours
 from gogaek.config import Settings
 from gogaek.db import create_sessionmaker, utcnow
 from gogaek.demo import load_demo_categories
+from gogaek.demo.generate_activity import write_activity
 from gogaek.demo.generate_inquiries import Generated, InquiryBuilder, Setting, created_times
 from gogaek.demo.generate_people import Staff, customer_count, demo_staff, owners, write_customers
 from gogaek.demo.generate_write import BulkWriter
@@ -34,6 +35,8 @@ from gogaek.inquiries.sla import targets_for
 
 CHUNK = 5_000
 GENERATED_TABLES = ("customers", "inquiries", "inquiry_messages", "inquiry_events", "inquiry_feedback")
+# Self-service and phone history for the reports (generate_activity.py).
+ACTIVITY_TABLES = ("chat_conversations", "search_queries", "article_votes", "callbacks", "call_logs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class GenerateReport:
     statuses: dict[str, int]
     created_agents: tuple[tuple[str, str], ...]  # (email, password) of demo agents made by this run
     seconds: float
+    activity: dict[str, int] = field(default_factory=dict)  # chats, searches, votes, callbacks, calls
 
 
 Progress = Callable[[int, int, float], None]  # inquiries written, planned, seconds so far
@@ -112,12 +116,14 @@ async def generate_history(
                 with contextlib.suppress(BaseException):
                     await writing
             raise
+        activity_rng = random.Random(None if plan.seed is None else f"activity-{plan.seed}")
+        activity = await write_activity(writer, activity_rng, setting, plan.inquiries, customers)
     if engine.dialect.name == "postgresql":
         # What autovacuum does within minutes of a bulk insert, done now so the next reads are planned
         # on real statistics and the visibility map lets list pages be index-only scans.
         async with engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.execute(text(f"VACUUM (ANALYZE) {', '.join(GENERATED_TABLES)}"))
+            await autocommit.execute(text(f"VACUUM (ANALYZE) {', '.join(GENERATED_TABLES + ACTIVITY_TABLES)}"))
     return GenerateReport(
         inquiries=plan.inquiries,
         customers=len(customers),
@@ -127,6 +133,7 @@ async def generate_history(
         statuses=dict(statuses),
         created_agents=setting.staff.created,
         seconds=time.perf_counter() - started,
+        activity=activity,
     )
 
 
