@@ -37,6 +37,7 @@ from gogaek.identity import admin_routes as identity_admin_routes
 from gogaek.identity import customer_pages
 from gogaek.identity import pages as identity_pages
 from gogaek.identity import routes as identity_routes
+from gogaek.identity import team_pages as identity_team_pages
 from gogaek.identity.security import StaffTokenSigner
 from gogaek.inquiries import admin_routes as inquiry_admin_routes
 from gogaek.inquiries import agent_routes as inquiry_agent_routes
@@ -204,6 +205,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         report_pages.router,
         search_admin_pages.router,
         identity_admin_pages.router,
+        identity_team_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

@@ -25,12 +25,11 @@ from gogaek.identity.models import StaffRole, StaffUser
 from gogaek.identity.schemas import StaffCreate, StaffUpdate
 from gogaek.identity.security import pending_totp_secret, totp_active
 from gogaek.inquiries.assignment import release_assignments
-from gogaek.web.admin_forms import act, submit
+from gogaek.web.admin_forms import act, checked_ids, submit
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
-from gogaek.web.ids import MAX_ID
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/staff", include_in_schema=False)
@@ -245,8 +244,7 @@ async def set_skills(
 ) -> RedirectResponse:
     """The categories round-robin may give this agent; unticked ones are removed."""
     person = await _person(session, staff_id)
-    ticked = [value for value in form.getlist("category_ids") if isinstance(value, str)]
-    ids = [int(v) for v in ticked if v.isascii() and v.isdigit() and len(v) <= 10 and 0 < int(v) <= MAX_ID]
+    ids = checked_ids(form.getlist("category_ids"))
 
     async def save() -> None:
         await teams.set_agent_skills(session, user, person, ids, request)

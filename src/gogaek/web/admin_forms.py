@@ -6,7 +6,7 @@ Like ``helpcenter.admin_pages.save_form``, but each page names the form field a 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gogaek.errors import ProblemError
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, validate
+from gogaek.web.ids import MAX_ID
 from gogaek.web.views import redirect
 
 M = TypeVar("M", bound=BaseModel)
@@ -40,9 +41,10 @@ async def submit(
     labels: Mapping[str, str],
     save: Callable[[M], Awaitable[S]],
     field_for_code: Mapping[str, str] | None = None,
+    pattern_rules: Mapping[str, str] | None = None,
 ) -> Outcome[S]:
     """Invalid input is a 422 and nothing is called; a refusal is rolled back, with its own status."""
-    data, errors = validate(schema, payload, labels)
+    data, errors = validate(schema, payload, labels, pattern_rules)
     if data is None:
         return Outcome(errors=errors, status=422)
     try:
@@ -70,3 +72,9 @@ async def act(
     else:
         flash(request, done)
     return redirect(back)
+
+
+def checked_ids(values: Sequence[object]) -> list[int]:
+    """Ticked checkboxes or a chosen option; anything that is not a plausible id is ignored."""
+    texts = [value for value in values if isinstance(value, str)]
+    return [int(v) for v in texts if v.isascii() and v.isdigit() and len(v) <= 10 and 0 < int(v) <= MAX_ID]
