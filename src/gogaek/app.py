@@ -204,6 +204,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         report_routes.router,
         report_pages.router,
         search_admin_pages.router,
+        search_admin_pages.synonym_router,
         identity_admin_pages.router,
         identity_team_pages.router,
         helpcenter_pages.router,

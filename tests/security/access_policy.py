@@ -319,6 +319,9 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/admin/search-insights"): MANAGERS,
     ("GET", "/admin/search-insights/query"): MANAGERS,
     ("POST", "/admin/search-insights/alternates"): MANAGERS,
+    ("GET", "/admin/synonyms"): MANAGERS,
+    ("POST", "/admin/synonyms"): MANAGERS,
+    ("POST", "/admin/synonyms/reset"): MANAGERS,
     # configuration pages (docs/pages.md, "Configuration pages"); a TOTP reset is for admins only
     ("GET", "/admin/login/totp"): EVERYONE,
     ("POST", "/admin/login/totp"): EVERYONE,

@@ -1,5 +1,5 @@
-"""Admin pages of the search insight loop: top and unanswered queries, and turning one into an
-FAQ article or an alternate phrasing that the very next search finds."""
+"""Admin pages for search: the insight loop (top and unanswered queries, turned into an FAQ
+article or an alternate phrasing the very next search finds) and the synonym dictionary."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.deps import SearchDep, SessionDep
 from gogaek.errors import ProblemError
-from gogaek.search import insight
+from gogaek.search import dictionary, insight
 from gogaek.search.queries import clean_query, to_results
+from gogaek.search.service import SearchIndex
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
@@ -71,3 +73,43 @@ async def add_alternate(
     await index.article_changed(article)
     flash(request, f"'{query}'을(를) 「{article.question}」의 다른 표현으로 추가했습니다. 다음 검색부터 찾습니다.")
     return redirect(_query_page(query))
+
+
+synonym_router = APIRouter(prefix="/admin/synonyms", include_in_schema=False)
+
+
+async def _dictionary_page(
+    request: Request, session: AsyncSession, index: SearchIndex, *, text: str | None = None, error: str = ""
+) -> HTMLResponse:
+    view = await dictionary.current_dictionary(session, index.engine)
+    context = {"dictionary": view, "text": view.text if text is None else text, "error": error}
+    return render(request, "admin/synonyms.html", context, status=422 if error else 200)
+
+
+@synonym_router.get("", response_class=HTMLResponse)
+async def synonyms_page(request: Request, session: SessionDep, index: SearchDep, _: PageAdmin) -> HTMLResponse:
+    return await _dictionary_page(request, session, index)
+
+
+@synonym_router.post("")
+async def save_synonyms(
+    request: Request, session: SessionDep, index: SearchDep, admin: PageAdmin, form: CsrfForm
+) -> Response:
+    text = str(form.get("text", ""))
+    try:
+        groups = await dictionary.save_dictionary(session, admin, text)
+    except ProblemError as problem:
+        return await _dictionary_page(request, session, index, text=text, error=problem.message)
+    await index.synonyms_changed()
+    flash(request, f"유의어 사전을 저장했습니다 ({groups}개 묶음). 검색에 바로 반영됩니다.")
+    return redirect("/admin/synonyms")
+
+
+@synonym_router.post("/reset")
+async def reset_synonyms(
+    request: Request, session: SessionDep, index: SearchDep, admin: PageAdmin, _: CsrfForm
+) -> Response:
+    await dictionary.reset_dictionary(session, admin)
+    await index.synonyms_changed()
+    flash(request, "기본 유의어 사전으로 되돌렸습니다. 검색에 바로 반영됩니다.")
+    return redirect("/admin/synonyms")

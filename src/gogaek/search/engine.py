@@ -359,6 +359,17 @@ class SearchEngine:
                 self._synonyms = Synonyms.from_file(self._synonyms_path, self._model_type)
             return self._synonyms
 
+    def use_synonyms(self, text: str | None) -> None:
+        """The dictionary edited on the admin page, or ``None`` for the file again. Articles carry
+        concept tokens computed when indexed, so a rebuild must follow for them to change."""
+        synonyms = Synonyms.from_text(text, self._model_type) if text is not None else None
+        with self._lock:
+            self._synonyms = synonyms
+
+    @property
+    def synonyms_file(self) -> Path:
+        return self._synonyms_path
+
 
 def embedded_texts(documents: Iterable[SearchDocument]) -> list[str]:
     """Every text the models embed for these documents."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gogaek.db import Base, UTCDateTime, utcnow
@@ -28,3 +28,21 @@ class SearchQueryLog(Base):
     top_article_id: Mapped[int | None] = mapped_column(Integer, default=None)
     no_match: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+DICTIONARY_ROW = 1
+
+
+class SynonymDictionary(Base):
+    """The synonym dictionary as admins edited it; without a row the file is used.
+
+    One row (id 1). Every process compares ``updated_at`` on its index refresh and rebuilds
+    when it changed, so an edit reaches all processes without a restart.
+    """
+
+    __tablename__ = "search_synonyms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(Integer, default=None)  # the staff member's id

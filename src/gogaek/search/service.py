@@ -8,6 +8,7 @@ import time
 from collections import ChainMap
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gogaek.config import Settings
@@ -19,6 +20,7 @@ from gogaek.search.documents import SearchDocument, SearchHit
 from gogaek.search.embedding_store import EmbeddingStore
 from gogaek.search.engine import SearchAnswer, SearchEngine
 from gogaek.search.log import SearchLog
+from gogaek.search.models import DICTIONARY_ROW, SynonymDictionary
 
 
 def document_for(article: Article) -> SearchDocument:
@@ -50,7 +52,8 @@ class SearchIndex:
         self._sessionmaker = sessionmaker
         self.query_log = SearchLog(sessionmaker)
         self._refresh_seconds = refresh_seconds
-        self._signature: tuple[int, str, int, str] | None = None
+        self._signature: tuple[tuple[int, str, int, str], str] | None = None
+        self._synonyms_applied: str | None = None  # the dictionary stamp the engine's synonyms came from
         self._checked_at = 0.0
         self._lock = asyncio.Lock()
         self._loaded = asyncio.Event()
@@ -66,7 +69,11 @@ class SearchIndex:
             await self._rebuild(session, background=background)
 
     async def _rebuild(self, session: AsyncSession, *, background: bool) -> None:
-        signature = await helpcenter_queries.published_signature(session)
+        signature = await _signature(session)
+        if signature[1] != self._synonyms_applied:
+            edited = await session.get(SynonymDictionary, DICTIONARY_ROW)
+            self.engine.use_synonyms(edited.text if edited is not None else None)
+            self._synonyms_applied = signature[1]
         articles = await helpcenter_queries.published_articles_for_index(session)
         documents = [document_for(article) for article in articles]
         await asyncio.to_thread(self.engine.rebuild, documents, background=background)
@@ -81,7 +88,7 @@ class SearchIndex:
             if time.monotonic() - self._checked_at < self._refresh_seconds:
                 return
             async with self._sessionmaker() as session:
-                signature = await helpcenter_queries.published_signature(session)
+                signature = await _signature(session)
                 if signature != self._signature:
                     await self._rebuild(session, background=True)
                 else:
@@ -99,13 +106,17 @@ class SearchIndex:
         """A renamed category changes how every article in it is shown: rebuild."""
         await self.load(background=True)
 
+    async def synonyms_changed(self) -> None:
+        """Concept tokens are computed when articles are indexed: an edited dictionary needs a rebuild."""
+        await self.load(background=True)
+
     async def article_deleted(self, article_id: int) -> None:
         self.engine.remove(article_id)
         await self._remember_signature()
 
     async def _remember_signature(self) -> None:
         async with self._lock, self._sessionmaker() as session:
-            self._signature = await helpcenter_queries.published_signature(session)
+            self._signature = await _signature(session)
             self._checked_at = time.monotonic()
 
     async def search(self, query: str, limit: int) -> list[SearchHit]:
@@ -143,6 +154,13 @@ class SearchIndex:
         self.engine.close()
         if self._embedding_store is not None:
             self._embedding_store.close()
+
+
+async def _signature(session: AsyncSession) -> tuple[tuple[int, str, int, str], str]:
+    """What the index shows (published articles, category names) and which synonym dictionary
+    it was built with: any process's edit of either changes it."""
+    edited = await session.scalar(select(SynonymDictionary.updated_at).where(SynonymDictionary.id == DICTIONARY_ROW))
+    return await helpcenter_queries.published_signature(session), "" if edited is None else edited.isoformat()
 
 
 def usable_cores() -> int:

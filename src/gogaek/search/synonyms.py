@@ -19,6 +19,16 @@ DEFAULT_PATH = Path(__file__).with_name("synonyms.txt")
 _PUNCTUATION = re.compile(r"[^\w]")
 
 
+def lines_without_a_group(text: str) -> list[int]:
+    """Numbers (from 1) of the lines that hold something but not two terms: a typo an admin
+    should hear about, since such a line is otherwise silently ignored."""
+    return [
+        number
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.split("#", 1)[0].strip() and not parse_groups([line])
+    ]
+
+
 def parse_groups(lines: Iterable[str]) -> list[tuple[str, ...]]:
     """Groups of two or more terms from ``a, b, c`` lines; ``#`` starts a comment."""
     groups: list[tuple[str, ...]] = []
@@ -41,9 +51,7 @@ class _Member:
 class Synonyms:
     """Concept matcher for a list of synonym groups."""
 
-    def __init__(
-        self, groups: Sequence[tuple[str, ...]], kiwi_model_type: str | None = None
-    ) -> None:
+    def __init__(self, groups: Sequence[tuple[str, ...]], kiwi_model_type: str | None = None) -> None:
         self.groups = list(groups)
         self._members: list[_Member] = []
         for number, group in enumerate(self.groups):
@@ -65,6 +73,11 @@ class Synonyms:
     def from_file(cls, path: Path, kiwi_model_type: str | None = None) -> "Synonyms":
         """Load groups from a UTF-8 synonym file; an edited file is read and analysed again."""
         return _from_text(path.read_text(encoding="utf-8"), kiwi_model_type)
+
+    @classmethod
+    def from_text(cls, text: str, kiwi_model_type: str | None = None) -> "Synonyms":
+        """Groups from the dictionary as admins edit it (``/admin/synonyms``), same format as the file."""
+        return _from_text(text, kiwi_model_type)
 
     def concepts(self, text: str, morphemes: Sequence[str]) -> set[str]:
         """Concept tokens of the groups mentioned in ``text`` (analysed as ``morphemes``)."""
