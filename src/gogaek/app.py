@@ -39,6 +39,7 @@ from gogaek.identity import pages as identity_pages
 from gogaek.identity import routes as identity_routes
 from gogaek.identity import team_pages as identity_team_pages
 from gogaek.identity.security import StaffTokenSigner
+from gogaek.inquiries import admin_pages as inquiry_admin_pages
 from gogaek.inquiries import admin_routes as inquiry_admin_routes
 from gogaek.inquiries import agent_routes as inquiry_agent_routes
 from gogaek.inquiries import console_pages
@@ -207,6 +208,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         search_admin_pages.synonym_router,
         identity_admin_pages.router,
         identity_team_pages.router,
+        inquiry_admin_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

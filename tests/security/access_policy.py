@@ -343,6 +343,12 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/teams/{team_id}/members"): MANAGERS,
     ("POST", "/admin/teams/{team_id}/members/{staff_id}/remove"): MANAGERS,
     ("POST", "/admin/teams/{team_id}/categories"): MANAGERS,
+    ("GET", "/admin/macros"): MANAGERS,
+    ("GET", "/admin/macros/new"): MANAGERS,
+    ("POST", "/admin/macros/new"): MANAGERS,
+    ("GET", "/admin/macros/{macro_id}/edit"): MANAGERS,
+    ("POST", "/admin/macros/{macro_id}/edit"): MANAGERS,
+    ("POST", "/admin/macros/{macro_id}/delete"): MANAGERS,
     # public help-center pages
     ("GET", "/"): EVERYONE,
     ("GET", "/categories/{slug}"): EVERYONE,
