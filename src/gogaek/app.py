@@ -23,6 +23,7 @@ from gogaek.appeals import routes as appeal_routes
 from gogaek.audit import routes as audit_routes
 from gogaek.background import job_handlers, periodic_tasks
 from gogaek.calendar import routes as calendar_routes
+from gogaek.chat import bot_pages as chat_bot_pages
 from gogaek.chat import pages as chat_pages
 from gogaek.chat import routes as chat_routes
 from gogaek.chat import sockets as chat_sockets
@@ -207,6 +208,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         search_admin_pages.router,
         search_admin_pages.synonym_router,
         identity_admin_pages.router,
+        chat_bot_pages.router,
         identity_team_pages.router,
         inquiry_admin_pages.router,
         helpcenter_pages.router,

@@ -12,6 +12,7 @@ from gogaek.mail import models as mail_models
 from gogaek.notify import models as notify_models
 from gogaek.phone import models as phone_models
 from gogaek.privacy import models as privacy_models
+from gogaek.runtime_settings import models as runtime_settings_models
 from gogaek.search import models as search_models
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "notify_models",
     "phone_models",
     "privacy_models",
+    "runtime_settings_models",
     "search_models",
 ]

@@ -1,4 +1,5 @@
-"""Rarely changed reference rows kept per process: categories, team routing, SLA policies, days off.
+"""Rarely changed reference rows kept per process: categories, team routing, SLA policies, days off,
+run-time settings (``runtime_settings``: the answer bot, notification texts).
 
 Every inquiry submission needs them, and reading them cost four SELECTs per request. They
 change only through admin actions, so each process keeps what it read for a few seconds:
@@ -23,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 REFERENCE_TTL_SECONDS = 5.0
-REFERENCE_TABLES = frozenset({"categories", "teams", "team_categories", "sla_policies", "company_days_off"})
+REFERENCE_TABLES = frozenset(
+    {"categories", "teams", "team_categories", "sla_policies", "company_days_off", "runtime_settings"}
+)
 _CHANGED = "gogaek.reference_changed"
 
 T = TypeVar("T")

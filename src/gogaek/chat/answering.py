@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from gogaek.chat import queries
 from gogaek.chat.bot import BotContext, BotReply, InquirySummary, bot_reply
+from gogaek.chat.bot_settings import bot_settings
 from gogaek.chat.models import ChatStatus, Conversation, Sender
 from gogaek.chat.service import Outcome, append_message, get_conversation
 from gogaek.helpcenter.models import Article
@@ -29,11 +30,12 @@ if TYPE_CHECKING:
 async def bot_turn(runtime: ChatRuntime, conversation_id: int, customer_id: int, text: str, seq: int) -> None:
     """Answers the customer message ``seq``; nothing when a person took over or it was answered."""
     async with runtime.sessionmaker() as session:
+        tuning = await bot_settings(session, runtime.settings)  # /admin/bot, else the environment
         context = BotContext(
             support_phone=runtime.settings.support_phone,
             support_hours=runtime.settings.support_hours,
             open_now=await runtime.open_now(session),
-            confidence_threshold=runtime.settings.chat_bot_confidence,
+            confidence_threshold=tuning.confidence,
             own_inquiries=lambda: _inquiry_summaries(runtime, customer_id),
         )
     reply = await bot_reply(text, runtime.search_index, context)
@@ -48,7 +50,7 @@ async def bot_turn(runtime: ChatRuntime, conversation_id: int, customer_id: int,
         outcome = Outcome(conversation)
         outcome.add_message(await append_message(session, conversation, Sender.BOT, reply.text, payload=payload))
         await session.commit()
-        wants_person = reply.wants_person or conversation.bot_misses >= runtime.settings.chat_bot_misses
+        wants_person = reply.wants_person or conversation.bot_misses >= tuning.misses
     await runtime.publish(outcome)
     if wants_person:
         await runtime.request_person(conversation_id)

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from gogaek.chat import queries
 from gogaek.chat.agent_socket import AgentConnection
+from gogaek.chat.bot_settings import bot_settings
 from gogaek.chat.connection import CLOSE_BAD_REQUEST, CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, same_origin
 from gogaek.chat.customer_socket import CustomerConnection
 from gogaek.chat.runtime import ChatRuntime
@@ -86,7 +87,8 @@ async def customer_socket(websocket: WebSocket) -> None:
         else:
             existing = await queries.open_conversation_of(session, customer.id)
             if existing is None:
-                outcome = await start_conversation(session, customer, runtime.settings.chat_bot_greeting)
+                greeting = (await bot_settings(session, runtime.settings)).greeting
+                outcome = await start_conversation(session, customer, greeting)
                 await runtime.publish(outcome)
                 existing = outcome.conversation
             conversation = existing
