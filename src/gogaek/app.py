@@ -22,6 +22,7 @@ from gogaek.appeals import pages as appeal_pages
 from gogaek.appeals import routes as appeal_routes
 from gogaek.audit import routes as audit_routes
 from gogaek.background import job_handlers, periodic_tasks
+from gogaek.calendar import pages as calendar_pages
 from gogaek.calendar import routes as calendar_routes
 from gogaek.chat import bot_pages as chat_bot_pages
 from gogaek.chat import pages as chat_pages
@@ -46,6 +47,7 @@ from gogaek.inquiries import agent_routes as inquiry_agent_routes
 from gogaek.inquiries import console_pages
 from gogaek.inquiries import pages as inquiry_pages
 from gogaek.inquiries import routes as inquiry_routes
+from gogaek.inquiries import sla_pages as inquiry_sla_pages
 from gogaek.inquiries.storage import build_attachment_storage
 from gogaek.jobs import routes as job_routes
 from gogaek.jobs.runtime import start_job_worker
@@ -211,6 +213,8 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         chat_bot_pages.router,
         identity_team_pages.router,
         inquiry_admin_pages.router,
+        inquiry_sla_pages.router,
+        calendar_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from gogaek.audit.service import record_audit
 from gogaek.calendar import service
 from gogaek.deps import CurrentAdmin, SessionDep
 
@@ -40,22 +39,10 @@ async def list_days_off(_: CurrentAdmin, session: SessionDep) -> list[DayOffPubl
 @router.post("/days-off", response_model=DayOffPublic, status_code=201)
 async def add_day_off(data: DayOffCreate, admin: CurrentAdmin, request: Request, session: SessionDep) -> DayOffPublic:
     """409 ``day_off_exists`` when the day is already listed; a blank name becomes "회사 휴무일"."""
-    record_audit(
-        session,
-        admin,
-        "calendar.day_off_add",
-        target_type="day_off",
-        target_id=data.day.isoformat(),
-        detail={"name": data.name},
-        request=request,
-    )
-    return DayOffPublic.model_validate(await service.add_day_off(session, data.day, data.name))
+    return DayOffPublic.model_validate(await service.add_day_off(session, data.day, data.name, admin, request))
 
 
 @router.delete("/days-off/{day}", status_code=204)
 async def remove_day_off(day: date, admin: CurrentAdmin, request: Request, session: SessionDep) -> Response:
-    record_audit(
-        session, admin, "calendar.day_off_remove", target_type="day_off", target_id=day.isoformat(), request=request
-    )
-    await service.remove_day_off(session, day)
+    await service.remove_day_off(session, day, admin, request)
     return Response(status_code=204)

@@ -1,0 +1,136 @@
+"""Admin HTML page for business hours and company days off (운영 시간·휴무일), with the Korean public
+holidays of the coming months beside them.
+
+Admins and supervisors, as in the days-off API. Company days off stop SLA clocks and close
+callback slots like public holidays do; a change applies at once in this process and within
+``REFERENCE_TTL_SECONDS`` in the others. The weekly hours (weekdays 09:00–18:00) are fixed in
+``calendar.hours.BusinessHours`` and shown here, not edited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, StringConstraints
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.calendar import service
+from gogaek.calendar.hours import SEOUL, BusinessHours, korean_holidays
+from gogaek.calendar.models import CompanyDayOff
+from gogaek.deps import SessionDep
+from gogaek.errors import not_found
+from gogaek.reference_cache import REFERENCE_TTL_SECONDS
+from gogaek.web.admin_forms import act, submit
+from gogaek.web.auth import PageAdmin
+from gogaek.web.csrf import CsrfForm
+from gogaek.web.flash import flash
+from gogaek.web.forms import FormValues
+from gogaek.web.views import redirect, render
+
+router = APIRouter(prefix="/admin/hours", include_in_schema=False)
+
+PAGE_PATH = "/admin/hours"
+HOLIDAY_DAYS_AHEAD = 183
+WEEKDAY_NAMES = "월화수목금토일"
+LABELS = {"day": "날짜", "name": "이름"}
+FIELD_FOR_CODE = {"day_off_exists": "day"}
+
+
+class DayOffForm(BaseModel):
+    day: date
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DayOffValues(FormValues):
+    day: str = ""
+    name: str = ""
+
+    def payload(self) -> dict[str, object]:
+        return {"day": self.day.strip(), "name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    day: date
+    name: str
+    weekday: str
+    company_day_off: bool
+
+
+def upcoming_holidays(today: date, days_off: set[date]) -> list[Holiday]:
+    """Public holidays (lunar ones and substitute days included) from today for about six months."""
+    until = today + timedelta(days=HOLIDAY_DAYS_AHEAD)
+    found = {**korean_holidays(today.year), **korean_holidays(until.year)}
+    return [
+        Holiday(day, name, WEEKDAY_NAMES[day.weekday()], day in days_off)
+        for day, name in sorted(found.items())
+        if today <= day <= until
+    ]
+
+
+def _weekly(hours: BusinessHours) -> str:
+    days = "".join(WEEKDAY_NAMES[index] for index in sorted(hours.weekdays))
+    return f"{days} {hours.opens:%H:%M}–{hours.closes:%H:%M}"
+
+
+async def _page(
+    request: Request,
+    session: AsyncSession,
+    values: DayOffValues | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    today = datetime.now(SEOUL).date()
+    days_off = await service.list_days_off(session)
+    context = {
+        "weekly": _weekly(BusinessHours()),
+        "days_off": [(entry, WEEKDAY_NAMES[entry.day.weekday()], entry.day < today) for entry in days_off],
+        "holidays": upcoming_holidays(today, {entry.day for entry in days_off}),
+        "values": values or DayOffValues(),
+        "errors": dict(errors or {}),
+        "ttl": int(REFERENCE_TTL_SECONDS),
+    }
+    return render(request, "admin/hours.html", context, status=status)
+
+
+@router.get("", response_class=HTMLResponse)
+async def hours_page(request: Request, session: SessionDep, _: PageAdmin) -> HTMLResponse:
+    return await _page(request, session)
+
+
+@router.post("/days-off")
+async def add_day_off(request: Request, session: SessionDep, user: PageAdmin, form: CsrfForm) -> Response:
+    values = DayOffValues.read(form)
+
+    async def save(data: DayOffForm) -> CompanyDayOff:
+        return await service.add_day_off(session, data.day, data.name, user, request)
+
+    outcome = await submit(session, DayOffForm, values.payload(), LABELS, save, FIELD_FOR_CODE)
+    if outcome.saved is None:
+        errors = dict(outcome.errors)
+        if outcome.status == 422 and "day" in errors:  # the generic message speaks of a time too
+            errors["day"] = "날짜를 확인해 주세요. (예: 2026-12-25)" if values.day.strip() else "날짜를 입력해 주세요."
+        return await _page(request, session, values, errors, outcome.status)
+    flash(request, "휴무일을 추가했습니다. 지금부터 접수되는 문의의 기한과 상담 예약에 적용됩니다. (Day off added)")
+    return redirect(PAGE_PATH)
+
+
+@router.post("/days-off/{day}/delete")
+async def remove_day_off(
+    day: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+) -> RedirectResponse:
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise not_found("휴무일") from None
+
+    async def remove() -> None:
+        await service.remove_day_off(session, parsed, user, request)
+
+    return await act(request, session, remove, "휴무일을 지웠습니다. (Day off removed)", PAGE_PATH)

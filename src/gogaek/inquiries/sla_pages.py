@@ -1,0 +1,186 @@
+"""Admin HTML page for SLA policies (SLA 정책): list, add, change the hours, delete.
+
+Admins and supervisors, as in the SLA API; every change is one ``inquiries.sla_policies`` verb
+with its audit entry. A change applies to inquiries filed afterwards: at once in this process,
+within ``REFERENCE_TTL_SECONDS`` in the others (each keeps a short-lived copy of the policies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.deps import SessionDep
+from gogaek.helpcenter.queries import list_categories
+from gogaek.inquiries import sla_policies
+from gogaek.inquiries.agent_schemas import SlaPolicyCreate, SlaPolicyUpdate
+from gogaek.inquiries.console_forms import PRIORITY_LABELS
+from gogaek.inquiries.models import SlaPolicy
+from gogaek.inquiries.sla import DEFAULT_TARGETS
+from gogaek.reference_cache import REFERENCE_TTL_SECONDS
+from gogaek.web.admin_forms import Outcome, act, submit
+from gogaek.web.auth import PageAdmin
+from gogaek.web.csrf import CsrfForm
+from gogaek.web.flash import flash
+from gogaek.web.forms import FORM_ERROR, FormValues, blank_to_none, josa
+from gogaek.web.views import id_or_404, redirect, render
+
+router = APIRouter(prefix="/admin/sla", include_in_schema=False)
+
+LIST_PATH = "/admin/sla"
+LABELS = {
+    "category_id": "문의 유형",
+    "priority": "우선순위",
+    "first_response_hours": "첫 응답 목표 시간",
+    "resolution_hours": "해결 목표 시간",
+}
+FIELD_FOR_CODE = {
+    "sla_policy_exists": "category_id",
+    "unknown_category": "category_id",
+    "invalid_sla_hours": "resolution_hours",
+}
+SHORTER = "해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다."
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyForm(FormValues):
+    category_id: str = ""
+    priority: str = ""
+    first_response_hours: str = ""
+    resolution_hours: str = ""
+
+    @classmethod
+    def of(cls, policy: SlaPolicy) -> PolicyForm:
+        return cls(
+            category_id="" if policy.category_id is None else str(policy.category_id),
+            priority=policy.priority or "",
+            first_response_hours=f"{policy.first_response_hours:g}",
+            resolution_hours=f"{policy.resolution_hours:g}",
+        )
+
+    def payload(self) -> dict[str, object]:
+        return {
+            "category_id": blank_to_none(self.category_id),
+            "priority": blank_to_none(self.priority),
+            "first_response_hours": self.first_response_hours.strip(),
+            "resolution_hours": self.resolution_hours.strip(),
+        }
+
+
+def _explained(outcome: Outcome[SlaPolicy]) -> Outcome[SlaPolicy]:
+    """The schema's own cross-field check has no field: it is about the resolution hours."""
+    if outcome.errors.get(FORM_ERROR, "").startswith("입력값"):
+        errors = {k: v for k, v in outcome.errors.items() if k != FORM_ERROR}
+        errors.setdefault("resolution_hours", SHORTER)
+        return Outcome(errors=errors, status=outcome.status)
+    return outcome
+
+
+async def _page(
+    request: Request,
+    session: AsyncSession,
+    values: PolicyForm | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    categories = await list_categories(session)
+    context = {
+        "policies": await sla_policies.list_policies(session),
+        "category_names": {category.id: category.name for category in categories},
+        "category_options": [("", "모든 유형")] + [(str(c.id), c.name) for c in categories],
+        "priority_options": [("", "모든 우선순위"), *PRIORITY_LABELS.items()],
+        "priority_names": PRIORITY_LABELS,
+        "values": values or PolicyForm(),
+        "errors": dict(errors or {}),
+        "default_first": DEFAULT_TARGETS.first_response.total_seconds() / 3600,
+        "default_resolution": DEFAULT_TARGETS.resolution.total_seconds() / 3600,
+        "ttl": int(REFERENCE_TTL_SECONDS),
+    }
+    return render(request, "admin/sla.html", context, status=status)
+
+
+@router.get("", response_class=HTMLResponse)
+async def sla_page(request: Request, session: SessionDep, _: PageAdmin) -> HTMLResponse:
+    return await _page(request, session)
+
+
+@router.post("/new")
+async def create_policy(request: Request, session: SessionDep, user: PageAdmin, form: CsrfForm) -> Response:
+    values = PolicyForm.read(form)
+
+    async def save(data: SlaPolicyCreate) -> SlaPolicy:
+        return await sla_policies.create_policy(session, user, data, request)
+
+    outcome = _explained(await submit(session, SlaPolicyCreate, values.payload(), LABELS, save, FIELD_FOR_CODE))
+    if outcome.saved is None:
+        return await _page(request, session, values, outcome.errors, outcome.status)
+    flash(request, "SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다. (Saved)")
+    return redirect(LIST_PATH)
+
+
+async def _policy(session: AsyncSession, policy_id: str) -> SlaPolicy:
+    return await sla_policies.get_policy(session, id_or_404(policy_id, "SLA 정책"))
+
+
+async def _edit_form(
+    request: Request,
+    session: AsyncSession,
+    policy: SlaPolicy,
+    values: PolicyForm,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    categories = {category.id: category.name for category in await list_categories(session)}
+    context = {
+        "policy": policy,
+        "scope_category": categories.get(policy.category_id, "모든 유형") if policy.category_id else "모든 유형",
+        "scope_priority": PRIORITY_LABELS.get(policy.priority or "", "모든 우선순위"),
+        "values": values,
+        "errors": dict(errors or {}),
+    }
+    return render(request, "admin/sla_form.html", context, status=status)
+
+
+@router.get("/{policy_id}/edit", response_class=HTMLResponse)
+async def edit_policy_page(policy_id: str, request: Request, session: SessionDep, _: PageAdmin) -> HTMLResponse:
+    policy = await _policy(session, policy_id)
+    return await _edit_form(request, session, policy, PolicyForm.of(policy))
+
+
+@router.post("/{policy_id}/edit")
+async def update_policy(
+    policy_id: str, request: Request, session: SessionDep, user: PageAdmin, form: CsrfForm
+) -> Response:
+    policy = await _policy(session, policy_id)
+    values = PolicyForm.read(form)
+    payload = {name: values.payload()[name] for name in ("first_response_hours", "resolution_hours")}
+    # The API leaves out what is not sent; on this page a blank field is a missing one.
+    missing = {name: f"{josa(LABELS[name], '을', '를')} 입력해 주세요." for name, value in payload.items() if not value}
+    if missing:
+        return await _edit_form(request, session, policy, values, missing, 422)
+
+    async def save(data: SlaPolicyUpdate) -> SlaPolicy:
+        return await sla_policies.update_policy(session, user, policy, data, request)
+
+    outcome = await submit(session, SlaPolicyUpdate, payload, LABELS, save, FIELD_FOR_CODE)
+    if outcome.saved is None:
+        await session.refresh(policy)
+        return await _edit_form(request, session, policy, values, outcome.errors, outcome.status)
+    flash(request, "SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다. (Saved)")
+    return redirect(LIST_PATH)
+
+
+@router.post("/{policy_id}/delete")
+async def delete_policy(
+    policy_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+) -> RedirectResponse:
+    policy = await _policy(session, policy_id)
+
+    async def delete() -> None:
+        await sla_policies.delete_policy(session, user, policy, request)
+
+    return await act(request, session, delete, "SLA 정책을 삭제했습니다. (Deleted)", LIST_PATH)
