@@ -60,6 +60,7 @@ from gogaek.phone import agent_routes as phone_agent_routes
 from gogaek.phone import console_pages as phone_console_pages
 from gogaek.phone import cti_routes
 from gogaek.phone import pages as phone_pages
+from gogaek.phone import roster_pages as phone_roster_pages
 from gogaek.phone import routes as phone_routes
 from gogaek.privacy import pages as privacy_pages
 from gogaek.privacy import routes as privacy_routes
@@ -211,6 +212,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         search_admin_pages.synonym_router,
         identity_admin_pages.router,
         chat_bot_pages.router,
+        phone_roster_pages.router,
         identity_team_pages.router,
         inquiry_admin_pages.router,
         inquiry_sla_pages.router,
