@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 from gogaek import __version__
 from gogaek.appeals import pages as appeal_pages
 from gogaek.appeals import routes as appeal_routes
+from gogaek.audit import pages as audit_pages
 from gogaek.audit import routes as audit_routes
 from gogaek.background import job_handlers, periodic_tasks
 from gogaek.calendar import pages as calendar_pages
@@ -217,6 +218,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         inquiry_admin_pages.router,
         inquiry_sla_pages.router,
         calendar_pages.router,
+        audit_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

@@ -365,6 +365,8 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/admin/hours"): MANAGERS,
     ("POST", "/admin/hours/days-off"): MANAGERS,
     ("POST", "/admin/hours/days-off/{day}/delete"): MANAGERS,
+    ("GET", "/admin/audit"): MANAGERS,
+    ("GET", "/admin/audit.csv"): MANAGERS,
     # public help-center pages
     ("GET", "/"): EVERYONE,
     ("GET", "/categories/{slug}"): EVERYONE,

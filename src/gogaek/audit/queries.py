@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.audit.models import AuditEntry
@@ -39,8 +39,15 @@ async def list_audit_entries(
     target_type: str | None = None,
     target_id: str | None = None,
     actor_id: int | None = None,
+    actor_contains: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[AuditEntry]:
-    """``before_id`` is the smallest id already shown; the primary key keeps every page cheap."""
+    """``before_id`` is the smallest id already shown; the primary key keeps every page cheap.
+
+    ``actor_contains`` matches part of the actor's label (the staff email, or "system"), case
+    ignored; ``since``/``until`` bound ``created_at`` (from inclusive, until exclusive).
+    """
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, MAX_PAGE)))
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)
@@ -52,4 +59,11 @@ async def list_audit_entries(
         query = query.where(AuditEntry.target_id == target_id)
     if actor_id is not None:
         query = query.where(AuditEntry.actor_id == actor_id)
+    if actor_contains:
+        pattern = "%" + actor_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(AuditEntry.actor_label).like(pattern, escape="\\"))
+    if since is not None:
+        query = query.where(AuditEntry.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.created_at < until)
     return list((await session.scalars(query)).all())
