@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
 from gogaek.config import Settings
 from tests.e2e.conftest import demo_database, running_server, screenshot, watch_console
 
 pytestmark = pytest.mark.e2e
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 PAGES = ["/", "/search?q=송금", "/notices", "/contact", "/categories/payment"]
 
 
