@@ -55,6 +55,7 @@ from gogaek.jobs.runtime import start_job_worker
 from gogaek.mail import pages as mail_pages
 from gogaek.mail import routes as mail_routes
 from gogaek.notify import routes as notify_routes
+from gogaek.notify import template_pages as notify_template_pages
 from gogaek.notify.providers import build_providers
 from gogaek.phone import admin_routes as phone_admin_routes
 from gogaek.phone import agent_routes as phone_agent_routes
@@ -214,6 +215,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         identity_admin_pages.router,
         chat_bot_pages.router,
         phone_roster_pages.router,
+        notify_template_pages.router,
         identity_team_pages.router,
         inquiry_admin_pages.router,
         inquiry_sla_pages.router,
