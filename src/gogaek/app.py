@@ -54,6 +54,7 @@ from gogaek.jobs import routes as job_routes
 from gogaek.jobs.runtime import start_job_worker
 from gogaek.mail import pages as mail_pages
 from gogaek.mail import routes as mail_routes
+from gogaek.notify import admin_pages as notify_admin_pages
 from gogaek.notify import routes as notify_routes
 from gogaek.notify import template_pages as notify_template_pages
 from gogaek.notify.providers import build_providers
@@ -221,6 +222,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         inquiry_sla_pages.router,
         calendar_pages.router,
         audit_pages.router,
+        notify_admin_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

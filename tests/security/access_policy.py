@@ -370,6 +370,13 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/hours/days-off/{day}/delete"): MANAGERS,
     ("GET", "/admin/audit"): MANAGERS,
     ("GET", "/admin/audit.csv"): MANAGERS,
+    ("GET", "/admin/webhooks"): MANAGERS,
+    ("GET", "/admin/webhooks/new"): MANAGERS,
+    ("POST", "/admin/webhooks/new"): MANAGERS,
+    ("GET", "/admin/webhooks/{endpoint_id}"): MANAGERS,
+    ("POST", "/admin/webhooks/{endpoint_id}/edit"): MANAGERS,
+    ("POST", "/admin/webhooks/{endpoint_id}/delete"): MANAGERS,
+    ("POST", "/admin/webhooks/{endpoint_id}/test"): MANAGERS,
     # public help-center pages
     ("GET", "/"): EVERYONE,
     ("GET", "/categories/{slug}"): EVERYONE,

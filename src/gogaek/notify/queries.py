@@ -7,11 +7,26 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.jobs.handlers import WEBHOOK_DELIVER
+from gogaek.jobs.models import Job
 from gogaek.notify.models import Notification, WebhookEndpoint
+
+DELIVERY_SCAN = 500
 
 
 async def list_webhooks(session: AsyncSession) -> Sequence[WebhookEndpoint]:
     return (await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))).all()
+
+
+async def recent_deliveries(session: AsyncSession, endpoint_id: int, *, limit: int = 30) -> list[Job]:
+    """The endpoint's deliveries (queued, done, parked) among the newest ``DELIVERY_SCAN`` of all.
+
+    A delivery is a ``webhook.deliver`` job; its endpoint is in the JSON payload, which SQLite and
+    PostgreSQL query differently, so the newest jobs of that kind are read and picked here.
+    """
+    query = select(Job).where(Job.kind == WEBHOOK_DELIVER).order_by(Job.id.desc()).limit(DELIVERY_SCAN)
+    jobs = (await session.scalars(query)).all()
+    return [job for job in jobs if job.payload.get("endpoint_id") == endpoint_id][:limit]
 
 
 async def active_webhooks(session: AsyncSession) -> Sequence[WebhookEndpoint]:
