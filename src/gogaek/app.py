@@ -56,6 +56,7 @@ from gogaek.mail import pages as mail_pages
 from gogaek.mail import routes as mail_routes
 from gogaek.notify import admin_pages as notify_admin_pages
 from gogaek.notify import routes as notify_routes
+from gogaek.notify import provider_pages as notify_provider_pages
 from gogaek.notify import template_pages as notify_template_pages
 from gogaek.notify.providers import build_providers
 from gogaek.phone import admin_routes as phone_admin_routes
@@ -217,6 +218,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         chat_bot_pages.router,
         phone_roster_pages.router,
         notify_template_pages.router,
+        notify_provider_pages.router,
         identity_team_pages.router,
         inquiry_admin_pages.router,
         inquiry_sla_pages.router,
