@@ -50,6 +50,7 @@ from gogaek.inquiries import pages as inquiry_pages
 from gogaek.inquiries import routes as inquiry_routes
 from gogaek.inquiries import sla_pages as inquiry_sla_pages
 from gogaek.inquiries.storage import build_attachment_storage
+from gogaek.jobs import pages as job_pages
 from gogaek.jobs import routes as job_routes
 from gogaek.jobs.runtime import start_job_worker
 from gogaek.mail import pages as mail_pages
@@ -225,6 +226,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         calendar_pages.router,
         audit_pages.router,
         notify_admin_pages.router,
+        job_pages.router,
         helpcenter_pages.router,
     ):
         aggregate.include_router(router)

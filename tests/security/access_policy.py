@@ -380,6 +380,9 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("POST", "/admin/webhooks/{endpoint_id}/edit"): MANAGERS,
     ("POST", "/admin/webhooks/{endpoint_id}/delete"): MANAGERS,
     ("POST", "/admin/webhooks/{endpoint_id}/test"): MANAGERS,
+    ("GET", "/admin/jobs"): MANAGERS,
+    ("POST", "/admin/jobs/{job_id}/retry"): MANAGERS,
+    ("POST", "/admin/jobs/{job_id}/drop"): MANAGERS,
     # public help-center pages
     ("GET", "/"): EVERYONE,
     ("GET", "/categories/{slug}"): EVERYONE,
