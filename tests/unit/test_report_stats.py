@@ -7,6 +7,7 @@ import io
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +17,15 @@ from gogaek.calendar.hours import SEOUL, BusinessHours
 from gogaek.errors import ProblemError
 from gogaek.reports.export import safe_cell, to_csv
 from gogaek.reports.schemas import parse_filters
-from gogaek.reports.stats import BusinessClock, percentile, seoul_day, week_start
+from gogaek.reports.stats import (
+    BusinessClock,
+    day_number,
+    percentile,
+    percentile_of,
+    seoul_day,
+    seoul_week_numbers,
+    week_start,
+)
 
 TODAY = date(2026, 12, 7)
 
@@ -120,3 +129,27 @@ def test_csv_has_a_bom_and_no_formulas() -> None:
     ]
     assert safe_cell("\tcmd") == "'\tcmd"
     assert safe_cell("보통 글") == "보통 글"
+
+
+@given(st.lists(st.tuples(MOMENTS, MOMENTS), min_size=1, max_size=30))
+def test_the_array_clock_agrees_with_the_scalar_one(pairs: list[tuple[datetime, datetime]]) -> None:
+    clock = BusinessClock(CHUSEOK_2026, date(2026, 9, 19), date(2026, 10, 21))
+    starts = np.array([start.timestamp() for start, _end in pairs])
+    ends = np.array([end.timestamp() for _start, end in pairs])
+    expected = [clock.between(start, end) for start, end in zip(starts, ends, strict=True)]
+    assert clock.between_many(starts, ends).tolist() == pytest.approx(expected)
+    assert np.isnan(clock.elapsed_many(np.array([np.nan]))[0])
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e6), min_size=1, max_size=60))
+def test_array_percentiles_match_the_plain_ones(values: list[float]) -> None:
+    for share in (0.5, 0.9):
+        assert percentile_of(np.array(values), share) == pytest.approx(percentile(values, share))
+    assert percentile_of(np.array([]), 0.5) is None
+
+
+def test_week_numbers_are_seoul_mondays() -> None:
+    sunday_night_utc = datetime(2026, 12, 6, 15, 30, tzinfo=UTC)  # Monday 00:30 in Seoul
+    saturday = datetime(2026, 12, 5, 3, tzinfo=UTC)
+    weeks = seoul_week_numbers(np.array([sunday_night_utc.timestamp(), saturday.timestamp()]))
+    assert weeks.tolist() == [day_number(date(2026, 12, 7)), day_number(date(2026, 11, 30))]

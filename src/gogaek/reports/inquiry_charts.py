@@ -6,13 +6,15 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from gogaek.helpcenter.models import Category
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
 from gogaek.reports import queries
 from gogaek.reports.context import ReportContext, day_label, share, week_label, weeks_of
-from gogaek.reports.queries import BACKLOG_BUCKETS, DurationRow
+from gogaek.reports.queries import BACKLOG_BUCKETS, Durations
 from gogaek.reports.schemas import CHANNELS, Chart
-from gogaek.reports.stats import percentile, seoul_day, week_start
+from gogaek.reports.stats import FloatArray, day_number, percentile_of, seoul_week_numbers, week_start
 from gogaek.reports.svg import Reference, Series, bar_chart, format_number, line_chart
 
 TOP_CATEGORIES = 5
@@ -77,56 +79,53 @@ async def volume_by_category(ctx: ReportContext) -> Chart:
     )
 
 
-async def durations(ctx: ReportContext) -> list[DurationRow]:
-    rows: list[DurationRow] = await ctx.once("durations", lambda: queries.durations(ctx.session, ctx.filters))
-    return rows
+async def durations(ctx: ReportContext) -> Durations:
+    found: Durations = await ctx.once("durations", lambda: queries.durations(ctx.session, ctx.filters))
+    return found
 
 
-async def business_hours_to(ctx: ReportContext, which: str) -> list[tuple[DurationRow, float]]:
-    """Each inquiry with its business hours from filing to first response (or to resolution)."""
+async def business_hours_to(ctx: ReportContext, which: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Filing moments, business hours from filing to first response (or resolution), assignees:
+    only inquiries that have that moment."""
     clock = await ctx.clock()
-    result = []
-    for row in await durations(ctx):
-        end = row.first_responded if which == "first_response" else row.resolved
-        if end is not None:
-            result.append((row, clock.between(row.created, end) / 3600.0))
-    return result
+    rows = await durations(ctx)
+    end = rows.first_responded if which == "first_response" else rows.resolved
+    have = ~np.isnan(end)
+    hours = clock.between_many(rows.created[have], end[have]) / 3600.0
+    return rows.created[have], hours, rows.assignee[have]
 
 
 async def _time_chart(ctx: ReportContext, which: str) -> Chart:
     targets = await ctx.targets()
     target = (targets.first_response if which == "first_response" else targets.resolution).total_seconds() / 3600
-    measured = await business_hours_to(ctx, which)
-    by_week: dict[date, list[float]] = defaultdict(list)
-    for row, value in measured:
-        by_week[week_start(seoul_day(row.created))].append(value)
+    created, values, _assignees = await business_hours_to(ctx, which)
+    week_of = seoul_week_numbers(created)
     weeks = weeks_of(ctx.filters)
     rows: list[list[Any]] = []
     for week in weeks:
-        values = by_week.get(week, [])
-        within = sum(1 for value in values if value <= target)
+        in_week = values[week_of == day_number(week)]
+        within = int(np.count_nonzero(in_week <= target))
         rows.append(
             [
                 week.isoformat(),
-                len(values),
-                _round(percentile(values, 0.5)),
-                _round(percentile(values, 0.9)),
-                share(within, len(values)),
+                int(in_week.size),
+                _round(percentile_of(in_week, 0.5)),
+                _round(percentile_of(in_week, 0.9)),
+                share(within, int(in_week.size)),
             ]
         )
-    values = [value for _row, value in measured]
     name = "첫 답변" if which == "first_response" else "해결"
     title = f"{name}까지 걸린 업무시간 (주별 중앙값·p90)"
     labels = [week_label(week) for week in weeks]
     series = [Series("중앙값", [row[2] for row in rows]), Series("p90", [row[3] for row in rows])]
     reference = Reference(f"SLA 목표 {format_number(target)}시간", target)
-    within_all = sum(1 for value in values if value <= target)
+    within_all = int(np.count_nonzero(values <= target))
     summary = [
-        ("건수", format_number(len(values), "건")),
-        ("중앙값", _hours_text(percentile(values, 0.5))),
-        ("p90", _hours_text(percentile(values, 0.9))),
+        ("건수", format_number(int(values.size), "건")),
+        ("중앙값", _hours_text(percentile_of(values, 0.5))),
+        ("p90", _hours_text(percentile_of(values, 0.9))),
         ("SLA 목표", f"{format_number(target)}시간"),
-        ("목표 이내", _percent_text(share(within_all, len(values)))),
+        ("목표 이내", _percent_text(share(within_all, int(values.size)))),
     ]
     return Chart(
         which,
@@ -249,20 +248,17 @@ async def csat(ctx: ReportContext) -> Chart:
 
 async def agents(ctx: ReportContext) -> Chart:
     names = await ctx.staff_names()
-    first_response: dict[int, list[float]] = defaultdict(list)
-    for row, value in await business_hours_to(ctx, "first_response"):
-        if row.assignee_id is not None:
-            first_response[row.assignee_id].append(value)
+    _created, first_response, assignees = await business_hours_to(ctx, "first_response")
     rows: list[list[Any]] = []
     for agent in sorted(await queries.agent_volume(ctx.session, ctx.filters), key=lambda a: (-a.assigned, a.staff_id)):
-        values = first_response.get(agent.staff_id, [])
+        values = first_response[assignees == agent.staff_id]
         rows.append(
             [
                 names.get(agent.staff_id, f"#{agent.staff_id}"),
                 agent.assigned,
                 agent.resolved,
-                _round(percentile(values, 0.5)),
-                _round(percentile(values, 0.9)),
+                _round(percentile_of(values, 0.5)),
+                _round(percentile_of(values, 0.9)),
                 round(agent.score_sum / agent.rated, 2) if agent.rated else None,
                 agent.rated,
             ]

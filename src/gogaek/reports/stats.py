@@ -14,7 +14,12 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+import numpy as np
+import numpy.typing as npt
+
 from gogaek.calendar.hours import SEOUL, BusinessHours
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -65,9 +70,41 @@ class BusinessClock:
             return 0.0
         return self._before[index] + min(moment, self._closes[index]) - self._opens[index]
 
+    def elapsed_many(self, moments: FloatArray) -> FloatArray:
+        """:meth:`elapsed` for an array of moments at once (NaN stays NaN)."""
+        if not self._opens:
+            return np.where(np.isnan(moments), np.nan, 0.0)
+        opens, closes, before = np.array(self._opens), np.array(self._closes), np.array(self._before)
+        index = np.searchsorted(opens, moments, side="right") - 1
+        safe = np.clip(index, 0, None)
+        elapsed = before[safe] + np.minimum(moments, closes[safe]) - opens[safe]
+        result: FloatArray = np.where(index < 0, 0.0, elapsed)
+        return np.where(np.isnan(moments), np.nan, result)
+
+    def between_many(self, starts: FloatArray, ends: FloatArray) -> FloatArray:
+        return self.elapsed_many(ends) - self.elapsed_many(starts)
+
     def between(self, start: float, end: float) -> float:
         """Business seconds from ``start`` to ``end`` (negative when ``end`` comes first)."""
         return self.elapsed(end) - self.elapsed(start)
+
+
+def percentile_of(values: FloatArray, share: float) -> float | None:
+    """:func:`percentile` of an array (numpy's "linear" method is the same interpolation)."""
+    if values.size == 0:
+        return None
+    return float(np.percentile(values, share * 100.0))
+
+
+def seoul_week_numbers(moments: FloatArray) -> FloatArray:
+    """For each epoch moment, the day number (since 1970-01-01) of the Monday of its Seoul week."""
+    days = np.floor((moments + 9 * 3600) / 86400)
+    monday: FloatArray = days - np.mod(days + 3, 7)  # 1970-01-01 was a Thursday (weekday 3)
+    return monday
+
+
+def day_number(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
 
 
 def seoul_day(moment: float) -> date:
