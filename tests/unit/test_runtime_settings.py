@@ -18,6 +18,7 @@ from gogaek import reference_cache
 from gogaek.chat.bot_settings import BotSettingsUpdate, bot_settings, save_bot_settings
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
+from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffRole, StaffUser
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
@@ -118,3 +119,26 @@ async def test_an_unsaved_change_is_read_by_its_own_session_only(makers: Makers)
         async with maker() as reader:
             assert await stored_settings(reader) == {}
         await session.rollback()
+
+
+async def test_two_first_saves_of_one_key_at_once_refuse_the_later_one(
+    makers: Makers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    maker, other = makers
+    async with other() as session:
+        admin = await _admin(session)
+        await save_settings(session, admin, "chat.bot", {"chat.bot.misses": 3})
+    async with maker() as session:
+        late = await session.get(StaffUser, admin.id)
+        assert late is not None
+
+        async def nothing_yet(*_: object, **__: object) -> list[RuntimeSetting]:
+            return []  # read before the other save committed
+
+        monkeypatch.setattr(session, "scalars", nothing_yet)
+        with pytest.raises(ProblemError) as refused:
+            await save_settings(session, late, "chat.bot", {"chat.bot.misses": 4})
+    assert (refused.value.status, refused.value.code) == (409, "settings_changed")
+    assert "다른 관리자가 방금 같은 설정을 저장했습니다" in refused.value.message
+    async with maker() as session:
+        assert (await stored_settings(session))["chat.bot.misses"] == 3

@@ -7,13 +7,23 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.audit.service import record_audit
+from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffUser
 from gogaek.runtime_settings.models import RuntimeSetting
 
 TARGET_TYPE = "runtime_setting"
+
+
+def _saved_meanwhile() -> ProblemError:
+    return ProblemError(
+        409,
+        "settings_changed",
+        "다른 관리자가 방금 같은 설정을 저장했습니다. 페이지를 새로 고친 뒤 다시 저장해 주세요. (Changed meanwhile)",
+    )
 
 
 async def save_settings(
@@ -55,5 +65,9 @@ async def save_settings(
     record_audit(
         session, actor, f"{group}.update", target_type=TARGET_TYPE, target_id=group, detail=detail, request=request
     )
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError as exc:  # two first saves of one key at once: the later one's row clashes
+        await session.rollback()
+        raise _saved_meanwhile() from exc
     return sorted(changes)
