@@ -14,6 +14,7 @@ from gogaek.audit.service import record_audit
 from gogaek.calendar.hours import SEOUL
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import StaffRole
+from gogaek.jobs.models import Job, JobStatus
 from tests.api.config_pages import make_staff, sign_in_as, signed_in
 from tests.api.test_pages import admin_user, browser, post_form, sign_in
 
@@ -51,7 +52,10 @@ async def test_every_configuration_change_is_in_the_log_and_its_csv(
     """One change from each page, by an admin whose email a spreadsheet would run as a formula."""
     await make_staff(session, "=cmd|calc@config.test", StaffRole.ADMIN)
     session.add(Category(slug="payment", name="결제"))
+    parked = Job(kind="notify.email", status=JobStatus.PARKED.value)
+    session.add(parked)
     await session.commit()
+    parked_id = parked.id
     await sign_in_as(browser, "=cmd|calc@config.test")
     day = (datetime.now(SEOUL) + timedelta(days=40)).date().isoformat()
     changes = [
@@ -64,11 +68,21 @@ async def test_every_configuration_change_is_in_the_log_and_its_csv(
         ("/admin/macros/new", "/admin/macros/new", {"title": "=SUM(A1)", "body": "안녕하세요", "is_active": "on"}),
         ("/admin/sla", "/admin/sla/new", {"first_response_hours": "2", "resolution_hours": "4"}),
         ("/admin/hours", "/admin/hours/days-off", {"day": day, "name": "창립기념일"}),
+        ("/admin/webhooks/new", "/admin/webhooks/new", {"url": "https://93.184.216.34/hook", "is_active": "on"}),
+        ("/admin/jobs", f"/admin/jobs/{parked_id}/drop", {}),
     ]
     for page, action, data in changes:
         response = await post_form(browser, page, action, data)
         assert response.status_code in (200, 303), (action, response.text)
-    expected = ["staff.create", "team.create", "macro.create", "sla_policy.create", "calendar.day_off_add"]
+    expected = [
+        "staff.create",
+        "team.create",
+        "macro.create",
+        "sla_policy.create",
+        "calendar.day_off_add",
+        "webhook.create",
+        "job.drop",
+    ]
     listed = await browser.get(AUDIT)
     assert listed.status_code == 200
     for action in expected:
@@ -79,7 +93,7 @@ async def test_every_configuration_change_is_in_the_log_and_its_csv(
     rows = csv_rows(await browser.get(f"{AUDIT}.csv"))
     assert rows[0] == ["번호", "시각(한국)", "행위자", "행위자 종류", "동작", "대상 종류", "대상 ID", "내용", "IP"]
     mine = [row for row in rows[1:] if row[2] == "'=cmd|calc@config.test"]
-    assert [row[4] for row in mine][::-1][:6] == ["staff.login", *expected]
+    assert [row[4] for row in mine][::-1][:8] == ["staff.login", *expected]
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     macro_row = next(row for row in mine if row[4] == "macro.create")
     assert macro_row[7] == '{"title": "=SUM(A1)"}'
