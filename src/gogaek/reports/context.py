@@ -17,7 +17,7 @@ from gogaek.identity.models import StaffUser, Team
 from gogaek.inquiries.models import Priority
 from gogaek.inquiries.sla import SlaTargets, targets_for
 from gogaek.reports.schemas import ReportFilters
-from gogaek.reports.stats import BusinessClock, seoul_day
+from gogaek.reports.stats import BusinessClock
 
 
 @dataclass
@@ -94,10 +94,3 @@ def weeks_of(filters: ReportFilters) -> list[date]:
 def share(part: int | float, whole: int | float) -> float | None:
     """A percentage with one decimal, or None when there is nothing to divide."""
     return round(100.0 * part / whole, 1) if whole else None
-
-
-def hours(seconds: float) -> float:
-    return round(seconds / 3600.0, 2)
-
-
-__all__ = ["ReportContext", "day_label", "hours", "seoul_day", "share", "week_label", "weeks_of"]
