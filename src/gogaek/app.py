@@ -56,8 +56,8 @@ from gogaek.jobs.runtime import start_job_worker
 from gogaek.mail import pages as mail_pages
 from gogaek.mail import routes as mail_routes
 from gogaek.notify import admin_pages as notify_admin_pages
-from gogaek.notify import routes as notify_routes
 from gogaek.notify import provider_pages as notify_provider_pages
+from gogaek.notify import routes as notify_routes
 from gogaek.notify import template_pages as notify_template_pages
 from gogaek.notify.providers import build_providers
 from gogaek.phone import admin_routes as phone_admin_routes
@@ -75,6 +75,8 @@ from gogaek.reports import routes as report_routes
 from gogaek.search import admin_pages as search_admin_pages
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
+from gogaek.web import language_routes
+from gogaek.web.i18n import LanguageMiddleware
 from gogaek.web.limits import BodyLimitMiddleware
 from gogaek.web.security import SecurityHeadersMiddleware
 from gogaek.web.templating import create_templates
@@ -152,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     secure = settings.env == "production"
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(LanguageMiddleware)  # inside the session: a host's language kept at sign-in counts
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -213,6 +216,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         privacy_pages.router,
         report_routes.router,
         report_pages.router,
+        language_routes.router,
         search_admin_pages.router,
         search_admin_pages.synonym_router,
         identity_admin_pages.router,

@@ -392,6 +392,7 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/notices"): EVERYONE,
     ("GET", "/notices/{notice_id}"): EVERYONE,
     ("GET", "/contact"): EVERYONE,
+    ("GET", "/language/{code}"): EVERYONE,
 }
 
 # Sign-in routes may answer with a redirect to a sign-in page even when they are allowed.

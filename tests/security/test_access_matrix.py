@@ -190,6 +190,7 @@ async def _staff(world: World) -> dict[Role, int]:
         world.callers[role].bearer = login.json()["access_token"]
         world.callers[role].cookie = await _staff_page_session(world, email)
     world.ids["staff_id"] = ids[Role.AGENT]
+    world.ids["code"] = "en"  # the language switch, /language/{code}
     return ids
 
 

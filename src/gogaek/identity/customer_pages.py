@@ -28,6 +28,7 @@ from gogaek.identity.models import Customer
 from gogaek.notify.providers import NotificationProviders, build_providers
 from gogaek.web.csrf import CsrfForm, rotate_csrf
 from gogaek.web.flash import flash
+from gogaek.web.i18n import SESSION_KEY as LANGUAGE_SESSION_KEY
 from gogaek.web.ratelimit import RateLimited
 from gogaek.web.views import redirect, render
 
@@ -110,6 +111,8 @@ async def exchange_token(
         context = {"message": problem.message, "code": problem.code}
         return render(request, "customer/signin_failed.html", context, status=problem.status)
     sign_in_customer(request, await customer_from_claims(session, claims))
+    if claims.locale is not None:
+        request.session[LANGUAGE_SESSION_KEY] = claims.locale  # pages keep the host's language
     return redirect(safe_next(next))
 
 

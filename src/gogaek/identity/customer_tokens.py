@@ -23,6 +23,7 @@ from starlette.requests import HTTPConnection
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import use_language
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ MAX_NAME_LENGTH = 100
 MAX_PHONE_LENGTH = 32
 MAX_EMAIL_LENGTH = 254
 MAX_TOKEN_ID_LENGTH = 128
+MAX_LOCALE_LENGTH = 35  # a BCP 47 tag such as ko-KR
 # One bare address: no display name, no list (a host's "a@x, b@y" must not mail b).
 _ONE_ADDRESS = re.compile(r"[^@\s,;<>\"()]+@[^@\s,;<>\"()]+\.[^@\s,;<>\"()]+")
 
@@ -57,6 +59,7 @@ class CustomerClaims:
     expires_at: datetime
     token_id: str | None
     issued_at: datetime | None = None
+    locale: str | None = None  # the language the host app shows the customer (ko, en)
 
 
 class CustomerTokenError(ProblemError):
@@ -108,6 +111,8 @@ def verify_request_token(request: HTTPConnection, token: str, settings: Settings
         return verified[1]
     claims = verify_customer_token(token, settings)
     request.state.verified_customer_token = (token, claims)
+    if claims.locale is not None:  # the host's choice comes before the browser's
+        use_language(claims.locale)
     return claims
 
 
@@ -136,6 +141,7 @@ def issue_customer_token(
     email: str | None = None,
     verified_at: datetime | None = None,
     ttl_seconds: int = 3600,
+    locale: str | None = None,
 ) -> str:
     """Signs a token the way the host app would, for the dev CLI and tests (HS256 only)."""
     if settings.customer_token_algorithm != "HS256":  # noqa: S105 - an algorithm name
@@ -161,6 +167,7 @@ def issue_customer_token(
         "verified_at": int(verified_at.timestamp()) if verified_at is not None else None,
         "iss": settings.customer_token_issuer,
         "aud": settings.customer_token_audience,
+        "locale": locale,
     }
     payload.update({key: value for key, value in optional.items() if value is not None})
     _claims_from_payload(payload)  # refuse to sign what verification would reject
@@ -197,6 +204,7 @@ def _claims_from_payload(payload: dict[str, Any]) -> CustomerClaims:
         expires_at=_epoch(payload["exp"], "exp"),
         token_id=_text(payload, "jti", MAX_TOKEN_ID_LENGTH),
         issued_at=None if payload.get("iat") is None else _epoch(payload["iat"], "iat"),
+        locale=_text(payload, "locale", MAX_LOCALE_LENGTH),
     )
 
 

@@ -1,0 +1,137 @@
+"""Which language a page speaks, and the gettext catalogue behind it.
+
+Korean is the source language: messages are written in Korean and ``locale/en/LC_MESSAGES/
+messages.po`` translates them (translators work on the ``.po`` file; docs/i18n.md). The
+language follows, in order: the host app's token (``locale`` claim), the visitor's own choice
+(the switch on every page, kept in a cookie), then the browser's ``Accept-Language``; else
+Korean. A message without a translation falls back to Korean.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext as gettext_module
+import io
+from collections.abc import Iterable
+from contextvars import ContextVar
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+DEFAULT_LANGUAGE = "ko"
+LANGUAGES = {"ko": "한국어", "en": "English"}
+COOKIE = "gogaek_lang"
+SESSION_KEY = "locale"  # the host token's claim, kept at sign-in for the pages that follow
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+_current: ContextVar[str] = ContextVar("gogaek_language", default=DEFAULT_LANGUAGE)
+
+
+def supported(code: str | None) -> str | None:
+    """``en``, ``en-US`` and ``EN_us`` are all English; anything else we do not speak is None."""
+    if not code:
+        return None
+    primary = code.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def accepted(header: str | None) -> Iterable[str]:
+    """The languages of an ``Accept-Language`` header, most wanted first (``q=0`` left out)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")):
+        code, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if code and quality > 0:
+            ranked.append((-quality, position, code))
+    return [code for _, _, code in sorted(ranked)]
+
+
+def pick_language(claim: str | None, chosen: str | None, accept_language: str | None) -> str:
+    for candidate in (claim, chosen, *accepted(accept_language)):
+        language = supported(candidate)
+        if language is not None:
+            return language
+    return DEFAULT_LANGUAGE
+
+
+@functools.cache
+def translations(language: str) -> gettext_module.NullTranslations:
+    """The catalogue, read from the ``.po`` file once per process (no compiled ``.mo`` to ship)."""
+    source = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT_LANGUAGE or not source.exists():
+        return gettext_module.NullTranslations()
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+def use_language(language: str) -> None:
+    """For the rest of this request (an API call whose token names a ``locale``)."""
+    _current.set(supported(language) or DEFAULT_LANGUAGE)
+
+
+def gettext(message: str) -> str:
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return translations(_current.get()).ngettext(singular, plural, count)
+
+
+def safe_next(target: str | None) -> str:
+    """Where the switch sends the visitor back: a path on this site, never another host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
+
+
+class LanguageMiddleware:
+    """Sets the request's language before any page or error is rendered.
+
+    Runs inside the session middleware, so a claim kept at sign-in counts; an API call whose
+    bearer token carries a ``locale`` claim switches later, when the token is verified.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        session = scope.get("session") or {}
+        cookies = _cookies(headers.get("cookie", ""))
+        language = pick_language(session.get(SESSION_KEY), cookies.get(COOKIE), headers.get("accept-language"))
+        token = _current.set(language)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _current.reset(token)
+
+
+def _cookies(header: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name:
+            found[name] = value
+    return found

@@ -1,0 +1,64 @@
+"""English pages, as visitors meet them: the browser's language, the switch on every page
+(remembered), and the host app's ``locale`` claim kept at sign-in."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from gogaek.config import Settings
+from gogaek.identity.customer_tokens import issue_customer_token
+from gogaek.web.i18n import COOKIE
+
+pytestmark = pytest.mark.usefixtures("demo_content")
+
+KOREAN_CHROME = ('<html lang="ko">', ">공지사항<", "상담이 필요하신가요?")
+ENGLISH_CHROME = ('<html lang="en">', ">Notices<", "Need help?", "© Gogaek Help Center")
+
+
+def assert_speaks(html: str, chrome: tuple[str, ...]) -> None:
+    for text in chrome:
+        assert text in html, text
+
+
+async def test_pages_are_korean_unless_the_browser_asks_for_english(client: httpx.AsyncClient) -> None:
+    assert_speaks((await client.get("/")).text, KOREAN_CHROME)
+    assert_speaks((await client.get("/", headers={"Accept-Language": "fr-FR,ko;q=0.5"})).text, KOREAN_CHROME)
+    english = (await client.get("/notices", headers={"Accept-Language": "en-US,en;q=0.9"})).text
+    assert_speaks(english, ENGLISH_CHROME)
+    assert 'placeholder="Type your question"' in english  # the header's search box
+    assert 'href="/language/ko?next=/notices"' in english and 'aria-current="true" lang="en">English' in english
+
+
+async def test_the_switch_is_remembered_and_returns_to_the_same_page(client: httpx.AsyncClient) -> None:
+    response = await client.get("/language/en", params={"next": "/search?q=송금"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/search?q=%EC%86%A1%EA%B8%88"  # /search?q=송금
+    assert f"{COOKIE}=en" in response.headers["set-cookie"] and "Max-Age=31536000" in response.headers["set-cookie"]
+    assert_speaks((await client.get("/search", params={"q": "송금"})).text, ENGLISH_CHROME)
+    korean_browser = {"Accept-Language": "ko-KR"}
+    assert_speaks((await client.get("/", headers=korean_browser)).text, ENGLISH_CHROME)  # the choice wins
+    await client.get("/language/ko")
+    assert_speaks((await client.get("/")).text, KOREAN_CHROME)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/language/xx"])
+async def test_the_switch_never_leaves_the_site_nor_takes_unknown_languages(
+    client: httpx.AsyncClient, target: str
+) -> None:
+    if target.startswith("/language/"):
+        assert (await client.get(target)).status_code == 404
+        return
+    response = await client.get("/language/en", params={"next": target})
+    assert response.headers["location"] == "/"
+
+
+async def test_the_host_app_s_locale_claim_is_kept_for_the_pages_after_sign_in(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    token = issue_customer_token(settings, sub="host-user-9", name="Kim", locale="en-US")
+    signed_in = await client.get("/auth/customer", params={"token": token, "next": "/inquiries"})
+    assert signed_in.status_code == 303
+    assert_speaks((await client.get("/inquiries", headers={"Accept-Language": "ko"})).text, ENGLISH_CHROME)
+    await client.get("/language/ko")  # a deliberate choice outranks the claim for this session
+    assert_speaks((await client.get("/inquiries")).text, KOREAN_CHROME)

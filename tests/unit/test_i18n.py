@@ -1,0 +1,68 @@
+"""Language negotiation and the English catalogue: the order of the sources, tolerant parsing
+of Accept-Language, safe redirects, and no marked message without a translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from gogaek.web.i18n import LOCALE_DIR, accepted, pick_language, safe_next, supported
+
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "gogaek"
+BABEL_CFG = Path(__file__).resolve().parents[2] / "babel.cfg"
+
+
+@pytest.mark.parametrize(
+    ("claim", "chosen", "header", "expected"),
+    [
+        (None, None, None, "ko"),
+        (None, None, "en-US,en;q=0.9", "en"),
+        (None, None, "fr-FR, en;q=0.5", "en"),  # the first one we speak
+        (None, None, "en;q=0, ko;q=0.3", "ko"),  # q=0 means "not this"
+        (None, "ko", "en-US", "ko"),  # the visitor's choice beats the browser
+        ("en", "ko", "ko-KR", "en"),  # the host app's claim beats both
+        ("fr", None, "en", "en"),  # a claim we do not speak is skipped
+        (None, "xx", "de", "ko"),
+    ],
+)
+def test_the_language_follows_claim_then_choice_then_browser(
+    claim: str | None, chosen: str | None, header: str | None, expected: str
+) -> None:
+    assert pick_language(claim, chosen, header) == expected
+
+
+def test_accept_language_is_read_by_quality_and_survives_junk() -> None:
+    assert accepted("ko;q=0.2, en-GB;q=0.8, fr") == ["fr", "en-GB", "ko"]
+    assert accepted("en;q=abc, ko") == ["ko"]
+    assert accepted("") == []
+    assert [supported(code) for code in ("EN_us", "ko-KR", "ja", "", None)] == ["en", "ko", None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/search?q=%EC%86%A1%EA%B8%88", "/search?q=%EC%86%A1%EA%B8%88"),
+        ("/inquiries", "/inquiries"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/x", "/"),
+        ("javascript:alert(1)", "/"),
+        ("", "/"),
+    ],
+)
+def test_the_switch_only_sends_visitors_back_to_this_site(target: str, expected: str) -> None:
+    assert safe_next(target) == expected
+
+
+def test_every_marked_message_has_an_english_translation() -> None:
+    with (LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale="en")
+    method_map = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
+    options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    marked = {message for _, _, message, *_ in extract_from_dir(str(SOURCE), method_map, options)}
+    assert marked, "no marked message found: is extraction looking in the right place?"
+    assert BABEL_CFG.exists()
+    missing = sorted(str(m) for m in marked if not (catalog.get(m) and catalog.get(m).string))  # type: ignore[union-attr]
+    assert not missing, f"messages without English (scripts/i18n.sh extract && update, then translate): {missing}"
