@@ -97,14 +97,12 @@ async def test_a_stored_value_that_no_longer_validates_is_ignored(makers: Makers
     maker, _ = makers
     async with maker() as session:
         admin = await _admin(session)
-        await save_settings(session, admin, "chat.bot", {"chat.bot.confidence": "very", "chat.bot.misses": 0})
+        bad = {"chat.bot.confidence": "very", "chat.bot.misses": 0, "chat.bot.greeting": "좋은 인사"}
+        await save_settings(session, admin, "chat.bot", bad)
     async with maker() as session:
         current = await bot_settings(session, settings)
-    assert (current.confidence, current.misses, current.overridden) == (
-        settings.chat_bot_confidence,
-        settings.chat_bot_misses,
-        frozenset(),
-    )
+    assert (current.confidence, current.misses) == (settings.chat_bot_confidence, settings.chat_bot_misses)
+    assert (current.greeting, current.overridden) == ("좋은 인사", frozenset({"greeting"}))  # the good one still counts
 
 
 async def test_an_unsaved_change_is_read_by_its_own_session_only(makers: Makers) -> None:

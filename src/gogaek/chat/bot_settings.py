@@ -47,19 +47,22 @@ class BotSettings:
 
 
 def _merge(settings: Settings, stored: dict[str, Any]) -> BotSettings:
-    """Stored values over the environment's; a stored value that no longer validates is ignored."""
+    """Stored values over the environment's; a stored value that no longer validates (written by
+    hand, or under older limits) is ignored on its own and the environment's value used instead."""
     base = BotSettings.defaults(settings)
-    candidate = {
-        "greeting": stored.get(GREETING_KEY, base.greeting),
-        "confidence": stored.get(CONFIDENCE_KEY, base.confidence),
-        "misses": stored.get(MISSES_KEY, base.misses),
-    }
+    defaults = {"greeting": base.greeting, "confidence": base.confidence, "misses": base.misses}
+    candidate = {name: stored.get(key, defaults[name]) for name, key in _KEYS.items()}
     try:
         checked = BotSettingsUpdate.model_validate(candidate)
-    except ValidationError:
-        return base
-    overridden = frozenset(name for name, key in _KEYS.items() if key in stored)
-    return BotSettings(checked.greeting, checked.confidence, checked.misses, overridden)
+    except ValidationError as exc:
+        rejected = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        candidate.update({name: defaults[name] for name in rejected})
+        try:
+            checked = BotSettingsUpdate.model_validate(candidate)
+        except ValidationError:  # the environment's own values are out of the page's range
+            return base
+    used = {name for name, key in _KEYS.items() if key in stored and candidate[name] == stored[key]}
+    return BotSettings(checked.greeting, checked.confidence, checked.misses, frozenset(used))
 
 
 _KEYS = {"greeting": GREETING_KEY, "confidence": CONFIDENCE_KEY, "misses": MISSES_KEY}
