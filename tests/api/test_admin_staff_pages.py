@@ -96,6 +96,24 @@ async def test_create_shows_the_first_password_once_and_the_person_enrols_totp(
 
 
 @pytest.mark.usefixtures("admin_user")
+async def test_a_new_admin_always_enrols_totp_where_admins_need_it(
+    app: object, browser: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from fastapi import FastAPI
+
+    assert isinstance(app, FastAPI)
+    await sign_in(browser)
+    plain = {"display_name": "x", "role": "admin"}  # the enrolment box left unticked
+    assert (await post_form(browser, NEW, NEW, {**plain, "email": "lax@config.test"})).status_code == 200
+    lax = await staff_row(session, "lax@config.test")
+    assert lax is not None and lax.totp_secret is None  # the test settings do not require admin TOTP
+    app.state.settings = app.state.settings.model_copy(update={"admin_totp_required": True})
+    assert (await post_form(browser, NEW, NEW, {**plain, "email": "strict@config.test"})).status_code == 200
+    strict = await staff_row(session, "strict@config.test")
+    assert strict is not None and pending_totp_secret(strict.totp_secret) is not None
+
+
+@pytest.mark.usefixtures("admin_user")
 async def test_bad_forms_are_explained_in_korean_and_save_nothing(
     browser: httpx.AsyncClient, session: AsyncSession
 ) -> None:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.deps import SessionDep
+from gogaek.deps import SessionDep, SettingsDep
 from gogaek.errors import ProblemError
 from gogaek.helpcenter.queries import list_categories
 from gogaek.identity import service, teams
@@ -116,16 +116,18 @@ async def new_staff_page(request: Request, _: PageAdmin) -> HTMLResponse:
 
 
 @router.post("/new")
-async def create_staff(request: Request, session: SessionDep, user: PageAdmin, form: CsrfForm) -> Response:
+async def create_staff(
+    request: Request, session: SessionDep, settings: SettingsDep, user: PageAdmin, form: CsrfForm
+) -> Response:
     """The first password is made here and shown on this one answer only (never in the session)."""
     values = NewStaffForm.read(form)
     password = secrets.token_urlsafe(12)
 
     async def save(data: StaffCreate) -> StaffUser:
         service.check_may_manage(user, data.role)
-        return await service.create_staff_user(
-            session, data, actor=user, request=request, enrol_totp=bool(values.enrol_totp)
-        )
+        # An admin without TOTP could not sign in at all where it is required: enrol them regardless.
+        enrol = bool(values.enrol_totp) or (data.role == StaffRole.ADMIN and settings.admin_totp_required)
+        return await service.create_staff_user(session, data, actor=user, request=request, enrol_totp=enrol)
 
     outcome = await submit(session, StaffCreate, values.payload(password), LABELS, save, FIELD_FOR_CODE)
     if outcome.saved is None:
