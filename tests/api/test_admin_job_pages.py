@@ -65,6 +65,7 @@ async def test_filters_retry_and_drop(browser: httpx.AsyncClient, session: Async
     assert "멈춤 (확인 필요) 2" in parked.text and "대기 1" in parked.text and "전체 4" in parked.text
     pending = await browser.get(f"{LIST}?status=pending")
     assert f"#{ids['pending']}<" in pending.text and "/retry" not in pending.text
+    assert "01012345678" not in pending.text and "010****5678" in pending.text  # the SMS number is masked
     hooks = await browser.get(f"{LIST}?status=parked&kind=webhook.deliver")
     assert f"#{ids['parked_hook']}<" in hooks.text and f"#{ids['parked_mail']}<" not in hooks.text
     everything = await browser.get(f"{LIST}?status=all")

@@ -25,6 +25,7 @@ from gogaek.deps import SessionDep
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import StaffUser
 from gogaek.jobs.models import Job, JobStatus
+from gogaek.korean.pii import mask_pii
 from gogaek.web.admin_forms import act
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
@@ -78,7 +79,8 @@ async def _counts(session: AsyncSession) -> dict[str, int]:
 
 
 def payload_text(job: Job) -> str:
-    text = json.dumps(job.payload, ensure_ascii=False, sort_keys=True)
+    """The payload shortened, with phone, card, account and 주민번호 digits masked (SMS jobs carry them)."""
+    text = mask_pii(json.dumps(job.payload, ensure_ascii=False, sort_keys=True)).text
     return text if len(text) <= 160 else text[:159] + "…"
 
 
