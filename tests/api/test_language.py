@@ -62,3 +62,19 @@ async def test_the_host_app_s_locale_claim_is_kept_for_the_pages_after_sign_in(
     assert_speaks((await client.get("/inquiries", headers={"Accept-Language": "ko"})).text, ENGLISH_CHROME)
     await client.get("/language/ko")  # a deliberate choice outranks the claim for this session
     assert_speaks((await client.get("/inquiries")).text, KOREAN_CHROME)
+
+
+async def test_the_help_center_pages_are_english_from_search_to_article(client: httpx.AsyncClient) -> None:
+    english = {"Accept-Language": "en"}
+    home = (await client.get("/", headers=english)).text
+    assert "How can we help?" in home and "Frequently asked questions" in home and "How can we help?</span>" not in home
+    assert " articles</span>" in home or " article</span>" in home
+    search = (await client.get("/search", params={"q": "송금 취소"}, headers=english)).text
+    assert "Results for ‘송금 취소’" in search and " results</span>" in search
+    off_topic = (await client.get("/search", params={"q": "오늘 저녁 뭐 먹지"}, headers=english)).text
+    assert "no matching answer" in off_topic and "Book a callback" in off_topic and "Chat with us" in off_topic
+    article_id = search.split('href="/articles/', 1)[1].split('"', 1)[0]
+    article = (await client.get(f"/articles/{article_id}", headers=english)).text
+    assert "Was this helpful?" in article and ">Yes</button>" in article
+    hostile = (await client.get("/search", params={"q": "<b>x</b> 송금"}, headers=english)).text
+    assert "Results for ‘&lt;b&gt;x&lt;/b&gt; 송금’" in hostile  # the query stays escaped inside the sentence
