@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import httpx
 import pytest
@@ -48,7 +48,7 @@ def test_every_sla_and_hours_post_checks_the_csrf_token() -> None:
         for r in router.routes
         if isinstance(r, APIRoute) and "POST" in (r.methods or set())
     ]
-    assert len(routes) == 5
+    assert len(routes) == 7
     for route in routes:
         assert _depends_on(route.dependant, verified_form), route.path
 
@@ -178,3 +178,43 @@ async def test_days_off_with_the_coming_holidays(browser: httpx.AsyncClient, ses
     assert (await post_form(browser, HOURS, f"{HOURS}/days-off/not-a-day/delete", {})).status_code == 404
     assert (await post_form(browser, HOURS, f"{HOURS}/days-off/2031-01-02/delete", {})).status_code == 404
     assert await audit_actions(session, "day_off") == ["calendar.day_off_add", "calendar.day_off_remove"]
+
+
+@pytest.mark.usefixtures("admin_user")
+async def test_weekly_hours_change_the_next_inquirys_clock(
+    browser: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    await sign_in(browser)
+    session.add(Category(slug="payment", name="결제"))
+    await session.commit()
+    customer = await make_customer(session)
+    weekly = {"opens": "10:00", "closes": "16:00", "weekdays": ["0", "1", "2", "3", "4", "5"]}
+    saved = await post_form(browser, HOURS, f"{HOURS}/weekly", weekly)
+    assert (saved.status_code, saved.headers["location"]) == (303, HOURS)
+    page = await browser.get(HOURS)
+    assert "영업시간을 저장했습니다" in page.text and "월화수목금토 10:00–16:00" in page.text
+    hours = await load_business_hours(session)
+    assert (hours.opens, hours.closes, hours.weekdays) == (time(10), time(16), frozenset(range(6)))
+    inquiry = await file_inquiry(session, settings, customer)
+    assert inquiry.first_response_due_at is not None
+    assert business_time_between(inquiry.created_at, inquiry.first_response_due_at, hours) == timedelta(hours=9)
+    due = inquiry.first_response_due_at.astimezone(SEOUL)
+    assert time(10) <= due.time() <= time(16) and due.weekday() != 6  # inside the new hours
+
+    for bad, field, message in (
+        ({**weekly, "closes": "09:00"}, "closes", "닫는 시각은 여는 시각보다 늦어야 합니다."),
+        ({**weekly, "opens": "아홉시"}, "opens", "여는 시각을 확인해 주세요. (예: 09:00)"),
+        ({"opens": "09:00", "closes": "18:00"}, "weekdays", "영업 요일을 하나 이상 골라 주세요."),
+    ):
+        refused = await post_form(browser, HOURS, f"{HOURS}/weekly", bad)
+        assert refused.status_code == 422 and field_error(refused.text, field) == message
+    assert (await browser.post(f"{HOURS}/weekly", data={"opens": "08:00", **weekly})).status_code == 403
+    still = await load_business_hours(session)
+    assert (still.opens, still.closes) == (time(10), time(16))
+
+    reset = await post_form(browser, HOURS, f"{HOURS}/weekly/reset", {})
+    assert (reset.status_code, reset.headers["location"]) == (303, HOURS)
+    back = await load_business_hours(session)
+    assert (back.opens, back.closes, back.weekdays) == (time(9), time(18), frozenset(range(5)))
+    assert "월화수목금 09:00–18:00 (한국 시간) · 기본값" in (await browser.get(HOURS)).text
+    assert await audit_actions(session, "runtime_setting") == ["calendar.hours.update", "calendar.hours.update"]

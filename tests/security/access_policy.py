@@ -383,6 +383,8 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("GET", "/admin/jobs"): MANAGERS,
     ("POST", "/admin/jobs/{job_id}/retry"): MANAGERS,
     ("POST", "/admin/jobs/{job_id}/drop"): MANAGERS,
+    ("POST", "/admin/hours/weekly"): MANAGERS,
+    ("POST", "/admin/hours/weekly/reset"): MANAGERS,
     # public help-center pages
     ("GET", "/"): EVERYONE,
     ("GET", "/categories/{slug}"): EVERYONE,

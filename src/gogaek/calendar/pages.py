@@ -2,22 +2,23 @@
 holidays of the coming months beside them.
 
 Admins and supervisors, as in the days-off API. Company days off stop SLA clocks and close
-callback slots like public holidays do; a change applies at once in this process and within
-``REFERENCE_TTL_SECONDS`` in the others. The weekly hours (weekdays 09:00–18:00) are fixed in
-``calendar.hours.BusinessHours`` and shown here, not edited.
+callback slots like public holidays do; the weekly hours (opening and closing time, which
+weekdays) decide the business time of SLA clocks and the chat's business hours. A change applies
+at once in this process and within ``REFERENCE_TTL_SECONDS`` in the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
 from gogaek.calendar import service
 from gogaek.calendar.hours import SEOUL, BusinessHours, korean_holidays
@@ -44,6 +45,45 @@ FIELD_FOR_CODE = {"day_off_exists": "day"}
 class DayOffForm(BaseModel):
     day: date
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
+
+
+CLOSES_FIRST = "닫는 시각은 여는 시각보다 늦어야 합니다."
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyValues:
+    opens: str = ""
+    closes: str = ""
+    weekdays: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, hours: BusinessHours) -> WeeklyValues:
+        days = tuple(str(day) for day in sorted(hours.weekdays))
+        return cls(hours.opens.strftime("%H:%M"), hours.closes.strftime("%H:%M"), days)
+
+    @classmethod
+    def read(cls, form: FormData) -> WeeklyValues:
+        days = tuple(value for value in form.getlist("weekdays") if isinstance(value, str))
+        return cls(str(form.get("opens") or "").strip(), str(form.get("closes") or "").strip(), days)
+
+    def hours(self) -> tuple[BusinessHours | None, dict[str, str]]:
+        """The weekly hours, or Korean messages per field."""
+        errors: dict[str, str] = {}
+        times: dict[str, time] = {}
+        for name, label in (("opens", "여는 시각을"), ("closes", "닫는 시각을")):
+            text = getattr(self, name)
+            try:
+                times[name] = time.fromisoformat(text)
+            except ValueError:
+                errors[name] = f"{label} 확인해 주세요. (예: 09:00)" if text else f"{label} 입력해 주세요."
+        days = {int(day) for day in self.weekdays if day in {"0", "1", "2", "3", "4", "5", "6"}}
+        if not days:
+            errors["weekdays"] = "영업 요일을 하나 이상 골라 주세요."
+        if not errors and times["closes"] <= times["opens"]:
+            errors["closes"] = CLOSES_FIRST
+        if errors:
+            return None, errors
+        return BusinessHours(opens=times["opens"], closes=times["closes"], weekdays=frozenset(days)), {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +114,10 @@ def upcoming_holidays(today: date, days_off: set[date]) -> list[Holiday]:
     ]
 
 
+_DEFAULT = BusinessHours()
+_DEFAULT_WEEKLY = (_DEFAULT.opens, _DEFAULT.closes, _DEFAULT.weekdays)
+
+
 def _weekly(hours: BusinessHours) -> str:
     days = "".join(WEEKDAY_NAMES[index] for index in sorted(hours.weekdays))
     return f"{days} {hours.opens:%H:%M}–{hours.closes:%H:%M}"
@@ -85,11 +129,18 @@ async def _page(
     values: DayOffValues | None = None,
     errors: Mapping[str, str] | None = None,
     status: int = 200,
+    weekly_values: WeeklyValues | None = None,
+    weekly_errors: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     today = datetime.now(SEOUL).date()
     days_off = await service.list_days_off(session)
+    hours = await service.load_business_hours(session)
     context = {
-        "weekly": _weekly(BusinessHours()),
+        "weekly": _weekly(hours),
+        "weekly_values": weekly_values or WeeklyValues.of(hours),
+        "weekly_errors": dict(weekly_errors or {}),
+        "weekday_options": list(enumerate(WEEKDAY_NAMES)),
+        "is_default": (hours.opens, hours.closes, hours.weekdays) == _DEFAULT_WEEKLY,
         "days_off": [(entry, WEEKDAY_NAMES[entry.day.weekday()], entry.day < today) for entry in days_off],
         "holidays": upcoming_holidays(today, {entry.day for entry in days_off}),
         "values": values or DayOffValues(),
@@ -134,3 +185,28 @@ async def remove_day_off(
         await service.remove_day_off(session, parsed, user, request)
 
     return await act(request, session, remove, "휴무일을 지웠습니다. (Day off removed)", PAGE_PATH)
+
+
+@router.post("/weekly")
+async def set_weekly_hours(request: Request, session: SessionDep, user: PageAdmin, form: CsrfForm) -> Response:
+    """Opening and closing time and the weekdays; applies to inquiries filed from now on."""
+    values = WeeklyValues.read(form)
+    hours, errors = values.hours()
+    if hours is None:
+        return await _page(request, session, status=422, weekly_values=values, weekly_errors=errors)
+
+    async def save() -> None:
+        await service.set_weekly_hours(session, user, hours, request)
+
+    done = "영업시간을 저장했습니다. 지금부터 접수되는 문의의 기한에 적용됩니다. (Saved)"
+    return await act(request, session, save, done, PAGE_PATH)
+
+
+@router.post("/weekly/reset")
+async def reset_weekly_hours(request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm) -> RedirectResponse:
+    """Back to the defaults (weekdays 09:00–18:00)."""
+
+    async def reset() -> None:
+        await service.set_weekly_hours(session, user, None, request)
+
+    return await act(request, session, reset, "기본 영업시간(평일 09:00–18:00)으로 되돌렸습니다. (Reset)", PAGE_PATH)

@@ -1,8 +1,16 @@
-"""The business calendar as configured: public holidays plus the company's own days off."""
+"""The business calendar as configured: weekly hours, public holidays and the company's own days off.
+
+The weekly hours (opening, closing, which weekdays) are a run-time setting (``runtime_settings``
+key ``calendar.weekly_hours``); without one they are ``BusinessHours``' defaults, weekdays
+09:00–18:00.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from dataclasses import replace
+from datetime import date, time
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import select
@@ -15,11 +23,52 @@ from gogaek.db import commit_unique
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import StaffUser
 from gogaek.reference_cache import cached
+from gogaek.runtime_settings.queries import stored_settings
+from gogaek.runtime_settings.service import save_settings
+
+WEEKLY_HOURS_KEY = "calendar.weekly_hours"
+SETTINGS_GROUP = "calendar.hours"
+log = logging.getLogger(__name__)
+
+
+def weekly_hours(stored: Any) -> BusinessHours | None:
+    """The stored ``{"opens": "HH:MM", "closes": "HH:MM", "weekdays": [0..6]}``, or None if unusable."""
+    try:
+        opens, closes = time.fromisoformat(stored["opens"]), time.fromisoformat(stored["closes"])
+        weekdays = frozenset(int(day) for day in stored["weekdays"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    if not opens < closes or not weekdays or not weekdays <= set(range(7)):
+        return None
+    return BusinessHours(opens=opens, closes=closes, weekdays=weekdays)
 
 
 async def _read_business_hours(session: AsyncSession) -> BusinessHours:
     days = (await session.scalars(select(CompanyDayOff.day))).all()
-    return BusinessHours(days_off=frozenset(days))
+    stored = (await stored_settings(session)).get(WEEKLY_HOURS_KEY)
+    weekly = weekly_hours(stored) if stored is not None else None
+    if stored is not None and weekly is None:
+        log.warning("ignoring unusable %s setting %r; using the default hours", WEEKLY_HOURS_KEY, stored)
+    return replace(weekly or BusinessHours(), days_off=frozenset(days))
+
+
+async def set_weekly_hours(
+    session: AsyncSession,
+    actor: StaffUser,
+    hours: BusinessHours | None,
+    request: Request | None = None,
+) -> bool:
+    """Stores the weekly hours (``None``: back to the defaults); audited as ``calendar.hours.update``.
+
+    Returns whether anything changed."""
+    value = None
+    if hours is not None:
+        value = {
+            "opens": hours.opens.strftime("%H:%M"),
+            "closes": hours.closes.strftime("%H:%M"),
+            "weekdays": sorted(hours.weekdays),
+        }
+    return bool(await save_settings(session, actor, SETTINGS_GROUP, {WEEKLY_HOURS_KEY: value}, request=request))
 
 
 async def load_business_hours(session: AsyncSession) -> BusinessHours:
