@@ -361,3 +361,34 @@ async def test_unassigned_sla_breach_goes_to_every_active_supervisor_and_admin(
     assert mailed == ["admin@example.com", "lead@example.com"]
     async with app.state.sessionmaker() as db:
         assert await db.scalar(select(func.count()).select_from(Job).where(Job.kind == NOTIFY_EMAIL)) == 2
+
+
+async def test_the_answered_notice_uses_the_texts_saved_on_the_templates_page(
+    app: FastAPI, settings: Settings, session: AsyncSession
+) -> None:
+    from gogaek.notify.texts import INQUIRY_ANSWERED as ANSWERED_TEXTS
+    from gogaek.notify.texts import NoticeTexts, save_notice_texts
+
+    await add_staff(app, session, StaffRole.ADMIN, "admin@example.com")
+    admin = await session.scalar(select(StaffUser).where(StaffUser.email == "admin@example.com"))
+    assert admin is not None
+    words = NoticeTexts(
+        title="답변 도착 ({number})",
+        email_subject="[페이] 답변이 왔어요",
+        email_body="문의번호 {number}의 답변: {link}",
+        sms="[페이] 답변 도착 {link}",
+    )
+    await save_notice_texts(session, admin, ANSWERED_TEXTS, "ko", words)
+    customer = await add_customer(session, "host-user-7", email="kim@example.com", phone="010-1234-5678")
+    worker, console = console_worker(app, settings)
+    await emit_committed(app, INQUIRY_ANSWERED, inquiry(customer_id=customer.id))
+    await drain(worker)
+    [notification] = await notifications(app)
+    assert notification.title == f"답변 도착 ({NUMBER})"
+    [mail] = [m for m in console.sent if isinstance(m, EmailMessage)]
+    assert (mail.subject, mail.text) == (
+        "[페이] 답변이 왔어요",
+        f"문의번호 {NUMBER}의 답변: https://help.example.com/inquiries/41",
+    )
+    [sms] = [m for m in console.sent if isinstance(m, SmsMessage)]
+    assert sms.text == "[페이] 답변 도착 https://help.example.com/inquiries/41"

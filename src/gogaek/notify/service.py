@@ -29,10 +29,11 @@ from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.jobs.handlers import NOTIFY_EMAIL, NOTIFY_SMS, WEBHOOK_DELIVER, JobContext, PermanentJobError
 from gogaek.jobs.models import Job
 from gogaek.jobs.queue import enqueue
-from gogaek.notify import queries
+from gogaek.notify import queries, texts
 from gogaek.notify.models import Notification, WebhookEndpoint
 from gogaek.notify.providers import EmailMessage, NotificationError, SmsMessage
 from gogaek.notify.schemas import WebhookCreate, WebhookUpdate
+from gogaek.notify.texts import rendered_notice
 from gogaek.notify.webhooks import check_target, deliver_webhook, new_webhook_secret
 
 log = logging.getLogger("gogaek.notify")
@@ -180,21 +181,20 @@ async def _answered(session: AsyncSession, settings: Settings, event: str, data:
     mailed = await queue_reply_for_event(session, settings, data)
     link = f"/inquiries/{inquiry_id}"
     url = settings.base_url.rstrip("/") + link
+    # The words admins set on /admin/notification-templates, or the built-in ones.
+    words = await rendered_notice(session, texts.INQUIRY_ANSWERED, {"number": number, "link": url})
     return [
         Notice(
             CUSTOMER,
             customer.id,
             event,
-            title=f"문의하신 내용에 답변이 등록되었습니다 (문의번호 {number})",
+            title=words.title,
             link=link,
-            subject="[고객센터] 문의하신 내용에 답변이 등록되었습니다",
-            text=(
-                f"안녕하세요.\n문의하신 내용(문의번호 {number})에 답변이 등록되었습니다.\n"
-                f"아래 주소에서 답변을 확인해 주세요.\n{url}\n\n이 메일은 발신 전용입니다."
-            ),
+            subject=words.email_subject,
+            text=words.email_body,
             email_to=None if mailed else customer.email,
             sms_to=customer.phone,
-            sms_text=f"[고객센터] 문의(문의번호 {number})에 답변이 등록되었습니다. {url}",
+            sms_text=words.sms,
         )
     ]
 

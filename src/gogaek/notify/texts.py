@@ -9,10 +9,8 @@ e-mail subject and body, and the SMS — in Korean and English, with placeholder
 Rendering never uses ``str.format``: only the kind's own placeholders are replaced, so a stored
 text cannot reach attributes (``{number.__class__}``) or fail on a stray brace.
 
-To send them, ``notify.service._answered`` computes, after ``url``,
-``words = await rendered_notice(session, INQUIRY_ANSWERED, {"number": number, "link": url})`` and
-passes ``title=words.title``, ``subject=words.email_subject``, ``text=words.email_body`` and
-``sms_text=words.sms`` to its ``Notice`` instead of the literal Korean strings.
+``notify.service._answered`` sends what ``rendered_notice`` gives (Korean until customers have
+a language of their own).
 """
 
 from __future__ import annotations
