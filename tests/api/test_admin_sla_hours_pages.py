@@ -75,6 +75,7 @@ async def test_sla_policy_changes_the_next_inquirys_due_time_at_once(
     await sign_in(browser)
     page = await browser.get(SLA)
     assert page.status_code == 200 and "아직 정책이 없습니다" in page.text and "5초 안에" in page.text
+    assert "지금: 월화수목금 09:00–18:00" in page.text
     session.add(Category(slug="payment", name="결제"))
     await session.commit()
     customer = await make_customer(session)

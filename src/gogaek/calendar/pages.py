@@ -37,7 +37,7 @@ router = APIRouter(prefix="/admin/hours", include_in_schema=False)
 
 PAGE_PATH = "/admin/hours"
 HOLIDAY_DAYS_AHEAD = 183
-WEEKDAY_NAMES = "월화수목금토일"
+WEEKDAY_NAMES = service.WEEKDAY_NAMES
 LABELS = {"day": "날짜", "name": "이름"}
 FIELD_FOR_CODE = {"day_off_exists": "day"}
 
@@ -118,11 +118,6 @@ _DEFAULT = BusinessHours()
 _DEFAULT_WEEKLY = (_DEFAULT.opens, _DEFAULT.closes, _DEFAULT.weekdays)
 
 
-def _weekly(hours: BusinessHours) -> str:
-    days = "".join(WEEKDAY_NAMES[index] for index in sorted(hours.weekdays))
-    return f"{days} {hours.opens:%H:%M}–{hours.closes:%H:%M}"
-
-
 async def _page(
     request: Request,
     session: AsyncSession,
@@ -136,7 +131,7 @@ async def _page(
     days_off = await service.list_days_off(session)
     hours = await service.load_business_hours(session)
     context = {
-        "weekly": _weekly(hours),
+        "weekly": service.weekly_text(hours),
         "weekly_values": weekly_values or WeeklyValues.of(hours),
         "weekly_errors": dict(weekly_errors or {}),
         "weekday_options": list(enumerate(WEEKDAY_NAMES)),

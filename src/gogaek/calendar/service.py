@@ -31,6 +31,15 @@ SETTINGS_GROUP = "calendar.hours"
 log = logging.getLogger(__name__)
 
 
+WEEKDAY_NAMES = "월화수목금토일"
+
+
+def weekly_text(hours: BusinessHours) -> str:
+    """e.g. "월화수목금 09:00–18:00"."""
+    days = "".join(WEEKDAY_NAMES[index] for index in sorted(hours.weekdays))
+    return f"{days} {hours.opens:%H:%M}–{hours.closes:%H:%M}"
+
+
 def weekly_hours(stored: Any) -> BusinessHours | None:
     """The stored ``{"opens": "HH:MM", "closes": "HH:MM", "weekdays": [0..6]}``, or None if unusable."""
     try:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.calendar.service import load_business_hours, weekly_text
 from gogaek.deps import SessionDep
 from gogaek.helpcenter.queries import list_categories
 from gogaek.inquiries import sla_policies
@@ -99,6 +100,7 @@ async def _page(
         "default_first": DEFAULT_TARGETS.first_response.total_seconds() / 3600,
         "default_resolution": DEFAULT_TARGETS.resolution.total_seconds() / 3600,
         "ttl": int(REFERENCE_TTL_SECONDS),
+        "weekly": weekly_text(await load_business_hours(session)),
     }
     return render(request, "admin/sla.html", context, status=status)
 
