@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.sqltypes import NullType
 
 from gogaek.inquiries.models import Inquiry, InquiryFeedback
 from gogaek.inquiries.workflow import OPEN_STATUSES
@@ -158,23 +159,26 @@ class Durations:
 
 
 def _joined(value: Any, backend: str) -> ColumnElement[Any]:
-    """A column of the matching rows as one comma-separated text, NULL written as NaN."""
+    """A column of the matching rows in one value: a float8 array on PostgreSQL (sent in binary),
+    a comma-separated text on SQLite; NULL becomes NaN either way."""
     if backend == "sqlite":
         return func.group_concat(func.coalesce(value, "nan"), ",")
-    return func.string_agg(func.coalesce(cast(value, Text), "NaN"), ",")
+    return func.array_agg(cast(value, Float), type_=NullType())
 
 
-def _floats(joined: str | None) -> FloatArray:
+def _floats(joined: str | list[float | None] | None) -> FloatArray:
     if not joined:
         return np.empty(0, dtype=np.float64)
+    if isinstance(joined, list):
+        return np.array(joined, dtype=np.float64)
     return np.fromstring(joined, dtype=np.float64, sep=",")
 
 
 async def durations(session: AsyncSession, filters: ReportFilters) -> Durations:
     """Filing, first response and resolution of inquiries that have either, as arrays.
 
-    The database hands each column over as one text (``string_agg`` / ``group_concat``), parsed
-    by numpy: at 100,000 inquiries that is about ten times faster than 100,000 result rows.
+    The database hands each column over as one value (``array_agg`` / ``group_concat``) that numpy
+    reads at once: at 100,000 inquiries that is about ten times faster than 100,000 result rows.
     """
     backend = dialect(session)
     columns = (
