@@ -1,6 +1,6 @@
 """Admin HTML pages for FAQ categories (카테고리 관리): list, create, edit, delete.
 
-Forms go through the same helpers as articles and notices (``FormValues``, ``save_form``),
+Forms go through the same helpers as articles and notices (``FormValues``, ``create_or_update``),
 so messages, kept values and refusals (duplicate slug or name, a category still in use)
 look the same everywhere.
 """

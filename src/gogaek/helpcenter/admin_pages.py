@@ -7,7 +7,7 @@ search index, so the help center finds an edited article on the very next search
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Generic, TypeVar
 
@@ -17,20 +17,18 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.deps import SearchDep, SessionDep
-from gogaek.errors import ProblemError
 from gogaek.helpcenter import queries, service
 from gogaek.helpcenter.models import Article, Category, Notice, PublishStatus
 from gogaek.helpcenter.schemas import ArticleCreate, ArticleUpdate, NoticeCreate, NoticeUpdate
+from gogaek.web.admin_forms import Outcome, submit
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import (
-    FORM_ERROR,
     FormValues,
     blank_to_none,
     split_commas,
     split_lines,
-    validate,
 )
 from gogaek.web.templating import local_input_value
 from gogaek.web.views import id_or_404, redirect, render
@@ -121,52 +119,6 @@ class NoticeForm(FormValues):
         }
 
 
-def problem_errors(problem: ProblemError, labels: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A service refusal shown next to the field it is about (or atop the form).
-
-    The field comes from ``FIELD_FOR_CODE``, else from the refusal's own ``errors[].loc``
-    when that names one of the form's fields (``labels``).
-    """
-    name = FIELD_FOR_CODE.get(problem.code)
-    if name is None:
-        named = (str(e["loc"][-1]) for e in problem.errors if e.get("loc"))
-        name = next((n for n in named if n in (labels or {})), FORM_ERROR)
-    return {name: problem.message}
-
-
-@dataclass(frozen=True, slots=True)
-class FormOutcome(Generic[S]):
-    """A submitted form: the saved record, or Korean messages per field and the status."""
-
-    saved: S | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-    status: int = 200
-
-
-async def save_form(
-    session: AsyncSession,
-    schema: type[M],
-    payload: Mapping[str, object],
-    labels: Mapping[str, str],
-    save: Callable[[M], Awaitable[S]],
-    *,
-    pattern_rules: Mapping[str, str] | None = None,
-) -> FormOutcome[S]:
-    """Validates a form's payload and hands it to one service call.
-
-    Invalid input is a 422 with a message per field; a service refusal (``ProblemError``)
-    is rolled back and shown next to its field with the refusal's own status (e.g. 409).
-    """
-    data, errors = validate(schema, payload, labels, pattern_rules)
-    if data is None:
-        return FormOutcome(errors=errors, status=422)
-    try:
-        return FormOutcome(saved=await save(data))
-    except ProblemError as problem:
-        await session.rollback()
-        return FormOutcome(errors=problem_errors(problem, labels), status=problem.status)
-
-
 @dataclass(frozen=True, slots=True)
 class FormVerbs(Generic[C, U, S]):
     """How one kind of record is created and changed: schemas and service verbs."""
@@ -181,14 +133,14 @@ class FormVerbs(Generic[C, U, S]):
 
 async def create_or_update(
     session: AsyncSession, verbs: FormVerbs[C, U, S], record_id: int | None, payload: Mapping[str, object]
-) -> FormOutcome[S]:
-    """A new record when there is no id yet, else a change to that record."""
+) -> Outcome[S]:
+    """A new record when there is no id yet, else a change to that record (``web.admin_forms.submit``)."""
     rules = verbs.pattern_rules
     if record_id is None:
         create = partial(verbs.create, session)
-        return await save_form(session, verbs.create_schema, payload, verbs.labels, create, pattern_rules=rules)
+        return await submit(session, verbs.create_schema, payload, verbs.labels, create, FIELD_FOR_CODE, rules)
     update = partial(verbs.update, session, record_id)
-    return await save_form(session, verbs.update_schema, payload, verbs.labels, update, pattern_rules=rules)
+    return await submit(session, verbs.update_schema, payload, verbs.labels, update, FIELD_FOR_CODE, rules)
 
 
 ARTICLE_VERBS = FormVerbs(ArticleCreate, service.create_article, ArticleUpdate, service.update_article, ARTICLE_LABELS)

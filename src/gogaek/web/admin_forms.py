@@ -1,7 +1,8 @@
 """The configuration pages' form step: validate, make one service call, explain a refusal in Korean.
 
-Like ``helpcenter.admin_pages.save_form``, but each page names the form field a refusal's
-``code`` is about (``email_taken`` → the email field), so the message sits next to it.
+Every admin form uses it (the help-center ones through ``create_or_update``). Each page names
+the form field a refusal's ``code`` is about (``email_taken`` → the email field), so the
+message sits next to it; else the refusal's own ``errors[].loc`` decides.
 """
 
 from __future__ import annotations
@@ -51,9 +52,19 @@ async def submit(
         return Outcome(saved=await save(data))
     except ProblemError as problem:
         await session.rollback()
-        return Outcome(
-            errors={(field_for_code or {}).get(problem.code, FORM_ERROR): problem.message}, status=problem.status
-        )
+        return Outcome(errors=problem_errors(problem, labels, field_for_code), status=problem.status)
+
+
+def problem_errors(
+    problem: ProblemError, labels: Mapping[str, str], field_for_code: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A service refusal shown next to the field it is about, else atop the form: the field named
+    for its code, else the one its own ``errors[].loc`` names, if the form has it (``labels``)."""
+    name = (field_for_code or {}).get(problem.code)
+    if name is None:
+        named = (str(e["loc"][-1]) for e in problem.errors if e.get("loc"))
+        name = next((n for n in named if n in labels), FORM_ERROR)
+    return {name: problem.message}
 
 
 async def act(
