@@ -6,11 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.calendar import pages as calendar_pages
 from gogaek.calendar.business_time import business_time_between
 from gogaek.calendar.hours import SEOUL, korean_holidays
 from gogaek.calendar.models import CompanyDayOff
@@ -18,12 +16,10 @@ from gogaek.calendar.service import load_business_hours
 from gogaek.config import Settings
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import StaffRole
-from gogaek.inquiries import sla_pages
 from gogaek.inquiries.models import SlaPolicy
-from gogaek.web.csrf import verified_form
 from tests.api.config_pages import audit_actions, field_error, signed_in
 from tests.api.test_agent_auth import file_inquiry, make_customer
-from tests.api.test_pages import _depends_on, admin_user, browser, post_form, sign_in
+from tests.api.test_pages import admin_user, browser, post_form, sign_in
 
 __all__ = ["admin_user", "browser"]
 
@@ -39,18 +35,6 @@ async def policies(session: AsyncSession) -> list[SlaPolicy]:
 async def days_off(session: AsyncSession) -> list[date]:
     session.expire_all()
     return list((await session.scalars(select(CompanyDayOff.day).order_by(CompanyDayOff.day))).all())
-
-
-def test_every_sla_and_hours_post_checks_the_csrf_token() -> None:
-    routes = [
-        r
-        for router in (sla_pages.router, calendar_pages.router)
-        for r in router.routes
-        if isinstance(r, APIRoute) and "POST" in (r.methods or set())
-    ]
-    assert len(routes) == 7
-    for route in routes:
-        assert _depends_on(route.dependant, verified_form), route.path
 
 
 async def test_sla_and_hours_pages_need_an_admin_or_supervisor(
