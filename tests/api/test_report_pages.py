@@ -61,6 +61,7 @@ async def test_managers_see_every_chart(browser: httpx.AsyncClient, staff: dict[
         assert f'data-chart="{key}"' in page.text
         assert f"/console/reports/csv?chart={key}&amp;from=" in page.text
     assert "채널별 문의 접수량" in page.text and "SLA 목표" in page.text
+    assert "영업시간 월화수목금 09:00–18:00" in page.text  # the hours in force, not a fixed text
 
 
 async def test_agents_are_refused_and_the_role_is_checked_on_every_request(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.calendar.hours import SEOUL
+from gogaek.calendar.hours import SEOUL, BusinessHours
 from gogaek.calendar.service import load_business_hours
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import StaffUser, Team
@@ -37,11 +37,16 @@ class ReportContext:
             self._memo[key] = await load()
         return self._memo[key]
 
+    async def hours(self) -> BusinessHours:
+        """The configured weekly hours and days off (관리자 → 영업시간), as the SLA clocks use them."""
+        hours: BusinessHours = await self.once("hours", lambda: load_business_hours(self.session))
+        return hours
+
     async def clock(self) -> BusinessClock:
         """Business hours from the first day of the range up to tomorrow (answers come after filing)."""
 
         async def build() -> BusinessClock:
-            hours = await load_business_hours(self.session)
+            hours = await self.hours()
             last = max(self.filters.end, self.today) + timedelta(days=1)
             return BusinessClock(hours, self.filters.start - timedelta(days=1), last)
 

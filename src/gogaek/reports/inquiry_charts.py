@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from gogaek.calendar.service import weekly_text
 from gogaek.helpcenter.models import Category
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
 from gogaek.reports import queries
@@ -134,7 +135,8 @@ async def _time_chart(ctx: ReportContext, which: str) -> Chart:
         rows,
         line_chart(labels, series, title=title, unit="h", reference=reference),
         summary=summary,
-        note="업무시간은 평일 9–18시 중 공휴일과 회사 휴무일을 뺀 시간입니다. 주는 접수일 기준입니다.",
+        note=f"업무시간은 영업시간({weekly_text(await ctx.hours())}) 중 공휴일과 회사 휴무일을 뺀 시간입니다. "
+        "주는 접수일 기준입니다.",
     )
 
 

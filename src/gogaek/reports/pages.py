@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from gogaek.calendar.service import load_business_hours, weekly_text
 from gogaek.db import utcnow
 from gogaek.deps import SessionDep
 from gogaek.errors import ProblemError
@@ -80,6 +81,7 @@ async def reports_page(request: Request, session: SessionDep, agent: PageAdmin) 
             "csv_links": {key: csv_link(key, filters) for key in BUILDERS},
             "comments": await latest_comments(session, filters),
             "generated_at": now,
+            "hours_text": weekly_text(await load_business_hours(session)),
         },
     )
 
