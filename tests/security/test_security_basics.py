@@ -365,6 +365,8 @@ NOT_LIMITED_HERE = {
     ("POST", "/api/v1/admin/login"): "staff sign-in: the account lockout is the identity module's",
     ("POST", "/api/v1/agent/login"): "staff sign-in: the account lockout is the identity module's",
     ("POST", "/admin/login"): "staff sign-in: the account lockout is the identity module's",
+    ("POST", "/admin/login/totp"): "staff sign-in's TOTP re-enrolment: five wrong codes end the attempt "
+    "and it needs the password step first (docs/pages.md)",
     ("POST", "/admin/logout"): "signing out stores nothing",
     ("POST", "/auth/logout"): "signing out stores nothing",
     ("POST", "/auth/login"): "one-time codes: limited per address and address-of-origin per hour (identity/otp.py)",

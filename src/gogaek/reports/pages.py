@@ -42,7 +42,7 @@ from gogaek.reports.stats import seoul_day
 from gogaek.web.auth import PageAdmin
 from gogaek.web.views import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def csv_link(key: str, filters: ReportFilters) -> str:
