@@ -6,7 +6,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -94,51 +94,60 @@ async def _start_smtp(app: FastAPI, settings: Settings) -> asyncio.Server | None
     return await start_smtp_listener(app.state.sessionmaker, settings, settings.inbound_smtp_port)
 
 
+async def _settle(task: asyncio.Task[None]) -> None:
+    with suppress(Exception):
+        await task
+
+
+async def _close_server(server: asyncio.Server) -> None:
+    server.close()
+    await server.wait_closed()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
-        app.state.db_engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        index = build_search_index(settings, app.state.sessionmaker)
-        app.state.search_index = index
-        # Loading can take a while on a cold embedding cache: serve /healthz meanwhile;
-        # /readyz says 503 and searches wait for the index lock until it is built.
-        loading = asyncio.create_task(index.load(), name="search-index-load")
-        loading.add_done_callback(_log_load_failure)
-        app.state.chat = ChatRuntime(
-            app.state.sessionmaker,
-            settings,
-            build_hub(settings.redis_url, settings.redis_prefix),
-            index,
-            app.state.attachment_storage,
-        )
-        await app.state.chat.start()
-        app.state.jobs = await start_job_worker(
-            app.state.sessionmaker,
-            settings,
-            extra_handlers=job_handlers(),
-            periodic=periodic_tasks(settings),
-            providers=app.state.notification_providers,
-        )
-        smtp = await _start_smtp(app, settings)
-        try:
-            yield
-        finally:
-            if smtp is not None:
-                smtp.close()
-                await smtp.wait_closed()
-            await app.state.jobs.stop()
-            await app.state.chat.stop()
+        # Each part is stopped by the stack in reverse order, also when a later part fails to
+        # start: an engine left open would leak its pooled connections.
+        async with AsyncExitStack() as stack:
+            engine = create_engine(settings)
+            stack.push_async_callback(engine.dispose)
+            app.state.db_engine = engine
+            app.state.sessionmaker = create_sessionmaker(engine)
+            index = build_search_index(settings, app.state.sessionmaker)
+            app.state.search_index = index
+            stack.callback(index.close)
+            stack.push_async_callback(index.query_log.close)
+            # Loading can take a while on a cold embedding cache: serve /healthz meanwhile;
+            # /readyz says 503 and searches wait for the index lock until it is built.
+            loading = asyncio.create_task(index.load(), name="search-index-load")
+            loading.add_done_callback(_log_load_failure)
             # The build runs in a thread that cannot be interrupted; let it finish before the
             # vector store and database it writes to are closed.
-            with suppress(Exception):
-                await loading
-            await index.query_log.close()
-            index.close()
-            await engine.dispose()
+            stack.push_async_callback(_settle, loading)
+            app.state.chat = ChatRuntime(
+                app.state.sessionmaker,
+                settings,
+                build_hub(settings.redis_url, settings.redis_prefix),
+                index,
+                app.state.attachment_storage,
+            )
+            await app.state.chat.start()
+            stack.push_async_callback(app.state.chat.stop)
+            app.state.jobs = await start_job_worker(
+                app.state.sessionmaker,
+                settings,
+                extra_handlers=job_handlers(),
+                periodic=periodic_tasks(settings),
+                providers=app.state.notification_providers,
+            )
+            stack.push_async_callback(app.state.jobs.stop)
+            smtp = await _start_smtp(app, settings)
+            if smtp is not None:
+                stack.push_async_callback(_close_server, smtp)
+            yield
 
     app = FastAPI(
         title="Gogaek 고객센터 API",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import socket
 import weakref
 
 import httpx
+import pytest
 
 from gogaek.app import create_app
 from gogaek.config import Settings
@@ -49,3 +52,25 @@ async def test_an_app_is_freed_after_its_lifespan(settings: Settings) -> None:
     del application, transport, http
     gc.collect()
     assert ref() is None
+
+
+async def test_a_start_that_fails_half_way_stops_what_it_had_started(settings: Settings) -> None:
+    """The SMTP listener starts last; when its port is taken the worker, chat runtime and
+    database engine started before it must stop too, not run on in the background."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    application = create_app(
+        settings.model_copy(update={"inbound_smtp_host": "127.0.0.1", "inbound_smtp_port": port, "jobs_enabled": True})
+    )
+    try:
+        with pytest.raises(OSError):
+            async with application.router.lifespan_context(application):
+                pass
+    finally:
+        taken.close()
+    assert not application.state.jobs.running
+    names = {task.get_name() for task in asyncio.all_tasks()}
+    assert not {name for name in names if name.startswith("job-worker-")}
+    assert "chat-idle-sweep" not in names

@@ -94,7 +94,8 @@ class SearchLog:
     async def close(self) -> None:
         """Stops the timer and writes the rest (at shutdown)."""
         if self._flusher is not None and not self._flusher.done():
-            self._flusher.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._flusher
+            # Woken rather than cancelled: a cancel landing while it writes could leave a
+            # database connection half-opened.
+            self._full.set()
+            await self._flusher
         await self.flush()
