@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -268,11 +268,15 @@ DOCUMENTS = [
 
 
 @pytest.fixture(scope="module")
-def index() -> SearchIndex:
+async def index() -> AsyncIterator[SearchIndex]:
     engine = SearchEngine()
     engine.rebuild(DOCUMENTS)
-    unused_database = async_sessionmaker(create_async_engine("sqlite+aiosqlite://"))
-    return SearchIndex(engine, unused_database, refresh_seconds=math.inf)
+    # Only the search log writes here (the bot's searches are logged); closed like an app's.
+    database = create_async_engine("sqlite+aiosqlite://")
+    index = SearchIndex(engine, async_sessionmaker(database), refresh_seconds=math.inf)
+    yield index
+    await index.query_log.close()
+    await database.dispose()
 
 
 class Inquiries:
