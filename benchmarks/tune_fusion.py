@@ -8,8 +8,9 @@ Weights are found by coordinate search maximising R@1 + MRR/2 on the card set, u
 constraint that the demo FAQ's R@1 stays at least what the previous ranking reached there
 (``--demo-floor``), since operators who wrote alternate phrasings must not lose. The card
 number is reported by 5-fold cross-validation over articles (each fold's weights are chosen
-without its queries), next to the in-sample number. The threshold is the e5 similarity below
-which 90 % of the off-topic dev queries fall.
+without its queries), next to the in-sample number. The no-match rule (two e5 similarity
+thresholds and a share of familiar nouns, ``NoMatchRule``) is the one that keeps the most
+right-first card queries answered while 90 % of the off-topic dev queries abstain.
 
     .venv/bin/python benchmarks/tune_fusion.py [--embedding-cache F.npz] [--demo-floor 0.909]
 """
@@ -29,12 +30,13 @@ import embedding_cache
 from common import TUNING_SETS, Query, evaluate, load_faq_set, load_offtopic, load_paycenter
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import ScoreComponents, SearchEngine
-from gogaek.search.fusion import FusionWeights, fuse, top_similarity
+from gogaek.search.fusion import FusionWeights, NoMatchRule, fuse, top_similarity
 
 GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
 FOLDS = 5
 ROUNDS = 5
 OFF_TOPIC_ABSTAIN = 0.9
+SHARES = (0.34, 0.5, 0.67)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,23 +102,45 @@ def cross_validated(tune: Scored, demo: Scored, demo_floor: float) -> list[list[
     return rankings
 
 
-def threshold(engine: SearchEngine, weights: FusionWeights, off_topic: list[str]) -> float:
-    """The e5 similarity of the top hit that 90 % of off-topic queries stay below."""
-    values = []
-    for text in off_topic:
-        components = engine.score_components(text)
-        slot = int(np.argmax(fuse(components.channels, weights)))
-        similarity = top_similarity(components.channels, slot)
-        assert similarity is not None, "the no-match rule needs e5"
-        values.append(similarity)
-    return float(np.quantile(values, OFF_TOPIC_ABSTAIN))
+def _top_similarity(engine: SearchEngine, weights: FusionWeights, text: str) -> tuple[int, float]:
+    components = engine.score_components(text)
+    slot = int(np.argmax(fuse(components.channels, weights)))
+    similarity = top_similarity(components.channels, slot)
+    assert similarity is not None, "the no-match rule needs e5"
+    return components.ids[slot], similarity
+
+
+def no_match_rule(
+    engine: SearchEngine, weights: FusionWeights, queries: list[Query], off_topic: list[str]
+) -> NoMatchRule:
+    """The rule that keeps the most right-first queries answered while 90 % of the off-topic
+    queries abstain; ties go to the wider band and the stricter share."""
+    answered = []
+    for query in queries:
+        top, similarity = _top_similarity(engine, weights, query.text)
+        if top == query.expected:
+            answered.append((similarity, engine.familiar_share(query.text)))
+    off = [(_top_similarity(engine, weights, text)[1], engine.familiar_share(text)) for text in off_topic]
+    best: tuple[float, float, float, float] | None = None
+    rule = NoMatchRule()
+    for low in np.arange(0.84, 0.8701, 0.0025):
+        for high in np.arange(low, 0.9201, 0.005):
+            for share in SHARES:
+                candidate = NoMatchRule(float(low), float(high), share)
+                abstained = float(np.mean([candidate.abstains(*f) for f in off]))
+                kept = 1 - float(np.mean([candidate.abstains(*f) for f in answered]))
+                key = (kept, abstained, float(high), share)
+                if abstained >= OFF_TOPIC_ABSTAIN and (best is None or key > best):
+                    best, rule = key, candidate
+    return rule
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--embedding-cache", type=Path, default=None)
-    parser.add_argument("--demo-floor", type=float, default=0.909,
-                        help="demo FAQ R@1 (without 초성 queries) the weights must keep")
+    parser.add_argument(
+        "--demo-floor", type=float, default=0.909, help="demo FAQ R@1 (without 초성 queries) the weights must keep"
+    )
     args = parser.parse_args()
     cache = embedding_cache.load(args.embedding_cache)
     engine = SearchEngine(semantic=True, embedding_cache=cache)
@@ -131,10 +155,14 @@ def main() -> None:
     held = evaluate(cross_validated(tune, demo, args.demo_floor), tune.queries)
     demo_scores = evaluate(demo.rankings(weights), demo.queries)
     print(f"weights: {weights}")
-    print(f"{name}: in-sample R@1 {in_sample.recall_at_1:.3f} MRR {in_sample.mrr_at_10:.3f}; "
-          f"{FOLDS}-fold CV R@1 {held.recall_at_1:.3f} MRR {held.mrr_at_10:.3f}")
+    print(
+        f"{name}: in-sample R@1 {in_sample.recall_at_1:.3f} MRR {in_sample.mrr_at_10:.3f}; "
+        f"{FOLDS}-fold CV R@1 {held.recall_at_1:.3f} MRR {held.mrr_at_10:.3f}"
+    )
     print(f"demo FAQ: R@1 {demo_scores.recall_at_1:.3f} MRR {demo_scores.mrr_at_10:.3f}")
-    print(f"no-match threshold (off-topic dev, {name}): {threshold(engine, weights, load_offtopic('dev')):.3f}")
+    engine.rebuild(documents)
+    rule = no_match_rule(engine, weights, queries, load_offtopic("dev"))
+    print(f"no-match rule (off-topic dev, {name}): {rule}")
     embedding_cache.save(args.embedding_cache, cache)
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from gogaek.search import engine as engine_module
 from gogaek.search.documents import SearchDocument
-from gogaek.search.engine import SearchEngine
-from gogaek.search.fusion import FusionWeights, fuse, normalised, top_similarity
+from gogaek.search.engine import RankingWeights, SearchEngine
+from gogaek.search.fusion import FusionWeights, NoMatchRule, fuse, normalised, top_similarity
 from gogaek.search.semantic import E5, Embedder, Vector
 from tests.unit.test_search_engine import DOCUMENTS
 
@@ -61,6 +61,33 @@ def test_the_no_match_measure_is_the_best_e5_view_of_an_article() -> None:
     assert top_similarity(channels, 0) == pytest.approx(0.86)
     assert top_similarity(channels, 1) == pytest.approx(0.9)
     assert top_similarity({"lexical": np.array([1.0])}, 0) is None
+
+
+@pytest.mark.parametrize(
+    ("similarity", "familiar", "abstains"),
+    [
+        (0.80, 1.0, True),  # far from every article, whatever the words
+        (0.87, 0.0, True),  # in the band, and no noun the FAQ knows
+        (0.87, 0.4, True),
+        (0.87, 0.5, False),  # in the band, half its nouns are the FAQ's own
+        (0.90, 0.0, False),  # close enough on its own
+    ],
+)
+def test_the_rule_doubts_a_middling_match_only_when_the_faq_does_not_know_the_querys_nouns(
+    similarity: float, familiar: float, abstains: bool
+) -> None:
+    assert NoMatchRule().abstains(similarity, familiar) is abstains
+
+
+@needs_models
+def test_the_engine_counts_the_nouns_some_article_uses() -> None:
+    """With the similarity bands set wide open, only the query's nouns decide."""
+    rule = NoMatchRule(threshold=0.0, unfamiliar_threshold=2.0, familiar_share=0.5)
+    engine = SearchEngine(semantic=True, weights=RankingWeights(no_match=rule))
+    engine.rebuild(DOCUMENTS)
+    assert engine.answer("주식 종목 추천", 5).no_match
+    assert not engine.answer("송금 한도 주식", 5).no_match  # two of its three nouns are the FAQ's
+    assert not engine.answer("어떻게 해요", 5).no_match  # no noun at all: the words do not count
 
 
 @pytest.fixture(scope="module")

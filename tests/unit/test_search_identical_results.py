@@ -22,7 +22,9 @@ import pytest
 
 from gogaek.demo.shipped_vectors import shipped_vectors
 from gogaek.demo.vectors import demo_documents
-from gogaek.korean import normalize_query
+from gogaek.korean import analyze, normalize_query
+from gogaek.korean.analyzer import NOUN_TAGS
+from gogaek.search.analysis import compounds
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import MAX_QUERY_CHARS, RankingWeights, SearchAnswer, SearchEngine
 from gogaek.search.fusion import fuse
@@ -109,10 +111,21 @@ def reference_answer(
     scores = fuse(channels, weights.fusion)
     order = sorted((i for i in range(len(articles)) if scores[i] > 0), key=lambda i: (-scores[i], i))[:LIMIT]
     top = order[0] if order else None
-    no_match = top is None or (
-        max(channels["e5_document"][top], channels["e5_phrasing"][top]) < weights.no_match.threshold
+    no_match = top is None or weights.no_match.abstains(
+        max(channels["e5_document"][top], channels["e5_phrasing"][top]), familiar_share(articles, text)
     )
     return Ranked([articles[i].id for i in order], [float(scores[i]) for i in order], no_match)
+
+
+def familiar_share(articles: list[SearchDocument], text: str) -> float:
+    """The share of the query's nouns that some article's text uses, as words or joined nouns."""
+    vocabulary: set[str] = set()
+    for article in articles:
+        for field_text in (*phrasings_of(article), " ".join(article.tags), article.answer):
+            morphemes = analyze(field_text)
+            vocabulary |= {m.form for m in morphemes} | set(compounds(morphemes))
+    nouns = [m.form for m in analyze(text) if m.tag in NOUN_TAGS]
+    return sum(noun in vocabulary for noun in nouns) / len(nouns) if nouns else 1.0
 
 
 def ranked(answer: SearchAnswer) -> Ranked:

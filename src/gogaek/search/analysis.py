@@ -23,7 +23,7 @@ def bigrams(text: str) -> Counter[str]:
     flat = _NON_WORD.sub("", compact(text))
     if len(flat) < 2:
         return Counter([flat] if flat else [])
-    return Counter(flat[i:i + 2] for i in range(len(flat) - 1))
+    return Counter(flat[i : i + 2] for i in range(len(flat) - 1))
 
 
 def compounds(morphemes: Sequence[Morpheme]) -> list[str]:
@@ -72,24 +72,22 @@ def _starts(text: str, morphemes: Sequence[Morpheme]) -> list[int]:
 def prefix_keys(text: str, morphemes: Sequence[Morpheme], first_rank: int) -> list[tuple[str, int]]:
     """Keystroke spellings of the text from each word/morpheme start, for autocomplete."""
     return [
-        (keystrokes(compact(text[start:start + PREFIX_SPAN])), first_rank if start == 0 else 2)
+        (keystrokes(compact(text[start : start + PREFIX_SPAN])), first_rank if start == 0 else 2)
         for start in _starts(text, morphemes)
     ]
 
 
-def chosung_keys(
-    text: str, morphemes: Sequence[Morpheme], first_rank: int
-) -> list[tuple[str, int]]:
+def chosung_keys(text: str, morphemes: Sequence[Morpheme], first_rank: int) -> list[tuple[str, int]]:
     """초성 spellings from each Hangul word/morpheme start, both of the text as written and
     of its content morphemes alone, so "ㅅㄱㅊㅅ" finds "송금을 취소" despite the particle."""
     keys = [
-        (_NON_WORD.sub("", chosung(compact(text[start:start + CHOSUNG_SPAN]))), start)
+        (_NON_WORD.sub("", chosung(compact(text[start : start + CHOSUNG_SPAN]))), start)
         for start in _starts(text, morphemes)
         if has_hangul(text[start])
     ]
-    surfaces = [text[m.start:m.end] for m in morphemes]
+    surfaces = [text[m.start : m.end] for m in morphemes]
     keys += [
-        (_NON_WORD.sub("", chosung(compact("".join(surfaces[i:i + CHOSUNG_SPAN])))), m.start)
+        (_NON_WORD.sub("", chosung(compact("".join(surfaces[i : i + CHOSUNG_SPAN])))), m.start)
         for i, m in enumerate(morphemes)
         if has_hangul(surfaces[i])
     ]

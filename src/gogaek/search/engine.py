@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from gogaek.korean import Morpheme, analyze, compact, is_chosung_query, keystrokes, normalize_query
+from gogaek.korean.analyzer import NOUN_TAGS
 from gogaek.search.analysis import bigrams, morpheme_terms
 from gogaek.search.bm25 import FloatArray
 from gogaek.search.documents import SearchDocument, SearchHit
@@ -206,7 +207,7 @@ class SearchEngine:
             channels = self._channels(plan, vectors)
             scores = fuse(channels, self._weights.fusion)
             hits = self._hits(scores, plan, limit)
-            no_match = self._no_match(channels, scores, bool(hits))
+            no_match = self._no_match(channels, scores, bool(hits), morphemes)
         return SearchAnswer(hits, converted or plan.corrected, no_match)
 
     def score_components(self, query: str) -> ScoreComponents:
@@ -282,12 +283,29 @@ class SearchEngine:
             channels[f"{embedder.spec.name}_document"] = model.documents.score(vector, capacity)
         return channels
 
-    def _no_match(self, channels: dict[str, FloatArray], scores: FloatArray, found: bool) -> bool:
+    def _no_match(
+        self, channels: dict[str, FloatArray], scores: FloatArray, found: bool, morphemes: list[Morpheme]
+    ) -> bool:
         """True when no article is close enough to be the answer (docs: fusion.NoMatchRule)."""
         if not found:
             return True
         similarity = top_similarity(channels, int(np.argmax(scores)))
-        return similarity is not None and similarity < self._weights.no_match.threshold
+        if similarity is None:
+            return False
+        return self._weights.no_match.abstains(similarity, self._familiar_share(morphemes))
+
+    def familiar_share(self, query: str) -> float:
+        """The share of the query's nouns that some article uses (for tuning the no-match rule)."""
+        morphemes = analyze(_clean(query), self._model_type)
+        with self._lock:
+            return self._familiar_share(morphemes)
+
+    def _familiar_share(self, morphemes: list[Morpheme]) -> float:
+        """The share of the query's nouns that some article uses (1 when it has none)."""
+        nouns = [m.form for m in morphemes if m.tag in NOUN_TAGS]
+        if not nouns:
+            return 1.0
+        return sum(self._index.known(noun) for noun in nouns) / len(nouns)
 
     def _lexical_search(self, text: str, limit: int) -> list[SearchHit]:
         """Search without the semantic stage (autocomplete must stay fast)."""
@@ -313,8 +331,7 @@ class SearchEngine:
             ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
             documents = self._index.by_ids([doc_id for doc_id, _ in ranked])
         return [
-            SearchHit(doc, score, snippet(doc.answer, ()))
-            for doc, (_, score) in zip(documents, ranked, strict=True)
+            SearchHit(doc, score, snippet(doc.answer, ())) for doc, (_, score) in zip(documents, ranked, strict=True)
         ]
 
     def _hits(self, scores: FloatArray, plan: _Query, limit: int) -> list[SearchHit]:

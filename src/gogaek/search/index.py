@@ -93,8 +93,11 @@ def prepare(
         phrase_morphs = [next(analysed) for _ in phrasings]
         tag_morphs, answer_morphs = next(analysed), next(analysed)
         vectors = {embedder.spec.name: model[number] for embedder, model in zip(embedders, per_model, strict=True)}
-        prepared.append(_assemble(document, phrasings, phrase_morphs, (tags, tag_morphs),
-                                  (answer, answer_morphs), synonyms, vectors))
+        prepared.append(
+            _assemble(
+                document, phrasings, phrase_morphs, (tags, tag_morphs), (answer, answer_morphs), synonyms, vectors
+            )
+        )
     return prepared
 
 
@@ -230,8 +233,7 @@ class FaqIndex:
         """Per-slot lexical score: best phrasing, plus tags and the answers' scores (from
         ``answer_scores``, computed once per query) at lower weight."""
         capacity = len(self.documents)
-        channels = (_weighted(phrase_query[0], weights.morpheme),
-                    _weighted(phrase_query[1], weights.bigram))
+        channels = (_weighted(phrase_query[0], weights.morpheme), _weighted(phrase_query[1], weights.bigram))
         scores = self.phrasings.score(channels, capacity)
         scores += weights.tags * self.tags.score(channels, capacity)
         scores += weights.answer * answer_scores

@@ -29,8 +29,7 @@ class PrefixIndex:
     def bulk_load(self, docs: Iterable[tuple[int, Iterable[tuple[str, int]]]]) -> None:
         """Replace the whole index at once (one sort instead of many inserts)."""
         self._by_doc = {
-            doc_id: sorted({(key[:MAX_KEY_LENGTH], rank, doc_id) for key, rank in keys if key})
-            for doc_id, keys in docs
+            doc_id: sorted({(key[:MAX_KEY_LENGTH], rank, doc_id) for key, rank in keys if key}) for doc_id, keys in docs
         }
         self._entries = sorted(e for entries in self._by_doc.values() for e in entries)
 
@@ -51,7 +50,7 @@ class PrefixIndex:
             return []
         start = bisect.bisect_left(self._entries, (prefix, -1, -1))
         best: dict[int, tuple[int, int]] = {}
-        for key, rank, doc_id in self._entries[start:start + MAX_SCANNED]:
+        for key, rank, doc_id in self._entries[start : start + MAX_SCANNED]:
             if not key.startswith(prefix):
                 break
             order = (rank, len(key))

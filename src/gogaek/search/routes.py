@@ -44,16 +44,12 @@ async def search_faq(
 
 
 @router.get("/suggest", response_model=SuggestResponse)
-async def suggest_faq(
-    q: RawQuery, index: SearchDep, limit: Annotated[int, Query(ge=1, le=20)] = 8
-) -> SuggestResponse:
+async def suggest_faq(q: RawQuery, index: SearchDep, limit: Annotated[int, Query(ge=1, le=20)] = 8) -> SuggestResponse:
     query = clean_query(q, allow_empty=True)
     documents = await index.suggest(query, limit) if query else []
     return SuggestResponse(
         query=query,
-        suggestions=[
-            Suggestion(id=d.id, question=d.question, category=d.category) for d in documents
-        ],
+        suggestions=[Suggestion(id=d.id, question=d.question, category=d.category) for d in documents],
         no_match=await _typed_no_match(index, query, documents, limit),
     )
 

@@ -58,19 +58,17 @@ def _suspicious(index: FaqIndex, word: str, morphemes: list[Morpheme]) -> bool:
     return not all(in_index)
 
 
-def _noun_corrections(
-    text: str, morphemes: list[Morpheme], fix: CorrectFn
-) -> list[tuple[int, int, str]]:
+def _noun_corrections(text: str, morphemes: list[Morpheme], fix: CorrectFn) -> list[tuple[int, int, str]]:
     """Corrections for a run of nouns as a whole, or else for each noun in it."""
     nouns = [m for m in morphemes if m.tag in NOUN_TAGS]
     if not nouns:
         return []
-    whole = fix(text[nouns[0].start:nouns[-1].end].lower())
+    whole = fix(text[nouns[0].start : nouns[-1].end].lower())
     if whole and len(nouns) > 1:
         return [(nouns[0].start, nouns[-1].end, whole)]
     out = []
     for noun in nouns:
-        fixed = fix(text[noun.start:noun.end].lower())
+        fixed = fix(text[noun.start : noun.end].lower())
         if fixed:
             out.append((noun.start, noun.end, fixed))
     return out
