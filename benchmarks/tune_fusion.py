@@ -126,7 +126,7 @@ def no_match_rule(
     for low in np.arange(0.84, 0.8701, 0.0025):
         for high in np.arange(low, 0.9201, 0.005):
             for share in SHARES:
-                candidate = NoMatchRule(float(low), float(high), share)
+                candidate = NoMatchRule(round(float(low), 4), round(float(high), 4), share)
                 abstained = float(np.mean([candidate.abstains(*f) for f in off]))
                 kept = 1 - float(np.mean([candidate.abstains(*f) for f in answered]))
                 key = (kept, abstained, float(high), share)

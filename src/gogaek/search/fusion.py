@@ -54,7 +54,7 @@ class NoMatchRule:
     """
 
     threshold: float = 0.8625
-    unfamiliar_threshold: float = 0.88
+    unfamiliar_threshold: float = 0.8775
     familiar_share: float = 0.5
 
     def abstains(self, similarity: float, familiar_share: float) -> bool:
