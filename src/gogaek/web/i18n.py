@@ -95,6 +95,11 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, count)
 
 
+def pgettext(context: str, message: str) -> str:
+    """One Korean word, two English ones: ``pgettext("console", "채팅 상담")`` is the agents' "Live chat"."""
+    return translations(_current.get()).pgettext(context, message)
+
+
 def safe_next(target: str | None) -> str:
     """Where the switch sends the visitor back: a path on this site, never another host."""
     if not target or not target.startswith("/") or target.startswith("//"):

@@ -16,7 +16,7 @@ from gogaek.helpcenter.publishing import PublishState, notice_state
 from gogaek.identity.naming import bare_agent_name
 from gogaek.web.csrf import csrf_field
 from gogaek.web.flash import flashes_global
-from gogaek.web.i18n import LANGUAGES, current_language, gettext, ngettext
+from gogaek.web.i18n import LANGUAGES, current_language, gettext, ngettext, pgettext
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 INQUIRY_URL = "/inquiries/new"
@@ -38,7 +38,7 @@ def create_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     # ``_("한국어 문장")`` in a template: translated for the request's language (web/i18n.py).
     templates.env.add_extension("jinja2.ext.i18n")
-    templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    templates.env.install_gettext_callables(gettext, ngettext, newstyle=True, pgettext=pgettext)  # type: ignore[attr-defined]
     templates.env.globals["current_language"] = current_language
     templates.env.globals["languages"] = LANGUAGES
     templates.env.filters["kdate"] = korean_datetime
