@@ -63,7 +63,7 @@ from gogaek.notify.providers import build_providers
 from gogaek.phone import admin_routes as phone_admin_routes
 from gogaek.phone import agent_routes as phone_agent_routes
 from gogaek.phone import console_pages as phone_console_pages
-from gogaek.phone import cti_routes
+from gogaek.phone import cti_routes, cti_token_pages
 from gogaek.phone import pages as phone_pages
 from gogaek.phone import roster_pages as phone_roster_pages
 from gogaek.phone import routes as phone_routes
@@ -231,6 +231,7 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
         identity_admin_pages.router,
         chat_bot_pages.router,
         phone_roster_pages.router,
+        cti_token_pages.router,
         notify_template_pages.router,
         notify_provider_pages.router,
         identity_team_pages.router,
