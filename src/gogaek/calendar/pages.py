@@ -26,18 +26,18 @@ from gogaek.calendar.models import CompanyDayOff
 from gogaek.deps import SessionDep
 from gogaek.errors import not_found
 from gogaek.reference_cache import REFERENCE_TTL_SECONDS
-from gogaek.web.admin_forms import act, submit
+from gogaek.web.admin_forms import act, submit, weekday_names, weekday_short, weekly_label
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import redirect, render
 
 router = APIRouter(prefix="/admin/hours", include_in_schema=False)
 
 PAGE_PATH = "/admin/hours"
 HOLIDAY_DAYS_AHEAD = 183
-WEEKDAY_NAMES = service.WEEKDAY_NAMES
 LABELS = {"day": "날짜", "name": "이름"}
 FIELD_FOR_CODE = {"day_off_exists": "day"}
 
@@ -108,7 +108,7 @@ def upcoming_holidays(today: date, days_off: set[date]) -> list[Holiday]:
     until = today + timedelta(days=HOLIDAY_DAYS_AHEAD)
     found = {**korean_holidays(today.year), **korean_holidays(until.year)}
     return [
-        Holiday(day, name, WEEKDAY_NAMES[day.weekday()], day in days_off)
+        Holiday(day, name, weekday_short(day.weekday()), day in days_off)
         for day, name in sorted(found.items())
         if today <= day <= until
     ]
@@ -131,12 +131,12 @@ async def _page(
     days_off = await service.list_days_off(session)
     hours = await service.load_business_hours(session)
     context = {
-        "weekly": service.weekly_text(hours),
+        "weekly": weekly_label(hours),
         "weekly_values": weekly_values or WeeklyValues.of(hours),
         "weekly_errors": dict(weekly_errors or {}),
-        "weekday_options": list(enumerate(WEEKDAY_NAMES)),
+        "weekday_options": list(enumerate(weekday_names())),
         "is_default": (hours.opens, hours.closes, hours.weekdays) == _DEFAULT_WEEKLY,
-        "days_off": [(entry, WEEKDAY_NAMES[entry.day.weekday()], entry.day < today) for entry in days_off],
+        "days_off": [(entry, weekday_short(entry.day.weekday()), entry.day < today) for entry in days_off],
         "holidays": upcoming_holidays(today, {entry.day for entry in days_off}),
         "values": values or DayOffValues(),
         "errors": dict(errors or {}),
@@ -163,13 +163,13 @@ async def add_day_off(request: Request, session: SessionDep, user: PageAdmin, fo
         if outcome.status == 422 and "day" in errors:  # the generic message speaks of a time too
             errors["day"] = "날짜를 확인해 주세요. (예: 2026-12-25)" if values.day.strip() else "날짜를 입력해 주세요."
         return await _page(request, session, values, errors, outcome.status)
-    flash(request, "휴무일을 추가했습니다. 지금부터 접수되는 문의의 기한과 상담 예약에 적용됩니다. (Day off added)")
+    flash(request, _("휴무일을 추가했습니다. 지금부터 접수되는 문의의 기한과 상담 예약에 적용됩니다. (Day off added)"))
     return redirect(PAGE_PATH)
 
 
 @router.post("/days-off/{day}/delete")
 async def remove_day_off(
-    day: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    day: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     try:
         parsed = date.fromisoformat(day)
@@ -179,7 +179,7 @@ async def remove_day_off(
     async def remove() -> None:
         await service.remove_day_off(session, parsed, user, request)
 
-    return await act(request, session, remove, "휴무일을 지웠습니다. (Day off removed)", PAGE_PATH)
+    return await act(request, session, remove, _("휴무일을 지웠습니다. (Day off removed)"), PAGE_PATH)
 
 
 @router.post("/weekly")
@@ -193,15 +193,17 @@ async def set_weekly_hours(request: Request, session: SessionDep, user: PageAdmi
     async def save() -> None:
         await service.set_weekly_hours(session, user, hours, request)
 
-    done = "영업시간을 저장했습니다. 지금부터 접수되는 문의의 기한에 적용됩니다. (Saved)"
+    done = _("영업시간을 저장했습니다. 지금부터 접수되는 문의의 기한에 적용됩니다. (Saved)")
     return await act(request, session, save, done, PAGE_PATH)
 
 
 @router.post("/weekly/reset")
-async def reset_weekly_hours(request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm) -> RedirectResponse:
+async def reset_weekly_hours(
+    request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
+) -> RedirectResponse:
     """Back to the defaults (weekdays 09:00–18:00)."""
 
     async def reset() -> None:
         await service.set_weekly_hours(session, user, None, request)
 
-    return await act(request, session, reset, "기본 영업시간(평일 09:00–18:00)으로 되돌렸습니다. (Reset)", PAGE_PATH)
+    return await act(request, session, reset, _("기본 영업시간(평일 09:00–18:00)으로 되돌렸습니다. (Reset)"), PAGE_PATH)

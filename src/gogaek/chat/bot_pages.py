@@ -28,6 +28,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues, validate
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import redirect, render
 
 router = APIRouter(prefix="/admin/bot", include_in_schema=False)
@@ -96,15 +97,16 @@ async def update_bot_settings(request: Request, session: SessionDep, user: PageA
         return await _page(request, session, values, korean_bot_errors(errors), 422)
     changed = await save_bot_settings(session, user, data, request)
     flash(
-        request, "챗봇 설정을 저장했습니다. 다음 메시지부터 적용됩니다. (Saved)" if changed else "바뀐 내용이 없습니다."
+        request,
+        _("챗봇 설정을 저장했습니다. 다음 메시지부터 적용됩니다. (Saved)") if changed else _("바뀐 내용이 없습니다."),
     )
     return redirect(PAGE_PATH)
 
 
 @router.post("/reset")
 async def reset_bot_settings_page(
-    request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     changed = await reset_bot_settings(session, user, request)
-    flash(request, "환경 설정의 기본값으로 되돌렸습니다. (Reset)" if changed else "이미 기본값을 쓰고 있습니다.")
+    flash(request, _("환경 설정의 기본값으로 되돌렸습니다. (Reset)") if changed else _("이미 기본값을 쓰고 있습니다."))
     return redirect(PAGE_PATH)

@@ -24,6 +24,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/categories", include_in_schema=False)
@@ -104,7 +105,7 @@ async def _save_category(
         return _category_form(request, values, category=current, errors=outcome.errors, status=outcome.status)
     if category_id is not None:
         await get_search_index(request).categories_changed()  # results show the new name
-    flash(request, "카테고리를 저장했습니다. (Saved)")
+    flash(request, _("카테고리를 저장했습니다. (Saved)"))
     return redirect(LIST_PATH)
 
 
@@ -123,7 +124,7 @@ async def update_category(
 
 @router.post("/{category_id}/delete")
 async def delete_category(
-    category_id: str, request: Request, session: SessionDep, _: PageAdmin, __: CsrfForm
+    category_id: str, request: Request, session: SessionDep, _admin: PageAdmin, __: CsrfForm
 ) -> RedirectResponse:
     """A category that still has articles (drafts too) is refused with a message, not deleted."""
     try:
@@ -134,5 +135,5 @@ async def delete_category(
         await session.rollback()
         flash(request, problem.message, "error")
     else:
-        flash(request, "카테고리를 삭제했습니다. (Deleted)")
+        flash(request, _("카테고리를 삭제했습니다. (Deleted)"))
     return redirect(LIST_PATH)

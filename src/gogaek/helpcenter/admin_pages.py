@@ -30,6 +30,7 @@ from gogaek.web.forms import (
     split_commas,
     split_lines,
 )
+from gogaek.web.i18n import gettext as _
 from gogaek.web.templating import local_input_value
 from gogaek.web.views import id_or_404, redirect, render
 
@@ -183,7 +184,7 @@ async def _article_form(
             "article": article,
             "values": values,
             "errors": dict(errors or {}),
-            "category_options": [("", "카테고리를 고르세요")]
+            "category_options": [("", _("카테고리를 고르세요"))]
             + [(c.slug, c.name) for c in await queries.list_categories(session)],
         },
         status=422 if errors else 200,
@@ -216,7 +217,7 @@ async def _save_article(
         current = await reload(session, Article, article_id)
         return await _article_form(request, session, values, article=current, errors=outcome.errors)
     await index.article_changed(saved)
-    flash(request, "저장했습니다. 고객센터 검색에도 바로 반영됩니다. (Saved)")
+    flash(request, _("저장했습니다. 고객센터 검색에도 바로 반영됩니다. (Saved)"))
     return redirect(f"/admin/articles/{saved.id}/edit")
 
 
@@ -246,7 +247,7 @@ async def _set_status(
     article = await service.set_article_status(session, id_or_404(raw_id, "글"), status)
     await index.article_changed(article)
     published = status == PublishStatus.PUBLISHED
-    flash(request, "게시했습니다. (Published)" if published else "게시를 중단했습니다. (Unpublished)")
+    flash(request, _("게시했습니다. (Published)") if published else _("게시를 중단했습니다. (Unpublished)"))
     return redirect(f"/admin/articles/{article.id}/edit")
 
 
@@ -280,13 +281,13 @@ async def delete_article(
     request: Request,
     session: SessionDep,
     index: SearchDep,
-    _: PageAdmin,
+    _admin: PageAdmin,
     __: CsrfForm,
 ) -> RedirectResponse:
     article_key = id_or_404(article_id, "글")
     await service.delete_article(session, article_key)
     await index.article_deleted(article_key)
-    flash(request, "글을 삭제했습니다. (Deleted)")
+    flash(request, _("글을 삭제했습니다. (Deleted)"))
     return redirect("/admin")
 
 
@@ -319,7 +320,7 @@ async def _save_notice(request: Request, session: AsyncSession, values: NoticeFo
     if saved is None:
         current = await reload(session, Notice, notice_id)
         return await _notice_form(request, values, notice=current, errors=outcome.errors)
-    flash(request, "공지를 저장했습니다. (Saved)")
+    flash(request, _("공지를 저장했습니다. (Saved)"))
     return redirect(f"/admin/notices/{saved.id}/edit")
 
 
@@ -338,8 +339,8 @@ async def update_notice(
 
 @router.post("/notices/{notice_id}/delete")
 async def delete_notice(
-    notice_id: str, request: Request, session: SessionDep, _: PageAdmin, __: CsrfForm
+    notice_id: str, request: Request, session: SessionDep, _admin: PageAdmin, __: CsrfForm
 ) -> RedirectResponse:
     await service.delete_notice(session, id_or_404(notice_id, "공지"))
-    flash(request, "공지를 삭제했습니다. (Deleted)")
+    flash(request, _("공지를 삭제했습니다. (Deleted)"))
     return redirect("/admin")

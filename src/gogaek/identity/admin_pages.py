@@ -30,17 +30,23 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/staff", include_in_schema=False)
 
 LIST_PATH = "/admin/staff"
-ROLE_NAMES = {
-    StaffRole.AGENT.value: "상담사",
-    StaffRole.SUPERVISOR.value: "슈퍼바이저",
-    StaffRole.ADMIN.value: "관리자",
-}
-ROLE_OPTIONS = list(ROLE_NAMES.items())
+
+
+def role_names() -> dict[str, str]:
+    """The roles' names in the page's language."""
+    return {
+        StaffRole.AGENT.value: _("상담사"),
+        StaffRole.SUPERVISOR.value: _("슈퍼바이저"),
+        StaffRole.ADMIN.value: _("관리자"),
+    }
+
+
 LABELS = {"email": "이메일", "display_name": "이름", "role": "역할", "max_open_inquiries": "최대 담당 문의 수"}
 FIELD_FOR_CODE = {"email_taken": "email", "forbidden": "role", "last_admin": "role"}
 ADMIN_ONLY = "관리자만 할 수 있습니다. (Admin role required)"
@@ -53,8 +59,8 @@ def _admin_only(user: StaffUser) -> None:
 
 def totp_state(user: StaffUser) -> str:
     if pending_totp_secret(user.totp_secret) is not None:
-        return "다음 로그인 때 등록"
-    return "사용" if totp_active(user.totp_secret) else "없음"
+        return _("다음 로그인 때 등록")
+    return _("사용") if totp_active(user.totp_secret) else _("없음")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +105,14 @@ async def _account_changed(request: Request, staff_id: int) -> None:
 @router.get("", response_class=HTMLResponse)
 async def staff_list(request: Request, session: SessionDep, user: PageAdmin) -> HTMLResponse:
     people = await service.list_staff(session)
-    rows = [(person, ROLE_NAMES.get(person.role, person.role), totp_state(person)) for person in people]
+    rows = [(person, role_names().get(person.role, person.role), totp_state(person)) for person in people]
     return render(request, "admin/staff_list.html", {"rows": rows, "user": user})
 
 
 def _new_form(
     request: Request, values: NewStaffForm, errors: Mapping[str, str] | None = None, status: int = 200
 ) -> HTMLResponse:
-    context = {"values": values, "errors": dict(errors or {}), "role_options": ROLE_OPTIONS}
+    context = {"values": values, "errors": dict(errors or {}), "role_options": list(role_names().items())}
     return render(request, "admin/staff_new.html", context, status=status)
 
 
@@ -133,7 +139,7 @@ async def create_staff(
     if outcome.saved is None:
         return _new_form(request, values, outcome.errors, outcome.status)
     created = outcome.saved
-    context = {"person": created, "password": password, "role_name": ROLE_NAMES[created.role]}
+    context = {"person": created, "password": password, "role_name": role_names()[created.role]}
     return render(request, "admin/staff_created.html", context)
 
 
@@ -151,8 +157,8 @@ async def _detail(
         "user": user,
         "values": values or StaffForm.of(person),
         "errors": dict(errors or {}),
-        "role_options": ROLE_OPTIONS,
-        "role_name": ROLE_NAMES.get(person.role, person.role),
+        "role_options": list(role_names().items()),
+        "role_name": role_names().get(person.role, person.role),
         "totp": totp_state(person),
         "categories": await list_categories(session),
         "skills": set(await teams.agent_skills(session, person.id)),
@@ -187,13 +193,13 @@ async def update_staff(
             await session.refresh(row)
         return await _detail(request, session, person, user, values, outcome.errors, outcome.status)
     await _account_changed(request, person.id)
-    flash(request, "직원 정보를 저장했습니다. (Saved)")
+    flash(request, _("직원 정보를 저장했습니다. (Saved)"))
     return redirect(f"{LIST_PATH}/{person.id}")
 
 
 @router.post("/{staff_id}/deactivate")
 async def deactivate_staff(
-    staff_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    staff_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     """Signs the person out everywhere and hands their open inquiries back to round-robin."""
     person = await _person(session, staff_id)
@@ -205,13 +211,13 @@ async def deactivate_staff(
         await service.deactivate_staff(session, user, person, request)
         await _account_changed(request, person.id)
 
-    done = "계정을 비활성화했습니다. 모든 기기에서 로그아웃되고 담당 문의는 다시 배정됩니다. (Deactivated)"
+    done = _("계정을 비활성화했습니다. 모든 기기에서 로그아웃되고 담당 문의는 다시 배정됩니다. (Deactivated)")
     return await act(request, session, deactivate, done, f"{LIST_PATH}/{person.id}")
 
 
 @router.post("/{staff_id}/reactivate")
 async def reactivate_staff(
-    staff_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    staff_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     person = await _person(session, staff_id)
 
@@ -220,13 +226,13 @@ async def reactivate_staff(
         await service.reactivate_staff(session, user, person, request)
 
     return await act(
-        request, session, reactivate, "계정을 다시 활성화했습니다. (Reactivated)", f"{LIST_PATH}/{person.id}"
+        request, session, reactivate, _("계정을 다시 활성화했습니다. (Reactivated)"), f"{LIST_PATH}/{person.id}"
     )
 
 
 @router.post("/{staff_id}/totp-reset")
 async def reset_totp(
-    staff_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    staff_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     """Admins only. The person is signed out and registers a new secret at the next sign-in."""
     _admin_only(user)
@@ -236,7 +242,7 @@ async def reset_totp(
         await service.reset_totp(session, user, person, request)
         await _account_changed(request, person.id)
 
-    done = "OTP를 초기화했습니다. 다음 로그인 때 새 OTP를 등록해야 합니다. (TOTP reset)"
+    done = _("OTP를 초기화했습니다. 다음 로그인 때 새 OTP를 등록해야 합니다. (TOTP reset)")
     return await act(request, session, reset, done, f"{LIST_PATH}/{person.id}")
 
 
@@ -251,4 +257,4 @@ async def set_skills(
     async def save() -> None:
         await teams.set_agent_skills(session, user, person, ids, request)
 
-    return await act(request, session, save, "담당 유형을 저장했습니다. (Skills saved)", f"{LIST_PATH}/{person.id}")
+    return await act(request, session, save, _("담당 유형을 저장했습니다. (Skills saved)"), f"{LIST_PATH}/{person.id}")

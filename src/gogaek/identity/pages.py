@@ -37,6 +37,7 @@ from gogaek.web.auth import (
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import blank_to_none
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -108,7 +109,7 @@ async def logout(request: Request, form: CsrfForm) -> RedirectResponse:
     """The console's form sends ``next=/console``, so an agent signs back in to the console."""
     back = safe_next(str(form.get("next") or ""))
     sign_out(request)
-    flash(request, "로그아웃했습니다. (Signed out)")
+    flash(request, _("로그아웃했습니다. (Signed out)"))
     return redirect(f"{LOGIN_PATH}?next={CONSOLE_PATH}" if is_console_path(back) else LOGIN_PATH)
 
 
@@ -180,5 +181,5 @@ async def totp_enrol(request: Request, session: SessionDep, form: CsrfForm) -> R
     if not may_enter(user, destination):
         destination = CONSOLE_PATH
     sign_in(request, user)
-    flash(request, "새 OTP를 등록했습니다. (TOTP registered)")
+    flash(request, _("새 OTP를 등록했습니다. (TOTP registered)"))
     return redirect(destination)

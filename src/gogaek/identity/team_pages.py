@@ -24,6 +24,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/teams", include_in_schema=False)
@@ -77,7 +78,7 @@ async def create_team(request: Request, session: SessionDep, user: PageAdmin, fo
     outcome = await submit(session, TeamCreate, values.payload(), LABELS, save, FIELD_FOR_CODE, SLUG_RULE)
     if outcome.saved is None:
         return _new_form(request, values, outcome.errors, outcome.status)
-    flash(request, "팀을 만들었습니다. 팀원과 담당 유형을 정해 주세요. (Team created)")
+    flash(request, _("팀을 만들었습니다. 팀원과 담당 유형을 정해 주세요. (Team created)"))
     return redirect(f"{LIST_PATH}/{outcome.saved.id}")
 
 
@@ -124,13 +125,13 @@ async def update_team(team_id: str, request: Request, session: SessionDep, user:
     if outcome.saved is None:
         await session.refresh(team)
         return await _detail(request, session, team, values, outcome.errors, outcome.status)
-    flash(request, "팀을 저장했습니다. (Saved)")
+    flash(request, _("팀을 저장했습니다. (Saved)"))
     return redirect(f"{LIST_PATH}/{team.id}")
 
 
 @router.post("/{team_id}/delete")
 async def delete_team(
-    team_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    team_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     """The team's inquiries stay, without a team, in the shared queue."""
     team = await _team(session, team_id)
@@ -139,7 +140,7 @@ async def delete_team(
         await teams.delete_team(session, user, team, request)
 
     return await act(
-        request, session, delete, "팀을 삭제했습니다. 팀의 문의는 공용 대기열에 남습니다. (Deleted)", LIST_PATH
+        request, session, delete, _("팀을 삭제했습니다. 팀의 문의는 공용 대기열에 남습니다. (Deleted)"), LIST_PATH
     )
 
 
@@ -151,7 +152,7 @@ async def add_member(
     back = f"{LIST_PATH}/{team.id}"
     chosen = checked_ids(form.getlist("staff_id"))
     if not chosen:
-        flash(request, "추가할 직원을 골라 주세요. (Choose a person)", "error")
+        flash(request, _("추가할 직원을 골라 주세요. (Choose a person)"), "error")
         return redirect(back)
     person = await teams.get_staff(session, chosen[0])
     person_id = person.id
@@ -160,12 +161,12 @@ async def add_member(
         await teams.add_member(session, user, team, person, request)
         await request.app.state.chat.staff_changed(person_id)
 
-    return await act(request, session, add, "팀원을 추가했습니다. (Member added)", back)
+    return await act(request, session, add, _("팀원을 추가했습니다. (Member added)"), back)
 
 
 @router.post("/{team_id}/members/{staff_id}/remove")
 async def remove_member(
-    team_id: str, staff_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    team_id: str, staff_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     team = await _team(session, team_id)
     person_id = id_or_404(staff_id, "팀원")
@@ -174,7 +175,7 @@ async def remove_member(
         await teams.remove_member(session, user, team, person_id, request)
         await request.app.state.chat.staff_changed(person_id)
 
-    return await act(request, session, remove, "팀원을 뺐습니다. (Member removed)", f"{LIST_PATH}/{team.id}")
+    return await act(request, session, remove, _("팀원을 뺐습니다. (Member removed)"), f"{LIST_PATH}/{team.id}")
 
 
 @router.post("/{team_id}/categories")
@@ -188,5 +189,5 @@ async def set_categories(
     async def save() -> None:
         await teams.set_team_categories(session, user, team, ids, request)
 
-    done = "담당 유형을 저장했습니다. 새로 접수되는 문의부터 이 팀으로 갑니다. (Routing saved)"
+    done = _("담당 유형을 저장했습니다. 새로 접수되는 문의부터 이 팀으로 갑니다. (Routing saved)")
     return await act(request, session, save, done, f"{LIST_PATH}/{team.id}")

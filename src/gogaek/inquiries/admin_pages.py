@@ -24,6 +24,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues, blank_to_none
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/macros", include_in_schema=False)
@@ -65,7 +66,7 @@ async def _form(
     errors: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    categories = [("", "모든 유형 (공통)")] + [(str(c.id), c.name) for c in await list_categories(session)]
+    categories = [("", _("모든 유형 (공통)"))] + [(str(c.id), c.name) for c in await list_categories(session)]
     context = {"macro": macro, "values": values, "errors": dict(errors or {}), "category_options": categories}
     return render(request, "admin/macro_form.html", context, status=status)
 
@@ -92,7 +93,7 @@ async def create_macro(request: Request, session: SessionDep, user: PageAdmin, f
     outcome = await submit(session, MacroCreate, values.payload(), LABELS, save, FIELD_FOR_CODE)
     if outcome.saved is None:
         return await _form(request, session, values, errors=outcome.errors, status=outcome.status)
-    flash(request, "매크로를 저장했습니다. (Saved)")
+    flash(request, _("매크로를 저장했습니다. (Saved)"))
     return redirect(LIST_PATH)
 
 
@@ -116,7 +117,7 @@ async def _update(
     if outcome.saved is None:
         await session.refresh(macro)
         return await _form(request, session, values, macro=macro, errors=outcome.errors, status=outcome.status)
-    flash(request, "매크로를 저장했습니다. (Saved)")
+    flash(request, _("매크로를 저장했습니다. (Saved)"))
     return redirect(LIST_PATH)
 
 
@@ -131,11 +132,11 @@ async def update_macro(
 
 @router.post("/{macro_id}/delete")
 async def delete_macro(
-    macro_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    macro_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     macro = await _macro(session, macro_id)
 
     async def delete() -> None:
         await macros.delete_macro(session, user, macro, request)
 
-    return await act(request, session, delete, "매크로를 삭제했습니다. (Deleted)", LIST_PATH)
+    return await act(request, session, delete, _("매크로를 삭제했습니다. (Deleted)"), LIST_PATH)

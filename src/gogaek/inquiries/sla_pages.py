@@ -14,20 +14,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gogaek.calendar.service import load_business_hours, weekly_text
+from gogaek.calendar.service import load_business_hours
 from gogaek.deps import SessionDep
 from gogaek.helpcenter.queries import list_categories
 from gogaek.inquiries import sla_policies
 from gogaek.inquiries.agent_schemas import SlaPolicyCreate, SlaPolicyUpdate
-from gogaek.inquiries.console_forms import PRIORITY_LABELS
-from gogaek.inquiries.models import SlaPolicy
+from gogaek.inquiries.models import Priority, SlaPolicy
 from gogaek.inquiries.sla import DEFAULT_TARGETS
 from gogaek.reference_cache import REFERENCE_TTL_SECONDS
-from gogaek.web.admin_forms import Outcome, act, submit
+from gogaek.web.admin_forms import Outcome, act, submit, weekly_label
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, FormValues, blank_to_none, josa
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/sla", include_in_schema=False)
@@ -81,6 +81,16 @@ def _explained(outcome: Outcome[SlaPolicy]) -> Outcome[SlaPolicy]:
     return outcome
 
 
+def priority_names() -> dict[str, str]:
+    """``PRIORITY_LABELS`` in the page's language."""
+    return {
+        Priority.URGENT: _("긴급"),
+        Priority.HIGH: _("높음"),
+        Priority.NORMAL: _("보통"),
+        Priority.LOW: _("낮음"),
+    }
+
+
 async def _page(
     request: Request,
     session: AsyncSession,
@@ -92,15 +102,15 @@ async def _page(
     context = {
         "policies": await sla_policies.list_policies(session),
         "category_names": {category.id: category.name for category in categories},
-        "category_options": [("", "모든 유형")] + [(str(c.id), c.name) for c in categories],
-        "priority_options": [("", "모든 우선순위"), *PRIORITY_LABELS.items()],
-        "priority_names": PRIORITY_LABELS,
+        "category_options": [("", _("모든 유형"))] + [(str(c.id), c.name) for c in categories],
+        "priority_options": [("", _("모든 우선순위")), *priority_names().items()],
+        "priority_names": priority_names(),
         "values": values or PolicyForm(),
         "errors": dict(errors or {}),
         "default_first": DEFAULT_TARGETS.first_response.total_seconds() / 3600,
         "default_resolution": DEFAULT_TARGETS.resolution.total_seconds() / 3600,
         "ttl": int(REFERENCE_TTL_SECONDS),
-        "weekly": weekly_text(await load_business_hours(session)),
+        "weekly": weekly_label(await load_business_hours(session)),
     }
     return render(request, "admin/sla.html", context, status=status)
 
@@ -120,7 +130,7 @@ async def create_policy(request: Request, session: SessionDep, user: PageAdmin, 
     outcome = _explained(await submit(session, SlaPolicyCreate, values.payload(), LABELS, save, FIELD_FOR_CODE))
     if outcome.saved is None:
         return await _page(request, session, values, outcome.errors, outcome.status)
-    flash(request, "SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다. (Saved)")
+    flash(request, _("SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다. (Saved)"))
     return redirect(LIST_PATH)
 
 
@@ -139,8 +149,8 @@ async def _edit_form(
     categories = {category.id: category.name for category in await list_categories(session)}
     context = {
         "policy": policy,
-        "scope_category": categories.get(policy.category_id, "모든 유형") if policy.category_id else "모든 유형",
-        "scope_priority": PRIORITY_LABELS.get(policy.priority or "", "모든 우선순위"),
+        "scope_category": categories.get(policy.category_id, _("모든 유형")) if policy.category_id else _("모든 유형"),
+        "scope_priority": priority_names().get(policy.priority or "", _("모든 우선순위")),
         "values": values,
         "errors": dict(errors or {}),
     }
@@ -172,17 +182,17 @@ async def update_policy(
     if outcome.saved is None:
         await session.refresh(policy)
         return await _edit_form(request, session, policy, values, outcome.errors, outcome.status)
-    flash(request, "SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다. (Saved)")
+    flash(request, _("SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다. (Saved)"))
     return redirect(LIST_PATH)
 
 
 @router.post("/{policy_id}/delete")
 async def delete_policy(
-    policy_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    policy_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     policy = await _policy(session, policy_id)
 
     async def delete() -> None:
         await sla_policies.delete_policy(session, user, policy, request)
 
-    return await act(request, session, delete, "SLA 정책을 삭제했습니다. (Deleted)", LIST_PATH)
+    return await act(request, session, delete, _("SLA 정책을 삭제했습니다. (Deleted)"), LIST_PATH)

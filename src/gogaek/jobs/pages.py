@@ -24,6 +24,7 @@ from gogaek.korean.pii import mask_pii
 from gogaek.web.admin_forms import act
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import MAX_ID, id_or_404, render
 
 router = APIRouter(prefix="/admin/jobs", include_in_schema=False)
@@ -73,18 +74,29 @@ def payload_text(job: Job) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
+def status_names() -> dict[str, str]:
+    """``STATUS_NAMES`` in the page's language, in the same order (the tabs)."""
+    return {
+        JobStatus.PARKED.value: _("멈춤 (확인 필요)"),
+        JobStatus.PENDING.value: _("대기"),
+        JobStatus.RUNNING.value: _("실행 중"),
+        JobStatus.DONE.value: _("완료"),
+    }
+
+
 @router.get("", response_class=HTMLResponse)
 async def jobs_page(request: Request, session: SessionDep, _: PageAdmin, before_id: str = "") -> HTMLResponse:
     filters = JobFilters.read(request)
     before = int(before_id) if before_id.isdigit() and 0 < len(before_id) <= 10 and int(before_id) <= MAX_ID else None
     jobs = await _jobs(session, filters, before)
     counts = await _counts(session)
-    tabs = [(status, name, counts.get(status, 0)) for status, name in STATUS_NAMES.items()]
+    names = status_names()
+    tabs = [(status, name, counts.get(status, 0)) for status, name in names.items()]
     context = {
         "filters": filters,
         "tabs": tabs,
         "total": sum(counts.values()),
-        "rows": [(job, STATUS_NAMES.get(job.status, job.status), payload_text(job)) for job in jobs],
+        "rows": [(job, names.get(job.status, job.status), payload_text(job)) for job in jobs],
         "next_link": filters.link(before_id=jobs[-1].id) if len(jobs) == PAGE_SIZE else "",
         "back": f"{LIST_PATH}?{filters.link()}",
     }
@@ -105,7 +117,7 @@ async def retry_job(
     async def retry() -> None:
         await service.retry_parked(session, user, key, request)
 
-    done = f"작업 #{key}: 다시 대기열에 넣었습니다. 곧 다시 실행됩니다. (Retried)"
+    done = _("작업 #%(id)s: 다시 대기열에 넣었습니다. 곧 다시 실행됩니다. (Retried)") % {"id": key}
     return await act(request, session, retry, done, _back(form.get("back")))
 
 
@@ -118,4 +130,6 @@ async def drop_job(
     async def drop() -> None:
         await service.drop_parked(session, user, key, request)
 
-    return await act(request, session, drop, f"작업 #{key}: 버렸습니다. (Dropped)", _back(form.get("back")))
+    return await act(
+        request, session, drop, _("작업 #%(id)s: 버렸습니다. (Dropped)") % {"id": key}, _back(form.get("back"))
+    )

@@ -27,6 +27,7 @@ from gogaek.web.admin_forms import act, submit
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/webhooks", include_in_schema=False)
@@ -39,12 +40,16 @@ FIELD_FOR_CODE = {
     "webhook_target_private": "url",
     "allow_private_admin_only": "allow_private",
 }
-STATUS_NAMES = {
-    JobStatus.PENDING.value: "대기 중",
-    JobStatus.RUNNING.value: "보내는 중",
-    JobStatus.DONE.value: "성공",
-    JobStatus.PARKED.value: "실패 (멈춤)",
-}
+
+
+def status_names() -> dict[str, str]:
+    """A delivery's state, in the page's language."""
+    return {
+        JobStatus.PENDING.value: _("대기 중"),
+        JobStatus.RUNNING.value: _("보내는 중"),
+        JobStatus.DONE.value: _("성공"),
+        JobStatus.PARKED.value: _("실패 (멈춤)"),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +133,7 @@ def _delivery_row(job: Job) -> dict[str, object]:
     return {
         "job": job,
         "event": job.payload.get("event", ""),
-        "status": STATUS_NAMES.get(job.status, job.status),
+        "status": status_names().get(job.status, job.status),
         "error": job.last_error or "",
     }
 
@@ -173,13 +178,13 @@ async def update_webhook(
         for row in (user, endpoint):  # a refusal was rolled back: read both again for the page
             await session.refresh(row)
         return await _detail(request, session, user, endpoint, values, outcome.errors, outcome.status)
-    flash(request, "웹훅을 저장했습니다. (Saved)")
+    flash(request, _("웹훅을 저장했습니다. (Saved)"))
     return redirect(f"{LIST_PATH}/{endpoint.id}")
 
 
 @router.post("/{endpoint_id}/delete")
 async def delete_webhook(
-    endpoint_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    endpoint_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     """Deliveries still queued for the endpoint are skipped when their turn comes."""
     endpoint_key = id_or_404(endpoint_id, "웹훅")
@@ -187,12 +192,12 @@ async def delete_webhook(
     async def delete() -> None:
         await service.delete_webhook(session, user, endpoint_key, request)
 
-    return await act(request, session, delete, "웹훅을 삭제했습니다. (Deleted)", LIST_PATH)
+    return await act(request, session, delete, _("웹훅을 삭제했습니다. (Deleted)"), LIST_PATH)
 
 
 @router.post("/{endpoint_id}/test")
 async def test_webhook(
-    endpoint_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    endpoint_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     """A signed ``ping``, tried once; its outcome shows up in the delivery log below."""
     endpoint_key = id_or_404(endpoint_id, "웹훅")
@@ -200,5 +205,5 @@ async def test_webhook(
     async def ping() -> None:
         await service.queue_test_delivery(session, user, endpoint_key, request)
 
-    done = "테스트 전송을 보냈습니다. 결과는 아래 전송 기록에 곧 나타납니다 (한 번만 시도). (Test queued)"
+    done = _("테스트 전송을 보냈습니다. 결과는 아래 전송 기록에 곧 나타납니다 (한 번만 시도). (Test queued)")
     return await act(request, session, ping, done, f"{LIST_PATH}/{endpoint_key}")

@@ -28,6 +28,7 @@ from gogaek.phone.numbers import mask_phone
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import redirect, render
 
 router = APIRouter(prefix="/admin/notification-providers", include_in_schema=False)
@@ -35,8 +36,6 @@ router = APIRouter(prefix="/admin/notification-providers", include_in_schema=Fal
 PAGE_PATH = "/admin/notification-providers"
 TEST_SUBJECT = "[고객센터] 알림 발송 테스트"
 TEST_TEXT = "고객센터 관리자 화면에서 보낸 테스트 메시지입니다. 이 메시지를 받았다면 발송 설정이 정상입니다."
-BAD_EMAIL = "받는 사람 이메일 주소 형식을 확인해 주세요. (예: name@example.com)"
-BAD_PHONE = "받는 사람 휴대폰 번호 형식을 확인해 주세요. (예: 010-1234-5678)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,34 +47,34 @@ class ProviderFacts:
 
 
 def _configured(value: str | None) -> str:
-    return "설정됨" if value else "없음"
+    return _("설정됨") if value else _("없음")
 
 
 def email_facts(settings: Settings) -> ProviderFacts:
     if settings.email_provider != "smtp":
-        return ProviderFacts("콘솔 (개발용: 서버 로그에만 출력, 실제로 보내지 않음)", [])
+        return ProviderFacts(_("콘솔 (개발용: 서버 로그에만 출력, 실제로 보내지 않음)"), [])
     return ProviderFacts(
         "SMTP",
         [
-            ("서버", f"{settings.smtp_host}:{settings.smtp_port}"),
-            ("STARTTLS", "사용" if settings.smtp_starttls else "사용 안 함"),
-            ("계정", settings.smtp_username or "없음"),
-            ("비밀번호", _configured(settings.smtp_password)),
-            ("보내는 사람", settings.smtp_from),
+            (_("서버"), f"{settings.smtp_host}:{settings.smtp_port}"),
+            ("STARTTLS", _("사용") if settings.smtp_starttls else _("사용 안 함")),
+            (_("계정"), settings.smtp_username or _("없음")),
+            (_("비밀번호"), _configured(settings.smtp_password)),
+            (_("보내는 사람"), settings.smtp_from),
         ],
     )
 
 
 def sms_facts(settings: Settings) -> ProviderFacts:
     if settings.sms_provider != "http" or not settings.sms_http_url:
-        return ProviderFacts("콘솔 (개발용: 서버 로그에만 출력, 실제로 보내지 않음)", [])
+        return ProviderFacts(_("콘솔 (개발용: 서버 로그에만 출력, 실제로 보내지 않음)"), [])
     url = httpx.URL(settings.sms_http_url)
     return ProviderFacts(
-        "HTTP 문자/알림톡 게이트웨이",
+        _("HTTP 문자/알림톡 게이트웨이"),
         [
-            ("게이트웨이", f"{url.scheme}://{url.netloc.decode()}"),
-            ("인증 토큰", _configured(settings.sms_http_token)),
-            ("발신 번호", settings.sms_sender),
+            (_("게이트웨이"), f"{url.scheme}://{url.netloc.decode()}"),
+            (_("인증 토큰"), _configured(settings.sms_http_token)),
+            (_("발신 번호"), settings.sms_sender),
         ],
     )
 
@@ -122,11 +121,18 @@ def _providers(request: Request) -> NotificationProviders:
     return providers
 
 
-def _report(request: Request, what: str, masked: str, error: str | None) -> None:
+def _report(request: Request, channel: str, masked: str, error: str | None) -> None:
+    """``channel`` is "email" or "sms"; the flash names it in the page's language."""
     if error is None:
-        flash(request, f"{masked}(으)로 테스트 {what} 보냈습니다. 받았는지 확인해 주세요. (Sent)")
+        sent = _("%(to)s(으)로 테스트 메일을 보냈습니다. 받았는지 확인해 주세요. (Sent)")
+        if channel == "sms":
+            sent = _("%(to)s(으)로 테스트 문자를 보냈습니다. 받았는지 확인해 주세요. (Sent)")
+        flash(request, sent % {"to": masked})
     else:
-        flash(request, f"테스트 {what} 보내지 못했습니다. 발송 서비스의 답: {error}", "error")
+        failed = _("테스트 메일을 보내지 못했습니다. 발송 서비스의 답: %(error)s")
+        if channel == "sms":
+            failed = _("테스트 문자를 보내지 못했습니다. 발송 서비스의 답: %(error)s")
+        flash(request, failed % {"error": error}, "error")
 
 
 @router.post("/test-email")
@@ -135,7 +141,12 @@ async def test_email(request: Request, session: SessionDep, user: PageAdmin, for
     typed = raw if isinstance(raw, str) else ""
     address = normalise_email(typed)
     if address is None:
-        return _page(request, {"email_to": typed}, {"email_to": BAD_EMAIL}, 422)
+        return _page(
+            request,
+            {"email_to": typed},
+            {"email_to": _("받는 사람 이메일 주소 형식을 확인해 주세요. (예: name@example.com)")},
+            422,
+        )
     error = None
     try:
         await _providers(request).email.send_email(EmailMessage(to=address, subject=TEST_SUBJECT, text=TEST_TEXT))
@@ -143,7 +154,7 @@ async def test_email(request: Request, session: SessionDep, user: PageAdmin, for
         error = exc.message
     masked = mask_email(address) or ""
     await _audit(session, user, request, "email", masked, error)
-    _report(request, "메일을", masked, error)
+    _report(request, "email", masked, error)
     return redirect(PAGE_PATH)
 
 
@@ -153,7 +164,12 @@ async def test_sms(request: Request, session: SessionDep, user: PageAdmin, form:
     typed = raw if isinstance(raw, str) else ""
     number = normalise_phone(typed)
     if number is None:
-        return _page(request, {"sms_to": typed}, {"sms_to": BAD_PHONE}, 422)
+        return _page(
+            request,
+            {"sms_to": typed},
+            {"sms_to": _("받는 사람 휴대폰 번호 형식을 확인해 주세요. (예: 010-1234-5678)")},
+            422,
+        )
     error = None
     try:
         await _providers(request).sms.send_sms(SmsMessage(to=number, text=f"[고객센터] {TEST_TEXT}"))
@@ -161,5 +177,5 @@ async def test_sms(request: Request, session: SessionDep, user: PageAdmin, form:
         error = exc.message
     masked = mask_phone(number)
     await _audit(session, user, request, "sms", masked, error)
-    _report(request, "문자를", masked, error)
+    _report(request, "sms", masked, error)
     return redirect(PAGE_PATH)

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gogaek.deps import SessionDep
 from gogaek.errors import not_found
 from gogaek.notify.texts import (
-    FIELD_LABELS,
     FIELD_LIMITS,
+    INQUIRY_ANSWERED,
     KINDS,
     LANGUAGES,
     NoticeKind,
@@ -32,6 +32,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import redirect, render
 
 router = APIRouter(prefix="/admin/notification-templates", include_in_schema=False)
@@ -80,6 +81,22 @@ def _kind(form: TextsForm) -> NoticeKind:
     return kind
 
 
+def _words() -> dict[str, Mapping[str, str]]:
+    """The page's names for the languages, fields, kinds and placeholders, in its own language
+    (``texts`` keeps the Korean ones for its messages)."""
+    return {
+        "language_names": {"ko": _("한국어"), "en": LANGUAGES["en"]},
+        "labels": {
+            "title": _("알림 제목"),
+            "email_subject": _("메일 제목"),
+            "email_body": _("메일 본문"),
+            "sms": _("문자 내용"),
+        },
+        "kind_labels": {INQUIRY_ANSWERED: _("문의 답변 등록")},
+        "meanings": {"number": _("문의번호"), "link": _("답변을 확인하는 주소")},
+    }
+
+
 async def _page(
     request: Request, session: AsyncSession, replaced: Editor | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -94,7 +111,7 @@ async def _page(
             customised = await is_customised(session, kind.key, lang)
             editors.append(Editor(kind, lang, asdict(texts), {}, texts.rendered(kind.sample), customised))
         sections.append((kind, editors))
-    context = {"sections": sections, "language_names": LANGUAGES, "labels": FIELD_LABELS, "limits": FIELD_LIMITS}
+    context = {"sections": sections, "limits": FIELD_LIMITS, **_words()}
     return render(request, "admin/notification_templates.html", context, status=status)
 
 
@@ -119,8 +136,10 @@ async def save_templates(request: Request, session: SessionDep, user: PageAdmin,
         editor = Editor(kind, values.lang, texts, {}, checked.rendered(kind.sample), customised, previewing=True)
         return await _page(request, session, editor)
     changed = await save_notice_texts(session, user, kind.key, values.lang, checked, request)
-    saved = f"{kind.label} 알림 문구({LANGUAGES[values.lang]})를 저장했습니다. (Saved)"
-    flash(request, saved if changed else "바뀐 내용이 없습니다.")
+    words = _words()
+    names = {"kind": words["kind_labels"].get(kind.key, kind.label), "lang": words["language_names"][values.lang]}
+    saved = _("%(kind)s 알림 문구(%(lang)s)를 저장했습니다. (Saved)") % names
+    flash(request, saved if changed else _("바뀐 내용이 없습니다."))
     return redirect(f"{PAGE_PATH}#{kind.key}-{values.lang}")
 
 
@@ -129,5 +148,5 @@ async def reset_templates(request: Request, session: SessionDep, user: PageAdmin
     values = TextsForm.read(form)
     kind = _kind(values)
     changed = await save_notice_texts(session, user, kind.key, values.lang, None, request)
-    flash(request, "기본 문구로 되돌렸습니다. (Reset)" if changed else "이미 기본 문구를 쓰고 있습니다.")
+    flash(request, _("기본 문구로 되돌렸습니다. (Reset)") if changed else _("이미 기본 문구를 쓰고 있습니다."))
     return redirect(f"{PAGE_PATH}#{kind.key}-{values.lang}")

@@ -19,18 +19,17 @@ from gogaek.deps import SessionDep
 from gogaek.phone import roster
 from gogaek.phone.models import CallbackCapacityOverride, CallbackRosterEntry
 from gogaek.phone.schemas import CapacityOverrideCreate, RosterEntryCreate
-from gogaek.web.admin_forms import act
+from gogaek.web.admin_forms import act, weekday_names, weekday_short
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, FormValues, validate
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/callback-roster", include_in_schema=False)
 
 PAGE_PATH = "/admin/callback-roster"
-WEEKDAYS = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
-WEEKDAY_OPTIONS = [("", "기본 (모든 요일)"), *((str(index), name) for index, name in enumerate(WEEKDAYS))]
 ENTRY_LABELS = {"weekday": "요일", "starts": "시작 시각", "ends": "끝 시각", "capacity": "근무 인원"}
 OVERRIDE_LABELS = {**ENTRY_LABELS, "day": "날짜", "note": "메모"}
 # The override form's inputs have names of their own (ids must be unique on the page).
@@ -97,8 +96,10 @@ def korean_roster_errors(errors: Mapping[str, str], field_names: Mapping[str, st
 
 def time_range(starts: time | None, ends: time | None) -> str:
     if starts is None and ends is None:
-        return "하루 종일"
-    return f"{starts.strftime('%H:%M') if starts else '시작'} ~ {ends.strftime('%H:%M') if ends else '마감'}"
+        return _("하루 종일")
+    opening = starts.strftime("%H:%M") if starts else _("시작")
+    closing = ends.strftime("%H:%M") if ends else _("마감")
+    return f"{opening} ~ {closing}"
 
 
 async def _page(
@@ -114,8 +115,12 @@ async def _page(
     view = await roster.roster_view(session, request.app.state.settings)
     context = {
         "view": view,
-        "weekdays": WEEKDAYS,
-        "weekday_options": WEEKDAY_OPTIONS,
+        "weekdays": weekday_names(),
+        "weekday_short": weekday_short,
+        "weekday_options": [
+            ("", _("기본 (모든 요일)")),
+            *((str(index), name) for index, name in enumerate(weekday_names())),
+        ],
         "time_range": time_range,
         "entry": entry or EntryForm(),
         "override": override or OverrideForm(),
@@ -137,7 +142,7 @@ async def add_entry(request: Request, session: SessionDep, user: PageAdmin, form
     if data is None:
         return await _page(request, session, entry=values, entry_errors=korean_roster_errors(errors), status=422)
     await roster.add_roster_row(session, user, CallbackRosterEntry, data, request)
-    flash(request, "근무 인원을 추가했습니다. 새 예약부터 적용됩니다. (Saved)")
+    flash(request, _("근무 인원을 추가했습니다. 새 예약부터 적용됩니다. (Saved)"))
     return redirect(PAGE_PATH)
 
 
@@ -149,29 +154,29 @@ async def add_override(request: Request, session: SessionDep, user: PageAdmin, f
         explained = korean_roster_errors(errors, OVERRIDE_FIELDS)
         return await _page(request, session, override=values, override_errors=explained, status=422)
     await roster.add_roster_row(session, user, CallbackCapacityOverride, data, request)
-    flash(request, "날짜별 인원을 추가했습니다. 새 예약부터 적용됩니다. (Saved)")
+    flash(request, _("날짜별 인원을 추가했습니다. 새 예약부터 적용됩니다. (Saved)"))
     return redirect(PAGE_PATH)
 
 
 @router.post("/entries/{entry_id}/delete")
 async def remove_entry(
-    entry_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    entry_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     row_id = id_or_404(entry_id, "근무 인원 설정")
 
     async def remove() -> None:
         await roster.remove_roster_row(session, user, CallbackRosterEntry, row_id, request)
 
-    return await act(request, session, remove, "근무 인원 설정을 삭제했습니다. (Deleted)", PAGE_PATH)
+    return await act(request, session, remove, _("근무 인원 설정을 삭제했습니다. (Deleted)"), PAGE_PATH)
 
 
 @router.post("/overrides/{override_id}/delete")
 async def remove_override(
-    override_id: str, request: Request, session: SessionDep, user: PageAdmin, _: CsrfForm
+    override_id: str, request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     row_id = id_or_404(override_id, "근무 인원 설정")
 
     async def remove() -> None:
         await roster.remove_roster_row(session, user, CallbackCapacityOverride, row_id, request)
 
-    return await act(request, session, remove, "날짜별 인원 설정을 삭제했습니다. (Deleted)", PAGE_PATH)
+    return await act(request, session, remove, _("날짜별 인원 설정을 삭제했습니다. (Deleted)"), PAGE_PATH)

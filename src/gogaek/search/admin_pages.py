@@ -17,6 +17,7 @@ from gogaek.search.service import SearchIndex
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/search-insights", include_in_schema=False)
@@ -71,7 +72,8 @@ async def add_alternate(
         flash(request, problem.message, "error")
         return redirect(_query_page(query))
     await index.article_changed(article)
-    flash(request, f"'{query}'을(를) 「{article.question}」의 다른 표현으로 추가했습니다. 다음 검색부터 찾습니다.")
+    added = _("'%(query)s'을(를) 「%(question)s」의 다른 표현으로 추가했습니다. 다음 검색부터 찾습니다.")
+    flash(request, added % {"query": query, "question": article.question})
     return redirect(_query_page(query))
 
 
@@ -101,15 +103,15 @@ async def save_synonyms(
     except ProblemError as problem:
         return await _dictionary_page(request, session, index, text=text, error=problem.message)
     await index.synonyms_changed()
-    flash(request, f"유의어 사전을 저장했습니다 ({groups}개 묶음). 검색에 바로 반영됩니다.")
+    flash(request, _("유의어 사전을 저장했습니다 (%(num)s개 묶음). 검색에 바로 반영됩니다.") % {"num": groups})
     return redirect("/admin/synonyms")
 
 
 @synonym_router.post("/reset")
 async def reset_synonyms(
-    request: Request, session: SessionDep, index: SearchDep, admin: PageAdmin, _: CsrfForm
+    request: Request, session: SessionDep, index: SearchDep, admin: PageAdmin, _csrf: CsrfForm
 ) -> Response:
     await dictionary.reset_dictionary(session, admin)
     await index.synonyms_changed()
-    flash(request, "기본 유의어 사전으로 되돌렸습니다. 검색에 바로 반영됩니다.")
+    flash(request, _("기본 유의어 사전으로 되돌렸습니다. 검색에 바로 반영됩니다."))
     return redirect("/admin/synonyms")

@@ -16,9 +16,12 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.calendar.hours import BusinessHours
 from gogaek.errors import ProblemError
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, validate
+from gogaek.web.i18n import DEFAULT_LANGUAGE, current_language
+from gogaek.web.i18n import gettext as _
 from gogaek.web.ids import MAX_ID
 from gogaek.web.views import redirect
 
@@ -89,3 +92,21 @@ def checked_ids(values: Sequence[object]) -> list[int]:
     """Ticked checkboxes or a chosen option; anything that is not a plausible id is ignored."""
     texts = [value for value in values if isinstance(value, str)]
     return [int(v) for v in texts if v.isascii() and v.isdigit() and len(v) <= 10 and 0 < int(v) <= MAX_ID]
+
+
+def weekday_names() -> tuple[str, ...]:
+    """월요일 … 일요일 in the page's language (Monday … Sunday), Monday first as ``date.weekday()``."""
+    return (_("월요일"), _("화요일"), _("수요일"), _("목요일"), _("금요일"), _("토요일"), _("일요일"))
+
+
+def weekday_short(index: int) -> str:
+    """월 … 일 on a Korean page, Mon … Sun on an English one."""
+    name = weekday_names()[index]
+    return name[:1] if current_language() == DEFAULT_LANGUAGE else name[:3]
+
+
+def weekly_label(hours: BusinessHours) -> str:
+    """The weekly business hours: "월화수목금 09:00–18:00", or "Mon, Tue, Wed, Thu, Fri 09:00–18:00"."""
+    separator = "" if current_language() == DEFAULT_LANGUAGE else ", "
+    days = separator.join(weekday_short(index) for index in sorted(hours.weekdays))
+    return f"{days} {hours.opens:%H:%M}–{hours.closes:%H:%M}"
