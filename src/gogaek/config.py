@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gogaek.web.i18n import N_
+
 DEVELOPMENT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 
 
@@ -33,7 +35,7 @@ class Settings(BaseSettings):
     search_refresh_seconds: float = 2.0
     session_max_age_seconds: int = 8 * 3600
     support_phone: str = "1577-3754"
-    support_hours: str = "평일 09:00–18:00 (주말·공휴일 휴무)"
+    support_hours: str = N_("평일 09:00–18:00 (주말·공휴일 휴무)")
     support_email: str = "help@gogaek.example"
     timezone: str = "Asia/Seoul"
 

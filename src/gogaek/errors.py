@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gogaek.web.i18n import in_language
 from gogaek.web.ids import MAX_ID
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def render_problem(request: Request, problem: ProblemError) -> Response:
             return templates.TemplateResponse(  # type: ignore[no-any-return]
                 request,
                 "error.html",
-                {"status": problem.status, "message": problem.message, "code": problem.code},
+                {"status": problem.status, "message": in_language(problem.message), "code": problem.code},
                 status_code=problem.status,
                 headers=problem.headers,
             )

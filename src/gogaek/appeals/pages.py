@@ -43,6 +43,8 @@ from gogaek.web.auth import CONSOLE_PATH, PageStaff
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, FormValues, korean_message, validate
+from gogaek.web.i18n import gettext as _
+from gogaek.web.i18n import in_language
 from gogaek.web.ratelimit import RateLimited
 from gogaek.web.views import id_or_404, redirect, render
 
@@ -82,7 +84,7 @@ async def _form_page(
         "in_review": await open_appeal(session, customer),
         "today": seoul_today().isoformat(),
         "limits": Limits.of(settings),
-        "pii_notice": PII_NOTICE,
+        "pii_notice": _(PII_NOTICE),
         # A fresh key per rendering: a double click re-sends the same one and files a single appeal.
         "idempotency_key": secrets.token_urlsafe(24),
     }
@@ -116,7 +118,7 @@ async def submit_appeal_page(
         return await _form_page(request, session, settings, customer, values, errors, status=422)
     verification = await recent_verification(session, customer, settings)
     if verification is None:
-        errors = {FORM_ERROR: verification_required().message}
+        errors = {FORM_ERROR: in_language(verification_required().message)}
         return await _form_page(request, session, settings, customer, values, errors, status=403)
     uploads, upload_error = await read_uploads(form, settings)
     if upload_error:
@@ -135,15 +137,16 @@ async def submit_appeal_page(
     except ProblemError as problem:
         await session.refresh(customer)  # the service rolled back, which expired it
         field = FIELD_FOR_CODE.get(problem.code, FORM_ERROR)
-        return await _form_page(request, session, settings, customer, values, {field: problem.message}, problem.status)
+        message = in_language(problem.message)
+        return await _form_page(request, session, settings, customer, values, {field: message}, problem.status)
     number = filing.inquiry.number
     if filing.created:
-        flash(
-            request,
-            f"이용 제한 해명이 접수되었습니다. 문의번호 {number} · 결과는 문의 내역에서 알려 드려요. (Received)",
+        received = _(
+            "이용 제한 해명이 접수되었습니다. 문의번호 %(number)s · 결과는 문의 내역에서 알려 드려요. (Received)"
         )
+        flash(request, received % {"number": number})
     else:
-        flash(request, f"이미 접수된 해명입니다. 문의번호 {number} (Already received)")
+        flash(request, _("이미 접수된 해명입니다. 문의번호 %(number)s (Already received)") % {"number": number})
     return redirect(f"/inquiries/{filing.inquiry.id}")
 
 

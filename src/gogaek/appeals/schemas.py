@@ -13,17 +13,22 @@ from gogaek.appeals.models import AppealOutcome
 from gogaek.calendar.hours import SEOUL
 from gogaek.db import utcnow
 from gogaek.inquiries.workflow import Status
+from gogaek.web.i18n import N_
 
 EARLIEST_RESTRICTION = date(2000, 1, 1)  # a typo like 0202-12-01 is not a date anyone was restricted on
 
 # The form fields' names in Korean, for per-field messages on the page and in the API's errors.
-APPEAL_LABELS = {"description": "해명 내용", "restricted_on": "이용 제한일", "restriction_ref": "제한 안내 번호"}
+APPEAL_LABELS = {
+    "description": N_("해명 내용"),
+    "restricted_on": N_("이용 제한일"),
+    "restriction_ref": N_("제한 안내 번호"),
+}
 # What the customer sees in 문의 내역, by outcome.
 OUTCOME_LABELS: dict[str, str] = {
-    AppealOutcome.PENDING: "검토 중",
-    AppealOutcome.LIFTED: "해제",
-    AppealOutcome.KEPT: "유지",
-    AppealOutcome.MORE_EVIDENCE: "추가 자료 요청",
+    AppealOutcome.PENDING: N_("검토 중"),
+    AppealOutcome.LIFTED: N_("해제"),
+    AppealOutcome.KEPT: N_("유지"),
+    AppealOutcome.MORE_EVIDENCE: N_("추가 자료 요청"),
 }
 
 

@@ -46,6 +46,7 @@ from gogaek.inquiries.console_forms import AVAILABILITY_LABELS
 from gogaek.inquiries.macros import list_macros
 from gogaek.web.auth import PageStaff
 from gogaek.web.csrf import csrf_token
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, render
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +79,7 @@ async def transcript_page(
     names = await agent_names(session, sorted({m.staff_id for m in messages if m.staff_id is not None}))
     context = {
         "conversation": conversation,
-        "status_label": CHAT_STATUS_LABELS.get(conversation.status, conversation.status),
+        "status_label": _(CHAT_STATUS_LABELS.get(conversation.status, conversation.status)),
         "lines": transcript_lines(messages, names),
     }
     return render(request, "chat/transcript.html", context)

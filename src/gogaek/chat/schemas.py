@@ -8,10 +8,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from gogaek.chat.models import ChatMessage, Conversation
+from gogaek.web.i18n import N_
 from gogaek.web.ids import MAX_ID, Id
 
 PROTOCOL_VERSION = 1
-CHAT_STATUS_LABELS = {"bot": "챗봇 상담 중", "queued": "상담사 연결 대기", "active": "상담 중", "ended": "상담 종료"}
+CHAT_STATUS_LABELS = {
+    "bot": N_("챗봇 상담 중"),
+    "queued": N_("상담사 연결 대기"),
+    "active": N_("상담 중"),
+    "ended": N_("상담 종료"),
+}
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from gogaek.calendar.hours import SEOUL
 from gogaek.chat.models import ChatMessage, Conversation
 from gogaek.identity.naming import bare_agent_name
+from gogaek.web.i18n import N_, gettext
 
-SENDER_LABELS = {"customer": "고객", "bot": "챗봇", "agent": "상담사", "system": "안내"}
+SENDER_LABELS = {"customer": N_("고객"), "bot": N_("챗봇"), "agent": N_("상담사"), "system": N_("안내")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ def transcript_lines(messages: Sequence[ChatMessage], agent_names: dict[int, str
     for message in messages:
         if message.internal:
             continue
-        who = SENDER_LABELS.get(message.sender, message.sender)
+        who = gettext(SENDER_LABELS.get(message.sender, message.sender))
         if message.sender == "agent" and message.staff_id in agent_names:
             who = f"{who} {bare_agent_name(agent_names[message.staff_id])}"
         image = (message.payload or {}).get("image")

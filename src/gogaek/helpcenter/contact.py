@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from gogaek.calendar.hours import SEOUL, BusinessHours
 from gogaek.config import Settings
 from gogaek.db import utcnow
+from gogaek.web.i18n import gettext as _
 
 CHAT_URL = "/chat"
 
@@ -39,47 +40,51 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
     holiday = hours.holiday_name(moment.astimezone(SEOUL).date())
     chat_always = settings.chat_hours == "always"
     if open_now:
-        status_text = "지금 상담 가능합니다 (Open now)"
+        status_text = _("지금 상담 가능합니다 (Open now)")
     elif chat_always:
         # People do answer chats now: saying "closed" would send them away from a live chat.
-        closed = f"오늘은 {holiday} 휴무라 전화 상담은 쉬어요" if holiday else "지금은 전화 상담 시간이 아니에요"
-        status_text = f"{closed} · 채팅 상담은 지금도 가능합니다 (Chat open now)"
+        closed = (
+            _("오늘은 %(holiday)s 휴무라 전화 상담은 쉬어요") % {"holiday": holiday}
+            if holiday
+            else _("지금은 전화 상담 시간이 아니에요")
+        )
+        status_text = _("%(closed)s · 채팅 상담은 지금도 가능합니다 (Chat open now)") % {"closed": closed}
     elif holiday:
-        status_text = f"오늘은 {holiday} 휴무입니다 (Closed for a public holiday)"
+        status_text = _("오늘은 %(holiday)s 휴무입니다 (Closed for a public holiday)") % {"holiday": holiday}
     else:
-        status_text = "지금은 상담 시간이 아닙니다 (Closed now)"
+        status_text = _("지금은 상담 시간이 아닙니다 (Closed now)")
     phone_digits = settings.support_phone.replace("-", "")
     return ContactInfo(
         open_now=open_now,
         status_text=status_text,
         chat_open=open_now or chat_always,
-        hours=settings.support_hours,
+        hours=_(settings.support_hours),
         channels=[
             ContactChannel(
                 kind="phone",
-                label="전화 상담",
+                label=_("전화 상담"),
                 value=settings.support_phone,
                 href=f"tel:{phone_digits}",
-                note="보이스피싱·분실 사고신고는 24시간 (24h accident reporting)",
+                note=_("보이스피싱·분실 사고신고는 24시간 (24h accident reporting)"),
             ),
             ContactChannel(
                 kind="chat",
-                label="실시간 채팅 상담",
-                value="채팅 시작",
+                label=_("실시간 채팅 상담"),
+                value=_("채팅 시작"),
                 href=CHAT_URL,
-                note="24시간 (챗봇이 먼저 답하고 상담사가 이어받아요)" if chat_always else settings.support_hours,
+                note=_("24시간 (챗봇이 먼저 답하고 상담사가 이어받아요)") if chat_always else _(settings.support_hours),
             ),
             ContactChannel(
                 kind="email",
-                label="이메일 문의",
+                label=_("이메일 문의"),
                 value=settings.support_email,
                 href=f"mailto:{settings.support_email}",
             ),
             ContactChannel(
                 kind="inquiry",
-                label="온라인 문의",
-                value="1~2영업일 내 답변",
-                note="답변은 문의 내역에서 확인할 수 있어요",
+                label=_("온라인 문의"),
+                value=_("1~2영업일 내 답변"),
+                note=_("답변은 문의 내역에서 확인할 수 있어요"),
             ),
         ],
     )

@@ -28,7 +28,9 @@ from gogaek.identity.models import Customer
 from gogaek.notify.providers import NotificationProviders, build_providers
 from gogaek.web.csrf import CsrfForm, rotate_csrf
 from gogaek.web.flash import flash
+from gogaek.web.i18n import N_, in_language
 from gogaek.web.i18n import SESSION_KEY as LANGUAGE_SESSION_KEY
+from gogaek.web.i18n import gettext as _
 from gogaek.web.ratelimit import RateLimited
 from gogaek.web.views import redirect, render
 
@@ -39,7 +41,7 @@ LOGIN_PATH = "/auth/login"
 VERIFY_PATH = "/auth/verify"
 DEFAULT_NEXT = "/inquiries"
 PENDING_OTP_KEY = "otp_destination"  # [channel, address] between sending and typing the code
-CODE_SENT = "코드를 보냈습니다. 받은 6자리 숫자를 입력해 주세요. (Code sent)"
+CODE_SENT = N_("코드를 보냈습니다. 받은 6자리 숫자를 입력해 주세요. (Code sent)")
 
 
 # --- session helpers ------------------------------------------------------------------
@@ -108,7 +110,7 @@ async def exchange_token(
         claims = verify_customer_token(token, settings)
         await spend_token(session, claims, token, settings)
     except ProblemError as problem:
-        context = {"message": problem.message, "code": problem.code}
+        context = {"message": in_language(problem.message), "code": problem.code}
         return render(request, "customer/signin_failed.html", context, status=problem.status)
     sign_in_customer(request, await customer_from_claims(session, claims))
     if claims.locale is not None:
@@ -148,11 +150,12 @@ async def request_code(
         destination = otp.parse_destination(typed)
         await otp.send_code(session, destination, settings=settings, providers=providers, ip=_client_ip(request))
     except ProblemError as problem:
-        page = _login_form(request, destination=typed, next_url=next_url, error=problem.message, status=problem.status)
+        error = in_language(problem.message)
+        page = _login_form(request, destination=typed, next_url=next_url, error=error, status=problem.status)
         page.headers.update(problem.headers)
         return page
     request.session[PENDING_OTP_KEY] = [destination.channel.value, destination.address]
-    flash(request, CODE_SENT)
+    flash(request, _(CODE_SENT))
     return redirect(f"{VERIFY_PATH}?next={quote(safe_next(next_url), safe='')}")
 
 
@@ -183,20 +186,21 @@ async def verify(request: Request, session: SessionDep, settings: SettingsDep, f
     next_url = str(form.get("next") or "")
     destination = _pending_destination(request)
     if destination is None:
-        flash(request, "인증 코드를 먼저 받아 주세요. (Request a code first)", "error")
+        flash(request, _("인증 코드를 먼저 받아 주세요. (Request a code first)"), "error")
         return redirect(f"{LOGIN_PATH}?next={quote(safe_next(next_url), safe='')}")
     try:
         code = otp.clean_code(str(form.get("code") or ""))
         customer = await otp.verify_code(session, destination, code, settings=settings)
     except ProblemError as problem:
-        return _verify_form(request, destination, next_url=next_url, error=problem.message, status=problem.status)
+        error = in_language(problem.message)
+        return _verify_form(request, destination, next_url=next_url, error=error, status=problem.status)
     sign_in_customer(request, customer)
-    flash(request, "로그인했습니다. (Signed in)")
+    flash(request, _("로그인했습니다. (Signed in)"))
     return redirect(safe_next(next_url))
 
 
 @router.post("/auth/logout")
-async def logout(request: Request, _: CsrfForm) -> Response:
+async def logout(request: Request, _form: CsrfForm) -> Response:
     request.session.clear()
-    flash(request, "로그아웃했습니다. (Signed out)")
+    flash(request, _("로그아웃했습니다. (Signed out)"))
     return redirect("/")

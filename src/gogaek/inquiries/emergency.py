@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from gogaek.web.i18n import N_
+
 EMERGENCY_TERMS = ("보이스피싱", "피싱", "해킹", "명의도용", "도용", "사기", "분실", "스미싱")
 _COMPACT = re.compile(r"\s+")
 
-ACCIDENT_GUIDANCE = (
+ACCIDENT_GUIDANCE = N_(
     "금융사고가 의심되면 지금 바로 24시간 사고신고센터(1577-3754, 연중무휴)로 전화해 결제·송금을 "
     "정지해 주세요. 경찰청(112)과 금융감독원(1332)에도 신고할 수 있습니다. 접수하신 문의는 "
     "보안 전담팀이 가장 먼저 확인합니다. (Suspect fraud? Call the 24-hour accident line now to stop "

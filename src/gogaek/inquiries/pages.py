@@ -65,8 +65,11 @@ from gogaek.phone.queries import callbacks_of_inquiry
 from gogaek.web.csrf import FIELD_NAME as CSRF_FIELD
 from gogaek.web.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from gogaek.web.csrf import CsrfForm, csrf_refused, tokens_match
+from gogaek.web.dates import english_day
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, FormValues, validate
+from gogaek.web.i18n import N_, current_language, in_language
+from gogaek.web.i18n import gettext as _
 from gogaek.web.ratelimit import RateLimited
 from gogaek.web.views import id_or_404, redirect, render
 
@@ -74,10 +77,16 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
 ATTACHMENTS = "attachments"
-ANSWER_PROMISE = "영업일 기준 1~2일 이내 답변"
+ANSWER_PROMISE = N_("영업일 기준 1~2일 이내 답변")
 WEEKDAYS = "월화수목금토일"
-INQUIRY_LABELS = {"category": "문의 유형", "title": "제목", "body": "문의 내용", "transaction_ref": "결제번호"}
-FEEDBACK_LABELS = {"score": "만족도", "comment": "의견"}
+INQUIRY_LABELS = {
+    "category": N_("문의 유형"),
+    "title": N_("제목"),
+    "body": N_("문의 내용"),
+    "transaction_ref": N_("결제번호"),
+}
+FEEDBACK_LABELS = {"score": N_("만족도"), "comment": N_("의견")}
+MESSAGE_LABELS = {"body": N_("추가할 내용")}
 FIELD_FOR_CODE = {"unknown_category": "category", "too_many_attachments": ATTACHMENTS}
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 MAX_SHOWN_FILENAME = 60
@@ -87,10 +96,12 @@ MAX_SHOWN_FILENAME = 60
 
 
 def due_text(moment: datetime | None) -> str:
-    """Seoul wall-clock promise as people say it: "11월 27일(금) 18:00까지"."""
+    """Seoul wall-clock promise as people say it: "11월 27일(금) 18:00까지" ("by Fri 27 Nov, 18:00")."""
     if moment is None:
         return ""
     local = moment.astimezone(SEOUL)
+    if current_language() != "ko":
+        return f"by {english_day(local.date())}, {local:%H:%M}"
     return f"{local.month}월 {local.day}일({WEEKDAYS[local.weekday()]}) {local:%H:%M}까지"
 
 
@@ -109,9 +120,9 @@ def promised(item: InquirySummary) -> DueLine | None:
     if item.status not in (Status.RECEIVED, Status.IN_PROGRESS):
         return None
     if item.first_responded_at is None and item.first_response_due_at is not None:
-        return DueLine("첫 답변 예정", due_text(item.first_response_due_at))
+        return DueLine(_("첫 답변 예정"), due_text(item.first_response_due_at))
     if item.resolution_due_at is not None:
-        return DueLine("해결 예정", due_text(item.resolution_due_at))
+        return DueLine(_("해결 예정"), due_text(item.resolution_due_at))
     return None
 
 
@@ -151,7 +162,7 @@ UploadForm = Annotated[FormData, Depends(upload_form)]
 def _shown_name(filename: str) -> str:
     """A filename safe to echo in an error: no control or direction-override characters, bounded."""
     visible = "".join(ch for ch in filename if unicodedata.category(ch)[0] != "C")
-    return visible[:MAX_SHOWN_FILENAME] or "첨부파일"
+    return visible[:MAX_SHOWN_FILENAME] or _("첨부파일")
 
 
 async def read_uploads(form: FormData, settings: Settings) -> tuple[list[CheckedUpload], str]:
@@ -160,13 +171,13 @@ async def read_uploads(form: FormData, settings: Settings) -> tuple[list[Checked
     try:
         check_upload_count(len(files), settings)
     except ProblemError as problem:
-        return [], problem.message
+        return [], in_language(problem.message)
     checked: list[CheckedUpload] = []
     for upload in files:
         try:
             checked.append(await read_upload(upload, settings))
         except ProblemError as problem:
-            return [], f"{_shown_name(upload.filename or '')}: {problem.message}"
+            return [], f"{_shown_name(upload.filename or '')}: {in_language(problem.message)}"
     return checked, ""
 
 
@@ -188,7 +199,7 @@ class InquiryForm(FormValues):
 def _inquiry_errors(values: InquiryForm) -> tuple[InquiryCreate | None, dict[str, str]]:
     data, errors = validate(InquiryCreate, values.payload(), INQUIRY_LABELS)
     if "category" in errors and not values.category.strip():
-        errors["category"] = "문의 유형을 골라 주세요."
+        errors["category"] = _("문의 유형을 골라 주세요.")
     return data, errors
 
 
@@ -204,10 +215,10 @@ async def _new_form(
     context = {
         "values": values,
         "errors": dict(errors or {}),
-        "category_options": [("", "문의 유형을 골라 주세요")] + [(c.slug, c.name) for c in categories],
+        "category_options": [("", _("문의 유형을 골라 주세요"))] + [(c.slug, c.name) for c in categories],
         "limits": Limits.of(settings),
-        "promise": ANSWER_PROMISE,
-        "pii_notice": PII_NOTICE,
+        "promise": _(ANSWER_PROMISE),
+        "pii_notice": _(PII_NOTICE),
         # A fresh key per rendering: a double click re-sends the same one and files a single inquiry.
         "idempotency_key": secrets.token_urlsafe(24),
     }
@@ -250,13 +261,15 @@ async def submit_inquiry_page(
         )
     except ProblemError as problem:
         field = FIELD_FOR_CODE.get(problem.code, FORM_ERROR)
-        return await _new_form(request, session, settings, values, {field: problem.message}, status=problem.status)
+        message = in_language(problem.message)
+        return await _new_form(request, session, settings, values, {field: message}, status=problem.status)
     inquiry = submission.inquiry
-    due = due_text(inquiry.first_response_due_at) or ANSWER_PROMISE
+    due = due_text(inquiry.first_response_due_at) or _(ANSWER_PROMISE)
     if submission.created:
-        flash(request, f"문의가 접수되었습니다. 문의번호 {inquiry.number} · {due} 답변드릴게요. (Inquiry received)")
+        received = _("문의가 접수되었습니다. 문의번호 %(number)s · %(due)s 답변드릴게요. (Inquiry received)")
+        flash(request, received % {"number": inquiry.number, "due": due})
     else:
-        flash(request, f"이미 접수된 문의입니다. 문의번호 {inquiry.number} (Already received)")
+        flash(request, _("이미 접수된 문의입니다. 문의번호 %(number)s (Already received)") % {"number": inquiry.number})
     return redirect(f"/inquiries/{inquiry.id}")
 
 
@@ -327,6 +340,7 @@ async def _detail(
         "is_open": view.status in OPEN_STATUSES,
         "can_reopen": view.reopen_until is not None and utcnow() <= view.reopen_until,
         "reopen_until": due_text(view.reopen_until),
+        "pii_notice": _(view.pii_notice),
         "forms": forms,
         "message_errors": dict(forms.message_errors or {}),
         "feedback_errors": dict(forms.feedback_errors or {}),
@@ -374,7 +388,7 @@ async def add_message_page(
 ) -> Response:
     number = id_or_404(inquiry_id, "문의")
     typed = str(form.get("body") or "")
-    data, errors = validate(MessageCreate, {"body": typed.strip()}, {"body": "추가할 내용"})
+    data, errors = validate(MessageCreate, {"body": typed.strip()}, MESSAGE_LABELS)
     uploads, upload_error = await read_uploads(form, settings)
     if upload_error:
         errors[ATTACHMENTS] = upload_error
@@ -388,13 +402,14 @@ async def add_message_page(
     except ProblemError as problem:
         # Not about a field (e.g. the inquiry was resolved meanwhile): shown above the forms, which may be gone.
         field = FIELD_FOR_CODE.get(problem.code)
+        message = in_language(problem.message)
         forms = (
-            DetailForms(message_body=typed, message_errors={field: problem.message})
+            DetailForms(message_body=typed, message_errors={field: message})
             if field
-            else DetailForms(message_body=typed, action_error=problem.message)
+            else DetailForms(message_body=typed, action_error=message)
         )
         return await _detail_after_error(request, session, settings, customer, number, problem, forms)
-    flash(request, "내용을 추가했습니다. 상담사가 확인하고 답변드릴게요. (Information added)")
+    flash(request, _("내용을 추가했습니다. 상담사가 확인하고 답변드릴게요. (Information added)"))
     return redirect(f"/inquiries/{number}#thread")
 
 
@@ -408,10 +423,10 @@ class _ButtonAction:
 
 
 _RESOLVE = _ButtonAction(
-    resolve_by_customer, "해결 처리했습니다. 답변이 어떠셨는지 알려 주세요. (Marked as resolved)", "feedback"
+    resolve_by_customer, N_("해결 처리했습니다. 답변이 어떠셨는지 알려 주세요. (Marked as resolved)"), "feedback"
 )
 _REOPEN = _ButtonAction(
-    reopen_by_customer, "문의를 다시 열었습니다. 추가로 궁금한 점을 남겨 주세요. (Inquiry reopened)", "message-form"
+    reopen_by_customer, N_("문의를 다시 열었습니다. 추가로 궁금한 점을 남겨 주세요. (Inquiry reopened)"), "message-form"
 )
 
 
@@ -428,9 +443,9 @@ async def _button_action(
     try:
         await action.verb(session, customer, number, settings)
     except ProblemError as problem:
-        forms = DetailForms(action_error=problem.message)
+        forms = DetailForms(action_error=in_language(problem.message))
         return await _detail_after_error(request, session, settings, customer, number, problem, forms)
-    flash(request, action.done)
+    flash(request, _(action.done))
     return redirect(f"/inquiries/{number}#{action.anchor}")
 
 
@@ -461,14 +476,14 @@ async def feedback_page(
     score, comment = str(form.get("score") or ""), str(form.get("comment") or "")
     data, errors = validate(FeedbackCreate, {"score": score, "comment": comment}, FEEDBACK_LABELS)
     if not score:
-        errors["score"] = "만족도를 골라 주세요."
+        errors["score"] = _("만족도를 골라 주세요.")
     if data is None or errors:
         forms = DetailForms(score=score, comment=comment, feedback_errors=errors)
         return await _detail(request, session, settings, customer, number, forms, status=422)
     try:
         await record_feedback(session, customer, number, data)
     except ProblemError as problem:
-        forms = DetailForms(score=score, comment=comment, action_error=problem.message)
+        forms = DetailForms(score=score, comment=comment, action_error=in_language(problem.message))
         return await _detail_after_error(request, session, settings, customer, number, problem, forms)
-    flash(request, "평가해 주셔서 감사합니다. (Thank you for your rating)")
+    flash(request, _("평가해 주셔서 감사합니다. (Thank you for your rating)"))
     return redirect(f"/inquiries/{number}#feedback")

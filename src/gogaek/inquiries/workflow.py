@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import N_
 
 
 class Status(StrEnum):
@@ -27,11 +28,11 @@ class Actor(StrEnum):
 
 
 STATUS_LABELS: dict[Status, str] = {
-    Status.RECEIVED: "접수",
-    Status.IN_PROGRESS: "처리중",
-    Status.ANSWERED: "답변완료",
-    Status.RESOLVED: "해결",
-    Status.CLOSED: "종료",
+    Status.RECEIVED: N_("접수"),
+    Status.IN_PROGRESS: N_("처리중"),
+    Status.ANSWERED: N_("답변완료"),
+    Status.RESOLVED: N_("해결"),
+    Status.CLOSED: N_("종료"),
 }
 
 OPEN_STATUSES = frozenset({Status.RECEIVED, Status.IN_PROGRESS, Status.ANSWERED})

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-PII_NOTICE = (
+from gogaek.web.i18n import N_
+
+PII_NOTICE = N_(
     "개인정보 보호를 위해 주민등록번호·카드번호·계좌번호·전화번호는 일부를 가려서 저장합니다. "
     "(Sensitive numbers are partly hidden.)"
 )

@@ -29,6 +29,8 @@ from gogaek.phone.slot_views import slot_days
 from gogaek.phone.verification import recent_verification
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
+from gogaek.web.i18n import gettext as _
+from gogaek.web.i18n import in_language
 from gogaek.web.ratelimit import RateLimited
 from gogaek.web.views import id_or_404, redirect, render
 
@@ -104,9 +106,9 @@ async def book_page(
         "phone": _text(form, "phone", 40),
         "note": _text(form, "note", 1000),
     }
-    errors = {name: "골라 주세요. (Required)" for name in ("category", "slot") if not values[name]}
+    errors = {name: _("골라 주세요. (Required)") for name in ("category", "slot") if not values[name]}
     if not values["phone"]:
-        errors["phone"] = "전화받을 휴대폰 번호를 입력해 주세요. (Required)"
+        errors["phone"] = _("전화받을 휴대폰 번호를 입력해 주세요. (Required)")
     if errors:
         return await _booking_form(request, session, settings, customer, values, errors, status=422)
     try:
@@ -123,18 +125,18 @@ async def book_page(
         )
     except ProblemError as problem:
         if problem.code == "verification_required":
-            flash(request, problem.message, "error")
+            flash(request, in_language(problem.message), "error")
             return redirect(verify_pages.verify_url(_booking_url(values)))
         field = FIELD_OF_CODE.get(problem.code, "slot")
         field = "slot" if field == "slot_start" else field
         return await _booking_form(
-            request, session, settings, customer, values, {field: problem.message}, problem.status
+            request, session, settings, customer, values, {field: in_language(problem.message)}, problem.status
         )
     except ValueError:  # the slot was not a time (a forged form)
         return await _booking_form(
-            request, session, settings, customer, values, {"slot": "예약 시간을 다시 골라 주세요."}, status=422
+            request, session, settings, customer, values, {"slot": _("예약 시간을 다시 골라 주세요.")}, status=422
         )
-    flash(request, "상담 예약이 완료되었습니다. 예약하신 시간에 전화드릴게요. (Callback booked)")
+    flash(request, _("상담 예약이 완료되었습니다. 예약하신 시간에 전화드릴게요. (Callback booked)"))
     return redirect(f"/callbacks/{made.callback.id}")
 
 
@@ -166,7 +168,12 @@ async def callback_page(
 
 @router.post("/callbacks/{callback_id}/cancel", dependencies=[RateLimited])
 async def cancel_page(
-    callback_id: str, request: Request, session: SessionDep, settings: SettingsDep, customer: PageCustomer, _: CsrfForm
+    callback_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    customer: PageCustomer,
+    _form: CsrfForm,
 ) -> Response:
     number = id_or_404(callback_id, "예약")
     customer_id = customer.id
@@ -176,8 +183,8 @@ async def cancel_page(
         if problem.status == 404:
             raise
         customer = await _reloaded(session, customer_id)
-        return await _detail(request, session, settings, customer, number, problem.message, problem.status)
-    flash(request, "상담 예약을 취소했습니다. (Callback cancelled)")
+        return await _detail(request, session, settings, customer, number, in_language(problem.message), problem.status)
+    flash(request, _("상담 예약을 취소했습니다. (Callback cancelled)"))
     return redirect(f"/callbacks/{number}")
 
 
@@ -200,10 +207,10 @@ async def reschedule_page(
         if problem.status == 404:
             raise
         customer = await _reloaded(session, customer_id)
-        return await _detail(request, session, settings, customer, number, problem.message, problem.status)
+        return await _detail(request, session, settings, customer, number, in_language(problem.message), problem.status)
     except ValueError:
-        return await _detail(request, session, settings, customer, number, "바꿀 시간을 골라 주세요.", 422)
-    flash(request, "예약 시간을 바꿨습니다. (Callback moved)")
+        return await _detail(request, session, settings, customer, number, _("바꿀 시간을 골라 주세요."), 422)
+    flash(request, _("예약 시간을 바꿨습니다. (Callback moved)"))
     return redirect(f"/callbacks/{number}")
 
 

@@ -12,6 +12,8 @@ from gogaek.calendar.service import load_business_hours
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.phone.slots import Slot, booked_counts, load_roster, offered_slots
+from gogaek.web.dates import english_day
+from gogaek.web.i18n import current_language
 
 WEEKDAYS = "월화수목금토일"
 PAGE_DAYS = 7
@@ -32,6 +34,8 @@ class SlotDay:
 
 
 def day_label(day: date) -> str:
+    if current_language() != "ko":
+        return english_day(day)
     return f"{day.month}월 {day.day}일 ({WEEKDAYS[day.weekday()]})"
 
 

@@ -18,6 +18,8 @@ from gogaek.phone.numbers import mask_phone
 from gogaek.phone.verification import confirm_phone_code, send_phone_code
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
+from gogaek.web.i18n import gettext as _
+from gogaek.web.i18n import in_language
 from gogaek.web.ratelimit import RateLimited
 from gogaek.web.views import redirect, render
 
@@ -69,9 +71,9 @@ async def send_page(
     try:
         phone = await send_phone_code(session, customer, typed, settings=settings, providers=providers, ip=ip)
     except ProblemError as problem:
-        return _page(request, next_url=next_url, phone=typed, error=problem.message, status=problem.status)
+        return _page(request, next_url=next_url, phone=typed, error=in_language(problem.message), status=problem.status)
     request.session[PENDING_PHONE_KEY] = phone
-    flash(request, f"{mask_phone(phone)}(으)로 인증 코드를 보냈습니다. (Code sent)")
+    flash(request, _("%(phone)s(으)로 인증 코드를 보냈습니다. (Code sent)") % {"phone": mask_phone(phone)})
     return redirect(verify_url(next_url))
 
 
@@ -82,12 +84,13 @@ async def confirm_page(
     next_url = str(form.get("next") or "")
     pending = request.session.get(PENDING_PHONE_KEY)
     if not isinstance(pending, str):
-        flash(request, "인증 코드를 먼저 받아 주세요. (Request a code first)", "error")
+        flash(request, _("인증 코드를 먼저 받아 주세요. (Request a code first)"), "error")
         return redirect(verify_url(next_url))
     try:
         await confirm_phone_code(session, customer, pending, str(form.get("code") or "")[:20], settings=settings)
     except ProblemError as problem:
-        return _page(request, next_url=next_url, pending=pending, error=problem.message, status=problem.status)
+        error = in_language(problem.message)
+        return _page(request, next_url=next_url, pending=pending, error=error, status=problem.status)
     request.session.pop(PENDING_PHONE_KEY, None)
-    flash(request, "본인 확인이 끝났습니다. (Identity checked)")
+    flash(request, _("본인 확인이 끝났습니다. (Identity checked)"))
     return redirect(safe_next(next_url))

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData
 
+from gogaek.web.i18n import current_language, gettext
+
 M = TypeVar("M", bound=BaseModel)
 FORM_ERROR = "_form"
 _HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
@@ -63,6 +65,10 @@ def korean_message(error: ErrorDetails, label: str, pattern_rule: str = "") -> s
     """
     kind = error["type"]
     context: dict[str, Any] = dict(error.get("ctx") or {})
+    if current_language() != "ko":
+        english = english_message(kind, context, label, bool(error.get("input")), pattern_rule)
+        if english is not None:
+            return english
     if kind == "string_pattern_mismatch":
         if not error.get("input"):
             return f"{josa(label, '을', '를')} 입력해 주세요."
@@ -88,6 +94,46 @@ def korean_message(error: ErrorDetails, label: str, pattern_rule: str = "") -> s
     if kind == "missing":
         return f"{josa(label, '을', '를')} 입력해 주세요."
     return f"{josa(label, '을', '를')} 확인해 주세요."
+
+
+def _has_hangul(text: str) -> bool:
+    return any(_HANGUL_FIRST <= ord(ch) <= _HANGUL_LAST for ch in text)
+
+
+def english_message(
+    kind: str, context: Mapping[str, Any], korean_label: str, typed: bool, pattern_rule: str = ""
+) -> str | None:
+    """The same sentences for a page shown in English, with the label from the catalogue; None
+    when the label (or a field's own rule) has no translation, so the sentence stays Korean whole."""
+    label = gettext(korean_label)
+    if _has_hangul(label):
+        return None
+    if label[1:2].islower():  # "Title" mid-sentence reads "title"; "SMS" stays
+        label = label[0].lower() + label[1:]
+    if kind == "string_pattern_mismatch" and typed and pattern_rule:
+        rule = gettext(pattern_rule)
+        return None if _has_hangul(rule) else rule
+    if kind in ("missing", "string_too_short") and (context.get("min_length", 1) <= 1 or not typed):
+        return f"Please enter {label}."
+    if kind == "string_pattern_mismatch":
+        return f"Please enter {label}." if not typed else f"Please check the format of {label}."
+    if kind == "string_too_short":
+        return f"Please enter at least {context['min_length']} characters for {label}."
+    if kind == "string_too_long":
+        return f"Please keep {label} to {context['max_length']} characters or fewer."
+    if kind == "too_long":
+        return f"Please enter at most {context['max_length']} items for {label}."
+    if kind in ("literal_error", "enum"):
+        return f"Please choose {label} from the list again."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"Please enter a number for {label}."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"Please enter {context.get('ge', context.get('gt'))} or more for {label}."
+    if kind in ("less_than_equal", "less_than"):
+        return f"Please enter {context.get('le', context.get('lt'))} or less for {label}."
+    if kind.startswith("datetime") or kind.startswith("date"):
+        return f"Please check the date and time of {label} (e.g. 2026-09-20 09:00)."
+    return f"Please check {label}."
 
 
 def korean_errors(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gettext as gettext_module
 import io
+import re
 from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
@@ -93,6 +94,26 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, count)
+
+
+_GLOSS = re.compile(r"\(([^()\uac00-\ud7a3]+)\)\s*$")
+
+
+def in_language(message: str) -> str:
+    """A Korean message made elsewhere (a service's refusal, a notice the API shares) in the page's
+    language: its catalogue translation, else in English the gloss it carries in brackets
+    ("…찾을 수 없습니다. (Not found)" → "Not found"), else the message as it is."""
+    translated = gettext(message)
+    if translated != message or _current.get() == DEFAULT_LANGUAGE:
+        return translated
+    gloss = _GLOSS.search(message)
+    return gloss.group(1).strip() if gloss else message
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name extraction looks for (babel's default keywords)
+    """Marks a Korean message for the catalogue where it is defined; ``gettext`` translates it
+    later, where it is shown (a label kept in a table, a notice shared with the API)."""
+    return message
 
 
 def pgettext(context: str, message: str) -> str:
