@@ -46,13 +46,21 @@ ENROL_PATH = f"{LOGIN_PATH}/totp"
 ENROL_KEY = "totp_enrol"  # [staff id, when the password was checked, next, wrong codes]: nothing secret
 ENROL_SECONDS = 600
 ENROL_MAX_WRONG = 5
-ENROL_EXPIRED = "OTP 등록 시간이 지났습니다. 다시 로그인해 주세요. (Enrolment expired: sign in again)"
 
-MISSING_FIELDS = "이메일과 비밀번호를 입력해 주세요. (Enter your email and password)"
-NOT_ADMIN = (
-    "관리자 또는 슈퍼바이저 계정만 들어올 수 있습니다. 상담사는 상담사 콘솔(/console)을 이용해 주세요. "
-    "(Admins and supervisors only; agents use /console)"
-)
+
+def _enrol_expired() -> str:
+    return _("OTP 등록 시간이 지났습니다. 다시 로그인해 주세요. (Enrolment expired: sign in again)")
+
+
+def _missing_fields() -> str:
+    return _("이메일과 비밀번호를 입력해 주세요. (Enter your email and password)")
+
+
+def _not_admin() -> str:
+    return _(
+        "관리자 또는 슈퍼바이저 계정만 들어올 수 있습니다. 상담사는 상담사 콘솔(/console)을 이용해 주세요. "
+        "(Admins and supervisors only; agents use /console)"
+    )
 
 
 def _login_form(
@@ -88,7 +96,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, fo
             totp=blank_to_none(str(form.get("totp") or "")),
         )
     except ValidationError:
-        return _login_form(request, email=email, next_url=next_url, error=MISSING_FIELDS, status=422)
+        return _login_form(request, email=email, next_url=next_url, error=_missing_fields(), status=422)
     try:
         user = await authenticate_staff(
             session, credentials, require_admin_totp=settings.admin_totp_required, request=request
@@ -99,7 +107,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, fo
         return _login_form(request, email=email, next_url=next_url, error=problem.message, status=problem.status)
     destination = safe_next(next_url)
     if not may_enter(user, destination):
-        return _login_form(request, email=email, next_url=next_url, error=NOT_ADMIN, status=403)
+        return _login_form(request, email=email, next_url=next_url, error=_not_admin(), status=403)
     sign_in(request, user)
     return redirect(destination)
 
@@ -119,7 +127,7 @@ async def logout(request: Request, form: CsrfForm) -> RedirectResponse:
 async def _start_enrolment(request: Request, session: SessionDep, email: str, next_url: str) -> Response:
     user = await get_staff_by_email(session, email)
     if user is None:  # deleted in between: as if the password had been wrong
-        return _login_form(request, email=email, next_url=next_url, error=ENROL_EXPIRED, status=401)
+        return _login_form(request, email=email, next_url=next_url, error=_enrol_expired(), status=401)
     sign_out(request)
     request.session[ENROL_KEY] = [user.id, time.time(), safe_next(next_url), 0]
     return redirect(ENROL_PATH)
@@ -149,7 +157,7 @@ def _enrol_form(request: Request, email: str, secret: str, error: str = "", stat
 
 def _enrolment_over(request: Request) -> RedirectResponse:
     request.session.pop(ENROL_KEY, None)
-    flash(request, ENROL_EXPIRED, "error")
+    flash(request, _enrol_expired(), "error")
     return redirect(LOGIN_PATH)
 
 

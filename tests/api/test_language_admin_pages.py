@@ -1,0 +1,263 @@
+"""The admin pages in English (issue 15 §5): every page an admin opens, set up through the pages
+themselves with data written in English, speaks English from top to bottom when English is
+chosen, and the same pages stay Korean otherwise.
+
+Korean that stays on purpose is cut out precisely before looking for Hangul: the names of the
+Korean public holidays, the synonym dictionary (Korean words for a Korean search), the macro
+placeholders agents type (``{고객명}``…), the Korean notification texts being edited and the
+webhook test delivery's payload (data for the receiving server, shown as it is queued)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.calendar.hours import korean_holidays
+from gogaek.config import Settings
+from gogaek.helpcenter.models import Article, Category, Notice
+from gogaek.identity.models import StaffRole, StaffUser, Team
+from gogaek.identity.schemas import StaffCreate
+from gogaek.identity.service import create_staff_user
+from gogaek.inquiries.models import Macro, SlaPolicy
+from gogaek.notify.models import WebhookEndpoint
+from gogaek.web.i18n import COOKIE
+from tests.api.config_pages import flash_texts
+from tests.api.test_pages import browser, post_form
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+__all__ = ["browser"]
+
+HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+ENGLISH = {"Accept-Language": "en"}
+KOREAN = {"Accept-Language": "ko"}
+PUBLIC_URL = "https://93.184.216.34/hooks/lang-test"  # a global address: no DNS, passes the SSRF check
+MACRO_PLACEHOLDERS = ("{고객명}", "{문의번호}", "{상담사명}")
+PING_MESSAGE = "Gogaek 웹훅 연결 테스트입니다."  # the test delivery's payload, data for the receiving server
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The bot's greeting is the operator's text: an English one here, as the page lists it."""
+    return settings.model_copy(update={"chat_bot_greeting": "Hello! Ask me anything."})
+
+
+@pytest.fixture(autouse=True)
+async def english_admin(session: AsyncSession) -> None:
+    data = StaffCreate(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="Ada Admin", role=StaffRole.ADMIN)
+    await create_staff_user(session, data)
+
+
+def hangul(html: str) -> list[str]:
+    """The Korean left in a page, each with a little context to find it by."""
+    return [html[max(0, m.start() - 30) : m.end() + 30] for m in HANGUL.finditer(html)]
+
+
+def without_korean_on_purpose(path: str, html: str) -> str:
+    """The page minus what is Korean on purpose (and only that)."""
+    if path == "/admin/hours":
+        today = date.today()
+        names = {name for year in (today.year, today.year + 1) for name in korean_holidays(year).values()}
+        for name in sorted(names, key=len, reverse=True):  # "설날 전날" before "설날"
+            html = html.replace(f"<td>{name}", "<td>")
+    if path == "/admin/synonyms":
+        html = re.sub(r"(<textarea[^>]*>).*?(</textarea>)", r"\1\2", html, flags=re.S)
+        html = re.sub(r"<code>[^<]*</code>", "<code></code>", html).replace("취소", "")
+    if path.startswith("/admin/macros/"):
+        for placeholder in MACRO_PLACEHOLDERS:
+            html = html.replace(placeholder, "")
+    if path.startswith("/admin/jobs"):
+        html = html.replace(PING_MESSAGE, "")
+    if path == "/admin/notification-templates":
+        start, end = html.index('id="inquiry_answered-ko"'), html.index('id="inquiry_answered-en"')
+        html = html[:start] + html[end:]
+    return html
+
+
+async def sign_in_in_english(browser: httpx.AsyncClient) -> None:
+    browser.headers.update(ENGLISH)
+    signed = await post_form(
+        browser, "/admin/login", "/admin/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    assert signed.status_code == 303, signed.text
+
+
+async def set_up_in_english(browser: httpx.AsyncClient, app: FastAPI, session: AsyncSession) -> dict[str, str]:
+    """Everything the pages list, made through the pages in English; returns the new staff
+    member's first password."""
+    saved = [
+        ("/admin/categories/new", {"name": "Payments", "slug": "payments", "description": "Cards", "position": "1"}),
+        (
+            "/admin/articles/new",
+            {
+                "question": "How do I reset my password?",
+                "category": "payments",
+                "answer": "Use the reset link on the sign-in page.",
+                "tags": "password",
+                "alternates": "forgot password",
+                "status": "published",
+            },
+        ),
+        (
+            "/admin/notices/new",
+            {"title": "Maintenance window", "body": "Short downtime.", "kind": "notice", "status": "published"},
+        ),
+        ("/admin/teams/new", {"name": "Tier Two", "slug": "tier-two"}),
+        (
+            "/admin/macros/new",
+            {"title": "Thanks", "body": "Thank you for waiting.", "category_id": "", "is_active": "on"},
+        ),
+        (
+            "/admin/sla/new",
+            {"category_id": "", "priority": "urgent", "first_response_hours": "2", "resolution_hours": "8"},
+        ),
+        ("/admin/hours/days-off", {"day": (date.today() + timedelta(days=20)).isoformat(), "name": "Founders day"}),
+        ("/admin/callback-roster/entries", {"weekday": "0", "starts": "09:00", "ends": "12:00", "capacity": "2"}),
+        (
+            "/admin/callback-roster/overrides",
+            {"day": (date.today() + timedelta(days=21)).isoformat(), "day_capacity": "0", "note": "Workshop"},
+        ),
+    ]
+    for action, data in saved:
+        response = await post_form(browser, "/admin", action, data)
+        assert response.status_code == 303, (action, response.text[:2000])
+        after = await browser.get(response.headers["location"])
+        assert flash_texts(after.text) and not hangul(" ".join(flash_texts(after.text))), (
+            action,
+            flash_texts(after.text),
+        )
+
+    created = await post_form(
+        browser,
+        "/admin/staff/new",
+        "/admin/staff/new",
+        {"email": "alex@lang.test", "display_name": "Alex Agent", "role": "agent", "enrol_totp": "on"},
+    )
+    assert created.status_code == 200 and not hangul(created.text), hangul(created.text)
+    assert "Account created for Alex Agent (Agent)" in created.text
+    password = re.search(r'id="initial-password">([^<]+)<', created.text)
+    assert password is not None
+
+    hook = {"url": PUBLIC_URL, "description": "CRM sync", "events": ["inquiry.created"], "is_active": "on"}
+    made = await post_form(browser, "/admin/webhooks/new", "/admin/webhooks/new", hook)
+    assert made.status_code == 200 and "Webhook created" in made.text and not hangul(made.text), hangul(made.text)
+    endpoint = await session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.url == PUBLIC_URL))
+    pinged = await post_form(browser, "/admin", f"/admin/webhooks/{endpoint}/test", {})
+    assert pinged.status_code == 303
+
+    assert (await browser.get("/api/v1/faq/search", params={"q": "reset password"})).status_code == 200
+    await app.state.search_index.query_log.flush()
+    return {"password": password.group(1)}
+
+
+async def ids(session: AsyncSession) -> dict[str, int]:
+    columns = {
+        "category": Category.id,
+        "article": Article.id,
+        "notice": Notice.id,
+        "team": Team.id,
+        "macro": Macro.id,
+        "sla": SlaPolicy.id,
+        "webhook": WebhookEndpoint.id,
+    }
+    found = {name: await session.scalar(select(column).order_by(column.desc())) for name, column in columns.items()}
+    found["staff"] = await session.scalar(select(StaffUser.id).where(StaffUser.email == "alex@lang.test"))
+    assert all(found.values()), found
+    return {name: int(value or 0) for name, value in found.items()}
+
+
+def pages(found: dict[str, int]) -> list[tuple[str, str, str]]:
+    """Path, an English phrase it must show, and the Korean phrase it shows otherwise."""
+    return [
+        ("/admin", "Write a new question", "새 질문 쓰기"),
+        ("/admin?status=draft", "No questions yet.", "아직 질문이 없습니다."),
+        ("/admin/articles/new", "Answer (Markdown)", "답변 (Markdown)"),
+        (f"/admin/articles/{found['article']}/edit", "View as a customer", "고객 화면에서 보기"),
+        ("/admin/notices/new", "Pin to the top (important notice)", "상단에 고정 (중요 공지)"),
+        (f"/admin/notices/{found['notice']}/edit", "Delete notice", "공지 삭제"),
+        ("/admin/categories", "Published articles", "게시된 글"),
+        ("/admin/categories/new", "Slug (the name used in the address)", "slug (주소에 쓰이는 이름)"),
+        (f"/admin/categories/{found['category']}/edit", "Delete category", "카테고리 삭제"),
+        ("/admin/staff", "To register at next sign-in", "다음 로그인 때 등록"),
+        ("/admin/staff/new", "Name (shown to customers)", "이름 (고객에게 보이는 이름)"),
+        (f"/admin/staff/{found['staff']}", "Deactivate account", "계정 비활성화"),
+        ("/admin/teams", "Tier Two", "팀 관리"),
+        ("/admin/teams/new", "Create team", "팀 만들기"),
+        (f"/admin/teams/{found['team']}", "Members (0)", "팀원 (0명)"),
+        ("/admin/macros", "All types", "모든 유형"),
+        ("/admin/macros/new", "Active (shown to agents)", "사용 (상담사에게 보임)"),
+        (f"/admin/macros/{found['macro']}/edit", "Delete macro", "매크로 삭제"),
+        ("/admin/sla", "<td>Urgent</td>", "<td>긴급</td>"),
+        (f"/admin/sla/{found['sla']}/edit", "All types · Urgent", "모든 유형 · 긴급"),
+        ("/admin/hours", "Mon, Tue, Wed, Thu, Fri 09:00–18:00 (Korea time)", "월화수목금 09:00–18:00 (한국 시간)"),
+        ("/admin/audit", "Download CSV", "CSV 내려받기"),
+        ("/admin/webhooks", "CRM sync", "웹훅 관리"),
+        ("/admin/webhooks/new", "Allow internal addresses (admins only)", "내부망 주소 허용 (관리자만)"),
+        (f"/admin/webhooks/{found['webhook']}", "Recent deliveries", "전송 기록 (최근)"),
+        ("/admin/jobs", "Parked (needs attention)", "멈춤 (확인 필요)"),
+        ("/admin/jobs?status=all", "Job queue", "작업 대기열"),
+        ("/admin/search-insights", "Last 30 days", "최근 30일"),
+        (
+            "/admin/search-insights/query?q=reset+password",
+            "Add as another phrasing of this article",
+            "이 글의 다른 표현으로 추가",
+        ),
+        ("/admin/synonyms", "Save and apply to search", "저장하고 검색에 반영"),
+        ("/admin/bot", "Answer confidence threshold", "답변 기준 신뢰도"),
+        ("/admin/notification-templates", "Inquiry answered", "문의 답변 등록"),
+        ("/admin/notification-providers", "Send test e-mail", "테스트 메일 보내기"),
+        ("/admin/callback-roster", "Default (every day)", "기본 (모든 요일)"),
+    ]
+
+
+async def test_every_admin_page_is_english_when_english_is_chosen_and_korean_otherwise(
+    browser: httpx.AsyncClient, app: FastAPI, session: AsyncSession
+) -> None:
+    await sign_in_in_english(browser)
+    await set_up_in_english(browser, app, session)
+    for path, english_phrase, korean_phrase in pages(await ids(session)):
+        english = await browser.get(path)
+        assert english.status_code == 200, (path, english.status_code)
+        assert '<html lang="en">' in english.text, path
+        assert english_phrase in english.text, (path, english_phrase)
+        left = hangul(without_korean_on_purpose(path, english.text))
+        assert not left, (path, left)
+        korean = await browser.get(path, headers=KOREAN)
+        assert '<html lang="ko">' in korean.text and korean_phrase in korean.text, (path, korean_phrase)
+        assert english_phrase not in korean.text or english_phrase in ("Tier Two", "CRM sync"), path
+        assert not hangul(" ".join(flash_texts(english.text))), path
+
+
+async def test_the_sign_in_pages_are_english_and_the_switch_cookie_is_honoured(
+    browser: httpx.AsyncClient, app: FastAPI, session: AsyncSession
+) -> None:
+    await sign_in_in_english(browser)
+    first = (await set_up_in_english(browser, app, session))["password"]
+    browser.cookies.clear()
+    del browser.headers["Accept-Language"]
+
+    korean = await browser.get("/admin/login")
+    assert "상담사·관리자 로그인" in korean.text and "Staff sign-in" in korean.text  # the Korean page keeps its gloss
+    switched = await browser.get("/language/en", params={"next": "/admin/login"})
+    assert switched.status_code == 303 and browser.cookies.get(COOKIE) == "en"
+    login = await browser.get("/admin/login")
+    assert "Staff sign-in" in login.text and "Staff sign-in</span>" not in login.text and "One-time code" in login.text
+    assert not hangul(login.text), hangul(login.text)
+
+    started = await post_form(browser, "/admin/login", "/admin/login", {"email": "alex@lang.test", "password": first})
+    assert (started.status_code, started.headers["location"]) == (303, "/admin/login/totp")
+    enrol = await browser.get("/admin/login/totp")
+    assert enrol.status_code == 200 and "Register your authenticator again" in enrol.text
+    assert "<strong>alex@lang.test</strong>" in enrol.text and not hangul(enrol.text), hangul(enrol.text)
+    assert "Register your authenticator</span>" not in enrol.text  # the Korean page's gloss, not repeated
+
+    browser.cookies.clear()
+    browser.cookies.set(COOKIE, "en")
+    missing = await post_form(browser, "/admin/login", "/admin/login", {"email": ADMIN_EMAIL, "password": ""})
+    assert missing.status_code == 422 and "Enter your email and password." in missing.text
+    assert not hangul(missing.text), hangul(missing.text)
