@@ -27,33 +27,34 @@ from gogaek.inquiries.sla import SlaState
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
 from gogaek.phone.timeline import callback_event_text
 from gogaek.web.forms import split_commas
+from gogaek.web.i18n import N_, pgettext
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import MAX_ID
 
 VIEW_LABELS: dict[QueueView, str] = {
-    QueueView.ALL: "전체",
-    QueueView.UNASSIGNED: "미배정",
-    QueueView.MINE: "내 문의",
-    QueueView.TEAM: "우리 팀",
-    QueueView.DUE_SOON: "기한 임박",
-    QueueView.OVERDUE: "기한 초과",
+    QueueView.ALL: N_("전체"),
+    QueueView.UNASSIGNED: N_("미배정"),
+    QueueView.MINE: N_("내 문의"),
+    QueueView.TEAM: N_("우리 팀"),
+    QueueView.DUE_SOON: N_("기한 임박"),
+    QueueView.OVERDUE: N_("기한 초과"),
 }
 PRIORITY_LABELS: dict[str, str] = {
-    Priority.URGENT: "긴급",
-    Priority.HIGH: "높음",
-    Priority.NORMAL: "보통",
-    Priority.LOW: "낮음",
+    Priority.URGENT: N_("긴급"),
+    Priority.HIGH: N_("높음"),
+    Priority.NORMAL: N_("보통"),
+    Priority.LOW: N_("낮음"),
 }
 SLA_LABELS: dict[str, str] = {
-    SlaState.DUE_SOON: "기한 임박",
-    SlaState.OVERDUE: "기한 초과",
-    SlaState.PAUSED: "고객 대기",
+    SlaState.DUE_SOON: N_("기한 임박"),
+    SlaState.OVERDUE: N_("기한 초과"),
+    SlaState.PAUSED: N_("고객 대기"),
 }
 AVAILABILITY_LABELS: dict[str, str] = {
-    Availability.AVAILABLE: "상담 가능",
-    Availability.AWAY: "자리 비움",
-    Availability.OFFLINE: "오프라인",
+    Availability.AVAILABLE: N_("상담 가능"),
+    Availability.AWAY: N_("자리 비움"),
+    Availability.OFFLINE: N_("오프라인"),
 }
-CLOCK_LABELS = {"first_response": "첫 답변", "resolution": "해결"}
 UNASSIGN, ASSIGN_ME = "none", "me"
 _NUMBER = re.compile(r"\d{8}-\d{6,10}")
 
@@ -112,7 +113,10 @@ def read_status(form: FormData) -> Status:
     raw = field(form, "status")
     status = parse_status(raw)
     if status is None:
-        raise _invalid("unknown_status", f"바꿀 상태를 골라 주세요: {raw or '(없음)'} (Choose a status)")
+        raise _invalid(
+            "unknown_status",
+            _("바꿀 상태를 골라 주세요: %(status)s (Choose a status)") % {"status": raw or _("(없음)")},
+        )
     return status
 
 
@@ -125,7 +129,7 @@ def read_assignee(form: FormData, agent: StaffUser) -> int | None:
         return None
     staff_id = parse_id(raw)
     if staff_id is None:
-        raise _invalid("unknown_assignee", "배정할 상담사를 골라 주세요. (Choose an assignee)")
+        raise _invalid("unknown_assignee", _("배정할 상담사를 골라 주세요. (Choose an assignee)"))
     return staff_id
 
 
@@ -133,7 +137,7 @@ def read_availability(form: FormData) -> Availability:
     try:
         return Availability(field(form, "availability"))
     except ValueError as exc:
-        raise _invalid("unknown_availability", "상담 상태를 목록에서 골라 주세요. (Unknown availability)") from exc
+        raise _invalid("unknown_availability", _("상담 상태를 목록에서 골라 주세요. (Unknown availability)")) from exc
 
 
 async def find_inquiry(session: AsyncSession, ref: str) -> Inquiry:
@@ -146,7 +150,9 @@ async def find_inquiry(session: AsyncSession, ref: str) -> Inquiry:
         found = await session.get(Inquiry, inquiry_id) if inquiry_id is not None else None
     if found is None:
         raise ProblemError(
-            404, "not_found", f"합칠 문의를 찾을 수 없습니다: {ref or '(없음)'} (Inquiry to merge into not found)"
+            404,
+            "not_found",
+            _("합칠 문의를 찾을 수 없습니다: %(ref)s (Inquiry to merge into not found)") % {"ref": ref or _("(없음)")},
         )
     return found
 
@@ -171,7 +177,7 @@ async def _change_status(change: Change) -> str:
     await service.change_status_as_agent(
         change.session, change.agent, change.inquiry, target, change.settings, change.request
     )
-    return f"상태를 '{STATUS_LABELS[target]}'(으)로 바꿨습니다. (Status changed)"
+    return _("상태를 '%(status)s'(으)로 바꿨습니다. (Status changed)") % {"status": _(STATUS_LABELS[target])}
 
 
 async def _assign(change: Change) -> str:
@@ -180,27 +186,29 @@ async def _assign(change: Change) -> str:
         change.session, change.agent, change.inquiry, assignee_id, change.settings, change.request
     )
     if assignee_id is None:
-        return "배정을 해제했습니다. 미배정 목록으로 돌아갑니다. (Unassigned)"
-    return "담당자를 지정했습니다. (Assigned)"
+        return _("배정을 해제했습니다. 미배정 목록으로 돌아갑니다. (Unassigned)")
+    return _("담당자를 지정했습니다. (Assigned)")
 
 
 async def _set_priority(change: Change) -> str:
     inquiry = change.inquiry
     await triage.set_priority(change.session, change.agent, inquiry, field(change.form, "priority"), change.request)
-    return f"우선순위를 '{PRIORITY_LABELS[inquiry.priority]}'(으)로 바꿨습니다. (Priority changed)"
+    return _("우선순위를 '%(priority)s'(으)로 바꿨습니다. (Priority changed)") % {
+        "priority": _(PRIORITY_LABELS[inquiry.priority])
+    }
 
 
 async def _set_tags(change: Change) -> str:
     tags = split_commas(field(change.form, "tags"))
     await triage.set_tags(change.session, change.agent, change.inquiry, tags, change.request)
-    return "태그를 저장했습니다. (Tags saved)"
+    return _("태그를 저장했습니다. (Tags saved)")
 
 
 async def _merge(change: Change) -> str:
     """This inquiry is closed as a duplicate of the one typed; the page stays on this one."""
     target = await find_inquiry(change.session, field(change.form, "into"))
     await triage.merge_inquiries(change.session, change.agent, change.inquiry, target, change.settings, change.request)
-    return f"문의 {target.number}에 합쳤습니다. 이 문의는 종료되었습니다. (Merged)"
+    return _("문의 %(number)s에 합쳤습니다. 이 문의는 종료되었습니다. (Merged)") % {"number": target.number}
 
 
 # POST /console/inquiries/{id}/<name> for each; every one redirects back to the inquiry.
@@ -214,51 +222,71 @@ CHANGES: dict[str, ChangeVerb] = {
 
 
 def _name(names: Mapping[int, str], staff_id: object) -> str:
-    return names.get(staff_id, "알 수 없음") if isinstance(staff_id, int) else "미배정"
+    return names.get(staff_id, _("알 수 없음")) if isinstance(staff_id, int) else _("미배정")
 
 
 def _status(value: object) -> str:
     status = parse_status(str(value))
-    return STATUS_LABELS[status] if status is not None else str(value)
+    return _(STATUS_LABELS[status]) if status is not None else str(value)
+
+
+def _clock(value: object) -> str:
+    """Which deadline an SLA event is about ("deadline" context: 해결 here is not the status)."""
+    if value == "first_response":
+        return pgettext("deadline", "첫 답변")
+    return pgettext("deadline", "해결") if value == "resolution" else ""
+
+
+def _priority(value: object) -> str:
+    label = PRIORITY_LABELS.get(str(value))
+    return _(label) if label else ""
 
 
 def _assignment_text(data: Mapping[str, object], names: Mapping[int, str]) -> str:
     if data.get("auto"):
-        return f"자동 배정: {_name(names, data.get('to'))}"
+        return _("자동 배정: %(name)s") % {"name": _name(names, data.get("to"))}
     if data.get("reason") == "deactivated":
-        return f"배정 해제: {_name(names, data.get('from'))} (계정 비활성화)"
-    return f"담당자 변경: {_name(names, data.get('from'))} → {_name(names, data.get('to'))}"
+        return _("배정 해제: %(name)s (계정 비활성화)") % {"name": _name(names, data.get("from"))}
+    return _("담당자 변경: %(before)s → %(after)s") % {
+        "before": _name(names, data.get("from")),
+        "after": _name(names, data.get("to")),
+    }
 
 
 def event_text(event: TimelineEvent, names: Mapping[int, str]) -> str:
     """One line of the timeline for a system event, in the words agents use."""
     data = event.data
-    clock = CLOCK_LABELS.get(str(data.get("clock")), "")
+    clock = _clock(data.get("clock"))
     match event.kind:
         case "created":
-            return "문의 접수" + (" · 금융사고 의심" if data.get("emergency") else "")
+            return _("문의 접수") + (" · " + _("금융사고 의심") if data.get("emergency") else "")
         case "status_changed":
-            return f"상태 변경: {_status(data.get('from'))} → {_status(data.get('to'))}"
+            return _("상태 변경: %(before)s → %(after)s") % {
+                "before": _status(data.get("from")),
+                "after": _status(data.get("to")),
+            }
         case "assigned":
             return _assignment_text(data, names)
         case "priority_changed":
-            before, after = (PRIORITY_LABELS.get(str(data.get(key)), "") for key in ("from", "to"))
-            return f"우선순위 변경: {before} → {after}"
+            before, after = (_priority(data.get(key)) for key in ("from", "to"))
+            return _("우선순위 변경: %(before)s → %(after)s") % {"before": before, "after": after}
         case "tags_changed":
             tags = data.get("to")
-            return f"태그 변경: {', '.join(map(str, tags)) if isinstance(tags, list) and tags else '없음'}"
+            listed = ", ".join(map(str, tags)) if isinstance(tags, list) and tags else _("없음")
+            return _("태그 변경: %(tags)s") % {"tags": listed}
         case "merged_into":
-            return f"문의 {data.get('target_number')}(으)로 합쳐짐"
+            return _("문의 %(number)s(으)로 합쳐짐") % {"number": data.get("target_number")}
         case "merged":
-            return f"문의 {data.get('duplicate_number')}이(가) 이 문의로 합쳐짐"
+            return _("문의 %(number)s이(가) 이 문의로 합쳐짐") % {"number": data.get("duplicate_number")}
         case "feedback":
-            return f"고객 평가: {data.get('score')}점"
+            return _("고객 평가: %(score)s점") % {"score": data.get("score")}
         case "appeal_decided":
-            return f"이용 제한 해명 결과: {OUTCOME_LABELS.get(str(data.get('outcome')), '')}"
+            outcome = OUTCOME_LABELS.get(str(data.get("outcome")), "")
+            return _("이용 제한 해명 결과: %(outcome)s") % {"outcome": _(outcome) if outcome else ""}
         case "sla_warning":
-            return f"SLA 기한 임박 ({clock})"
+            return _("SLA 기한 임박 (%(clock)s)") % {"clock": clock}
         case "sla_breached":
-            return f"SLA 기한 초과 ({clock})"
+            return _("SLA 기한 초과 (%(clock)s)") % {"clock": clock}
         case kind if kind.startswith("callback_"):
             return callback_event_text(kind, data)
     return event.kind

@@ -76,14 +76,16 @@ from gogaek.web.auth import CONSOLE_PATH, PageStaff
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import validate
+from gogaek.web.i18n import N_, in_language
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix=CONSOLE_PATH, include_in_schema=False)
 
 PAGE_SIZE = 50
-REPLY_SENT = "답변을 보냈습니다. 고객에게 알림이 갑니다. (Reply sent)"
-NOTE_SAVED = "내부 메모를 남겼습니다. 고객에게는 보이지 않습니다. (Internal note saved)"
-SOURCE_LABELS = {"host": "앱 로그인", "email": "이메일 인증", "phone": "휴대폰 인증"}
+REPLY_SENT = N_("답변을 보냈습니다. 고객에게 알림이 갑니다. (Reply sent)")
+NOTE_SAVED = N_("내부 메모를 남겼습니다. 고객에게는 보이지 않습니다. (Internal note saved)")
+SOURCE_LABELS = {"host": N_("앱 로그인"), "email": N_("이메일 인증"), "phone": N_("휴대폰 인증")}
 
 
 def detail_url(inquiry_id: int) -> str:
@@ -112,7 +114,7 @@ async def queue_page(
     try:
         rows = await agent_queue(session, agent, chosen, status=wanted, limit=PAGE_SIZE, before_id=parse_id(before_id))
     except ProblemError as problem:  # the row a "더 보기" link continued from is gone
-        flash(request, problem.message, "error")
+        flash(request, in_language(problem.message), "error")
         return redirect(queue_url(chosen, wanted))
     context = {
         "agent": agent,
@@ -133,10 +135,11 @@ async def availability(request: Request, session: SessionDep, agent: PageStaff, 
     try:
         chosen = read_availability(form)
     except ProblemError as problem:
-        flash(request, problem.message, "error")
+        flash(request, in_language(problem.message), "error")
         return redirect(CONSOLE_PATH)
     await set_availability(session, agent, chosen, request)
-    flash(request, f"상담 상태를 '{AVAILABILITY_LABELS[chosen]}'(으)로 바꿨습니다. (Availability updated)")
+    label = _(AVAILABILITY_LABELS[chosen])
+    flash(request, _("상담 상태를 '%(label)s'(으)로 바꿨습니다. (Availability updated)") % {"label": label})
     return redirect(CONSOLE_PATH)
 
 
@@ -208,7 +211,7 @@ async def _with_macro(session: AsyncSession, agent: StaffUser, inquiry_id: int, 
             raise not_found("매크로")
         preview = await agent_routes.preview_macro(inquiry_id, macro_id, agent, session)
     except ProblemError as problem:
-        return replace(draft, error=problem.message)
+        return replace(draft, error=in_language(problem.message))
     return draft.with_macro(preview.text)
 
 
@@ -244,7 +247,7 @@ async def reply(
     inquiry = await get_inquiry(session, key)
     draft = Draft.read(form)
     data, errors = validate(
-        AgentReplyCreate, {"body": draft.body.strip(), "internal": draft.internal}, {"body": "답변 내용"}
+        AgentReplyCreate, {"body": draft.body.strip(), "internal": draft.internal}, {"body": _("답변 내용")}
     )
     if data is None:
         return await _detail(request, session, agent, key, replace(draft, error=next(iter(errors.values()))), 422)
@@ -255,8 +258,9 @@ async def reply(
     except ProblemError as problem:
         await session.rollback()
         await session.refresh(agent)  # the rollback expired it; the page below reads it again
-        return await _detail(request, session, agent, key, replace(draft, error=problem.message), problem.status)
-    flash(request, NOTE_SAVED if data.internal else REPLY_SENT)
+        error = in_language(problem.message)
+        return await _detail(request, session, agent, key, replace(draft, error=error), problem.status)
+    flash(request, _(NOTE_SAVED) if data.internal else _(REPLY_SENT))
     return redirect(f"{detail_url(key)}#timeline")
 
 
@@ -277,7 +281,7 @@ def _change_route(verb: ChangeVerb) -> Callable[..., Awaitable[RedirectResponse]
             message = await verb(Change(session, agent, inquiry, form, settings, request))
         except ProblemError as problem:
             await session.rollback()
-            flash(request, problem.message, "error")
+            flash(request, in_language(problem.message), "error")
         else:
             flash(request, message)
         return redirect(detail_url(key))

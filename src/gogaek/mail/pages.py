@@ -23,18 +23,28 @@ from gogaek.deps import SessionDep
 from gogaek.inquiries.queue import get_inquiry
 from gogaek.mail import queries
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
+from gogaek.web.i18n import N_
 from gogaek.web.views import id_or_404, render
 
 router = APIRouter(prefix=CONSOLE_PATH, include_in_schema=False)
 
 RECEIVED_LABELS = {
-    "received": "처리 대기",
-    "processed": "문의에 반영됨",
-    "ignored": "자동 발송 메일이라 반영하지 않음",
-    "failed": "메일을 읽지 못함",
+    "received": N_("처리 대기"),
+    "processed": N_("문의에 반영됨"),
+    "ignored": N_("자동 발송 메일이라 반영하지 않음"),
+    "failed": N_("메일을 읽지 못함"),
 }
-SENT_KIND_LABELS = {"reply": "상담사 답변", "acknowledgement": "접수 확인 (자동)", "notification": "답변 알림 (자동)"}
-SENT_STATUS_LABELS = {"queued": "보내는 중", "sent": "보냄", "failed": "보내지 못함", "bounced": "반송됨"}
+SENT_KIND_LABELS = {
+    "reply": N_("상담사 답변"),
+    "acknowledgement": N_("접수 확인 (자동)"),
+    "notification": N_("답변 알림 (자동)"),
+}
+SENT_STATUS_LABELS = {
+    "queued": N_("보내는 중"),
+    "sent": N_("보냄"),
+    "failed": N_("보내지 못함"),
+    "bounced": N_("반송됨"),
+}
 
 
 @router.get("/inquiries/{inquiry_id}/emails", response_class=HTMLResponse)
