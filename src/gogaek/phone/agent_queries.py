@@ -43,19 +43,20 @@ from gogaek.phone.checklist import active_questions
 from gogaek.phone.models import ACTIVE_CALLBACK_STATUSES, Callback, CallbackKind, CallbackStatus, IdentityCheck
 from gogaek.phone.numbers import format_phone
 from gogaek.phone.timeline import CALLBACK_STATUS_LABELS
+from gogaek.web.i18n import N_
 
 BOARD_LIMIT = 500
 
 GROUP_LABELS: dict[Group, str] = {
-    "overdue": "기한 초과",
-    "in_progress": "통화 중",
-    "missed_call": "부재중 전화 (다시 걸기)",
-    "retry": "재시도",
-    "slot": "예약",
-    "finished": "종료",
+    "overdue": N_("기한 초과"),
+    "in_progress": N_("통화 중"),
+    "missed_call": N_("부재중 전화 (다시 걸기)"),
+    "retry": N_("재시도"),
+    "slot": N_("예약"),
+    "finished": N_("종료"),
 }
 GROUP_ORDER: tuple[Group, ...] = ("overdue", "in_progress", "missed_call", "retry", "slot", "finished")
-VERIFIED_BY_LABELS = {"host_token": "앱 로그인 본인인증", "sms_code": "휴대폰 인증번호"}
+VERIFIED_BY_LABELS = {"host_token": N_("앱 로그인 본인인증"), "sms_code": N_("휴대폰 인증번호")}
 
 
 # --- the board -----------------------------------------------------------------------

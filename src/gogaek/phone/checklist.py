@@ -18,12 +18,14 @@ from gogaek.errors import not_found
 from gogaek.identity.models import StaffUser
 from gogaek.phone.agent_schemas import ChecklistItemCreate, ChecklistItemUpdate
 from gogaek.phone.models import CallChecklistItem
+from gogaek.web.i18n import N_
 
+# Marked for the catalogue: the console shows them in the agent's language (the form still posts the Korean).
 DEFAULT_QUESTIONS: tuple[str, ...] = (
-    "성함",
-    "생년월일",
-    "가입 휴대폰 번호 끝 4자리",
-    "최근 거래 내역 1건 (일시·금액)",
+    N_("성함"),
+    N_("생년월일"),
+    N_("가입 휴대폰 번호 끝 4자리"),
+    N_("최근 거래 내역 1건 (일시·금액)"),
 )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,6 +31,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from gogaek.calendar.hours import SEOUL
 from gogaek.deps import SessionDep, SettingsDep
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffUser
@@ -40,21 +41,39 @@ from gogaek.phone import routes as customer_routes
 from gogaek.phone.agent_queries import VERIFIED_BY_LABELS, callback_board, callback_detail
 from gogaek.phone.agent_schemas import CallbackDetail, CallbackSummary, IdentityCheckCreate, OutcomeCreate
 from gogaek.phone.agent_service import RELEASERS
+from gogaek.phone.checklist import DEFAULT_QUESTIONS
 from gogaek.phone.timeline import CALLBACK_STATUS_LABELS, slot_label
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
+from gogaek.web.i18n import current_language, in_language
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix=f"{CONSOLE_PATH}/callbacks", include_in_schema=False)
 
 BOARD_URL = f"{CONSOLE_PATH}/callbacks"
 RESCHEDULE_DAYS = 7
-OUTCOME_DONE = {
-    "completed": "통화 완료로 기록했습니다. (Call completed)",
-    "no_answer": "부재중으로 기록했습니다. (No answer recorded)",
-    "rescheduled": "새 시간으로 다시 예약했습니다. (Rescheduled)",
-}
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _outcome_done(outcome: str) -> str:
+    """The flash after an outcome, in the agent's language."""
+    done = {
+        "completed": _("통화 완료로 기록했습니다. (Call completed)"),
+        "no_answer": _("부재중으로 기록했습니다. (No answer recorded)"),
+        "rescheduled": _("새 시간으로 다시 예약했습니다. (Rescheduled)"),
+    }
+    return done.get(outcome, "")
+
+
+def console_slot_label(moment: datetime | None) -> str:
+    """``slot_label`` (12월 7일 (월) 14:00) on a Korean page, "Mon 7 Dec 14:00" on an English one; Seoul time."""
+    if moment is None or current_language() == "ko":
+        return slot_label(moment)
+    local = moment.astimezone(SEOUL)
+    return f"{WEEKDAYS_EN[local.weekday()]} {local.day} {MONTHS_EN[local.month - 1]} {local:%H:%M}"
 
 
 def detail_url(callback_id: int) -> str:
@@ -72,7 +91,11 @@ def board_sections(items: list[CallbackSummary]) -> list[Section]:
     """Consecutive items of one group (and, for bookings, one slot) under one heading."""
     sections: list[Section] = []
     for item in items:
-        title = f"{slot_label(item.slot_start)} 예약" if item.group == "slot" else item.group_label
+        title = (
+            _("%(slot)s 예약") % {"slot": console_slot_label(item.slot_start)}
+            if item.group == "slot"
+            else _(item.group_label)
+        )
         if not sections or sections[-1].title != title:
             sections.append(Section(item.group, title))
         sections[-1].items.append(item)
@@ -99,7 +122,7 @@ async def board_page(
         "day": chosen,
         "current_status": wanted,
         "status_labels": CALLBACK_STATUS_LABELS,
-        "slot_label": slot_label,
+        "slot_label": console_slot_label,
     }
     return render(request, "console/callbacks.html", context)
 
@@ -108,7 +131,10 @@ async def _reschedule_options(session: SessionDep, settings: SettingsDep) -> lis
     """Slots with a place left, as (value, label) for the 재예약 select."""
     offered = await customer_routes.list_slots(session, settings, None, RESCHEDULE_DAYS)
     return [
-        (slot.start.isoformat(), f"{slot_label(slot.start)} · {slot.remaining}자리")
+        (
+            slot.start.isoformat(),
+            _("%(slot)s · %(left)s자리") % {"slot": console_slot_label(slot.start), "left": slot.remaining},
+        )
         for slot in offered.slots
         if slot.remaining > 0
     ]
@@ -122,7 +148,9 @@ def _context(agent: StaffUser, detail: CallbackDetail) -> dict[str, Any]:
         "mine": mine,
         "can_release": detail.status == "in_progress" and (mine or agent.role in RELEASERS),
         "verified_labels": VERIFIED_BY_LABELS,
-        "slot_label": slot_label,
+        "slot_label": console_slot_label,
+        # the built-in questions in the agent's language; the ones admins wrote are shown as written
+        "question_labels": {question: _(question) for question in DEFAULT_QUESTIONS},
     }
 
 
@@ -141,7 +169,7 @@ async def _run(request: Request, key: int, verb: Awaitable[object], done: str) -
     try:
         await verb
     except ProblemError as problem:
-        flash(request, problem.message, "error")
+        flash(request, in_language(problem.message), "error")
     else:
         flash(request, done)
     return redirect(detail_url(key))
@@ -149,20 +177,20 @@ async def _run(request: Request, key: int, verb: Awaitable[object], done: str) -
 
 @router.post("/{callback_id}/claim")
 async def claim(
-    callback_id: str, request: Request, session: SessionDep, agent: PageStaff, _: CsrfForm
+    callback_id: str, request: Request, session: SessionDep, agent: PageStaff, _csrf: CsrfForm
 ) -> RedirectResponse:
     key = id_or_404(callback_id, "상담 예약")
     verb = agent_service.claim_callback(session, agent, key, request)
-    return await _run(request, key, verb, "이 예약을 맡았습니다. 본인 확인부터 해 주세요. (Claimed)")
+    return await _run(request, key, verb, _("이 예약을 맡았습니다. 본인 확인부터 해 주세요. (Claimed)"))
 
 
 @router.post("/{callback_id}/release")
 async def release(
-    callback_id: str, request: Request, session: SessionDep, agent: PageStaff, _: CsrfForm
+    callback_id: str, request: Request, session: SessionDep, agent: PageStaff, _csrf: CsrfForm
 ) -> RedirectResponse:
     key = id_or_404(callback_id, "상담 예약")
     verb = agent_service.release_callback(session, agent, key, request)
-    return await _run(request, key, verb, "예약을 놓았습니다. 다른 상담사가 맡을 수 있습니다. (Released)")
+    return await _run(request, key, verb, _("예약을 놓았습니다. 다른 상담사가 맡을 수 있습니다. (Released)"))
 
 
 def _invalid(message: str) -> ProblemError:
@@ -172,12 +200,12 @@ def _invalid(message: str) -> ProblemError:
 def _identity_form(form: FormData) -> IdentityCheckCreate:
     result = form_field(form, "result")
     if result not in ("passed", "failed"):
-        raise _invalid("본인 확인 결과(통과/실패)를 골라 주세요. (Choose passed or failed)")
+        raise _invalid(_("본인 확인 결과(통과/실패)를 골라 주세요. (Choose passed or failed)"))
     checked = [value for value in form.getlist("checked") if isinstance(value, str)]
     try:
         return IdentityCheckCreate(passed=result == "passed", checked=checked, note=form_field(form, "note"))
     except ValidationError as exc:
-        raise _invalid("확인 내용을 다시 살펴 주세요. 메모는 5000자까지입니다. (Check the form)") from exc
+        raise _invalid(_("확인 내용을 다시 살펴 주세요. 메모는 5000자까지입니다. (Check the form)")) from exc
 
 
 @router.post("/{callback_id}/identity-check")
@@ -189,9 +217,9 @@ async def identity_check(
     async def verb() -> None:
         passed = (await agent_service.record_identity_check(session, agent, key, _identity_form(form), request)).passed
         if not passed:
-            flash(request, "본인 확인 실패로 기록했습니다. 고객 정보는 계속 가려집니다. (Check failed)", "error")
+            flash(request, _("본인 확인 실패로 기록했습니다. 고객 정보는 계속 가려집니다. (Check failed)"), "error")
 
-    return await _run(request, key, verb(), "본인 확인 결과를 기록했습니다. (Identity check recorded)")
+    return await _run(request, key, verb(), _("본인 확인 결과를 기록했습니다. (Identity check recorded)"))
 
 
 def _outcome_form(form: FormData) -> OutcomeCreate:
@@ -199,7 +227,7 @@ def _outcome_form(form: FormData) -> OutcomeCreate:
     outcome = form_field(form, "outcome")
     completed = outcome == "completed"
     if outcome == "rescheduled" and not form_field(form, "slot_start"):
-        raise _invalid("재예약할 새 시간을 골라 주세요. (Choose the new slot)")
+        raise _invalid(_("재예약할 새 시간을 골라 주세요. (Choose the new slot)"))
     try:
         return OutcomeCreate.model_validate(
             {
@@ -211,7 +239,7 @@ def _outcome_form(form: FormData) -> OutcomeCreate:
             }
         )
     except ValidationError as exc:
-        raise _invalid("통화 결과를 고르고 메모는 5000자까지 적어 주세요. (Choose an outcome)") from exc
+        raise _invalid(_("통화 결과를 고르고 메모는 5000자까지 적어 주세요. (Choose an outcome)")) from exc
 
 
 @router.post("/{callback_id}/outcome")
@@ -224,4 +252,4 @@ async def outcome(
     async def verb() -> None:
         await agent_service.record_outcome(session, agent, key, _outcome_form(form), settings, request)
 
-    return await _run(request, key, verb(), OUTCOME_DONE.get(chosen, ""))
+    return await _run(request, key, verb(), _outcome_done(chosen))
