@@ -7,28 +7,45 @@
 (function () {
   "use strict";
 
+  // English pages carry a table of these Korean strings (console/_chat_strings.html); Korean ones do not.
+  var STRINGS = (function () {
+    var node = document.getElementById("console-strings");
+    try {
+      return node ? JSON.parse(node.textContent) : {};
+    } catch (error) {
+      return {};
+    }
+  })();
+  function t(text, values) {
+    var out = STRINGS[text] || text;
+    Object.keys(values || {}).forEach(function (key) {
+      out = out.split("%(" + key + ")s").join(String(values[key]));
+    });
+    return out;
+  }
+
   var box = document.getElementById("call-pop");
   if (!box || !window.GogaekChatClient) {
     return;
   }
   var el = window.GogaekChatClient.el;
   var clock = window.GogaekChatClient.clock;
-  var HEADINGS = { call_ringing: "전화 수신 중 (Incoming call)", call_answered: "통화 중 (On the call)" };
+  var HEADINGS = { call_ringing: t("전화 수신 중 (Incoming call)"), call_answered: t("통화 중 (On the call)") };
 
   function caller(call) {
     if (call.customer) {
-      var verified = call.customer.verified_at ? "본인인증 " + call.customer.verified_at.slice(0, 10) + " " + clock(call.customer.verified_at) : "본인인증 기록 없음";
-      return [el("strong", {}, call.customer.name || "이름 없는 고객"), " " + (call.customer.phone || ""), el("span", { class: "badge" }, verified)];
+      var verified = call.customer.verified_at ? t("본인인증") + " " + call.customer.verified_at.slice(0, 10) + " " + clock(call.customer.verified_at) : t("본인인증 기록 없음");
+      return [el("strong", {}, call.customer.name || t("이름 없는 고객")), " " + (call.customer.phone || ""), el("span", { class: "badge" }, verified)];
     }
     if (call.matches > 1) {
-      return [el("strong", {}, "같은 번호의 고객이 여러 명입니다"), " (" + call.from + ") — 본인 확인 후 문의를 골라 주세요. (Several customers share this number)"];
+      return [el("strong", {}, t("같은 번호의 고객이 여러 명입니다")), " (" + call.from + ") — " + t("본인 확인 후 문의를 골라 주세요. (Several customers share this number)")];
     }
-    return [el("strong", {}, "등록되지 않은 번호"), " " + call.from + " (Unknown caller)"];
+    return [el("strong", {}, t("등록되지 않은 번호")), " " + call.from + " (Unknown caller)"];
   }
 
   function history(call) {
     if (!call.recent_inquiries.length) {
-      return el("p", { class: "muted small" }, call.customer ? "최근 문의가 없습니다. (No recent inquiries)" : "");
+      return el("p", { class: "muted small" }, call.customer ? t("최근 문의가 없습니다. (No recent inquiries)") : "");
     }
     return el("ul", { class: "call-pop-inquiries" }, call.recent_inquiries.map(function (inquiry) {
       return el("li", {}, [
@@ -41,14 +58,14 @@
 
   function show(frame) {
     var call = frame.call;
-    var close = el("button", { class: "button", type: "button" }, "닫기");
+    var close = el("button", { class: "button", type: "button" }, t("닫기"));
     close.addEventListener("click", function () { box.hidden = true; });
     while (box.firstChild) {
       box.removeChild(box.firstChild);
     }
     box.setAttribute("data-call-id", call.call_id);
     box.setAttribute("data-state", frame.type);
-    box.appendChild(el("h2", {}, (HEADINGS[frame.type] || "전화") + (call.queue ? " · " + call.queue : "")));
+    box.appendChild(el("h2", {}, (HEADINGS[frame.type] || t("전화")) + (call.queue ? " · " + call.queue : "")));
     box.appendChild(el("p", { class: "call-pop-caller" }, caller(call)));
     box.appendChild(history(call));
     box.appendChild(el("p", {}, close));

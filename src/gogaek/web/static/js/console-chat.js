@@ -8,11 +8,28 @@
 (function () {
   "use strict";
 
+  // English pages carry a table of these Korean strings (console/_chat_strings.html); Korean ones do not.
+  var STRINGS = (function () {
+    var node = document.getElementById("console-strings");
+    try {
+      return node ? JSON.parse(node.textContent) : {};
+    } catch (error) {
+      return {};
+    }
+  })();
+  function t(text, values) {
+    var out = STRINGS[text] || text;
+    Object.keys(values || {}).forEach(function (key) {
+      out = out.split("%(" + key + ")s").join(String(values[key]));
+    });
+    return out;
+  }
+
   var LIVE_REFRESH_MS = 15000;
   var TYPING_SEND_MS = 2000;
   var TYPING_SHOW_MS = 5000;
-  var STATUS_LABELS = { bot: "챗봇 응대", queued: "대기열로 이동", active: "상담 중", ended: "종료" };
-  var SENDER_LABELS = { customer: "고객", bot: "챗봇", agent: "상담사", system: "안내" };
+  var STATUS_LABELS = { bot: t("챗봇 응대"), queued: t("대기열로 이동"), active: t("상담 중"), ended: t("종료") };
+  var SENDER_LABELS = { customer: t("고객"), bot: t("챗봇"), agent: t("상담사"), system: t("안내") };
 
   function refreshLive() {
     var section = document.getElementById("chat-live");
@@ -55,7 +72,7 @@
 
   function teamName(teamId) {
     var option = template.content.querySelector('.chat-transfer-team option[value="' + Number(teamId) + '"]');
-    return option ? option.textContent : "공통 대기열";
+    return option ? option.textContent : t("공통 대기열");
   }
 
   // --- the queue --------------------------------------------------------------------------
@@ -67,7 +84,7 @@
     }
     frame.waiting.forEach(function (waiting) {
       var minutes = waiting.queued_at ? Math.max(0, Math.round((Date.now() - Date.parse(waiting.queued_at)) / 60000)) : 0;
-      var accept = el("button", { class: "button button-primary chat-accept", type: "button" }, "수락");
+      var accept = el("button", { class: "button button-primary chat-accept", type: "button" }, t("수락"));
       accept.addEventListener("click", function () {
         accept.disabled = true;
         client.send({ type: "accept", conversation: waiting.conversation });
@@ -75,8 +92,8 @@
       list.appendChild(el("li", { "data-conversation": waiting.conversation, class: waiting.is_emergency ? "chat-queue-emergency" : null }, [
         el("div", { class: "chat-queue-head" }, [
           el("strong", {}, "#" + waiting.conversation),
-          waiting.is_emergency ? el("span", { class: "badge chat-badge-emergency" }, "긴급") : null,
-          el("span", { class: "muted small" }, teamName(waiting.team_id) + " · " + minutes + "분 대기")
+          waiting.is_emergency ? el("span", { class: "badge chat-badge-emergency" }, t("긴급")) : null,
+          el("span", { class: "muted small" }, teamName(waiting.team_id) + " · " + t("%(num)s분 대기", { num: minutes }))
         ]),
         waiting.preview ? el("p", { class: "chat-queue-preview" }, waiting.preview) : null,
         accept
@@ -101,7 +118,7 @@
     pane.hidden = true;
     var tab = el("button", { class: "chat-tab", type: "button", "data-conversation": id }, [
       el("span", { class: "chat-tab-name" }, "#" + id),
-      el("span", { class: "chat-tab-unread", hidden: true, "aria-label": "새 메시지" }, "●")
+      el("span", { class: "chat-tab-unread", hidden: true, "aria-label": t("새 메시지") }, "●")
     ]);
     chat = { id: id, pane: pane, tab: tab, status: null, mine: mine, customerName: "", receipts: { delivered: 0, read: 0 }, readSent: 0, typingSent: 0 };
     chats[id] = chat;
@@ -184,15 +201,15 @@
   function renderContext(chat, frame) {
     var customer = frame.customer || {};
     chat.customerName = customer.name || "";
-    chat.tab.querySelector(".chat-tab-name").textContent = (customer.name || "고객") + " #" + chat.id;
-    find(chat, ".chat-pane-title").textContent = (customer.name || "이름 없는 고객") + " · 채팅 #" + chat.id;
+    chat.tab.querySelector(".chat-tab-name").textContent = (customer.name || t("고객")) + " #" + chat.id;
+    find(chat, ".chat-pane-title").textContent = (customer.name || t("이름 없는 고객")) + " · " + t("채팅 #%(id)s", { id: chat.id });
     var facts = [
-      ["이름", customer.name || "—"],
-      ["이메일", customer.email || "—"],
-      ["전화", customer.phone || "—"],
-      ["본인 확인", customer.verified ? "확인됨" : "미확인"],
-      ["가입", customer.since ? customer.since.slice(0, 10) : "—"],
-      ["채팅 상담", (customer.chats || 0) + "회"]
+      [t("이름"), customer.name || "—"],
+      [t("이메일"), customer.email || "—"],
+      [t("전화"), customer.phone || "—"],
+      [t("본인 확인"), customer.verified ? t("확인됨") : t("미확인")],
+      [t("가입"), customer.since ? customer.since.slice(0, 10) : "—"],
+      [t("채팅 상담"), t("%(num)s회", { num: customer.chats || 0 })]
     ];
     var list = find(chat, ".chat-customer");
     while (list.firstChild) {
@@ -214,7 +231,7 @@
       ]));
     });
     if (!inquiries.firstChild) {
-      inquiries.appendChild(el("li", { class: "muted" }, "최근 문의가 없습니다."));
+      inquiries.appendChild(el("li", { class: "muted" }, t("최근 문의가 없습니다.")));
     }
   }
 
@@ -231,7 +248,7 @@
       "data-seq": frame.seq,
       "data-sender": frame.sender,
       "data-client-msg-id": frame.client_msg_id || null
-    }, [el("span", { class: "chat-who" }, frame.internal ? who + " · 내부 메모" : who)]);
+    }, [el("span", { class: "chat-who" }, frame.internal ? who + " · " + t("내부 메모") : who)]);
     var bubble = el("div", { class: "chat-bubble" });
     if (frame.text) {
       bubble.appendChild(el("p", { class: "chat-text" }, frame.text));
@@ -242,14 +259,14 @@
       ]));
     }
     (frame.suggestions || []).forEach(function (suggestion) {
-      bubble.appendChild(el("p", { class: "chat-context-line" }, "추천 도움말: " + suggestion.title));
+      bubble.appendChild(el("p", { class: "chat-context-line" }, t("추천 도움말:") + " " + suggestion.title));
     });
     (frame.options || []).forEach(function (option) {
-      bubble.appendChild(el("p", { class: "chat-context-line" }, "안내한 선택지: " + option.label));
+      bubble.appendChild(el("p", { class: "chat-context-line" }, t("안내한 선택지:") + " " + option.label));
     });
     if (frame.inquiry) {
       bubble.appendChild(el("p", { class: "chat-context-line" }, [
-        "문의로 접수: ",
+        t("문의로 접수:") + " ",
         el("a", { href: "/console/inquiries/" + encodeURIComponent(frame.inquiry.id) }, String(frame.inquiry.number))
       ]));
     }
@@ -283,7 +300,7 @@
   function applyReceipts(chat) {
     find(chat, ".chat-log").querySelectorAll("li.chat-msg-agent:not(.chat-msg-pending) .chat-receipt").forEach(function (mark) {
       var seq = Number(mark.parentNode.parentNode.getAttribute("data-seq"));
-      mark.textContent = seq <= chat.receipts.read ? "읽음" : seq <= chat.receipts.delivered ? "전달됨" : "전송됨";
+      mark.textContent = seq <= chat.receipts.read ? t("읽음") : seq <= chat.receipts.delivered ? t("전달됨") : t("전송됨");
     });
   }
 
@@ -369,7 +386,7 @@
       }
     });
     find(chat, ".chat-end").addEventListener("click", function () {
-      if (window.confirm("이 상담을 종료할까요? (End this chat?)")) {
+      if (window.confirm(t("이 상담을 종료할까요? (End this chat?)"))) {
         client.send({ type: "end", conversation: chat.id });
       }
     });
@@ -378,7 +395,7 @@
 
   function watch(id, status) {
     var chat = openChat(id, false);
-    find(chat, ".chat-pane-title").textContent = "채팅 #" + id + " (보기 전용 · 내부 메모 가능)";
+    find(chat, ".chat-pane-title").textContent = t("채팅 #%(id)s", { id: id }) + " " + t("(보기 전용 · 내부 메모 가능)");
     setStatus(chat, chat.status || status || "active");
     client.send({ type: "watch", conversation: id, after_seq: client.lastSeq[id] || 0 });
     activate(id);
@@ -438,7 +455,7 @@
       if (frame.status === "active" && frame.agent_name && frame.agent_name !== me.name && chat.mine) {
         chat.mine = false; // handed to a colleague
       }
-      var note = frame.status === "ended" ? "종료" + (frame.ended_by === "customer" ? " (고객)" : frame.ended_by === "idle" ? " (무응답)" : "") : null;
+      var note = frame.status === "ended" ? t("종료") + (frame.ended_by === "customer" ? " " + t("(고객)") : frame.ended_by === "idle" ? " " + t("(무응답)") : "") : null;
       setStatus(chat, frame.status, note);
     },
     released: function (frame) {
@@ -447,7 +464,7 @@
         closeChat(chat);
       } else if (chat) {
         chat.mine = false;
-        setStatus(chat, chat.status, "다른 상담사에게 넘김");
+        setStatus(chat, chat.status, t("다른 상담사에게 넘김"));
       }
     },
     typing: function (frame) {
@@ -470,11 +487,11 @@
       var item = document.querySelector('li.chat-msg-pending[data-client-msg-id="' + frame.client_msg_id + '"]');
       if (item) {
         item.classList.add("chat-msg-failed");
-        item.querySelector(".chat-who").textContent = "보내지 못함 (Not sent)";
+        item.querySelector(".chat-who").textContent = t("보내지 못함 (Not sent)");
       }
     },
     error: function (frame) {
-      showPaneError(frame.message || "요청을 처리하지 못했습니다.");
+      showPaneError(frame.message || t("요청을 처리하지 못했습니다."));
       document.querySelectorAll(".chat-accept").forEach(function (button) { button.disabled = false; });
     }
   };
@@ -499,10 +516,10 @@
   function onState(state) {
     var line = document.getElementById("chat-connection");
     var text = {
-      connecting: "연결 중… (Connecting)",
-      open: "연결됨 (Connected)",
-      waiting: "연결이 끊겼습니다. 다시 연결하는 중… (Reconnecting)",
-      unauthorized: "로그인이 만료되었습니다. 페이지를 새로 고쳐 다시 로그인해 주세요. (Signed out)"
+      connecting: t("연결 중… (Connecting)"),
+      open: t("연결됨 (Connected)"),
+      waiting: t("연결이 끊겼습니다. 다시 연결하는 중… (Reconnecting)"),
+      unauthorized: t("로그인이 만료되었습니다. 페이지를 새로 고쳐 다시 로그인해 주세요. (Signed out)")
     }[state];
     if (text) {
       line.textContent = text;
