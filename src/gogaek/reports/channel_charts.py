@@ -7,10 +7,11 @@ from datetime import date
 from typing import Any
 
 from gogaek.reports import channels
-from gogaek.reports.context import ReportContext, day_label, share, week_label, weeks_of
+from gogaek.reports.context import ReportContext, count_unit, day_label, share, week_label, weeks_of
 from gogaek.reports.schemas import Chart
 from gogaek.reports.stats import week_start
 from gogaek.reports.svg import Series, bar_chart, format_number, line_chart
+from gogaek.web.i18n import gettext as _
 
 
 def _percent(value: float | None) -> str:
@@ -25,24 +26,24 @@ async def searches(ctx: ReportContext) -> Chart:
         row = by_day.get(day)
         rows.append([day.isoformat(), *((row.searches, row.zero_results, row.abstained) if row else (0, 0, 0))])
     totals = [sum(row[index] for row in rows) for index in (1, 2, 3)]
-    title = "고객 검색 (일별)"
+    title = _("고객 검색 (일별)")
     series = [
-        Series("검색", [row[1] for row in rows]),
-        Series("결과 없음", [row[2] for row in rows]),
-        Series("답 보류", [row[3] for row in rows]),
+        Series(_("검색"), [row[1] for row in rows]),
+        Series(_("결과 없음"), [row[2] for row in rows]),
+        Series(_("답 보류"), [row[3] for row in rows]),
     ]
     return Chart(
         "searches",
         title,
-        ["날짜", "검색", "결과 없음", "답 보류"],
+        [_("날짜"), _("검색"), _("결과 없음"), _("답 보류")],
         rows,
-        line_chart([day_label(day) for day in days], series, title=title, unit="건"),
+        line_chart([day_label(day) for day in days], series, title=title, unit=count_unit()),
         summary=[
-            ("검색", format_number(totals[0], "건")),
-            ("결과 없음", f"{format_number(totals[1], '건')} ({_percent(share(totals[1], totals[0]))})"),
-            ("답 보류", f"{format_number(totals[2], '건')} ({_percent(share(totals[2], totals[0]))})"),
+            (_("검색"), format_number(totals[0], count_unit())),
+            (_("결과 없음"), f"{format_number(totals[1], count_unit())} ({_percent(share(totals[1], totals[0]))})"),
+            (_("답 보류"), f"{format_number(totals[2], count_unit())} ({_percent(share(totals[2], totals[0]))})"),
         ],
-        note=(
+        note=_(
             "도움말 검색 페이지, 검색 API, 채팅 봇의 검색입니다. "
             "답 보류는 글은 찾았지만 답으로 보이는 글이 없던 검색입니다."
         ),
@@ -53,17 +54,22 @@ async def article_votes(ctx: ReportContext) -> Chart:
     votes = await channels.article_votes(ctx.session, ctx.filters)
     total = votes[True] + votes[False]
     rows: list[list[Any]] = [
-        ["도움이 됐어요", votes[True], share(votes[True], total)],
-        ["도움이 안 됐어요", votes[False], share(votes[False], total)],
+        [_("도움이 됐어요"), votes[True], share(votes[True], total)],
+        [_("도움이 안 됐어요"), votes[False], share(votes[False], total)],
     ]
-    title = "자주 묻는 질문 평가"
+    title = _("자주 묻는 질문 평가")
     return Chart(
         "articles",
         title,
-        ["평가", "건수", "비율(%)"],
+        [_("평가"), _("건수"), _("비율(%)")],
         rows,
-        bar_chart([row[0] for row in rows], [Series("평가 수", [row[1] for row in rows])], title=title, unit="건"),
-        summary=[("도움이 됐어요 비율", _percent(share(votes[True], total))), ("평가 수", format_number(total, "건"))],
+        bar_chart(
+            [row[0] for row in rows], [Series(_("평가 수"), [row[1] for row in rows])], title=title, unit=count_unit()
+        ),
+        summary=[
+            (_("도움이 됐어요 비율"), _percent(share(votes[True], total))),
+            (_("평가 수"), format_number(total, count_unit())),
+        ],
     )
 
 
@@ -79,19 +85,31 @@ async def chat_deflection(ctx: ReportContext) -> Chart:
         started, bot, handed, unanswered = per_week.get(week, [0, 0, 0, 0])
         rows.append([week.isoformat(), started, bot, handed, unanswered, share(bot, bot + handed)])
     bot_total, handed_total = sum(row[2] for row in rows), sum(row[3] for row in rows)
-    title = "채팅: 봇이 끝낸 대화와 상담사 연결 (주별)"
-    series = [Series("봇 답변으로 종료", [row[2] for row in rows]), Series("상담사 연결", [row[3] for row in rows])]
+    title = _("채팅: 봇이 끝낸 대화와 상담사 연결 (주별)")
+    series = [
+        Series(_("봇 답변으로 종료"), [row[2] for row in rows]),
+        Series(_("상담사 연결"), [row[3] for row in rows]),
+    ]
     return Chart(
         "chat",
         title,
-        ["주 시작일", "시작된 채팅", "봇 답변으로 종료", "상담사 연결", "답변 없이 종료", "디플렉션율(%)"],
-        rows,
-        bar_chart([week_label(week) for week in weeks], series, title=title, unit="건"),
-        summary=[
-            ("시작된 채팅", format_number(sum(row[1] for row in rows), "건")),
-            ("디플렉션율", _percent(share(bot_total, bot_total + handed_total))),
+        [
+            _("주 시작일"),
+            _("시작된 채팅"),
+            _("봇 답변으로 종료"),
+            _("상담사 연결"),
+            _("답변 없이 종료"),
+            _("디플렉션율(%)"),
         ],
-        note="디플렉션율 = 봇 답변으로 종료 ÷ (봇 답변으로 종료 + 상담사 연결). 아직 봇과 이야기 중인 대화는 빠집니다.",
+        rows,
+        bar_chart([week_label(week) for week in weeks], series, title=title, unit=count_unit()),
+        summary=[
+            (_("시작된 채팅"), format_number(sum(row[1] for row in rows), count_unit())),
+            (_("디플렉션율"), _percent(share(bot_total, bot_total + handed_total))),
+        ],
+        note=_(
+            "디플렉션율 = 봇 답변으로 종료 ÷ (봇 답변으로 종료 + 상담사 연결). 아직 봇과 이야기 중인 대화는 빠집니다."
+        ),
     )
 
 
@@ -99,26 +117,28 @@ async def phone(ctx: ReportContext) -> Chart:
     callbacks = await channels.callback_counts(ctx.session, ctx.filters)
     calls = await channels.call_counts(ctx.session, ctx.filters)
     rows: list[list[Any]] = [
-        ["콜백 전체", callbacks["all"]],
-        ["고객이 예약한 콜백", callbacks["booked"]],
-        ["부재중 전화로 생긴 콜백", callbacks["from_missed_call"]],
-        ["통화 완료", callbacks["completed"]],
-        ["부재(재시도 끝)", callbacks["missed"]],
-        ["취소", callbacks["cancelled"]],
-        ["걸려 온 전화", calls["inbound"]],
-        ["받은 전화", calls["answered"]],
-        ["포기한 전화", calls["abandoned"]],
+        [_("콜백 전체"), callbacks["all"]],
+        [_("고객이 예약한 콜백"), callbacks["booked"]],
+        [_("부재중 전화로 생긴 콜백"), callbacks["from_missed_call"]],
+        [_("통화 완료"), callbacks["completed"]],
+        [_("부재(재시도 끝)"), callbacks["missed"]],
+        [_("취소"), callbacks["cancelled"]],
+        [_("걸려 온 전화"), calls["inbound"]],
+        [_("받은 전화"), calls["answered"]],
+        [_("포기한 전화"), calls["abandoned"]],
     ]
-    title = "전화 상담: 콜백과 걸려 온 전화"
+    title = _("전화 상담: 콜백과 걸려 온 전화")
     return Chart(
         "phone",
         title,
-        ["항목", "건수"],
+        [_("항목"), _("건수")],
         rows,
-        bar_chart([row[0] for row in rows], [Series("건수", [row[1] for row in rows])], title=title, unit="건"),
+        bar_chart(
+            [row[0] for row in rows], [Series(_("건수"), [row[1] for row in rows])], title=title, unit=count_unit()
+        ),
         summary=[
-            ("콜백 완료율", _percent(share(callbacks["completed"], callbacks["all"]))),
-            ("전화 응답률", _percent(share(calls["answered"], calls["inbound"]))),
+            (_("콜백 완료율"), _percent(share(callbacks["completed"], callbacks["all"]))),
+            (_("전화 응답률"), _percent(share(calls["answered"], calls["inbound"]))),
         ],
-        note="콜백은 기간 안에 생긴 것, 전화는 기간 안에 걸려 온 것입니다. 포기 = 아무도 받지 않고 끊긴 전화.",
+        note=_("콜백은 기간 안에 생긴 것, 전화는 기간 안에 걸려 온 것입니다. 포기 = 아무도 받지 않고 끊긴 전화."),
     )

@@ -11,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.calendar.hours import SEOUL, BusinessHours
-from gogaek.calendar.service import load_business_hours
+from gogaek.calendar.service import load_business_hours, weekly_text
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import StaffUser, Team
 from gogaek.inquiries.models import Priority
 from gogaek.inquiries.sla import SlaTargets, targets_for
 from gogaek.reports.schemas import ReportFilters
 from gogaek.reports.stats import BusinessClock
+from gogaek.web.i18n import DEFAULT_LANGUAGE, current_language
+from gogaek.web.i18n import gettext as _
 
 
 @dataclass
@@ -83,7 +85,23 @@ def day_label(day: date) -> str:
 
 
 def week_label(day: date) -> str:
-    return f"{day.month}/{day.day}주"
+    return _("%(date)s주") % {"date": f"{day.month}/{day.day}"}
+
+
+def count_unit() -> str:
+    """건 after a count on a Korean page; an English page shows the bare number."""
+    return "건" if current_language() == DEFAULT_LANGUAGE else ""
+
+
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def hours_text(hours: BusinessHours) -> str:
+    """The weekly hours as ``weekly_text`` says them (월화수목금 09:00–18:00), or in English."""
+    if current_language() == DEFAULT_LANGUAGE:
+        return weekly_text(hours)
+    days = " ".join(WEEKDAYS_EN[index] for index in sorted(hours.weekdays))
+    return f"{days} {hours.opens:%H:%M}–{hours.closes:%H:%M}"
 
 
 def weeks_of(filters: ReportFilters) -> list[date]:

@@ -6,6 +6,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from gogaek.web.i18n import gettext as _
+
 # A cell that starts with one of these is run as a formula by spreadsheet programs
 # (OWASP "CSV injection"); tab and carriage return are included for the same reason.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -18,7 +20,7 @@ def safe_cell(value: Cell) -> str | int | float:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "예" if value else "아니오"
+        return _("예") if value else _("아니오")
     if isinstance(value, int | float):
         return value
     if value.startswith(FORMULA_STARTS):

@@ -8,21 +8,22 @@ from typing import Any
 
 import numpy as np
 
-from gogaek.calendar.service import weekly_text
 from gogaek.helpcenter.models import Category
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
 from gogaek.reports import queries
-from gogaek.reports.context import ReportContext, day_label, share, week_label, weeks_of
+from gogaek.reports.context import ReportContext, count_unit, day_label, hours_text, share, week_label, weeks_of
 from gogaek.reports.queries import BACKLOG_BUCKETS, Durations
 from gogaek.reports.schemas import CHANNELS, Chart
 from gogaek.reports.stats import FloatArray, day_number, percentile_of, seoul_week_numbers, week_start
 from gogaek.reports.svg import Reference, Series, bar_chart, format_number, line_chart
+from gogaek.web.i18n import N_
+from gogaek.web.i18n import gettext as _
 
 TOP_CATEGORIES = 5
-OTHER = "기타"
+OTHER = N_("기타")
 SLA_HEADERS = (
-    *("주 시작일", "접수", "첫 답변 준수", "첫 답변 위반", "첫 답변 준수율(%)"),
-    *("해결 준수", "해결 위반", "해결 준수율(%)"),
+    *(N_("주 시작일"), N_("접수"), N_("첫 답변 준수"), N_("첫 답변 위반"), N_("첫 답변 준수율(%)")),
+    *(N_("해결 준수"), N_("해결 위반"), N_("해결 준수율(%)")),
 )
 
 
@@ -40,16 +41,16 @@ async def volume_by_channel(ctx: ReportContext) -> Chart:
     rows: list[list[Any]] = [
         [day.isoformat(), *(counts[day, c] for c in channels), sum(counts[day, c] for c in channels)] for day in days
     ]
-    series = [Series(CHANNELS[c], [counts[day, c] for day in days]) for c in channels]
-    title = "채널별 문의 접수량 (일별)"
+    series = [Series(_(CHANNELS[c]), [counts[day, c] for day in days]) for c in channels]
+    title = _("채널별 문의 접수량 (일별)")
     total = sum(row[-1] for row in rows)
     return Chart(
         "volume_channel",
         title,
-        ["날짜", *(CHANNELS[c] for c in channels), "합계"],
+        [_("날짜"), *(_(CHANNELS[c]) for c in channels), _("합계")],
         rows,
-        bar_chart([day_label(day) for day in days], series, title=title, unit="건"),
-        summary=[("접수 합계", format_number(total, "건"))],
+        bar_chart([day_label(day) for day in days], series, title=title, unit=count_unit()),
+        summary=[(_("접수 합계"), format_number(total, count_unit()))],
     )
 
 
@@ -68,15 +69,16 @@ async def volume_by_category(ctx: ReportContext) -> Chart:
     top, rest = ordered[:TOP_CATEGORIES], ordered[TOP_CATEGORIES:]
     series = [Series(names.get(c, f"#{c}"), [counts[day, c] for day in days]) for c in top]
     if rest:
-        series.append(Series(OTHER, [sum(counts[day, c] for c in rest) for day in days]))
-    title = "카테고리별 문의 접수량 (일별)"
+        series.append(Series(_(OTHER), [sum(counts[day, c] for c in rest) for day in days]))
+    title = _("카테고리별 문의 접수량 (일별)")
     return Chart(
         "volume_category",
         title,
-        ["날짜", *(names.get(c, f"#{c}") for c in ordered), "합계"],
+        [_("날짜"), *(names.get(c, f"#{c}") for c in ordered), _("합계")],
         rows,
-        bar_chart([day_label(day) for day in days], series, title=title, unit="건"),
-        note=f"그래프는 많은 순으로 {TOP_CATEGORIES}개 카테고리와 나머지(기타)를 보여 줍니다. CSV에는 모두 있습니다.",
+        bar_chart([day_label(day) for day in days], series, title=title, unit=count_unit()),
+        note=_("그래프는 많은 순으로 %(top)s개 카테고리와 나머지(기타)를 보여 줍니다. CSV에는 모두 있습니다.")
+        % {"top": TOP_CATEGORIES},
     )
 
 
@@ -115,28 +117,30 @@ async def _time_chart(ctx: ReportContext, which: str) -> Chart:
                 share(within, int(in_week.size)),
             ]
         )
-    name = "첫 답변" if which == "first_response" else "해결"
-    title = f"{name}까지 걸린 업무시간 (주별 중앙값·p90)"
+    if which == "first_response":
+        title = _("첫 답변까지 걸린 업무시간 (주별 중앙값·p90)")
+    else:
+        title = _("해결까지 걸린 업무시간 (주별 중앙값·p90)")
     labels = [week_label(week) for week in weeks]
-    series = [Series("중앙값", [row[2] for row in rows]), Series("p90", [row[3] for row in rows])]
-    reference = Reference(f"SLA 목표 {format_number(target)}시간", target)
+    series = [Series(_("중앙값"), [row[2] for row in rows]), Series("p90", [row[3] for row in rows])]
+    reference = Reference(_("SLA 목표 %(hours)s시간") % {"hours": format_number(target)}, target)
     within_all = int(np.count_nonzero(values <= target))
     summary = [
-        ("건수", format_number(int(values.size), "건")),
-        ("중앙값", _hours_text(percentile_of(values, 0.5))),
+        (_("건수"), format_number(int(values.size), count_unit())),
+        (_("중앙값"), _hours_text(percentile_of(values, 0.5))),
         ("p90", _hours_text(percentile_of(values, 0.9))),
-        ("SLA 목표", f"{format_number(target)}시간"),
-        ("목표 이내", _percent_text(share(within_all, int(values.size)))),
+        (_("SLA 목표"), _("%(hours)s시간") % {"hours": format_number(target)}),
+        (_("목표 이내"), _percent_text(share(within_all, int(values.size)))),
     ]
     return Chart(
         which,
         title,
-        ["주 시작일", "건수", "중앙값(업무시간)", "p90(업무시간)", "목표 이내 비율(%)"],
+        [_("주 시작일"), _("건수"), _("중앙값(업무시간)"), _("p90(업무시간)"), _("목표 이내 비율(%)")],
         rows,
         line_chart(labels, series, title=title, unit="h", reference=reference),
         summary=summary,
-        note=f"업무시간은 영업시간({weekly_text(await ctx.hours())}) 중 공휴일과 회사 휴무일을 뺀 시간입니다. "
-        "주는 접수일 기준입니다.",
+        note=_("업무시간은 영업시간(%(hours)s) 중 공휴일과 회사 휴무일을 뺀 시간입니다. 주는 접수일 기준입니다.")
+        % {"hours": hours_text(await ctx.hours())},
     )
 
 
@@ -145,7 +149,7 @@ def _round(value: float | None) -> float | None:
 
 
 def _hours_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}시간"
+    return "-" if value is None else _("%(hours)s시간") % {"hours": f"{value:,.1f}"}
 
 
 def _percent_text(value: float | None) -> str:
@@ -180,30 +184,30 @@ async def sla_compliance(ctx: ReportContext) -> Chart:
             ]
         )
     totals = [sum(row[index] for row in rows) for index in (2, 3, 5, 6)]
-    title = "SLA 준수율 (주별, 접수일 기준)"
-    series = [Series("첫 답변 준수율", [row[4] for row in rows]), Series("해결 준수율", [row[7] for row in rows])]
+    title = _("SLA 준수율 (주별, 접수일 기준)")
+    series = [Series(_("첫 답변 준수율"), [row[4] for row in rows]), Series(_("해결 준수율"), [row[7] for row in rows])]
     return Chart(
         "sla",
         title,
         [
-            "주 시작일",
-            "접수",
-            "첫 답변 준수",
-            "첫 답변 위반",
-            "첫 답변 준수율(%)",
-            "해결 준수",
-            "해결 위반",
-            "해결 준수율(%)",
+            _("주 시작일"),
+            _("접수"),
+            _("첫 답변 준수"),
+            _("첫 답변 위반"),
+            _("첫 답변 준수율(%)"),
+            _("해결 준수"),
+            _("해결 위반"),
+            _("해결 준수율(%)"),
         ],
         rows,
         line_chart([week_label(week) for week in weeks], series, title=title, unit="%"),
         summary=[
-            ("첫 답변 준수율", _percent_text(share(totals[0], totals[0] + totals[1]))),
-            ("첫 답변 위반", format_number(totals[1], "건")),
-            ("해결 준수율", _percent_text(share(totals[2], totals[2] + totals[3]))),
-            ("해결 위반", format_number(totals[3], "건")),
+            (_("첫 답변 준수율"), _percent_text(share(totals[0], totals[0] + totals[1]))),
+            (_("첫 답변 위반"), format_number(totals[1], count_unit())),
+            (_("해결 준수율"), _percent_text(share(totals[2], totals[2] + totals[3]))),
+            (_("해결 위반"), format_number(totals[3], count_unit())),
         ],
-        note="준수율 = 준수 ÷ (준수 + 위반). 아직 답변·해결 전이고 기한도 남은 문의는 빼고 셉니다.",
+        note=_("준수율 = 준수 ÷ (준수 + 위반). 아직 답변·해결 전이고 기한도 남은 문의는 빼고 셉니다."),
     )
 
 
@@ -214,18 +218,18 @@ async def backlog(ctx: ReportContext) -> Chart:
     statuses = [Status.RECEIVED, Status.IN_PROGRESS, Status.ANSWERED]
     buckets = [label for label, _limit in BACKLOG_BUCKETS]
     rows: list[list[Any]] = [
-        [b, *(counts[b, s.value] for s in statuses), sum(counts[b, s.value] for s in statuses)] for b in buckets
+        [_(b), *(counts[b, s.value] for s in statuses), sum(counts[b, s.value] for s in statuses)] for b in buckets
     ]
-    title = "미해결 문의 (접수 후 경과 기간별)"
-    series = [Series(STATUS_LABELS[s], [counts[b, s.value] for b in buckets]) for s in statuses]
+    title = _("미해결 문의 (접수 후 경과 기간별)")
+    series = [Series(_(STATUS_LABELS[s]), [counts[b, s.value] for b in buckets]) for s in statuses]
     return Chart(
         "backlog",
         title,
-        ["경과 기간", *(STATUS_LABELS[s] for s in statuses), "합계"],
+        [_("경과 기간"), *(_(STATUS_LABELS[s]) for s in statuses), _("합계")],
         rows,
-        bar_chart(buckets, series, title=title, unit="건"),
-        summary=[("미해결 합계", format_number(sum(row[-1] for row in rows), "건"))],
-        note="지금 열려 있는 문의(접수·처리중·답변완료)를 셉니다. 기간 조건은 종료일까지 접수된 문의로만 씁니다.",
+        bar_chart([_(b) for b in buckets], series, title=title, unit=count_unit()),
+        summary=[(_("미해결 합계"), format_number(sum(row[-1] for row in rows), count_unit()))],
+        note=_("지금 열려 있는 문의(접수·처리중·답변완료)를 셉니다. 기간 조건은 종료일까지 접수된 문의로만 씁니다."),
     )
 
 
@@ -233,18 +237,24 @@ async def csat(ctx: ReportContext) -> Chart:
     distribution = await queries.csat_distribution(ctx.session, ctx.filters)
     total = sum(distribution.values())
     rows: list[list[Any]] = [
-        [f"{score}점", distribution.get(score, 0), share(distribution.get(score, 0), total)] for score in range(1, 6)
+        [_("%(score)s점") % {"score": score}, distribution.get(score, 0), share(distribution.get(score, 0), total)]
+        for score in range(1, 6)
     ]
     average = sum(score * count for score, count in distribution.items()) / total if total else None
-    title = "고객 만족도 점수 분포"
+    title = _("고객 만족도 점수 분포")
     return Chart(
         "csat",
         title,
-        ["점수", "건수", "비율(%)"],
+        [_("점수"), _("건수"), _("비율(%)")],
         rows,
-        bar_chart([row[0] for row in rows], [Series("평가 수", [row[1] for row in rows])], title=title, unit="건"),
-        summary=[("평균", "-" if average is None else f"{average:.2f}점"), ("평가 수", format_number(total, "건"))],
-        note="기간 안에 남긴 문의 평가(1–5점)입니다.",
+        bar_chart(
+            [row[0] for row in rows], [Series(_("평가 수"), [row[1] for row in rows])], title=title, unit=count_unit()
+        ),
+        summary=[
+            (_("평균"), "-" if average is None else _("%(score)s점") % {"score": f"{average:.2f}"}),
+            (_("평가 수"), format_number(total, count_unit())),
+        ],
+        note=_("기간 안에 남긴 문의 평가(1–5점)입니다."),
     )
 
 
@@ -265,14 +275,22 @@ async def agents(ctx: ReportContext) -> Chart:
                 agent.rated,
             ]
         )
-    title = "상담사별 배정 문의"
+    title = _("상담사별 배정 문의")
     labels = [row[0] for row in rows]
-    series = [Series("해결", [row[2] for row in rows]), Series("미해결", [row[1] - row[2] for row in rows])]
+    series = [Series(_("해결"), [row[2] for row in rows]), Series(_("미해결"), [row[1] - row[2] for row in rows])]
     return Chart(
         "agents",
         title,
-        ["상담사", "배정 문의", "해결", "첫 답변 중앙값(업무시간)", "첫 답변 p90(업무시간)", "평점 평균", "평점 수"],
+        [
+            _("상담사"),
+            _("배정 문의"),
+            _("해결"),
+            _("첫 답변 중앙값(업무시간)"),
+            _("첫 답변 p90(업무시간)"),
+            _("평점 평균"),
+            _("평점 수"),
+        ],
         rows,
-        bar_chart(labels, series, title=title, unit="건"),
-        note="기간 안에 접수되어 지금 그 상담사에게 배정된 문의입니다. 평점은 그 문의들의 평가입니다.",
+        bar_chart(labels, series, title=title, unit=count_unit()),
+        note=_("기간 안에 접수되어 지금 그 상담사에게 배정된 문의입니다. 평점은 그 문의들의 평가입니다."),
     )

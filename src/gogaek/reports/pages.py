@@ -22,12 +22,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from gogaek.calendar.service import load_business_hours, weekly_text
+from gogaek.calendar.service import load_business_hours
 from gogaek.db import utcnow
 from gogaek.deps import SessionDep
 from gogaek.errors import ProblemError
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Team
+from gogaek.reports.context import hours_text
 from gogaek.reports.export import to_csv
 from gogaek.reports.schemas import CHANNELS, ReportFilters, parse_filters
 from gogaek.reports.service import (
@@ -81,7 +82,7 @@ async def reports_page(request: Request, session: SessionDep, agent: PageAdmin) 
             "csv_links": {key: csv_link(key, filters) for key in BUILDERS},
             "comments": await latest_comments(session, filters),
             "generated_at": now,
-            "hours_text": weekly_text(await load_business_hours(session)),
+            "hours_text": hours_text(await load_business_hours(session)),
         },
     )
 

@@ -21,17 +21,18 @@ from sqlalchemy.sql.sqltypes import NullType
 from gogaek.inquiries.models import Inquiry, InquiryFeedback
 from gogaek.inquiries.workflow import OPEN_STATUSES
 from gogaek.reports.schemas import ReportFilters
+from gogaek.web.i18n import N_
 
 SEOUL_OFFSET = "+9 hours"  # Korea keeps no daylight saving time: a Seoul day is a UTC day shifted by 9 hours
 SEOUL_OFFSET_SECONDS = 9 * 3600
 EPOCH_DAY = date(1970, 1, 1)
 FloatArray = npt.NDArray[np.float64]
 BACKLOG_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
-    ("1일 미만", timedelta(days=1)),
-    ("1–3일", timedelta(days=3)),
-    ("3–7일", timedelta(days=7)),
-    ("7–14일", timedelta(days=14)),
-    ("14일 이상", None),
+    (N_("1일 미만"), timedelta(days=1)),
+    (N_("1–3일"), timedelta(days=3)),
+    (N_("3–7일"), timedelta(days=7)),
+    (N_("7–14일"), timedelta(days=14)),
+    (N_("14일 이상"), None),
 )
 
 

@@ -12,8 +12,10 @@ from pydantic import BaseModel
 
 from gogaek.calendar.hours import SEOUL
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import N_, pgettext
+from gogaek.web.i18n import gettext as _
 
-CHANNELS: dict[str, str] = {"web": "웹", "chat": "채팅", "email": "이메일", "phone": "전화"}
+CHANNELS: dict[str, str] = {"web": N_("웹"), "chat": N_("채팅"), "email": N_("이메일"), "phone": N_("전화")}
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 FILTER_KEYS = ("from", "to", "channel", "category", "team")
@@ -64,7 +66,12 @@ def _date(raw: str | None, name: str, label: str, errors: list[dict[str, Any]]) 
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        errors.append({"field": name, "message": f"{label}은(는) 2026-01-31 같은 날짜 형식으로 입력해 주세요."})
+        errors.append(
+            {
+                "field": name,
+                "message": _("%(label)s은(는) 2026-01-31 같은 날짜 형식으로 입력해 주세요.") % {"label": label},
+            }
+        )
         return None
 
 
@@ -73,7 +80,7 @@ def _id(raw: str | None, name: str, label: str, errors: list[dict[str, Any]]) ->
         return None
     value = raw.strip()
     if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) > 0):
-        errors.append({"field": name, "message": f"{label}을(를) 목록에서 골라 주세요."})
+        errors.append({"field": name, "message": _("%(label)s을(를) 목록에서 골라 주세요.") % {"label": label}})
         return None
     return int(value)
 
@@ -83,20 +90,24 @@ def parse_filters(params: Mapping[str, str], today: date) -> ReportFilters:
     errors: list[dict[str, Any]] = []
     unknown = sorted(set(params) - {*FILTER_KEYS, "chart"})
     if unknown:
-        errors.append({"field": unknown[0], "message": f"알 수 없는 조건입니다: {', '.join(unknown)}."})
-    end = _date(params.get("to"), "to", "종료일", errors)
-    start = _date(params.get("from"), "from", "시작일", errors)
+        errors.append(
+            {"field": unknown[0], "message": _("알 수 없는 조건입니다: %(names)s.") % {"names": ", ".join(unknown)}}
+        )
+    end = _date(params.get("to"), "to", _("종료일"), errors)
+    start = _date(params.get("from"), "from", _("시작일"), errors)
     channel = (params.get("channel") or "").strip() or None
     if channel is not None and channel not in CHANNELS:
-        errors.append({"field": "channel", "message": "채널은 웹, 채팅, 이메일, 전화 중에서 골라 주세요."})
-    category_id = _id(params.get("category"), "category", "카테고리", errors)
-    team_id = _id(params.get("team"), "team", "팀", errors)
+        errors.append({"field": "channel", "message": _("채널은 웹, 채팅, 이메일, 전화 중에서 골라 주세요.")})
+    category_id = _id(params.get("category"), "category", pgettext("console", "카테고리"), errors)
+    team_id = _id(params.get("team"), "team", _("팀"), errors)
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        errors.append({"field": "from", "message": "시작일이 종료일보다 늦습니다."})
+        errors.append({"field": "from", "message": _("시작일이 종료일보다 늦습니다.")})
     elif (end - start).days + 1 > MAX_DAYS:
-        errors.append({"field": "from", "message": f"기간은 최대 {MAX_DAYS}일까지 볼 수 있습니다."})
+        errors.append(
+            {"field": "from", "message": _("기간은 최대 %(days)s일까지 볼 수 있습니다.") % {"days": MAX_DAYS}}
+        )
     if errors:
         raise _invalid(errors)
     return ReportFilters(start, end, channel, category_id, team_id)

@@ -16,33 +16,39 @@ from gogaek.korean.pii import mask_pii
 from gogaek.reports import channel_charts, inquiry_charts, queries
 from gogaek.reports.context import ReportContext
 from gogaek.reports.schemas import Chart, ReportFilters
+from gogaek.web.i18n import N_
+from gogaek.web.i18n import gettext as _
 
 Builder = Callable[[ReportContext], Awaitable[Chart]]
 
 SECTIONS: tuple[tuple[str, str, tuple[tuple[str, Builder], ...]], ...] = (
     (
         "volume",
-        "문의량",
+        N_("문의량"),
         (("volume_channel", inquiry_charts.volume_by_channel), ("volume_category", inquiry_charts.volume_by_category)),
     ),
     (
         "times",
-        "응답·해결 시간 (업무시간)",
+        N_("응답·해결 시간 (업무시간)"),
         (("first_response", inquiry_charts.first_response_times), ("resolution", inquiry_charts.resolution_times)),
     ),
-    ("sla", "SLA 준수와 미해결 문의", (("sla", inquiry_charts.sla_compliance), ("backlog", inquiry_charts.backlog))),
-    ("csat", "고객 만족도", (("csat", inquiry_charts.csat),)),
+    (
+        "sla",
+        N_("SLA 준수와 미해결 문의"),
+        (("sla", inquiry_charts.sla_compliance), ("backlog", inquiry_charts.backlog)),
+    ),
+    ("csat", N_("고객 만족도"), (("csat", inquiry_charts.csat),)),
     (
         "self_service",
-        "셀프서비스",
+        N_("셀프서비스"),
         (
             ("searches", channel_charts.searches),
             ("articles", channel_charts.article_votes),
             ("chat", channel_charts.chat_deflection),
         ),
     ),
-    ("agents", "상담사별", (("agents", inquiry_charts.agents),)),
-    ("phone", "전화 상담", (("phone", channel_charts.phone),)),
+    ("agents", N_("상담사별"), (("agents", inquiry_charts.agents),)),
+    ("phone", N_("전화 상담"), (("phone", channel_charts.phone),)),
 )
 BUILDERS: dict[str, Builder] = {key: builder for _id, _title, charts in SECTIONS for key, builder in charts}
 
@@ -66,9 +72,9 @@ class CommentView:
 def chart_key(raw: str | None) -> str:
     """The ``chart`` query value of an export: one of :data:`BUILDERS` (400 otherwise)."""
     if not raw:
-        raise ProblemError(400, "report_chart_missing", "내려받을 그래프(chart)를 골라 주세요.")
+        raise ProblemError(400, "report_chart_missing", _("내려받을 그래프(chart)를 골라 주세요."))
     if raw not in BUILDERS:
-        raise ProblemError(400, "report_chart_unknown", f"없는 그래프입니다: {raw[:40]}")
+        raise ProblemError(400, "report_chart_unknown", _("없는 그래프입니다: %(chart)s") % {"chart": raw[:40]})
     return raw
 
 
@@ -76,9 +82,9 @@ async def check_filter_targets(session: AsyncSession, filters: ReportFilters) ->
     """A category or team id that does not exist is a bad filter, not an empty report."""
     errors = []
     if filters.category_id is not None and await session.get(Category, filters.category_id) is None:
-        errors.append({"field": "category", "message": "없는 카테고리입니다. 목록에서 골라 주세요."})
+        errors.append({"field": "category", "message": _("없는 카테고리입니다. 목록에서 골라 주세요.")})
     if filters.team_id is not None and await session.scalar(select(Team.id).where(Team.id == filters.team_id)) is None:
-        errors.append({"field": "team", "message": "없는 팀입니다. 목록에서 골라 주세요."})
+        errors.append({"field": "team", "message": _("없는 팀입니다. 목록에서 골라 주세요.")})
     if errors:
         raise ProblemError(400, "report_filter_invalid", " ".join(e["message"] for e in errors), errors=errors)
 
@@ -95,7 +101,7 @@ async def build_report(session: AsyncSession, filters: ReportFilters, now: datet
     await check_filter_targets(session, filters)
     context = ReportContext(session, filters, now)
     return [
-        Section(key, title, [await builder(context) for _key, builder in charts]) for key, title, charts in SECTIONS
+        Section(key, _(title), [await builder(context) for _key, builder in charts]) for key, title, charts in SECTIONS
     ]
 
 

@@ -15,6 +15,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from gogaek.web.i18n import gettext as _
+
 WIDTH = 760
 HEIGHT = 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 40, 48
@@ -79,7 +81,7 @@ def _close(parts: list[str]) -> Markup:
 
 def _empty(title: str) -> Markup:
     parts = _open(title)
-    parts.append(_text(WIDTH / 2, HEIGHT / 2, "이 조건에 해당하는 데이터가 없습니다.", size=14, cls="chart-empty"))
+    parts.append(_text(WIDTH / 2, HEIGHT / 2, _("이 조건에 해당하는 데이터가 없습니다."), size=14, cls="chart-empty"))
     return _close(parts)
 
 
