@@ -93,6 +93,7 @@ async def test_inquiry_pages_from_filing_to_rating_are_english(
     form = await customer.get("/inquiries/new")
     assert_english(form.text, "Send us an inquiry", "Inquiry type", "Choose an inquiry type", ">Send inquiry</button>")
     assert "within 1–2 business days</strong>" in form.text and "Payments" in form.text
+    assert 'data-msg-size="{name}: the file is too large. Files can be up to ' in form.text  # for inquiry-form.js
     assert "문의 접수하기" in await korean(customer, "/inquiries/new")
 
     missing = await customer.post("/inquiries", data={"csrf_token": csrf_of(form.text), "category": "payment"})
@@ -248,7 +249,8 @@ async def test_sign_in_pages_and_errors_are_english(app: FastAPI, categories: No
 
 async def test_chat_page_and_transcript_are_english(customer: httpx.AsyncClient, session: AsyncSession) -> None:
     chat = await customer.get("/chat")
-    assert_english(chat.text, "Chat with us", "Chat needs JavaScript.")
+    assert_english(chat.text, "Chat with us", "Chat needs JavaScript.", '"end": "End chat"')
+    assert "data-texts" not in await korean(customer, "/chat")  # Korean is built into chat.js
     assert '채팅 상담 <span class="en">Chat with us</span>' in await korean(customer, "/chat")
 
     listing = await customer.get("/inquiries")  # the customer row exists once signed in

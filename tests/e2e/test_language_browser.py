@@ -1,5 +1,6 @@
 """The 한국어 / English switch in a real browser: a visitor whose browser asks for Korean picks
-English in the footer, keeps it from page to page (signed in or not), and switches back."""
+English in the footer, keeps it from page to page (signed in or not, the chat script's words
+included), and switches back."""
 
 from __future__ import annotations
 
@@ -66,8 +67,16 @@ def test_the_switch_turns_the_pages_english_and_back(desk: Desk, chromium: Brows
     expect(page.locator("#book-callback")).to_have_text("Book")
     screenshot(page, "language-callback-english.png")
 
+    # The chat page's script speaks the page's language too (data-texts rendered in English).
+    page.goto(f"{desk.url}/chat")
+    expect(page.locator("#chat-send")).to_have_text("Send")
+    expect(page.locator("#chat-input")).to_have_attribute("placeholder", "Type a message")
+
     _switch(page, "ko")
-    expect(page).to_have_url(re.compile(r"/callbacks/new$"))
+    expect(page).to_have_url(re.compile(r"/chat$"))
+    expect(page.locator("#chat-send")).to_have_text("보내기")
+    expect(page.locator("#chat-input")).to_have_attribute("placeholder", "메시지를 입력하세요")
+    page.goto(f"{desk.url}/callbacks/new")
     expect(page.locator("h1")).to_contain_text("전화 상담 예약")
     expect(page.locator("#book-callback")).to_have_text("예약하기")
     page.goto(f"{desk.url}/")

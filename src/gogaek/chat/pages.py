@@ -46,6 +46,7 @@ from gogaek.inquiries.console_forms import AVAILABILITY_LABELS
 from gogaek.inquiries.macros import list_macros
 from gogaek.web.auth import PageStaff
 from gogaek.web.csrf import csrf_token
+from gogaek.web.i18n import DEFAULT_LANGUAGE, current_language, pgettext
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, render
 
@@ -57,6 +58,67 @@ UNROUTED = "공통 대기열"
 # --- customers ------------------------------------------------------------------------
 
 
+def chat_texts() -> dict[str, str] | None:
+    """The words chat.js shows, for a page that is not in Korean (Korean ones are built into the
+    script); ``{name}`` marks what the script puts in."""
+    if current_language() == DEFAULT_LANGUAGE:
+        return None
+    return {
+        "status_bot": _("챗봇이 답변하고 있어요 (Chatbot)"),
+        "status_queued": _("상담사 연결을 기다리고 있어요 (Waiting for an agent)"),
+        "status_active": _("상담사와 연결되었습니다 (Agent connected)"),
+        "status_ended": _("상담이 종료되었습니다 (Chat ended)"),
+        "receipt_pending": _("보내는 중"),
+        "receipt_sent": _("전송됨"),
+        "receipt_delivered": _("전달됨"),
+        "receipt_read": _("읽음"),
+        "request_failed": _("요청을 처리하지 못했습니다."),
+        "connecting": _("연결 중… (Connecting)"),
+        "end": pgettext("chat", "상담 종료"),
+        "typing": _("상담사가 입력 중… (typing)"),
+        "send_image": _("이미지 보내기 (Send an image)"),
+        "placeholder": _("메시지를 입력하세요"),
+        "message": _("메시지 (Message)"),
+        "send": _("보내기"),
+        "handoff": _("상담원 연결"),
+        "new_chat": _("새 상담 시작"),
+        "transcript": _("대화 내용 보기·인쇄"),
+        "download": _("텍스트로 저장"),
+        "email": _("이메일로 받기"),
+        "confirm_end": _("상담을 종료할까요? (End this chat?)"),
+        "star": _("{n}점"),
+        "rating_title": _("상담은 어떠셨나요? (How was this chat?)"),
+        "stars": _("별점 (1–5)"),
+        "comment_placeholder": _("남기고 싶은 말씀 (선택) (Comment, optional)"),
+        "comment": _("의견"),
+        "rating_submit": _("평가 보내기"),
+        "reconnecting": _("연결이 끊겼습니다. 다시 연결하는 중… (Reconnecting)"),
+        "sign_in_again": _("로그인이 필요합니다. 다시 로그인해 주세요. (Please sign in again.)"),
+        "sign_in": _("로그인"),
+        "queue": _("대기 순서 {n}번째"),
+        "queue_soon": _("곧 상담사가 연결됩니다"),
+        "queue_eta": _("약 {m}분"),
+        "feedback_thanks": _("의견 감사합니다. (Thanks for your feedback.)"),
+        "not_sent": pgettext("chat", "보내지 못함"),
+        "agent": _("상담사 {name}"),
+        "bot": _("챗봇"),
+        "image": _("[이미지] {name}"),
+        "inquiry_number": _("문의번호"),
+        "view_inquiry": _("문의 내역에서 보기"),
+        "suggestions": _("이런 질문을 찾으셨나요?"),
+        "open_article": _("{title} 도움말 열기"),
+        "article": _("도움말 ↗"),
+        "hours": _("운영시간 {hours}"),
+        "chatting_with": _("{name} 상담사와 상담 중입니다 (Chatting with an agent)"),
+        "too_large": _("파일이 너무 큽니다. {mb}MB까지 보낼 수 있어요. (File too large)"),
+        "sending_image": _("이미지 보내는 중… ({name})"),
+        "emailed": _("{to} 주소로 보냈습니다 (Sent)"),
+        "email_failed": _("보내지 못했습니다. 잠시 후 다시 시도해 주세요. (Could not send)"),
+        "not_connected": _("연결이 끊겼습니다. 잠시 후 다시 눌러 주세요. (Not connected)"),
+        "rated": _("평가해 주셔서 감사합니다."),
+    }
+
+
 @router.get("/chat", response_class=HTMLResponse)
 async def chat_page(request: Request, settings: SettingsDep, _: PageCustomer, embed: str = "") -> HTMLResponse:
     """``?embed=1`` drops the site header and footer, for the host app's webview."""
@@ -65,6 +127,7 @@ async def chat_page(request: Request, settings: SettingsDep, _: PageCustomer, em
         "max_image_bytes": settings.attachment_max_bytes,
         "max_text_chars": settings.chat_max_text_chars,
         "csrf_token": csrf_token(request),  # the page's fetch calls send it as X-CSRF-Token
+        "chat_texts": chat_texts(),
     }
     return render(request, "chat/chat.html", context)
 

@@ -16,6 +16,26 @@
     ended: "상담이 종료되었습니다 (Chat ended)"
   };
   var RECEIPT_TEXT = { pending: "보내는 중", sent: "전송됨", delivered: "전달됨", read: "읽음" };
+  // The page's own words when it is not Korean: data-texts on the chat root (chat/pages.py),
+  // "{name}" for what goes in. The embeddable widget and Korean pages use the words above and below.
+  var TEXTS = {};
+
+  function t(key, korean, values) {
+    var text = TEXTS[key];
+    if (!text) {
+      return korean;
+    }
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
+    return text;
+  }
+
+  function statusText(status) {
+    return STATUS_TEXT[status] ? t("status_" + status, STATUS_TEXT[status]) : status;
+  }
+
+  function receiptText(kind) {
+    return t("receipt_" + kind, RECEIPT_TEXT[kind]);
+  }
   var TYPING_SEND_MS = 2000;
   var TYPING_SHOW_MS = 5000;
   var STORED_CHAT = "gogaek-chat-conversation"; // this tab's chat: a reload shows it again, ended or not
@@ -63,8 +83,8 @@
 
   function problemText(response) {
     return response.json().then(
-      function (body) { return body.detail || body.title || "요청을 처리하지 못했습니다."; },
-      function () { return "요청을 처리하지 못했습니다. (HTTP " + response.status + ")"; }
+      function (body) { return body.detail || body.title || t("request_failed", "요청을 처리하지 못했습니다."); },
+      function () { return t("request_failed", "요청을 처리하지 못했습니다.") + " (HTTP " + response.status + ")"; }
     );
   }
 
@@ -112,34 +132,34 @@
     var self = this;
     var shell = el("div", { class: "chat-shell" }, [
       el("div", { class: "chat-head" }, [
-        el("p", { id: "chat-status", class: "chat-status", role: "status" }, "연결 중… (Connecting)"),
-        el("button", { id: "chat-end", class: "button chat-end", type: "button", hidden: true }, "상담 종료")
+        el("p", { id: "chat-status", class: "chat-status", role: "status" }, t("connecting", "연결 중… (Connecting)")),
+        el("button", { id: "chat-end", class: "button chat-end", type: "button", hidden: true }, t("end", "상담 종료"))
       ]),
       el("p", { id: "chat-connection", class: "chat-connection", hidden: true }),
       el("p", { id: "chat-queue", class: "chat-queue", role: "status", hidden: true }),
       el("ol", { id: "chat-log", class: "chat-log", "aria-live": "polite" }),
-      el("p", { id: "chat-typing", class: "chat-typing", hidden: true }, "상담사가 입력 중… (typing)"),
+      el("p", { id: "chat-typing", class: "chat-typing", hidden: true }, t("typing", "상담사가 입력 중… (typing)")),
       el("p", { id: "chat-error", class: "chat-error", role: "alert", hidden: true }),
       this.buildRating(),
       el("form", { id: "chat-form", class: "chat-compose" }, [
-        o.images ? el("label", { class: "button chat-attach", title: "이미지 보내기 (Send an image)" }, [
+        o.images ? el("label", { class: "button chat-attach", title: t("send_image", "이미지 보내기 (Send an image)") }, [
           el("span", { "aria-hidden": "true" }, "＋"),
-          el("span", { class: "visually-hidden" }, "이미지 보내기"),
+          el("span", { class: "visually-hidden" }, t("send_image", "이미지 보내기")),
           el("input", { id: "chat-image", type: "file", accept: "image/jpeg,image/png,image/gif,image/webp", class: "visually-hidden" })
         ]) : null,
         el("textarea", {
           id: "chat-input", class: "chat-input", rows: "1", maxlength: o.maxText || 2000,
-          placeholder: "메시지를 입력하세요", "aria-label": "메시지 (Message)"
+          placeholder: t("placeholder", "메시지를 입력하세요"), "aria-label": t("message", "메시지 (Message)")
         }),
-        el("button", { id: "chat-send", class: "button button-primary chat-send", type: "submit" }, "보내기")
+        el("button", { id: "chat-send", class: "button button-primary chat-send", type: "submit" }, t("send", "보내기"))
       ]),
       el("div", { class: "chat-tools" }, [
-        el("button", { id: "chat-handoff", class: "button chat-handoff", type: "button", hidden: true }, "상담원 연결"),
-        el("button", { id: "chat-new", class: "button button-primary", type: "button", hidden: true }, "새 상담 시작"),
+        el("button", { id: "chat-handoff", class: "button chat-handoff", type: "button", hidden: true }, t("handoff", "상담원 연결")),
+        el("button", { id: "chat-new", class: "button button-primary", type: "button", hidden: true }, t("new_chat", "새 상담 시작")),
         o.transcript ? el("span", { id: "chat-keep", class: "chat-keep", hidden: true }, [
-          el("a", { id: "chat-transcript-link", target: "_blank", rel: "noopener" }, "대화 내용 보기·인쇄"),
-          el("a", { id: "chat-download-link", download: "" }, "텍스트로 저장"),
-          el("button", { id: "chat-email", class: "link-button", type: "button" }, "이메일로 받기")
+          el("a", { id: "chat-transcript-link", target: "_blank", rel: "noopener" }, t("transcript", "대화 내용 보기·인쇄")),
+          el("a", { id: "chat-download-link", download: "" }, t("download", "텍스트로 저장")),
+          el("button", { id: "chat-email", class: "link-button", type: "button" }, t("email", "이메일로 받기"))
         ]) : null
       ])
     ]);
@@ -159,7 +179,7 @@
     this.input.addEventListener("input", function () { self.typing(); });
     this.find("#chat-handoff").addEventListener("click", function () { self.client.send({ type: "handoff" }); });
     this.find("#chat-end").addEventListener("click", function () {
-      if (window.confirm("상담을 종료할까요? (End this chat?)")) {
+      if (window.confirm(t("confirm_end", "상담을 종료할까요? (End this chat?)"))) {
         self.client.send({ type: "end" });
       }
     });
@@ -179,17 +199,17 @@
     for (var score = 1; score <= 5; score += 1) {
       stars.push(el("button", {
         class: "chat-star", type: "button", "data-score": score, "aria-pressed": "false",
-        "aria-label": score + "점"
+        "aria-label": t("star", score + "점", { n: score })
       }, "★"));
     }
     var section = el("section", { id: "chat-rating", class: "chat-rating", hidden: true }, [
-      el("h2", {}, "상담은 어떠셨나요? (How was this chat?)"),
-      el("div", { class: "chat-stars", role: "group", "aria-label": "별점 (1–5)" }, stars),
+      el("h2", {}, t("rating_title", "상담은 어떠셨나요? (How was this chat?)")),
+      el("div", { class: "chat-stars", role: "group", "aria-label": t("stars", "별점 (1–5)") }, stars),
       el("textarea", {
         id: "chat-rating-comment", rows: "2", maxlength: "1000",
-        placeholder: "남기고 싶은 말씀 (선택) (Comment, optional)", "aria-label": "의견"
+        placeholder: t("comment_placeholder", "남기고 싶은 말씀 (선택) (Comment, optional)"), "aria-label": t("comment", "의견")
       }),
-      el("button", { id: "chat-rating-submit", class: "button button-primary", type: "button", disabled: true }, "평가 보내기")
+      el("button", { id: "chat-rating-submit", class: "button button-primary", type: "button", disabled: true }, t("rating_submit", "평가 보내기"))
     ]);
     var rated = el("p", { id: "chat-rated", class: "chat-rated", role: "status", hidden: true });
     stars.forEach(function (star) {
@@ -207,18 +227,18 @@
       note.hidden = true;
     } else if (state === "waiting") {
       note.hidden = false;
-      note.textContent = "연결이 끊겼습니다. 다시 연결하는 중… (Reconnecting)";
+      note.textContent = t("reconnecting", "연결이 끊겼습니다. 다시 연결하는 중… (Reconnecting)");
     } else if (state === "forbidden" && this.conversationId === null) {
       this.startNew(); // the remembered chat belongs to whoever used this tab before
     } else if (state === "unauthorized" || state === "forbidden") {
       note.hidden = false;
-      note.textContent = "로그인이 필요합니다. 다시 로그인해 주세요. (Please sign in again.)";
+      note.textContent = t("sign_in_again", "로그인이 필요합니다. 다시 로그인해 주세요. (Please sign in again.)");
       if (this.options.onUnauthorized) {
         this.options.onUnauthorized(this);
       } else {
         note.appendChild(document.createTextNode(" "));
         var here = window.location.pathname + window.location.search;
-        note.appendChild(el("a", { href: "/auth/login?next=" + encodeURIComponent(here) }, "로그인"));
+        note.appendChild(el("a", { href: "/auth/login?next=" + encodeURIComponent(here) }, t("sign_in", "로그인")));
       }
     }
   };
@@ -295,13 +315,19 @@
       return;
     }
     var box = this.find("#chat-queue");
+    var minutes = Math.max(1, Math.ceil(frame.eta_seconds / 60));
     var text = "대기 순서 " + frame.position + "번째";
     if (frame.eta_seconds === null || frame.eta_seconds === undefined) {
       text += " · 곧 상담사가 연결됩니다";
     } else {
-      text += " · 약 " + Math.max(1, Math.ceil(frame.eta_seconds / 60)) + "분";
+      text += " · 약 " + minutes + "분";
     }
-    box.textContent = text + " (Queue position " + frame.position + ")";
+    text += " (Queue position " + frame.position + ")";
+    if (TEXTS.queue) {
+      var soon = frame.eta_seconds === null || frame.eta_seconds === undefined;
+      text = t("queue", "", { n: frame.position }) + " · " + (soon ? t("queue_soon", "") : t("queue_eta", "", { m: minutes }));
+    }
+    box.textContent = text;
     box.hidden = false;
   };
 
@@ -334,7 +360,7 @@
   ChatView.prototype.onFeedbackRecorded = function (frame) {
     var groups = this.log.querySelectorAll('.chat-feedback[data-article-id="' + Number(frame.article_id) + '"]');
     Array.prototype.forEach.call(groups, function (group) {
-      group.textContent = "의견 감사합니다. (Thanks for your feedback.)";
+      group.textContent = t("feedback_thanks", "의견 감사합니다. (Thanks for your feedback.)");
     });
   };
 
@@ -342,7 +368,7 @@
     var item = this.pendingItem(frame.client_msg_id);
     if (item) {
       item.classList.add("chat-msg-failed");
-      item.querySelector(".chat-receipt").textContent = "보내지 못함";
+      item.querySelector(".chat-receipt").textContent = t("not_sent", "보내지 못함");
     }
   };
 
@@ -354,7 +380,7 @@
       this.showRated(null);
       return;
     }
-    this.showError(frame.message || "요청을 처리하지 못했습니다.");
+    this.showError(frame.message || t("request_failed", "요청을 처리하지 못했습니다."));
   };
 
   // --- rendering --------------------------------------------------------------------------
@@ -378,9 +404,9 @@
       "data-client-msg-id": frame.client_msg_id || null
     });
     if (frame.sender === "agent" && frame.agent_name) {
-      item.appendChild(el("span", { class: "chat-who" }, "상담사 " + bareAgentName(frame.agent_name)));
+      item.appendChild(el("span", { class: "chat-who" }, t("agent", "상담사 " + bareAgentName(frame.agent_name), { name: bareAgentName(frame.agent_name) })));
     } else if (frame.sender === "bot") {
-      item.appendChild(el("span", { class: "chat-who" }, "챗봇"));
+      item.appendChild(el("span", { class: "chat-who" }, t("bot", "챗봇")));
     }
     var bubble = el("div", { class: "chat-bubble" });
     if (frame.text) {
@@ -404,7 +430,7 @@
     }
     var meta = el("span", { class: "chat-meta" }, clock(frame.created_at));
     if (frame.sender === "customer") {
-      meta.appendChild(el("span", { class: "chat-receipt" }, RECEIPT_TEXT.sent));
+      meta.appendChild(el("span", { class: "chat-receipt" }, receiptText("sent")));
     }
     item.appendChild(meta);
     if (frame.sender === "customer") {
@@ -415,7 +441,7 @@
 
   ChatView.prototype.renderImage = function (image) {
     if (!this.options.images) {
-      return el("p", { class: "chat-image-name" }, "[이미지] " + image.name);
+      return el("p", { class: "chat-image-name" }, t("image", "[이미지] " + image.name, { name: image.name }));
     }
     var url = this.base + image.url;
     return el("a", { class: "chat-image", href: url, target: "_blank", rel: "noopener" }, [
@@ -425,11 +451,11 @@
 
   ChatView.prototype.renderInquiry = function (inquiry) {
     var line = el("p", { class: "chat-inquiry" }, [
-      "문의번호 ", el("strong", { class: "chat-inquiry-number" }, String(inquiry.number))
+      t("inquiry_number", "문의번호") + " ", el("strong", { class: "chat-inquiry-number" }, String(inquiry.number))
     ]);
     if (this.options.transcript) {
       line.appendChild(document.createTextNode(" · "));
-      line.appendChild(el("a", { href: this.base + "/inquiries/" + encodeURIComponent(inquiry.id) }, "문의 내역에서 보기"));
+      line.appendChild(el("a", { href: this.base + "/inquiries/" + encodeURIComponent(inquiry.id) }, t("view_inquiry", "문의 내역에서 보기")));
     }
     return line;
   };
@@ -440,7 +466,7 @@
 
   ChatView.prototype.renderSuggestions = function (suggestions) {
     var self = this;
-    var list = el("ul", { class: "chat-suggestions", "aria-label": "이런 질문을 찾으셨나요?" });
+    var list = el("ul", { class: "chat-suggestions", "aria-label": t("suggestions", "이런 질문을 찾으셨나요?") });
     suggestions.forEach(function (suggestion) {
       var ask = el("button", { class: "chat-suggestion", type: "button" }, suggestion.title);
       ask.addEventListener("click", function () { self.sendText(suggestion.title); });
@@ -448,8 +474,8 @@
         ask,
         el("a", {
           class: "chat-suggestion-link", href: self.articleUrl(suggestion.article_id), target: "_blank", rel: "noopener",
-          "aria-label": suggestion.title + " 도움말 열기"
-        }, "도움말 ↗")
+          "aria-label": t("open_article", suggestion.title + " 도움말 열기", { title: suggestion.title })
+        }, t("article", "도움말 ↗"))
       ]));
     });
     return list;
@@ -516,7 +542,7 @@
             class: "button chat-option chat-option-call", "data-action": "call",
             href: "tel:" + String(option.phone).replace(/[^0-9+]/g, "")
           }, option.label + " " + option.phone),
-          option.hours ? el("p", { class: "chat-option-detail" }, "운영시간 " + option.hours) : null
+          option.hours ? el("p", { class: "chat-option-detail" }, t("hours", "운영시간 " + option.hours, { hours: option.hours })) : null
         ]));
       }
     });
@@ -551,7 +577,7 @@
       class: "chat-msg chat-msg-customer chat-msg-pending", "data-sender": "customer", "data-client-msg-id": clientMsgId
     }, [
       el("div", { class: "chat-bubble" }, [el("p", { class: "chat-text" }, text)]),
-      el("span", { class: "chat-meta" }, [clock(null), el("span", { class: "chat-receipt" }, RECEIPT_TEXT.pending)])
+      el("span", { class: "chat-meta" }, [clock(null), el("span", { class: "chat-receipt" }, receiptText("pending"))])
     ]);
     this.log.appendChild(item);
     this.scrollDown();
@@ -562,7 +588,7 @@
     var seq = Number(item.getAttribute("data-seq"));
     var mark = item.querySelector(".chat-receipt");
     var kind = seq <= this.receipts.read ? "read" : seq <= this.receipts.delivered ? "delivered" : "sent";
-    mark.textContent = RECEIPT_TEXT[kind];
+    mark.textContent = receiptText(kind);
     mark.setAttribute("data-receipt", kind);
   };
 
@@ -593,9 +619,10 @@
 
   ChatView.prototype.showStatusText = function () {
     var line = this.find("#chat-status");
-    var text = STATUS_TEXT[this.status] || this.status;
+    var text = statusText(this.status);
     if (this.status === "active" && this.agentName) {
-      text = bareAgentName(this.agentName) + " 상담사와 상담 중입니다 (Chatting with an agent)";
+      text = t("chatting_with", bareAgentName(this.agentName) + " 상담사와 상담 중입니다 (Chatting with an agent)",
+        { name: bareAgentName(this.agentName) });
     }
     line.textContent = text;
     line.setAttribute("data-status", this.status);
@@ -650,12 +677,13 @@
       return;
     }
     if (this.options.maxImageBytes && file.size > this.options.maxImageBytes) {
-      this.showError("파일이 너무 큽니다. " + Math.floor(this.options.maxImageBytes / 1048576) + "MB까지 보낼 수 있어요. (File too large)");
+      var mb = Math.floor(this.options.maxImageBytes / 1048576);
+      this.showError(t("too_large", "파일이 너무 큽니다. " + mb + "MB까지 보낼 수 있어요. (File too large)", { mb: mb }));
       return;
     }
     var self = this;
     var id = window.GogaekChatClient.newId();
-    var item = this.addPending(id, "이미지 보내는 중… (" + file.name + ")");
+    var item = this.addPending(id, t("sending_image", "이미지 보내는 중… (" + file.name + ")", { name: file.name }));
     var body = new FormData();
     body.append("file", file);
     body.append("client_msg_id", id);
@@ -687,10 +715,10 @@
         return problemText(response).then(function (text) { self.showError(text); });
       }
       return response.json().then(function (body) {
-        button.textContent = body.to + " 주소로 보냈습니다 (Sent)";
+        button.textContent = t("emailed", body.to + " 주소로 보냈습니다 (Sent)", { to: body.to });
       });
     }).catch(function () {
-      self.showError("보내지 못했습니다. 잠시 후 다시 시도해 주세요. (Could not send)");
+      self.showError(t("email_failed", "보내지 못했습니다. 잠시 후 다시 시도해 주세요. (Could not send)"));
     }).then(function () { button.disabled = false; });
   };
 
@@ -716,7 +744,7 @@
     if (this.client.send(frame)) {
       this.find("#chat-rating-submit").disabled = true;
     } else {
-      this.showError("연결이 끊겼습니다. 잠시 후 다시 눌러 주세요. (Not connected)");
+      this.showError(t("not_connected", "연결이 끊겼습니다. 잠시 후 다시 눌러 주세요. (Not connected)"));
     }
   };
 
@@ -724,7 +752,8 @@
     this.rated = true;
     this.find("#chat-rating").hidden = true;
     var note = this.find("#chat-rated");
-    note.textContent = "평가해 주셔서 감사합니다." + (score ? " (★" + score + ")" : "") + " (Thank you!)";
+    var stars = score ? " (★" + score + ")" : "";
+    note.textContent = TEXTS.rated ? t("rated", "") + stars : "평가해 주셔서 감사합니다." + stars + " (Thank you!)";
     note.hidden = false;
   };
 
@@ -732,7 +761,7 @@
     this.clearLog();
     this.conversationId = null;
     storeChat(null);
-    this.find("#chat-status").textContent = "연결 중… (Connecting)";
+    this.find("#chat-status").textContent = t("connecting", "연결 중… (Connecting)");
     this.client.restart();
   };
 
@@ -754,6 +783,11 @@
 
   var page = document.querySelector("[data-gogaek-chat]");
   if (page) {
+    try {
+      TEXTS = JSON.parse(page.getAttribute("data-texts") || "{}") || {};
+    } catch (error) {
+      TEXTS = {}; // Korean, as built in
+    }
     mount(page, {
       socket: page.getAttribute("data-socket") || "/ws/chat",
       images: page.getAttribute("data-images") === "1",

@@ -6,23 +6,29 @@
 
   var ALLOWED = ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"];
 
+  // The page may say the messages in its language (data-msg-*, "{name}" for the file); else Korean.
+  function said(input, kind, fallback, name) {
+    var text = input.getAttribute("data-msg-" + kind);
+    return text ? text.replace("{name}", name || "") : fallback;
+  }
+
   function fileProblem(input) {
     var files = input.files || [];
     var maxCount = parseInt(input.getAttribute("data-max-count"), 10);
     var maxBytes = parseInt(input.getAttribute("data-max-bytes"), 10);
     var maxMb = input.getAttribute("data-max-mb");
     if (files.length > maxCount) {
-      return "첨부 파일은 최대 " + maxCount + "개까지 올릴 수 있어요.";
+      return said(input, "count", "첨부 파일은 최대 " + maxCount + "개까지 올릴 수 있어요.");
     }
     for (var i = 0; i < files.length; i += 1) {
       if (files[i].size > maxBytes) {
-        return files[i].name + ": 파일이 너무 커요. 최대 " + maxMb + "MB까지 올릴 수 있어요.";
+        return said(input, "size", files[i].name + ": 파일이 너무 커요. 최대 " + maxMb + "MB까지 올릴 수 있어요.", files[i].name);
       }
       if (files[i].size === 0) {
-        return files[i].name + ": 빈 파일은 올릴 수 없어요.";
+        return said(input, "empty", files[i].name + ": 빈 파일은 올릴 수 없어요.", files[i].name);
       }
       if (files[i].type && ALLOWED.indexOf(files[i].type) < 0) {
-        return files[i].name + ": 이미지(JPEG·PNG·GIF·WEBP)와 PDF만 올릴 수 있어요.";
+        return said(input, "type", files[i].name + ": 이미지(JPEG·PNG·GIF·WEBP)와 PDF만 올릴 수 있어요.", files[i].name);
       }
     }
     return "";
