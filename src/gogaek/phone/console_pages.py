@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,7 +31,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from gogaek.calendar.hours import SEOUL
 from gogaek.deps import SessionDep, SettingsDep
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffUser
@@ -46,16 +45,14 @@ from gogaek.phone.timeline import CALLBACK_STATUS_LABELS, slot_label
 from gogaek.web.auth import CONSOLE_PATH, PageStaff
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
-from gogaek.web.i18n import current_language, in_language
 from gogaek.web.i18n import gettext as _
+from gogaek.web.i18n import in_language
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix=f"{CONSOLE_PATH}/callbacks", include_in_schema=False)
 
 BOARD_URL = f"{CONSOLE_PATH}/callbacks"
 RESCHEDULE_DAYS = 7
-WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _outcome_done(outcome: str) -> str:
@@ -66,14 +63,6 @@ def _outcome_done(outcome: str) -> str:
         "rescheduled": _("새 시간으로 다시 예약했습니다. (Rescheduled)"),
     }
     return done.get(outcome, "")
-
-
-def console_slot_label(moment: datetime | None) -> str:
-    """``slot_label`` (12월 7일 (월) 14:00) on a Korean page, "Mon 7 Dec 14:00" on an English one; Seoul time."""
-    if moment is None or current_language() == "ko":
-        return slot_label(moment)
-    local = moment.astimezone(SEOUL)
-    return f"{WEEKDAYS_EN[local.weekday()]} {local.day} {MONTHS_EN[local.month - 1]} {local:%H:%M}"
 
 
 def detail_url(callback_id: int) -> str:
@@ -92,9 +81,7 @@ def board_sections(items: list[CallbackSummary]) -> list[Section]:
     sections: list[Section] = []
     for item in items:
         title = (
-            _("%(slot)s 예약") % {"slot": console_slot_label(item.slot_start)}
-            if item.group == "slot"
-            else _(item.group_label)
+            _("%(slot)s 예약") % {"slot": slot_label(item.slot_start)} if item.group == "slot" else _(item.group_label)
         )
         if not sections or sections[-1].title != title:
             sections.append(Section(item.group, title))
@@ -122,7 +109,7 @@ async def board_page(
         "day": chosen,
         "current_status": wanted,
         "status_labels": CALLBACK_STATUS_LABELS,
-        "slot_label": console_slot_label,
+        "slot_label": slot_label,
     }
     return render(request, "console/callbacks.html", context)
 
@@ -133,7 +120,7 @@ async def _reschedule_options(session: SessionDep, settings: SettingsDep) -> lis
     return [
         (
             slot.start.isoformat(),
-            _("%(slot)s · %(left)s자리") % {"slot": console_slot_label(slot.start), "left": slot.remaining},
+            _("%(slot)s · %(left)s자리") % {"slot": slot_label(slot.start), "left": slot.remaining},
         )
         for slot in offered.slots
         if slot.remaining > 0
@@ -148,7 +135,7 @@ def _context(agent: StaffUser, detail: CallbackDetail) -> dict[str, Any]:
         "mine": mine,
         "can_release": detail.status == "in_progress" and (mine or agent.role in RELEASERS),
         "verified_labels": VERIFIED_BY_LABELS,
-        "slot_label": console_slot_label,
+        "slot_label": slot_label,
         # the built-in questions in the agent's language; the ones admins wrote are shown as written
         "question_labels": {question: _(question) for question in DEFAULT_QUESTIONS},
     }
