@@ -261,3 +261,40 @@ async def test_the_sign_in_pages_are_english_and_the_switch_cookie_is_honoured(
     missing = await post_form(browser, "/admin/login", "/admin/login", {"email": ADMIN_EMAIL, "password": ""})
     assert missing.status_code == 422 and "Enter your email and password." in missing.text
     assert not hangul(missing.text), hangul(missing.text)
+
+
+BAD_FORMS = [
+    ("/admin/articles/new", "/admin/articles/new", {"question": "", "category": "", "answer": "", "status": "draft"}),
+    ("/admin/notices/new", "/admin/notices/new", {"title": "", "body": "", "kind": "notice", "status": "draft"}),
+    ("/admin/categories/new", "/admin/categories/new", {"name": "", "slug": "Bad Slug", "position": "x"}),
+    ("/admin/staff/new", "/admin/staff/new", {"email": "not-an-email", "display_name": "", "role": "agent"}),
+    ("/admin/teams/new", "/admin/teams/new", {"name": "", "slug": "-bad"}),
+    ("/admin/macros/new", "/admin/macros/new", {"title": "", "body": "", "category_id": ""}),
+    ("/admin/sla", "/admin/sla/new", {"priority": "high", "first_response_hours": "8", "resolution_hours": "2"}),
+    ("/admin/hours", "/admin/hours/weekly", {"opens": "", "closes": "25:00"}),
+    ("/admin/hours", "/admin/hours/days-off", {"day": "someday", "name": "Retreat"}),
+    ("/admin/webhooks/new", "/admin/webhooks/new", {"url": "http://127.0.0.1/hook", "description": "Loopback"}),
+    ("/admin/bot", "/admin/bot", {"greeting": "", "confidence": "5", "misses": "0"}),
+    ("/admin/notification-providers", "/admin/notification-providers/test-email", {"email_to": "nobody"}),
+    ("/admin/callback-roster", "/admin/callback-roster/entries", {"weekday": "9", "starts": "25:00", "capacity": "-1"}),
+    (
+        "/admin/callback-roster",
+        "/admin/callback-roster/overrides",
+        {"day": "soon", "day_starts": "18:00", "day_ends": "09:00"},
+    ),
+]
+
+
+async def test_form_errors_on_admin_pages_are_english_too(browser: httpx.AsyncClient) -> None:
+    await sign_in_in_english(browser)
+    for path, action, data in BAD_FORMS:
+        response = await post_form(browser, path, action, data)
+        assert response.status_code == 422, (action, response.status_code)
+        assert "field-error" in response.text or "form-error" in response.text, action
+        left = hangul(without_korean_on_purpose(path, response.text))
+        assert not left, (action, left)
+    audit = await browser.get("/admin/audit", params={"date_from": "yesterday"})
+    assert audit.status_code == 422 and "Please check the date." in audit.text and not hangul(audit.text)
+    browser.headers.update(KOREAN)
+    korean = await post_form(browser, "/admin/sla", "/admin/sla/new", BAD_FORMS[6][2])
+    assert "해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다." in korean.text

@@ -22,6 +22,7 @@ from gogaek.calendar.hours import SEOUL
 from gogaek.deps import SessionDep
 from gogaek.reports.export import to_csv
 from gogaek.web.auth import PageAdmin
+from gogaek.web.i18n import gettext as _
 from gogaek.web.views import MAX_ID, render
 
 router = APIRouter(prefix="/admin/audit", include_in_schema=False)
@@ -49,13 +50,13 @@ class AuditFilters:
         params = request.query_params
         values = {name: (params.get(name) or "").strip() for name in (*FIELD_LIMITS, "date_from", "date_to")}
         errors = {
-            name: f"{limit}자 이하로 입력해 주세요."
+            name: _("%(num)s자 이하로 입력해 주세요.") % {"num": limit}
             for name, limit in FIELD_LIMITS.items()
             if len(values[name]) > limit
         }
         for name in ("date_from", "date_to"):
             if values[name] and _day(values[name]) is None:
-                errors[name] = "날짜를 확인해 주세요. (예: 2026-12-25)"
+                errors[name] = _("날짜를 확인해 주세요. (예: 2026-12-25)")
         return cls(**values, errors=errors)
 
     async def entries(self, session: AsyncSession, limit: int, before_id: int | None) -> list[AuditEntry]:

@@ -31,6 +31,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import redirect, render
 
@@ -38,7 +39,7 @@ router = APIRouter(prefix="/admin/hours", include_in_schema=False)
 
 PAGE_PATH = "/admin/hours"
 HOLIDAY_DAYS_AHEAD = 183
-LABELS = {"day": "날짜", "name": "이름"}
+LABELS = {"day": N_("날짜"), "name": N_("이름")}
 FIELD_FOR_CODE = {"day_off_exists": "day"}
 
 
@@ -47,7 +48,7 @@ class DayOffForm(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
 
 
-CLOSES_FIRST = "닫는 시각은 여는 시각보다 늦어야 합니다."
+CLOSES_FIRST = N_("닫는 시각은 여는 시각보다 늦어야 합니다.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +71,21 @@ class WeeklyValues:
         """The weekly hours, or Korean messages per field."""
         errors: dict[str, str] = {}
         times: dict[str, time] = {}
-        for name, label in (("opens", "여는 시각을"), ("closes", "닫는 시각을")):
+        messages = {
+            "opens": (_("여는 시각을 확인해 주세요. (예: 09:00)"), _("여는 시각을 입력해 주세요.")),
+            "closes": (_("닫는 시각을 확인해 주세요. (예: 09:00)"), _("닫는 시각을 입력해 주세요.")),
+        }
+        for name, (wrong, blank) in messages.items():
             text = getattr(self, name)
             try:
                 times[name] = time.fromisoformat(text)
             except ValueError:
-                errors[name] = f"{label} 확인해 주세요. (예: 09:00)" if text else f"{label} 입력해 주세요."
+                errors[name] = wrong if text else blank
         days = {int(day) for day in self.weekdays if day in {"0", "1", "2", "3", "4", "5", "6"}}
         if not days:
-            errors["weekdays"] = "영업 요일을 하나 이상 골라 주세요."
+            errors["weekdays"] = _("영업 요일을 하나 이상 골라 주세요.")
         if not errors and times["closes"] <= times["opens"]:
-            errors["closes"] = CLOSES_FIRST
+            errors["closes"] = _(CLOSES_FIRST)
         if errors:
             return None, errors
         return BusinessHours(opens=times["opens"], closes=times["closes"], weekdays=frozenset(days)), {}
@@ -161,7 +166,9 @@ async def add_day_off(request: Request, session: SessionDep, user: PageAdmin, fo
     if outcome.saved is None:
         errors = dict(outcome.errors)
         if outcome.status == 422 and "day" in errors:  # the generic message speaks of a time too
-            errors["day"] = "날짜를 확인해 주세요. (예: 2026-12-25)" if values.day.strip() else "날짜를 입력해 주세요."
+            errors["day"] = (
+                _("날짜를 확인해 주세요. (예: 2026-12-25)") if values.day.strip() else _("날짜를 입력해 주세요.")
+            )
         return await _page(request, session, values, errors, outcome.status)
     flash(request, _("휴무일을 추가했습니다. 지금부터 접수되는 문의의 기한과 상담 예약에 적용됩니다. (Day off added)"))
     return redirect(PAGE_PATH)

@@ -28,19 +28,14 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues, validate
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import redirect, render
 
 router = APIRouter(prefix="/admin/bot", include_in_schema=False)
 
 PAGE_PATH = "/admin/bot"
-LABELS = {"greeting": "첫인사", "confidence": "답변 기준 신뢰도", "misses": "상담원 연결 기준"}
-RANGE_MESSAGES = {
-    "confidence": (
-        f"답변 기준 신뢰도는 {MIN_CONFIDENCE:.2f}~{MAX_CONFIDENCE:.2f} 사이의 숫자로 입력해 주세요. (예: 0.70)"
-    ),
-    "misses": f"상담원 연결 기준은 1~{MAX_MISSES} 사이의 정수로 입력해 주세요. (예: 2)",
-}
+LABELS = {"greeting": N_("첫인사"), "confidence": N_("답변 기준 신뢰도"), "misses": N_("상담원 연결 기준")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +58,12 @@ class BotForm(FormValues):
 
 def korean_bot_errors(errors: Mapping[str, str]) -> dict[str, str]:
     """Numbers get one sentence with their allowed range, whatever was wrong with them."""
-    return {name: RANGE_MESSAGES.get(name, message) for name, message in errors.items()}
+    ranges = {
+        "confidence": _("답변 기준 신뢰도는 %(low)s~%(high)s 사이의 숫자로 입력해 주세요. (예: 0.70)")
+        % {"low": f"{MIN_CONFIDENCE:.2f}", "high": f"{MAX_CONFIDENCE:.2f}"},
+        "misses": _("상담원 연결 기준은 1~%(high)s 사이의 정수로 입력해 주세요. (예: 2)") % {"high": MAX_MISSES},
+    }
+    return {name: ranges.get(name, message) for name, message in errors.items()}
 
 
 async def _page(

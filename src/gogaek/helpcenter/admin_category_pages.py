@@ -24,15 +24,18 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/categories", include_in_schema=False)
 
 LIST_PATH = "/admin/categories"
-CATEGORY_LABELS = {"name": "이름", "slug": "slug", "description": "설명", "position": "순서"}
+CATEGORY_LABELS = {"name": N_("이름"), "slug": "slug", "description": N_("설명"), "position": N_("순서")}
 SLUG_RULE = {
-    "slug": "slug는 영문 소문자·숫자·하이픈(-)으로 80자까지 쓸 수 있고, 하이픈으로 시작할 수 없어요. (예: card-payment)"
+    "slug": N_(
+        "slug는 영문 소문자·숫자·하이픈(-)으로 80자까지 쓸 수 있고, 하이픈으로 시작할 수 없어요. (예: card-payment)"
+    )
 }
 
 

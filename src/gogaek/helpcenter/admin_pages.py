@@ -30,6 +30,7 @@ from gogaek.web.forms import (
     split_commas,
     split_lines,
 )
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.templating import local_input_value
 from gogaek.web.views import id_or_404, redirect, render
@@ -42,21 +43,21 @@ C = TypeVar("C", bound=BaseModel)
 U = TypeVar("U", bound=BaseModel)
 
 ARTICLE_LABELS = {
-    "category": "카테고리",
-    "question": "질문",
-    "answer": "답변",
-    "tags": "태그",
-    "alternates": "다른 표현",
-    "status": "상태",
+    "category": N_("카테고리"),
+    "question": N_("질문"),
+    "answer": N_("답변"),
+    "tags": N_("태그"),
+    "alternates": N_("다른 표현"),
+    "status": N_("상태"),
 }
 NOTICE_LABELS = {
-    "title": "제목",
-    "body": "본문",
-    "kind": "종류",
-    "pinned": "상단 고정",
-    "status": "상태",
-    "publish_from": "게시 시작",
-    "publish_until": "게시 종료",
+    "title": N_("제목"),
+    "body": N_("본문"),
+    "kind": N_("종류"),
+    "pinned": N_("상단 고정"),
+    "status": N_("상태"),
+    "publish_from": N_("게시 시작"),
+    "publish_until": N_("게시 종료"),
 }
 FIELD_FOR_CODE = {"unknown_category": "category", "invalid_publish_window": "publish_until"}
 

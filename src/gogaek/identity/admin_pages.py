@@ -30,6 +30,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
@@ -47,7 +48,12 @@ def role_names() -> dict[str, str]:
     }
 
 
-LABELS = {"email": "이메일", "display_name": "이름", "role": "역할", "max_open_inquiries": "최대 담당 문의 수"}
+LABELS = {
+    "email": N_("이메일"),
+    "display_name": N_("이름"),
+    "role": N_("역할"),
+    "max_open_inquiries": N_("최대 담당 문의 수"),
+}
 FIELD_FOR_CODE = {"email_taken": "email", "forbidden": "role", "last_admin": "role"}
 ADMIN_ONLY = "관리자만 할 수 있습니다. (Admin role required)"
 

@@ -24,15 +24,16 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/teams", include_in_schema=False)
 
 LIST_PATH = "/admin/teams"
-LABELS = {"slug": "slug", "name": "이름", "handles_emergencies": "긴급 문의 담당"}
+LABELS = {"slug": "slug", "name": N_("이름"), "handles_emergencies": N_("긴급 문의 담당")}
 SLUG_RULE = {
-    "slug": "slug는 영문 소문자·숫자·하이픈(-)으로 50자까지 쓸 수 있고, 하이픈으로 시작할 수 없어요. (예: security)"
+    "slug": N_("slug는 영문 소문자·숫자·하이픈(-)으로 50자까지 쓸 수 있고, 하이픈으로 시작할 수 없어요. (예: security)")
 }
 FIELD_FOR_CODE = {"team_exists": "slug"}
 

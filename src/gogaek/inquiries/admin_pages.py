@@ -24,13 +24,14 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues, blank_to_none
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/macros", include_in_schema=False)
 
 LIST_PATH = "/admin/macros"
-LABELS = {"title": "제목", "body": "내용", "category_id": "문의 유형", "is_active": "사용"}
+LABELS = {"title": N_("제목"), "body": N_("내용"), "category_id": N_("문의 유형"), "is_active": N_("사용")}
 FIELD_FOR_CODE = {"macro_exists": "title", "unknown_category": "category_id"}
 
 

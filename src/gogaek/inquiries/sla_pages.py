@@ -26,7 +26,8 @@ from gogaek.web.admin_forms import Outcome, act, submit, weekly_label
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
-from gogaek.web.forms import FORM_ERROR, FormValues, blank_to_none, josa
+from gogaek.web.forms import FORM_ERROR, FormValues, blank_to_none, english_message, josa
+from gogaek.web.i18n import DEFAULT_LANGUAGE, N_, current_language
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
@@ -34,17 +35,17 @@ router = APIRouter(prefix="/admin/sla", include_in_schema=False)
 
 LIST_PATH = "/admin/sla"
 LABELS = {
-    "category_id": "문의 유형",
-    "priority": "우선순위",
-    "first_response_hours": "첫 응답 목표 시간",
-    "resolution_hours": "해결 목표 시간",
+    "category_id": N_("문의 유형"),
+    "priority": N_("우선순위"),
+    "first_response_hours": N_("첫 응답 목표 시간"),
+    "resolution_hours": N_("해결 목표 시간"),
 }
 FIELD_FOR_CODE = {
     "sla_policy_exists": "category_id",
     "unknown_category": "category_id",
     "invalid_sla_hours": "resolution_hours",
 }
-SHORTER = "해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다."
+SHORTER = N_("해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +77,15 @@ def _explained(outcome: Outcome[SlaPolicy]) -> Outcome[SlaPolicy]:
     """The schema's own cross-field check has no field: it is about the resolution hours."""
     if outcome.errors.get(FORM_ERROR, "").startswith("입력값"):
         errors = {k: v for k, v in outcome.errors.items() if k != FORM_ERROR}
-        errors.setdefault("resolution_hours", SHORTER)
+        errors.setdefault("resolution_hours", _(SHORTER))
         return Outcome(errors=errors, status=outcome.status)
     return outcome
+
+
+def _entered(label: str) -> str:
+    """ "…을 입력해 주세요." for a blank field, in the page's language."""
+    english = english_message("missing", {}, label, typed=False) if current_language() != DEFAULT_LANGUAGE else None
+    return english or f"{josa(label, '을', '를')} 입력해 주세요."
 
 
 def priority_names() -> dict[str, str]:
@@ -171,7 +178,7 @@ async def update_policy(
     values = PolicyForm.read(form)
     payload = {name: values.payload()[name] for name in ("first_response_hours", "resolution_hours")}
     # The API leaves out what is not sent; on this page a blank field is a missing one.
-    missing = {name: f"{josa(LABELS[name], '을', '를')} 입력해 주세요." for name, value in payload.items() if not value}
+    missing = {name: _entered(LABELS[name]) for name, value in payload.items() if not value}
     if missing:
         return await _edit_form(request, session, policy, values, missing, 422)
 

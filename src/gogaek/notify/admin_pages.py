@@ -27,13 +27,20 @@ from gogaek.web.admin_forms import act, submit
 from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/webhooks", include_in_schema=False)
 
 LIST_PATH = "/admin/webhooks"
-LABELS = {"url": "주소", "events": "이벤트", "description": "설명", "is_active": "사용", "allow_private": "내부망 주소"}
+LABELS = {
+    "url": N_("주소"),
+    "events": N_("이벤트"),
+    "description": N_("설명"),
+    "is_active": N_("사용"),
+    "allow_private": N_("내부망 주소"),
+}
 FIELD_FOR_CODE = {
     "webhook_url_invalid": "url",
     "webhook_host_unresolvable": "url",

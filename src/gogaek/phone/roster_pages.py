@@ -24,24 +24,25 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, FormValues, validate
+from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/callback-roster", include_in_schema=False)
 
 PAGE_PATH = "/admin/callback-roster"
-ENTRY_LABELS = {"weekday": "요일", "starts": "시작 시각", "ends": "끝 시각", "capacity": "근무 인원"}
-OVERRIDE_LABELS = {**ENTRY_LABELS, "day": "날짜", "note": "메모"}
+ENTRY_LABELS = {"weekday": N_("요일"), "starts": N_("시작 시각"), "ends": N_("끝 시각"), "capacity": N_("근무 인원")}
+OVERRIDE_LABELS = {**ENTRY_LABELS, "day": N_("날짜"), "note": N_("메모")}
 # The override form's inputs have names of their own (ids must be unique on the page).
 OVERRIDE_FIELDS = {"day": "day", "starts": "day_starts", "ends": "day_ends", "capacity": "day_capacity", "note": "note"}
 MESSAGES = {
-    "starts": "시작 시각은 09:00처럼 입력해 주세요.",
-    "ends": "끝 시각은 18:00처럼 입력해 주세요.",
-    "day": "날짜는 2026-12-24처럼 입력해 주세요.",
-    "weekday": "요일을 목록에서 다시 골라 주세요.",
-    "capacity": "근무 인원은 0~1000 사이의 정수로 입력해 주세요.",
+    "starts": N_("시작 시각은 09:00처럼 입력해 주세요."),
+    "ends": N_("끝 시각은 18:00처럼 입력해 주세요."),
+    "day": N_("날짜는 2026-12-24처럼 입력해 주세요."),
+    "weekday": N_("요일을 목록에서 다시 골라 주세요."),
+    "capacity": N_("근무 인원은 0~1000 사이의 정수로 입력해 주세요."),
 }
-ORDER_MESSAGE = "끝 시각은 시작 시각보다 늦어야 합니다."
+ORDER_MESSAGE = N_("끝 시각은 시작 시각보다 늦어야 합니다.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +87,11 @@ def korean_roster_errors(errors: Mapping[str, str], field_names: Mapping[str, st
     explained: dict[str, str] = {}
     for name, message in errors.items():
         if name == FORM_ERROR:
-            explained[names.get("ends", "ends")] = ORDER_MESSAGE
+            explained[names.get("ends", "ends")] = _(ORDER_MESSAGE)
         elif name == "note":
             explained[names.get(name, name)] = message
         else:
-            explained[names.get(name, name)] = MESSAGES.get(name, message)
+            explained[names.get(name, name)] = _(MESSAGES[name]) if name in MESSAGES else message
     return explained
 
 

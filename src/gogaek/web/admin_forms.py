@@ -20,7 +20,7 @@ from gogaek.calendar.hours import BusinessHours
 from gogaek.errors import ProblemError
 from gogaek.web.flash import flash
 from gogaek.web.forms import FORM_ERROR, validate
-from gogaek.web.i18n import DEFAULT_LANGUAGE, current_language
+from gogaek.web.i18n import DEFAULT_LANGUAGE, current_language, in_language
 from gogaek.web.i18n import gettext as _
 from gogaek.web.ids import MAX_ID
 from gogaek.web.views import redirect
@@ -67,7 +67,7 @@ def problem_errors(
     if name is None:
         named = (str(e["loc"][-1]) for e in problem.errors if e.get("loc"))
         name = next((n for n in named if n in labels), FORM_ERROR)
-    return {name: problem.message}
+    return {name: in_language(problem.message)}  # the service's Korean, or its English gloss
 
 
 async def act(
@@ -82,7 +82,7 @@ async def act(
         if problem.status == 404:
             raise
         await session.rollback()
-        flash(request, problem.message, "error")
+        flash(request, in_language(problem.message), "error")
     else:
         flash(request, done)
     return redirect(back)
