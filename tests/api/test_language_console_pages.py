@@ -91,7 +91,11 @@ async def english_page(browser: httpx.AsyncClient, url: str, *phrases: str, stat
     return page
 
 
-async def test_the_queue_and_an_inquiry_are_english(browser: httpx.AsyncClient, console: Console) -> None:
+async def test_the_queue_and_an_inquiry_are_english(
+    browser: httpx.AsyncClient, session: AsyncSession, console: Console
+) -> None:
+    await session.execute(update(Inquiry).where(Inquiry.id == console.inquiry.id).values(is_emergency=True))
+    await session.commit()
     await sign_in_as(browser, "agent@example.com")
     await english_page(
         browser,
@@ -112,6 +116,7 @@ async def test_the_queue_and_an_inquiry_are_english(browser: httpx.AsyncClient, 
         ">Assign to me</button>",
         "Close this inquiry and merge it into the one you entered?",
         ">Greeting</option>",
+        ">Suspected financial fraud</h2>",
     )
     assert '<span class="en">Timeline</span>' not in page  # no gloss doubling the English
     await english_page(browser, "/console?view=overdue", "No inquiries in this view.")
