@@ -212,6 +212,7 @@ def pages(found: dict[str, int]) -> list[tuple[str, str, str]]:
         ("/admin/notification-templates", "Inquiry answered", "문의 답변 등록"),
         ("/admin/notification-providers", "Send test e-mail", "테스트 메일 보내기"),
         ("/admin/callback-roster", "Default (every day)", "기본 (모든 요일)"),
+        ("/admin/api-keys", "Integration keys", "연동 키"),
     ]
 
 
@@ -231,6 +232,9 @@ async def test_every_admin_page_is_english_when_english_is_chosen_and_korean_oth
         assert '<html lang="ko">' in korean.text and korean_phrase in korean.text, (path, korean_phrase)
         assert english_phrase not in korean.text or english_phrase in ("Tier Two", "CRM sync"), path
         assert not hangul(" ".join(flash_texts(english.text))), path
+    english_csv = await browser.get("/admin/audit.csv")
+    assert english_csv.text.lstrip("\ufeff").startswith("No.,Time (Korea),Actor,Actor type,Action,Target type")
+    assert (await browser.get("/admin/audit.csv", headers=KOREAN)).text.lstrip("\ufeff").startswith("번호,시각(한국)")
 
 
 async def test_the_sign_in_pages_are_english_and_the_switch_cookie_is_honoured(

@@ -29,7 +29,23 @@ router = APIRouter(prefix="/admin/audit", include_in_schema=False)
 
 PAGE_SIZE = 50
 EXPORT_MAX = 10_000
-CSV_HEADERS = ("번호", "시각(한국)", "행위자", "행위자 종류", "동작", "대상 종류", "대상 ID", "내용", "IP")
+
+
+def csv_headers() -> tuple[str, ...]:
+    """The export's column names, in the page's language."""
+    return (
+        _("번호"),
+        _("시각(한국)"),
+        _("행위자"),
+        _("행위자 종류"),
+        _("동작"),
+        _("대상 종류"),
+        _("대상 ID"),
+        _("내용"),
+        "IP",
+    )
+
+
 FIELD_LIMITS = {"actor": 254, "action": 60, "target_type": 40, "target_id": 60}
 
 
@@ -136,9 +152,9 @@ async def _export_rows(session: AsyncSession, filters: AuditFilters) -> list[lis
 
 
 @router.get(".csv")
-async def audit_csv(request: Request, session: SessionDep, _: PageAdmin) -> Response:
+async def audit_csv(request: Request, session: SessionDep, _admin: PageAdmin) -> Response:
     filters = AuditFilters.read(request)
-    body = to_csv(CSV_HEADERS, await _export_rows(session, filters))
+    body = to_csv(csv_headers(), await _export_rows(session, filters))
     stamp = datetime.now(SEOUL).strftime("%Y%m%d-%H%M")
     return Response(
         body,
