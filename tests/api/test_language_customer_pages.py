@@ -150,7 +150,13 @@ async def test_inquiry_pages_from_filing_to_rating_are_english(
     resolved = await customer.post(f"{detail_url}/resolve", data={"csrf_token": csrf_of(answered.text)})
     assert resolved.status_code == 303
     rating = await customer.get(detail_url)
-    assert_english(rating.text, "Marked as resolved.", "Were you happy with our answer?", "5 stars · Very satisfied", "3 stars · Neutral")
+    assert_english(
+        rating.text,
+        "Marked as resolved.",
+        "Were you happy with our answer?",
+        "5 stars · Very satisfied",
+        "3 stars · Neutral",
+    )
     assert "Still not solved?" in rating.text and "You can reopen this inquiry by " in rating.text
     rated = await customer.post(
         f"{detail_url}/feedback", data={"csrf_token": csrf_of(rating.text), "score": "5", "comment": "Quick, thanks"}
