@@ -302,3 +302,15 @@ async def test_form_errors_on_admin_pages_are_english_too(browser: httpx.AsyncCl
     browser.headers.update(KOREAN)
     korean = await post_form(browser, "/admin/sla", "/admin/sla/new", BAD_FORMS[6][2])
     assert "해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다." in korean.text
+
+
+async def test_refusals_and_sign_in_failures_read_in_english(browser: httpx.AsyncClient) -> None:
+    browser.headers.update(ENGLISH)
+    wrong = await post_form(
+        browser, "/admin/login", "/admin/login", {"email": ADMIN_EMAIL, "password": "wrong-password"}
+    )
+    assert wrong.status_code == 401 and not hangul(wrong.text), hangul(wrong.text)
+    await sign_in_in_english(browser)
+    bad = await post_form(browser, "/admin/synonyms", "/admin/synonyms", {"text": "transfer\n"})
+    assert bad.status_code == 422 and "field-error" in bad.text
+    assert not hangul(without_korean_on_purpose("/admin/synonyms", bad.text)), hangul(bad.text)

@@ -24,7 +24,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import FormValues
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, in_language
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, redirect, render
 
@@ -136,7 +136,7 @@ async def delete_category(
         if problem.status == 404:
             raise
         await session.rollback()
-        flash(request, problem.message, "error")
+        flash(request, in_language(problem.message), "error")
     else:
         flash(request, _("카테고리를 삭제했습니다. (Deleted)"))
     return redirect(LIST_PATH)

@@ -38,6 +38,7 @@ from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import blank_to_none
 from gogaek.web.i18n import gettext as _
+from gogaek.web.i18n import in_language
 from gogaek.web.views import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -104,7 +105,8 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, fo
     except ProblemError as problem:
         if problem.code == TOTP_ENROLMENT_CODE:
             return await _start_enrolment(request, session, email, next_url)
-        return _login_form(request, email=email, next_url=next_url, error=problem.message, status=problem.status)
+        error = in_language(problem.message)
+        return _login_form(request, email=email, next_url=next_url, error=error, status=problem.status)
     destination = safe_next(next_url)
     if not may_enter(user, destination):
         return _login_form(request, email=email, next_url=next_url, error=_not_admin(), status=403)
@@ -184,7 +186,7 @@ async def totp_enrol(request: Request, session: SessionDep, form: CsrfForm) -> R
     except ProblemError as problem:
         await session.rollback()
         request.session[ENROL_KEY] = [*state[:3], int(str(state[3])) + 1]
-        return _enrol_form(request, email, secret, error=problem.message, status=problem.status)
+        return _enrol_form(request, email, secret, error=in_language(problem.message), status=problem.status)
     destination = str(state[2])
     if not may_enter(user, destination):
         destination = CONSOLE_PATH

@@ -18,6 +18,7 @@ from gogaek.web.auth import PageAdmin
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.i18n import gettext as _
+from gogaek.web.i18n import in_language
 from gogaek.web.views import id_or_404, redirect, render
 
 router = APIRouter(prefix="/admin/search-insights", include_in_schema=False)
@@ -53,7 +54,7 @@ async def query_page(request: Request, index: SearchDep, _: PageAdmin, q: str = 
     try:
         query = clean_query(q)
     except ProblemError as problem:
-        flash(request, problem.message, "error")
+        flash(request, in_language(problem.message), "error")
         return render(request, "admin/search_query.html", {"q": "", "results": []}, status=problem.status)
     answer = await index.answer(query, CANDIDATES)
     context = {"q": query, "results": to_results(answer.hits), "no_match": answer.no_match or not answer.hits}
@@ -69,7 +70,7 @@ async def add_alternate(
     try:
         article = await insight.add_alternate_phrasing(session, admin, article_id, query)
     except ProblemError as problem:
-        flash(request, problem.message, "error")
+        flash(request, in_language(problem.message), "error")
         return redirect(_query_page(query))
     await index.article_changed(article)
     added = _("'%(query)s'을(를) 「%(question)s」의 다른 표현으로 추가했습니다. 다음 검색부터 찾습니다.")
@@ -101,7 +102,7 @@ async def save_synonyms(
     try:
         groups = await dictionary.save_dictionary(session, admin, text)
     except ProblemError as problem:
-        return await _dictionary_page(request, session, index, text=text, error=problem.message)
+        return await _dictionary_page(request, session, index, text=text, error=in_language(problem.message))
     await index.synonyms_changed()
     flash(request, _("유의어 사전을 저장했습니다 (%(num)s개 묶음). 검색에 바로 반영됩니다.") % {"num": groups})
     return redirect("/admin/synonyms")
