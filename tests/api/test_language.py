@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -78,3 +80,14 @@ async def test_the_help_center_pages_are_english_from_search_to_article(client: 
     assert "Was this helpful?" in article and ">Yes</button>" in article
     hostile = (await client.get("/search", params={"q": "<b>x</b> 송금"}, headers=english)).text
     assert "Results for ‘&lt;b&gt;x&lt;/b&gt; 송금’" in hostile  # the query stays escaped inside the sentence
+
+
+async def test_the_contact_page_is_english_apart_from_content(client: httpx.AsyncClient) -> None:
+    english = (await client.get("/contact", headers={"Accept-Language": "en"})).text
+    assert_speaks(english, ENGLISH_CHROME)
+    for text in (">Ways to reach us</h1>", "See other times · Book", "Appeal a restriction", "Start a chat"):
+        assert text in english, text
+    main = english[english.index('<h1 class="page-title">') : english.index('id="browse-title"')]
+    assert not re.search(r"[\uac00-\ud7a3]", main), main  # the demo's category names come after this
+    korean = (await client.get("/contact")).text
+    assert ">상담 안내</h1>" in korean and '<span class="en">Book a callback</span>' in korean

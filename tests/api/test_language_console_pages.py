@@ -181,6 +181,12 @@ async def test_the_chat_console_is_english_with_its_script_strings(
     assert strings and '"Accept"' in strings.group(1) and '"Incoming call"' in strings.group(1)
 
 
+async def test_the_supervisors_live_chat_view_is_english(browser: httpx.AsyncClient, console: Console) -> None:
+    await sign_in_as(browser, "lead@example.com")
+    await english_page(browser, "/console/chats", ">Live chats</h2>", "agents available", "No live chats.")
+    await english_page(browser, "/console/chats/live", ">Live chats</h1>", ">Chat console</a>")
+
+
 async def test_reports_are_english(browser: httpx.AsyncClient, console: Console) -> None:
     await sign_in_as(browser, "lead@example.com")
     await english_page(browser, "/console/reports", ">Reports</h1>", "Download CSV", ">Category</label>")

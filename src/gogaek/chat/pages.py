@@ -46,13 +46,13 @@ from gogaek.inquiries.console_forms import AVAILABILITY_LABELS
 from gogaek.inquiries.macros import list_macros
 from gogaek.web.auth import PageStaff
 from gogaek.web.csrf import csrf_token
-from gogaek.web.i18n import DEFAULT_LANGUAGE, current_language, pgettext
+from gogaek.web.i18n import DEFAULT_LANGUAGE, N_, current_language, pgettext
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, render
 
 router = APIRouter(include_in_schema=False)
 
-UNROUTED = "공통 대기열"
+UNROUTED = N_("공통 대기열")
 
 
 # --- customers ------------------------------------------------------------------------

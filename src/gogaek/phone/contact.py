@@ -13,6 +13,7 @@ from gogaek.db import utcnow
 from gogaek.helpcenter.contact import ContactInfo, contact_info
 from gogaek.phone.cti_stats import phone_queue_stats
 from gogaek.phone.slot_views import next_open_slots
+from gogaek.web.i18n import gettext as _
 
 NEXT_SLOTS = 4
 
@@ -27,7 +28,7 @@ class PhoneContact:
 
 def wait_words(seconds: int) -> str:
     minutes = round(seconds / 60)
-    return "1분 이내" if minutes < 1 else f"약 {minutes}분"
+    return _("1분 이내") if minutes < 1 else _("약 %(num)s분") % {"num": minutes}
 
 
 async def phone_contact(session: AsyncSession, settings: Settings) -> PhoneContact:
