@@ -67,6 +67,9 @@ def not_found(what: str = "요청하신 내용") -> ProblemError:
 def problem_body(
     status: int, code: str, message: str, errors: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    """The message in the caller's language (the token's ``locale``, then ``Accept-Language``):
+    Korean without the English gloss it is written with, or English."""
+    message = in_language(message)
     body: dict[str, Any] = {
         "type": f"https://gogaek.dev/problems/{code}",
         "title": message,
@@ -266,7 +269,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "code": {"type": "string", "description": "Stable machine-readable code, e.g. not_found"},
-        "detail": {"type": "string", "description": "Korean message, English in brackets"},
+        "detail": {"type": "string", "description": "In the caller's language: Korean, or English for locale en"},
         "errors": {
             "type": "array",
             "items": {

@@ -51,14 +51,14 @@ def test_contact_status_follows_the_chat_hours(settings: Settings) -> None:
     always = settings.model_copy(update={"chat_hours": "always"})
     closed = contact_info(business, SUNDAY_NIGHT)
     assert (closed.open_now, closed.chat_open) == (False, False)
-    assert closed.status_text == "지금은 상담 시간이 아닙니다 (Closed now)"
+    assert closed.status_text == "지금은 상담 시간이 아닙니다"
     chat_only = contact_info(always, SUNDAY_NIGHT)
     assert (chat_only.open_now, chat_only.chat_open) == (False, True)
     assert "Closed now" not in chat_only.status_text
     chat = next(channel for channel in chat_only.channels if channel.kind == "chat")
     assert chat.href == "/chat" and chat.note is not None and chat.note.startswith("24시간")
     open_ = contact_info(business, WEEKDAY_NOON)
-    assert (open_.open_now, open_.chat_open, open_.status_text) == (True, True, "지금 상담 가능합니다 (Open now)")
+    assert (open_.open_now, open_.chat_open, open_.status_text) == (True, True, "지금 상담 가능합니다")
 
 
 @pytest.mark.usefixtures("demo_content")

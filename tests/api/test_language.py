@@ -90,4 +90,12 @@ async def test_the_contact_page_is_english_apart_from_content(client: httpx.Asyn
     main = english[english.index('<h1 class="page-title">') : english.index('id="browse-title"')]
     assert not re.search(r"[\uac00-\ud7a3]", main), main  # the demo's category names come after this
     korean = (await client.get("/contact")).text
-    assert ">상담 안내</h1>" in korean and '<span class="en">Book a callback</span>' in korean
+    assert ">상담 안내</h1>" in korean and "Book a callback" not in korean  # no English gloss on a Korean page
+
+
+async def test_api_problems_speak_the_callers_language_without_a_gloss(client: httpx.AsyncClient) -> None:
+    korean = (await client.get("/api/v1/faq/articles/999999")).json()
+    english = (await client.get("/api/v1/faq/articles/999999", headers={"Accept-Language": "en"})).json()
+    assert korean["code"] == english["code"] == "not_found"
+    assert re.search(r"[\uac00-\ud7a3]", korean["detail"]) and not re.search(r"[A-Za-z]", korean["detail"])
+    assert not re.search(r"[\uac00-\ud7a3]", english["detail"]) and english["detail"] == english["title"]

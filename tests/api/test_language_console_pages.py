@@ -203,12 +203,12 @@ async def test_reports_are_english(browser: httpx.AsyncClient, console: Console)
 async def test_without_english_the_console_stays_korean(browser: httpx.AsyncClient, console: Console) -> None:
     await sign_in_as(browser, "lead@example.com", english=False)
     pages = {
-        "/console": ['<h1 class="page-title">문의 목록 <span class="en">Inquiry queue</span></h1>', "진행 중 전체"],
-        f"/console/inquiries/{console.inquiry.id}": ['처리 내역 <span class="en">Timeline</span>', "문의 접수"],
-        "/console/callbacks": ['전화 예약 <span class="en">Callbacks</span>', "본인 확인 필수"],
-        f"/console/callbacks/{console.callback.id}": ['본인 확인 <span class="en">Identity check</span>'],
-        "/console/chats": ['채팅 상담 <span class="en">Live chat</span>', "기다리는 고객이 없습니다."],
-        "/console/reports": ['리포트 <span class="en">Reports</span>', "CSV 내려받기"],
+        "/console": ['<h1 class="page-title">문의 목록</h1>', "진행 중 전체"],
+        f"/console/inquiries/{console.inquiry.id}": ['처리 내역', "문의 접수"],
+        "/console/callbacks": ['전화 예약', "본인 확인 필수"],
+        f"/console/callbacks/{console.callback.id}": ['본인 확인'],
+        "/console/chats": ['채팅 상담', "기다리는 고객이 없습니다."],
+        "/console/reports": ['리포트', "CSV 내려받기"],
     }
     for url, phrases in pages.items():
         response = await browser.get(url)

@@ -10,7 +10,16 @@ from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from gogaek.web.i18n import LOCALE_DIR, accepted, pick_language, safe_next, supported
+from gogaek.web.i18n import (
+    LOCALE_DIR,
+    accepted,
+    for_reader,
+    in_language,
+    pick_language,
+    safe_next,
+    supported,
+    use_language,
+)
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "gogaek"
 BABEL_CFG = Path(__file__).resolve().parents[2] / "babel.cfg"
@@ -74,3 +83,27 @@ def test_every_marked_message_has_an_english_translation() -> None:
     assert BABEL_CFG.exists()
     missing = sorted(str(m) for m in marked if not _translated(catalog.get(m)))
     assert not missing, f"messages without English (scripts/i18n.sh extract && update, then translate): {missing}"
+
+
+@pytest.mark.parametrize(
+    ("message", "korean", "english"),
+    [
+        ("웹훅을 찾을 수 없습니다. (Not found)", "웹훅을 찾을 수 없습니다.", "Not found"),
+        ("지금은 상담 시간이 아닙니다 (Closed now)", "지금은 상담 시간이 아닙니다", "Closed now"),
+        ("전화 상담 예약 (2026-12-08 10:00)", "전화 상담 예약 (2026-12-08 10:00)", "전화 상담 예약 (2026-12-08 10:00)"),
+        ("1~2일 (주말 제외)", "1~2일 (주말 제외)", "1~2일 (주말 제외)"),
+        ("설명 없는 메시지", "설명 없는 메시지", "설명 없는 메시지"),
+    ],
+)
+def test_a_korean_reader_gets_no_english_gloss_and_an_english_one_gets_only_the_gloss(
+    message: str, korean: str, english: str
+) -> None:
+    """Only a bracket of Latin text at the very end is a gloss: a date or Korean in brackets stays."""
+    try:
+        use_language("ko")
+        assert (in_language(message), for_reader(message)) == (korean, korean)
+        use_language("en")
+        assert in_language(message) == english
+        assert for_reader("Saved (Not found)") == "Saved (Not found)"  # English text is left alone
+    finally:
+        use_language("ko")

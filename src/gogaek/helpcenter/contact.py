@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from gogaek.calendar.hours import SEOUL, BusinessHours
 from gogaek.config import Settings
 from gogaek.db import utcnow
+from gogaek.web.i18n import for_reader
 from gogaek.web.i18n import gettext as _
 
 CHAT_URL = "/chat"
@@ -56,7 +57,7 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
     phone_digits = settings.support_phone.replace("-", "")
     return ContactInfo(
         open_now=open_now,
-        status_text=status_text,
+        status_text=for_reader(status_text),  # the bracketed English is for English pages only
         chat_open=open_now or chat_always,
         hours=_(settings.support_hours),
         channels=[

@@ -96,15 +96,29 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, count)
 
 
-_GLOSS = re.compile(r"\(([^()\uac00-\ud7a3]+)\)\s*$")
+# The English a Korean message carried in brackets before the catalogue existed: Latin letters
+# and no Hangul, at the very end ("…찾을 수 없습니다. (Not found)").
+_GLOSS = re.compile(r"\s*\(([^()\uac00-\ud7a3]*[A-Za-z][^()\uac00-\ud7a3]*)\)\s*$")
+
+
+def for_reader(message: str) -> str:
+    """A message already in the reader's language, minus the English gloss a Korean reader
+    does not need (a flash, a refusal)."""
+    if _current.get() != DEFAULT_LANGUAGE:
+        return message
+    gloss = _GLOSS.search(message)
+    return message[: gloss.start()] if gloss else message
 
 
 def in_language(message: str) -> str:
-    """A Korean message made elsewhere (a service's refusal, a notice the API shares) in the page's
-    language: its catalogue translation, else in English the gloss it carries in brackets
-    ("…찾을 수 없습니다. (Not found)" → "Not found"), else the message as it is."""
+    """A Korean message made elsewhere (a service's refusal, a notice the API shares) in the
+    reader's language: in Korean without its English gloss; in English its catalogue
+    translation, else the gloss it carries ("…찾을 수 없습니다. (Not found)" → "Not found"),
+    else the message as it is."""
     translated = gettext(message)
-    if translated != message or _current.get() == DEFAULT_LANGUAGE:
+    if _current.get() == DEFAULT_LANGUAGE:
+        return for_reader(translated)
+    if translated != message:
         return translated
     gloss = _GLOSS.search(message)
     return gloss.group(1).strip() if gloss else message

@@ -16,7 +16,7 @@ from gogaek.helpcenter.publishing import PublishState, notice_state
 from gogaek.identity.naming import bare_agent_name
 from gogaek.web.csrf import csrf_field
 from gogaek.web.flash import flashes_global
-from gogaek.web.i18n import LANGUAGES, current_language, gettext, ngettext, pgettext
+from gogaek.web.i18n import LANGUAGES, current_language, for_reader, gettext, ngettext, pgettext
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 INQUIRY_URL = "/inquiries/new"
@@ -47,6 +47,7 @@ def create_templates(settings: Settings) -> Jinja2Templates:
     templates.env.globals["settings"] = settings
     templates.env.globals["csrf_field"] = csrf_field
     templates.env.globals["flashes"] = flashes_global
+    templates.env.filters["for_reader"] = for_reader
     templates.env.globals["inquiry_url"] = INQUIRY_URL
 
     def contact_now() -> ContactInfo:
