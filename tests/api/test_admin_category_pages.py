@@ -8,9 +8,12 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from gogaek.config import Settings
 from gogaek.helpcenter import admin_category_pages
 from gogaek.web.csrf import verified_form
 from tests.api.test_pages import _depends_on, admin_user, browser, post_form, sign_in
+from tests.conftest import customer_headers
+from tests.phone.booking_helpers import book, open_slot, verified_headers
 
 __all__ = ["admin_user", "browser"]  # fixtures shared with test_pages.py
 
@@ -210,3 +213,30 @@ async def test_category_posts_without_token_change_nothing(browser: httpx.AsyncC
     categories = await api_categories(browser)
     assert list(categories) == ["card-payment"]
     assert categories["card-payment"]["name"] == "카드 결제"
+
+
+@pytest.mark.usefixtures("admin_user")
+async def test_marking_a_category_sensitive_makes_callbacks_there_need_an_identity_check(
+    browser: httpx.AsyncClient, settings: Settings
+) -> None:
+    await sign_in(browser)
+    category_id = await create(browser)
+    edit = f"/admin/categories/{category_id}/edit"
+    assert 'name="requires_verification" value="1">' in (await browser.get(edit)).text  # unticked
+    slot = await open_slot(browser)
+    plain = customer_headers(settings, sub="plain")
+    assert (await book(browser, plain, slot["start"], category="card-payment")).status_code == 201
+
+    ticked = await post_form(browser, edit, edit, {**CARD, "requires_verification": "1"})
+    assert ticked.status_code == 303, ticked.text
+    assert (await api_categories(browser))["card-payment"]["requires_verification"] is True
+    assert 'data-sensitive="true"' in (await browser.get(LIST)).text
+    assert 'value="1" checked>' in (await browser.get(edit)).text
+    refused = await book(browser, customer_headers(settings, sub="other"), slot["start"], category="card-payment")
+    assert refused.status_code == 403 and refused.json()["code"] == "verification_required"
+    verified = verified_headers(settings, "checked", minutes_ago=1)
+    assert (await book(browser, verified, slot["start"], category="card-payment")).status_code == 201
+
+    unticked = await post_form(browser, edit, edit, CARD)  # an unticked box sends nothing: not sensitive
+    assert unticked.status_code == 303
+    assert (await api_categories(browser))["card-payment"]["requires_verification"] is False

@@ -31,7 +31,13 @@ from gogaek.web.views import id_or_404, redirect, render
 router = APIRouter(prefix="/admin/categories", include_in_schema=False)
 
 LIST_PATH = "/admin/categories"
-CATEGORY_LABELS = {"name": N_("이름"), "slug": "slug", "description": N_("설명"), "position": N_("순서")}
+CATEGORY_LABELS = {
+    "name": N_("이름"),
+    "slug": "slug",
+    "description": N_("설명"),
+    "position": N_("순서"),
+    "requires_verification": N_("본인 확인 필요"),
+}
 SLUG_RULE = {
     "slug": N_(
         "slug는 영문 소문자·숫자·하이픈(-)으로 80자까지 쓸 수 있고, 하이픈으로 시작할 수 없어요. (예: card-payment)"
@@ -50,6 +56,7 @@ class CategoryForm(FormValues):
     slug: str = ""
     description: str = ""
     position: str = "0"
+    requires_verification: str = ""  # a ticked checkbox sends "1"
 
     @classmethod
     def of(cls, category: Category) -> CategoryForm:
@@ -58,6 +65,7 @@ class CategoryForm(FormValues):
             slug=category.slug,
             description=category.description,
             position=str(category.position),
+            requires_verification="1" if category.requires_verification else "",
         )
 
     def payload(self) -> dict[str, object]:
@@ -66,6 +74,7 @@ class CategoryForm(FormValues):
             "slug": self.slug.strip(),
             "description": self.description.strip(),
             "position": self.position.strip() or "0",
+            "requires_verification": bool(self.requires_verification),
         }
 
 
