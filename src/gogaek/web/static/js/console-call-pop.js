@@ -2,30 +2,16 @@
  * the call_ringing / call_answered frames on the agent socket and hands them over as a
  * "gogaek:call" event; this draws who is calling before the agent says a word: the matched
  * customer (number masked), when they were verified, and their recent inquiries. Needs
- * chat-client.js (for el and clock).
+ * chat-client.js (for el and clock) and console-chat.js (for the page's words) first.
  */
 (function () {
   "use strict";
 
-  // English pages carry a table of these Korean strings (console/_chat_strings.html); Korean ones do not.
-  var STRINGS = (function () {
-    var node = document.getElementById("console-strings");
-    try {
-      return node ? JSON.parse(node.textContent) : {};
-    } catch (error) {
-      return {};
-    }
-  })();
-  function t(text, values) {
-    var out = STRINGS[text] || text;
-    Object.keys(values || {}).forEach(function (key) {
-      out = out.split("%(" + key + ")s").join(String(values[key]));
-    });
-    return out;
-  }
+  // The console's words in the page's language (console-chat.js, loaded first, defines it).
+  var t = window.GogaekConsoleText;
 
   var box = document.getElementById("call-pop");
-  if (!box || !window.GogaekChatClient) {
+  if (!box || !window.GogaekChatClient || !t) {
     return;
   }
   var el = window.GogaekChatClient.el;

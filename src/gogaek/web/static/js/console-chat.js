@@ -17,13 +17,16 @@
       return {};
     }
   })();
+  // A Korean page drops the English a message carries in brackets ("통화 중 (On the call)").
+  var GLOSS = /\s*\(([^()\uac00-\ud7a3]*[A-Za-z][^()\uac00-\ud7a3]*)\)\s*$/;
   function t(text, values) {
-    var out = STRINGS[text] || text;
+    var out = STRINGS[text] || (document.documentElement.lang === "ko" ? text.replace(GLOSS, "") : text);
     Object.keys(values || {}).forEach(function (key) {
       out = out.split("%(" + key + ")s").join(String(values[key]));
     });
     return out;
   }
+  window.GogaekConsoleText = t; // console-call-pop.js, loaded after this script, speaks through it
 
   var LIVE_REFRESH_MS = 15000;
   var TYPING_SEND_MS = 2000;
