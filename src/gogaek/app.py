@@ -76,6 +76,7 @@ from gogaek.search import admin_pages as search_admin_pages
 from gogaek.search import routes as search_routes
 from gogaek.search.service import build_search_index
 from gogaek.web import language_routes
+from gogaek.web.business_hours import BusinessHoursMiddleware
 from gogaek.web.i18n import LanguageMiddleware
 from gogaek.web.limits import BodyLimitMiddleware
 from gogaek.web.security import SecurityHeadersMiddleware
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     secure = settings.env == "production"
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(BusinessHoursMiddleware)  # the header's open/closed line follows /admin/hours
     app.add_middleware(LanguageMiddleware)  # inside the session: a host's language kept at sign-in counts
     app.add_middleware(
         SessionMiddleware,

@@ -203,3 +203,28 @@ async def test_weekly_hours_change_the_next_inquirys_clock(
     assert (back.opens, back.closes, back.weekdays) == (time(9), time(18), frozenset(range(5)))
     assert "월화수목금 09:00–18:00 (한국 시간) · 기본값" in (await browser.get(HOURS)).text
     assert await audit_actions(session, "runtime_setting") == ["calendar.hours.update", "calendar.hours.update"]
+
+
+@pytest.mark.usefixtures("admin_user")
+async def test_every_pages_header_follows_the_weekly_hours_at_once(browser: httpx.AsyncClient) -> None:
+    """The open/closed line and the hours under it, on a page the admin did not edit."""
+    await sign_in(browser)
+    today = datetime.now(SEOUL)
+    holiday = today.date() in korean_holidays(today.year)
+    every_day = ["0", "1", "2", "3", "4", "5", "6"]
+    around_the_clock = {"opens": "00:00", "closes": "23:59", "weekdays": every_day}
+    assert (await post_form(browser, HOURS, f"{HOURS}/weekly", around_the_clock)).status_code == 303
+    home = (await browser.get("/")).text
+    assert "월화수목금토일 00:00–23:59" in home and "평일 09:00–18:00" not in home
+    if not holiday and today.time() < time(23, 58):
+        assert "지금 상담 가능합니다" in home
+
+    one_minute = {"opens": "00:00", "closes": "00:01", "weekdays": every_day}
+    assert (await post_form(browser, HOURS, f"{HOURS}/weekly", one_minute)).status_code == 303
+    home = (await browser.get("/")).text
+    assert "월화수목금토일 00:00–00:01" in home
+    if today.time() >= time(0, 2):
+        assert "지금 상담 가능합니다" not in home
+
+    assert (await post_form(browser, HOURS, f"{HOURS}/weekly/reset", {})).status_code == 303
+    assert "평일 09:00–18:00" in (await browser.get("/")).text  # GOGAEK_SUPPORT_HOURS, as before

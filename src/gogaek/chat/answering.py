@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from gogaek.calendar.service import load_business_hours
 from gogaek.chat import queries
 from gogaek.chat.bot import BotContext, BotReply, InquirySummary, bot_reply
 from gogaek.chat.bot_settings import bot_settings
 from gogaek.chat.models import ChatStatus, Conversation, Sender
 from gogaek.chat.service import Outcome, append_message, get_conversation
+from gogaek.helpcenter.contact import support_hours_text
 from gogaek.helpcenter.models import Article
 from gogaek.inquiries.service import inquiry_number
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
@@ -33,7 +35,7 @@ async def bot_turn(runtime: ChatRuntime, conversation_id: int, customer_id: int,
         tuning = await bot_settings(session, runtime.settings)  # /admin/bot, else the environment
         context = BotContext(
             support_phone=runtime.settings.support_phone,
-            support_hours=runtime.settings.support_hours,
+            support_hours=support_hours_text(runtime.settings, await load_business_hours(session)),
             open_now=await runtime.open_now(session),
             confidence_threshold=tuning.confidence,
             own_inquiries=lambda: _inquiry_summaries(runtime, customer_id),

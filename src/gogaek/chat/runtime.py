@@ -43,6 +43,7 @@ from gogaek.chat.transcript import transcript_lines, transcript_text
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError
+from gogaek.helpcenter.contact import support_hours_text
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Availability, Customer, StaffUser, Team, TeamCategory
 from gogaek.identity.naming import bare_agent_name
@@ -61,7 +62,7 @@ ASSIGN_BATCH = 50
 INQUIRY_BODY_LIMIT = 5000
 
 
-def fallback_options(settings: Settings) -> list[dict[str, Any]]:
+def fallback_options(settings: Settings, hours_text: str) -> list[dict[str, Any]]:
     """What a customer can do when no person can chat now. A list, so other channels (phone
     callback booking) can join it without a protocol change."""
     return [
@@ -80,7 +81,7 @@ def fallback_options(settings: Settings) -> list[dict[str, Any]]:
             "action": "call",
             "label": "전화 상담 (Call us)",
             "phone": settings.support_phone,
-            "hours": settings.support_hours,
+            "hours": hours_text,
         },
     ]
 
@@ -250,14 +251,15 @@ class ChatRuntime:
         )
 
     async def _offer_alternatives(self, session: AsyncSession, conversation: Conversation, open_now: bool) -> Outcome:
+        hours_text = support_hours_text(self.settings, await load_business_hours(session))
         reason = (
             "지금은 상담 운영시간이 아닙니다" if not open_now else "지금은 상담 가능한 상담사가 없습니다"
-        ) + f". 운영시간: {self.settings.support_hours}."  # the hours may carry their own parentheses
+        ) + f". 운영시간: {hours_text}."  # the hours may carry their own parentheses
         text = f"{reason} 아래 방법 중 하나를 선택해 주세요. (No agent is available now; choose an option below.)"
         if conversation.is_emergency:
             text = f"{ACCIDENT_GUIDANCE}\n{text}"
         outcome = Outcome(conversation)
-        options = fallback_options(self.settings)
+        options = fallback_options(self.settings, hours_text)
         outcome.add_message(await post_system(session, conversation, text, options=options))
         await session.commit()
         return outcome

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from gogaek.calendar.hours import SEOUL, BusinessHours
 from gogaek.config import Settings
 from gogaek.db import utcnow
+from gogaek.web.admin_forms import weekly_label
 from gogaek.web.i18n import for_reader
 from gogaek.web.i18n import gettext as _
 
@@ -30,6 +31,19 @@ class ContactInfo(BaseModel):
     chat_open: bool = False
     hours: str
     channels: list[ContactChannel]
+
+
+def _standard_week(hours: BusinessHours) -> bool:
+    """Weekly hours as built in, which ``GOGAEK_SUPPORT_HOURS`` describes in words; hours edited
+    on /admin/hours are said as they are ("월화수목금토 10:00–16:00")."""
+    standard = BusinessHours()
+    return (hours.opens, hours.closes, hours.weekdays) == (standard.opens, standard.closes, standard.weekdays)
+
+
+def support_hours_text(settings: Settings, hours: BusinessHours) -> str:
+    """The hours as customers are told them: ``GOGAEK_SUPPORT_HOURS`` while the week is the
+    built-in one, else the weekly hours edited on /admin/hours."""
+    return _(settings.support_hours) if _standard_week(hours) else weekly_label(hours)
 
 
 def contact_info(settings: Settings, now: datetime | None = None, hours: BusinessHours | None = None) -> ContactInfo:
@@ -55,11 +69,12 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
     else:
         status_text = _("지금은 상담 시간이 아닙니다 (Closed now)")
     phone_digits = settings.support_phone.replace("-", "")
+    hours_text = support_hours_text(settings, hours)
     return ContactInfo(
         open_now=open_now,
         status_text=for_reader(status_text),  # the bracketed English is for English pages only
         chat_open=open_now or chat_always,
-        hours=_(settings.support_hours),
+        hours=hours_text,
         channels=[
             ContactChannel(
                 kind="phone",
@@ -73,7 +88,7 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
                 label=_("실시간 채팅 상담"),
                 value=_("채팅 시작"),
                 href=CHAT_URL,
-                note=_("24시간 (챗봇이 먼저 답하고 상담사가 이어받아요)") if chat_always else _(settings.support_hours),
+                note=_("24시간 (챗봇이 먼저 답하고 상담사가 이어받아요)") if chat_always else hours_text,
             ),
             ContactChannel(
                 kind="email",

@@ -6,6 +6,8 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from gogaek.calendar.hours import SEOUL
 from gogaek.config import Settings
@@ -14,6 +16,7 @@ from gogaek.helpcenter.contact import ContactInfo, contact_info
 from gogaek.helpcenter.models import Notice
 from gogaek.helpcenter.publishing import PublishState, notice_state
 from gogaek.identity.naming import bare_agent_name
+from gogaek.web.business_hours import STATE_KEY
 from gogaek.web.csrf import csrf_field
 from gogaek.web.flash import flashes_global
 from gogaek.web.i18n import LANGUAGES, current_language, for_reader, gettext, ngettext, pgettext
@@ -50,9 +53,13 @@ def create_templates(settings: Settings) -> Jinja2Templates:
     templates.env.filters["for_reader"] = for_reader
     templates.env.globals["inquiry_url"] = INQUIRY_URL
 
-    def contact_now() -> ContactInfo:
-        """Computed per render: whether the center is open changes during the day."""
-        return contact_info(settings)
+    @pass_context
+    def contact_now(context: Context) -> ContactInfo:
+        """Computed per render: whether the center is open changes during the day, by the hours
+        in force that the page's request carries (``web.business_hours``)."""
+        request = context.get("request")
+        hours = getattr(request.state, STATE_KEY, None) if request is not None else None
+        return contact_info(settings, hours=hours)
 
     templates.env.globals["contact_now"] = contact_now
 
