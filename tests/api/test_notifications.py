@@ -31,8 +31,10 @@ from gogaek.events import (
     INQUIRY_SLA_BREACHED,
     INQUIRY_SLA_WARNING,
 )
+from gogaek.helpcenter.models import Category
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import Customer, StaffRole, StaffUser
+from gogaek.inquiries.models import Inquiry
 from gogaek.jobs.handlers import NOTIFY_EMAIL, NOTIFY_SMS, build_handlers
 from gogaek.jobs.models import Job, JobStatus
 from gogaek.jobs.worker import JobWorker
@@ -392,3 +394,28 @@ async def test_the_answered_notice_uses_the_texts_saved_on_the_templates_page(
     )
     [sms] = [m for m in console.sent if isinstance(m, SmsMessage)]
     assert sms.text == "[페이] 답변 도착 https://help.example.com/inquiries/41"
+
+
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Your inquiry has been answered"), ("ko", "답변이 등록되었습니다")]
+)
+async def test_the_answered_notice_speaks_the_language_the_inquiry_was_filed_in(
+    app: FastAPI, settings: Settings, client: httpx.AsyncClient, session: AsyncSession, language: str, title: str
+) -> None:
+    session.add(Category(slug="payment", name="결제"))
+    customer = await add_customer(session, f"host-{language}", email="kim@example.com")
+    filed = await client.post(
+        "/api/v1/inquiries",
+        json={"category": "payment", "title": "Refund", "body": "Where is my refund?"},
+        headers={**customer_headers(settings, customer), "Accept-Language": language},
+    )
+    assert filed.status_code == 201, filed.text
+    assert (await session.get(Inquiry, filed.json()["id"])).locale == language  # type: ignore[union-attr]
+    worker, console = console_worker(app, settings)
+    answered = inquiry(customer_id=customer.id, inquiry_id=filed.json()["id"], number=filed.json()["number"])
+    await emit_committed(app, INQUIRY_ANSWERED, answered)
+    await drain(worker)
+    [notification] = await notifications(app)
+    assert title in notification.title and filed.json()["number"] in notification.title
+    [mail] = [m for m in console.sent if isinstance(m, EmailMessage)]
+    assert (mail.subject.startswith("[Customer Center]")) is (language == "en")

@@ -62,6 +62,7 @@ class Inquiry(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     transaction_ref: Mapped[str | None] = mapped_column(String(100), default=None)
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)  # filed in; notifications follow
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -43,6 +43,7 @@ from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status, check_transi
 from gogaek.jobs.queue import enqueue
 from gogaek.korean.pii import mask_card_numbers, mask_pii
 from gogaek.reference_cache import cached
+from gogaek.web.i18n import current_language
 
 AUTO_ASSIGN_JOB = "inquiry.auto_assign"
 
@@ -278,6 +279,8 @@ async def open_inquiry(
         # A card number typed as the 결제번호 is hidden too; other references stay as typed.
         transaction_ref=mask_card_numbers(transaction_ref) if transaction_ref else None,
         tags=["긴급"] if emergency else [],
+        # The language of the request that filed it (Korean for mail, chat and background work).
+        locale=current_language(),
         created_at=now,
         updated_at=now,
     )

@@ -26,6 +26,7 @@ from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import Customer, StaffRole, StaffUser
+from gogaek.inquiries.models import Inquiry
 from gogaek.jobs.handlers import NOTIFY_EMAIL, NOTIFY_SMS, WEBHOOK_DELIVER, JobContext, PermanentJobError
 from gogaek.jobs.models import Job
 from gogaek.jobs.queue import enqueue
@@ -33,7 +34,7 @@ from gogaek.notify import queries, texts
 from gogaek.notify.models import Notification, WebhookEndpoint
 from gogaek.notify.providers import EmailMessage, NotificationError, SmsMessage
 from gogaek.notify.schemas import WebhookCreate, WebhookUpdate
-from gogaek.notify.texts import rendered_notice
+from gogaek.notify.texts import DEFAULT_LANGUAGE, rendered_notice
 from gogaek.notify.webhooks import check_target, deliver_webhook, new_webhook_secret
 
 log = logging.getLogger("gogaek.notify")
@@ -182,7 +183,9 @@ async def _answered(session: AsyncSession, settings: Settings, event: str, data:
     link = f"/inquiries/{inquiry_id}"
     url = settings.base_url.rstrip("/") + link
     # The words admins set on /admin/notification-templates, or the built-in ones.
-    words = await rendered_notice(session, texts.INQUIRY_ANSWERED, {"number": number, "link": url})
+    filed = await session.get(Inquiry, inquiry_id)
+    lang = (filed.locale if filed is not None else None) or DEFAULT_LANGUAGE  # the language it was filed in
+    words = await rendered_notice(session, texts.INQUIRY_ANSWERED, {"number": number, "link": url}, lang)
     return [
         Notice(
             CUSTOMER,

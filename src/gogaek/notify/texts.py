@@ -9,8 +9,8 @@ e-mail subject and body, and the SMS — in Korean and English, with placeholder
 Rendering never uses ``str.format``: only the kind's own placeholders are replaced, so a stored
 text cannot reach attributes (``{number.__class__}``) or fail on a stray brace.
 
-``notify.service._answered`` sends what ``rendered_notice`` gives (Korean until customers have
-a language of their own).
+``notify.service._answered`` sends what ``rendered_notice`` gives in the language the inquiry
+was filed in (``inquiries.locale``: the page's or the host token's language at the time).
 """
 
 from __future__ import annotations
