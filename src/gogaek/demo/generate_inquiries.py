@@ -71,6 +71,7 @@ class InquiryDraft:
     created_at: datetime
     updated_at: datetime
     number: str | None = None  # the database fills 문의번호 on INSERT (migration 0011)
+    locale: str = "ko"  # generated customers file in Korean
     status: str = Status.RECEIVED.value
     assignee_id: int | None = None
     merged_into_id: int | None = None
