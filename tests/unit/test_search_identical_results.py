@@ -117,13 +117,26 @@ def reference_answer(
     return Ranked([articles[i].id for i in order], [float(scores[i]) for i in order], no_match)
 
 
+def vocabulary_of(articles: list[SearchDocument]) -> frozenset[str]:
+    """Every word and joined noun of the articles' texts (the same articles for every query, so
+    analysed once per set: Kiwi over every answer for each of 200 queries took most of a minute)."""
+    key = tuple(article.id for article in articles)
+    if key not in _VOCABULARIES:
+        vocabulary: set[str] = set()
+        for article in articles:
+            for field_text in (*phrasings_of(article), " ".join(article.tags), article.answer):
+                morphemes = analyze(field_text)
+                vocabulary |= {m.form for m in morphemes} | set(compounds(morphemes))
+        _VOCABULARIES[key] = frozenset(vocabulary)
+    return _VOCABULARIES[key]
+
+
+_VOCABULARIES: dict[tuple[int, ...], frozenset[str]] = {}
+
+
 def familiar_share(articles: list[SearchDocument], text: str) -> float:
     """The share of the query's nouns that some article's text uses, as words or joined nouns."""
-    vocabulary: set[str] = set()
-    for article in articles:
-        for field_text in (*phrasings_of(article), " ".join(article.tags), article.answer):
-            morphemes = analyze(field_text)
-            vocabulary |= {m.form for m in morphemes} | set(compounds(morphemes))
+    vocabulary = vocabulary_of(articles)
     nouns = [m.form for m in analyze(text) if m.tag in NOUN_TAGS]
     return sum(noun in vocabulary for noun in nouns) / len(nouns) if nouns else 1.0
 
