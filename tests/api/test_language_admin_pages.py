@@ -30,10 +30,10 @@ from gogaek.web.i18n import COOKIE
 from tests.api.config_pages import flash_texts
 from tests.api.test_pages import browser, post_form
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.hangul import hangul_in
 
 __all__ = ["browser"]
 
-HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 ENGLISH = {"Accept-Language": "en"}
 KOREAN = {"Accept-Language": "ko"}
 PUBLIC_URL = "https://93.184.216.34/hooks/lang-test"  # a global address: no DNS, passes the SSRF check
@@ -51,11 +51,6 @@ def settings(settings: Settings) -> Settings:
 async def english_admin(session: AsyncSession) -> None:
     data = StaffCreate(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="Ada Admin", role=StaffRole.ADMIN)
     await create_staff_user(session, data)
-
-
-def hangul(html: str) -> list[str]:
-    """The Korean left in a page, each with a little context to find it by."""
-    return [html[max(0, m.start() - 30) : m.end() + 30] for m in HANGUL.finditer(html)]
 
 
 def without_korean_on_purpose(path: str, html: str) -> str:
@@ -127,7 +122,7 @@ async def set_up_in_english(browser: httpx.AsyncClient, app: FastAPI, session: A
         response = await post_form(browser, "/admin", action, data)
         assert response.status_code == 303, (action, response.text[:2000])
         after = await browser.get(response.headers["location"])
-        assert flash_texts(after.text) and not hangul(" ".join(flash_texts(after.text))), (
+        assert flash_texts(after.text) and not hangul_in(" ".join(flash_texts(after.text))), (
             action,
             flash_texts(after.text),
         )
@@ -138,14 +133,14 @@ async def set_up_in_english(browser: httpx.AsyncClient, app: FastAPI, session: A
         "/admin/staff/new",
         {"email": "alex@lang.test", "display_name": "Alex Agent", "role": "agent", "enrol_totp": "on"},
     )
-    assert created.status_code == 200 and not hangul(created.text), hangul(created.text)
+    assert created.status_code == 200 and not hangul_in(created.text), hangul_in(created.text)
     assert "Account created for Alex Agent (Agent)" in created.text
     password = re.search(r'id="initial-password">([^<]+)<', created.text)
     assert password is not None
 
     hook = {"url": PUBLIC_URL, "description": "CRM sync", "events": ["inquiry.created"], "is_active": "on"}
     made = await post_form(browser, "/admin/webhooks/new", "/admin/webhooks/new", hook)
-    assert made.status_code == 200 and "Webhook created" in made.text and not hangul(made.text), hangul(made.text)
+    assert made.status_code == 200 and "Webhook created" in made.text and not hangul_in(made.text), hangul_in(made.text)
     endpoint = await session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.url == PUBLIC_URL))
     pinged = await post_form(browser, "/admin", f"/admin/webhooks/{endpoint}/test", {})
     assert pinged.status_code == 303
@@ -226,12 +221,12 @@ async def test_every_admin_page_is_english_when_english_is_chosen_and_korean_oth
         assert english.status_code == 200, (path, english.status_code)
         assert '<html lang="en">' in english.text, path
         assert english_phrase in english.text, (path, english_phrase)
-        left = hangul(without_korean_on_purpose(path, english.text))
+        left = hangul_in(without_korean_on_purpose(path, english.text))
         assert not left, (path, left)
         korean = await browser.get(path, headers=KOREAN)
         assert '<html lang="ko">' in korean.text and korean_phrase in korean.text, (path, korean_phrase)
         assert english_phrase not in korean.text or english_phrase in ("Tier Two", "CRM sync"), path
-        assert not hangul(" ".join(flash_texts(english.text))), path
+        assert not hangul_in(" ".join(flash_texts(english.text))), path
     english_csv = await browser.get("/admin/audit.csv")
     assert english_csv.text.lstrip("\ufeff").startswith("No.,Time (Korea),Actor,Actor type,Action,Target type")
     assert (await browser.get("/admin/audit.csv", headers=KOREAN)).text.lstrip("\ufeff").startswith("번호,시각(한국)")
@@ -251,20 +246,20 @@ async def test_the_sign_in_pages_are_english_and_the_switch_cookie_is_honoured(
     assert switched.status_code == 303 and browser.cookies.get(COOKIE) == "en"
     login = await browser.get("/admin/login")
     assert "Staff sign-in" in login.text and "Staff sign-in</span>" not in login.text and "One-time code" in login.text
-    assert not hangul(login.text), hangul(login.text)
+    assert not hangul_in(login.text), hangul_in(login.text)
 
     started = await post_form(browser, "/admin/login", "/admin/login", {"email": "alex@lang.test", "password": first})
     assert (started.status_code, started.headers["location"]) == (303, "/admin/login/totp")
     enrol = await browser.get("/admin/login/totp")
     assert enrol.status_code == 200 and "Register your authenticator again" in enrol.text
-    assert "<strong>alex@lang.test</strong>" in enrol.text and not hangul(enrol.text), hangul(enrol.text)
+    assert "<strong>alex@lang.test</strong>" in enrol.text and not hangul_in(enrol.text), hangul_in(enrol.text)
     assert "Register your authenticator</span>" not in enrol.text  # the Korean page's gloss, not repeated
 
     browser.cookies.clear()
     browser.cookies.set(COOKIE, "en")
     missing = await post_form(browser, "/admin/login", "/admin/login", {"email": ADMIN_EMAIL, "password": ""})
     assert missing.status_code == 422 and "Enter your email and password." in missing.text
-    assert not hangul(missing.text), hangul(missing.text)
+    assert not hangul_in(missing.text), hangul_in(missing.text)
 
 
 BAD_FORMS = [
@@ -295,10 +290,10 @@ async def test_form_errors_on_admin_pages_are_english_too(browser: httpx.AsyncCl
         response = await post_form(browser, path, action, data)
         assert response.status_code == 422, (action, response.status_code)
         assert "field-error" in response.text or "form-error" in response.text, action
-        left = hangul(without_korean_on_purpose(path, response.text))
+        left = hangul_in(without_korean_on_purpose(path, response.text))
         assert not left, (action, left)
     audit = await browser.get("/admin/audit", params={"date_from": "yesterday"})
-    assert audit.status_code == 422 and "Please check the date." in audit.text and not hangul(audit.text)
+    assert audit.status_code == 422 and "Please check the date." in audit.text and not hangul_in(audit.text)
     browser.headers.update(KOREAN)
     korean = await post_form(browser, "/admin/sla", "/admin/sla/new", BAD_FORMS[6][2])
     assert "해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다." in korean.text
@@ -309,8 +304,8 @@ async def test_refusals_and_sign_in_failures_read_in_english(browser: httpx.Asyn
     wrong = await post_form(
         browser, "/admin/login", "/admin/login", {"email": ADMIN_EMAIL, "password": "wrong-password"}
     )
-    assert wrong.status_code == 401 and not hangul(wrong.text), hangul(wrong.text)
+    assert wrong.status_code == 401 and not hangul_in(wrong.text), hangul_in(wrong.text)
     await sign_in_in_english(browser)
     bad = await post_form(browser, "/admin/synonyms", "/admin/synonyms", {"text": "transfer\n"})
     assert bad.status_code == 422 and "field-error" in bad.text
-    assert not hangul(without_korean_on_purpose("/admin/synonyms", bad.text)), hangul(bad.text)
+    assert not hangul_in(without_korean_on_purpose("/admin/synonyms", bad.text)), hangul_in(bad.text)

@@ -26,11 +26,11 @@ from gogaek.web.i18n import COOKIE
 from tests.api.test_agent_auth import file_inquiry, make_customer, make_staff
 from tests.api.test_console_pages import console_sign_in, submit
 from tests.api.test_pages import browser
+from tests.hangul import hangul_in
 from tests.phone.factories import make_callback
 
 __all__ = ["browser"]  # fixture shared with test_pages.py
 
-HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]+")
 # Not shown: the identity checklist posts its questions back in Korean, the words the server checks.
 POSTED_QUESTION = re.compile(r'name="checked" value="[^"]*"')
 
@@ -75,9 +75,8 @@ async def sign_in_as(browser: httpx.AsyncClient, email: str, *, english: bool = 
 
 
 def korean_left(page: str) -> list[str]:
-    """Every run of Hangul on the page with a little context, for a readable failure."""
-    text = html.unescape(POSTED_QUESTION.sub("", page))
-    return [text[max(match.start() - 40, 0) : match.end() + 40] for match in HANGUL.finditer(text)]
+    """Every Hangul character on the page with a little context, for a readable failure."""
+    return hangul_in(html.unescape(POSTED_QUESTION.sub("", page)), context=40)
 
 
 async def english_page(browser: httpx.AsyncClient, url: str, *phrases: str, status: int = 200) -> str:
@@ -204,11 +203,11 @@ async def test_without_english_the_console_stays_korean(browser: httpx.AsyncClie
     await sign_in_as(browser, "lead@example.com", english=False)
     pages = {
         "/console": ['<h1 class="page-title">문의 목록</h1>', "진행 중 전체"],
-        f"/console/inquiries/{console.inquiry.id}": ['처리 내역', "문의 접수"],
-        "/console/callbacks": ['전화 예약', "본인 확인 필수"],
-        f"/console/callbacks/{console.callback.id}": ['본인 확인'],
-        "/console/chats": ['채팅 상담', "기다리는 고객이 없습니다."],
-        "/console/reports": ['리포트', "CSV 내려받기"],
+        f"/console/inquiries/{console.inquiry.id}": ["처리 내역", "문의 접수"],
+        "/console/callbacks": ["전화 예약", "본인 확인 필수"],
+        f"/console/callbacks/{console.callback.id}": ["본인 확인"],
+        "/console/chats": ["채팅 상담", "기다리는 고객이 없습니다."],
+        "/console/reports": ["리포트", "CSV 내려받기"],
     }
     for url, phrases in pages.items():
         response = await browser.get(url)
@@ -216,3 +215,29 @@ async def test_without_english_the_console_stays_korean(browser: httpx.AsyncClie
         assert '<html lang="ko">' in response.text and 'id="console-strings"' not in response.text
         for phrase in phrases:
             assert phrase in html.unescape(response.text), (url, phrase)
+
+
+SWITCH = re.compile(r'<header class="site-header (?:console|admin)-header">.*?</header>', re.S)
+
+
+async def test_the_console_and_admin_headers_switch_the_language_and_come_back(
+    browser: httpx.AsyncClient, console: Console
+) -> None:
+    """Console and admin pages have no footer, so their headers carry the switch."""
+    await sign_in_as(browser, "lead@example.com", english=False)
+    queue = await browser.get("/console", params={"view": "overdue"})
+    header = SWITCH.search(queue.text)
+    assert header is not None
+    assert 'href="/language/en?next=/console%3Fview%3Doverdue"' in header.group(0)
+    assert '<span aria-current="true" lang="ko">' in header.group(0)
+
+    switched = await browser.get("/language/en", params={"next": "/console?view=overdue"})
+    assert (switched.status_code, switched.headers["location"]) == (303, "/console?view=overdue")
+    page = await english_page(browser, "/console?view=overdue", "No inquiries in this view.")
+    assert 'href="/language/ko?next=/console%3Fview%3Doverdue"' in page
+
+    admin = await browser.get("/admin/categories")
+    admin_header = SWITCH.search(admin.text)
+    assert admin_header is not None and 'href="/language/ko?next=/admin/categories"' in admin_header.group(0)
+    await browser.get("/language/ko", params={"next": "/admin/categories"})
+    assert '<html lang="ko">' in (await browser.get("/admin/categories")).text

@@ -24,10 +24,10 @@ from gogaek.inquiries.models import Inquiry
 from gogaek.inquiries.service import reply_as_agent
 from gogaek.notify.models import Notification
 from tests.api.test_customer_auth import last_code
+from tests.hangul import HANGUL, without_switch_back
 
 ENGLISH = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "en-US,en;q=0.9"}
 KOREAN = {"Accept-Language": "ko-KR"}
-HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 OPEN_SLOT = re.compile(r'name="slot_start" value="([^"]+)"(?![^>]*disabled)')
 
@@ -37,7 +37,7 @@ def assert_english(html: str, *phrases: str) -> None:
 
     The one Korean word on an English page is the switch back to 한국어, written in its own language.
     """
-    page = html.replace('lang="ko" hreflang="ko">한국어</a>', "")
+    page = without_switch_back(html)
     found = sorted({match.group(0) for match in HANGUL.finditer(page)})
     lines = [line.strip() for line in page.splitlines() if HANGUL.search(line)]
     assert not found, f"Hangul on an English page: {lines[:8]}"
@@ -86,9 +86,7 @@ async def test_inquiry_pages_from_filing_to_rating_are_english(
 ) -> None:
     empty = await customer.get("/inquiries")
     assert_english(empty.text, "My inquiries", "You haven't sent us any inquiries yet.", "Sign out")
-    assert '아직 남기신 문의가 없어요.' in await korean(
-        customer, "/inquiries"
-    )
+    assert "아직 남기신 문의가 없어요." in await korean(customer, "/inquiries")
 
     form = await customer.get("/inquiries/new")
     assert_english(form.text, "Send us an inquiry", "Inquiry type", "Choose an inquiry type", ">Send inquiry</button>")
@@ -116,10 +114,7 @@ async def test_inquiry_pages_from_filing_to_rating_are_english(
     assert "First answer expected: by " in detail.text and "(Korea time)" in detail.text
     assert "No replies yet." in detail.text and "Is your problem solved?" in detail.text
     korean_detail = await korean(customer, detail_url)
-    assert (
-        "문제가 해결되었나요?" in korean_detail
-        and '내용 추가하기' in korean_detail
-    )
+    assert "문제가 해결되었나요?" in korean_detail and "내용 추가하기" in korean_detail
 
     inquiry_id = int(detail_url.rsplit("/", 1)[1])
     agent = await create_staff_user(
@@ -173,7 +168,7 @@ async def test_callback_booking_pages_are_english(customer: httpx.AsyncClient) -
     assert_english(form.text, "Book a callback", "Time of the call", "Choose a topic", ">Book</button>")
     assert re.search(r">(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} <", form.text), "day labels in English"
     assert re.search(r"places? left<", form.text)
-    assert '상담 받을 시간' in await korean(customer, "/callbacks/new")
+    assert "상담 받을 시간" in await korean(customer, "/callbacks/new")
 
     slot = OPEN_SLOT.search(form.text)
     assert slot
@@ -197,7 +192,7 @@ async def test_callback_booking_pages_are_english(customer: httpx.AsyncClient) -
 
     listing = await customer.get("/callbacks")
     assert_english(listing.text, "My callbacks", "Book a new callback", "Payments")
-    assert '내 상담 예약' in await korean(customer, "/callbacks")
+    assert "내 상담 예약" in await korean(customer, "/callbacks")
 
 
 async def test_the_phone_check_and_the_appeal_form_are_english(customer: httpx.AsyncClient, app: FastAPI) -> None:
@@ -233,7 +228,7 @@ async def test_sign_in_pages_and_errors_are_english(app: FastAPI, categories: No
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=ENGLISH) as visitor:
         login = await visitor.get("/auth/login")
         assert_english(login.text, "Sign in to the Help Center", "Email or mobile number", "Send me a code")
-        assert '고객센터 로그인' in await korean(visitor, "/auth/login")
+        assert "고객센터 로그인" in await korean(visitor, "/auth/login")
         sent = await visitor.post(
             "/auth/login", data={"csrf_token": csrf_of(login.text), "destination": "alex@example.com"}
         )
@@ -257,7 +252,7 @@ async def test_chat_page_and_transcript_are_english(customer: httpx.AsyncClient,
     chat = await customer.get("/chat")
     assert_english(chat.text, "Chat with us", "Chat needs JavaScript.", '"end": "End chat"')
     assert "data-texts" not in await korean(customer, "/chat")  # Korean is built into chat.js
-    assert '채팅 상담' in await korean(customer, "/chat")
+    assert "채팅 상담" in await korean(customer, "/chat")
 
     listing = await customer.get("/inquiries")  # the customer row exists once signed in
     assert listing.status_code == 200
