@@ -261,3 +261,25 @@ async def test_a_frame_over_the_hard_limit_closes_with_1009(desk: Desk) -> None:
         await customer.drain(5)
         await customer.socket.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_error_frames_speak_the_sockets_language(desk: Desk) -> None:
+    """The host token's locale names the language; without one, Korean without English glosses."""
+    english = await ChatClient.open(
+        ws_url(desk.url, "/ws/chat", token=desk.customer_token("lang-en", name="Jamie", locale="en"))
+    )
+    korean = await _customer(desk, "lang-ko")
+    for client in (english, korean):
+        await client.expect_type("hello")
+        await client.send("{not json")
+        await client.send({"type": "rate", "score": 5})
+    assert [(await english.expect_type("error"))["message"] for _ in range(2)] == [
+        "Not JSON",
+        "Rate after the chat ends",
+    ]
+    assert [(await korean.expect_type("error"))["message"] for _ in range(2)] == [
+        "JSON 형식이 아닙니다.",
+        "상담이 끝난 뒤에 평가할 수 있습니다.",
+    ]
+    await english.close()
+    await korean.close()

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from gogaek.chat.models import ChatMessage, Conversation
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, in_language
 from gogaek.web.ids import MAX_ID, Id
 
 PROTOCOL_VERSION = 1
@@ -234,7 +234,10 @@ class CallFrame(BaseModel):
 
 
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message, **extra}
+    """The message in the socket's language, chosen when it connected (the host token's
+    ``locale``, the language cookie, then ``Accept-Language``): Korean without its English
+    gloss, or English."""
+    return {"type": "error", "code": code, "message": in_language(message), **extra}
 
 
 class ConversationPublic(BaseModel):

@@ -22,6 +22,7 @@ from gogaek.chat.schemas import error_frame
 from gogaek.chat.service import own_conversation, start_conversation
 from gogaek.deps import session_customer
 from gogaek.errors import ProblemError
+from gogaek.identity.customer_tokens import verify_request_token
 from gogaek.identity.customers import customer_from_token
 from gogaek.identity.models import Customer
 from gogaek.identity.security import StaffToken
@@ -42,7 +43,9 @@ async def _authenticate_customer(websocket: WebSocket, runtime: ChatRuntime) -> 
     async with runtime.sessionmaker() as session:
         if token:
             try:
-                return await customer_from_token(session, token, runtime.settings)
+                # Verified as on the API, so the token's ``locale`` is the socket's language.
+                claims = verify_request_token(websocket, token, runtime.settings)
+                return await customer_from_token(session, token, runtime.settings, claims)
             except ProblemError:
                 return None
         if not same_origin(websocket):
