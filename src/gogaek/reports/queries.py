@@ -2,8 +2,8 @@
 
 Every query filters the same way (:func:`inquiry_scope`): inquiries filed (``created_at``)
 within the Seoul dates of the filter, and the channel, category and team when chosen. Days
-are Seoul days, computed in SQL; durations are read as epoch seconds so that 100,000 rows
-cost no datetime objects (the business-time maths is in :mod:`gogaek.reports.stats`).
+are Seoul days, computed in SQL; durations are read as epoch seconds (numpy arrays) so that
+100,000 rows cost no datetime objects (the business-time maths is in :mod:`gogaek.reports.stats`).
 """
 
 from __future__ import annotations
@@ -49,10 +49,8 @@ def seoul_day(column: Any, backend: str) -> ColumnElement[Any]:
     return func.floor((func.date_part("epoch", column) + SEOUL_OFFSET_SECONDS) / 86400)
 
 
-def epoch(column: Any, backend: str) -> ColumnElement[Any]:
-    """Seconds since 1970 as a float (NULL stays NULL); ``date_part`` is double precision, not numeric."""
-    if backend == "sqlite":
-        return (func.julianday(column) - 2440587.5) * 86400.0
+def epoch(column: Any) -> ColumnElement[Any]:
+    """PostgreSQL: seconds since 1970 as a float (NULL stays NULL); ``date_part`` is double precision, not numeric."""
     return func.date_part("epoch", column)
 
 
@@ -159,11 +157,11 @@ class Durations:
     assignee: FloatArray
 
 
-def _joined(value: Any, backend: str) -> ColumnElement[Any]:
+def _joined(value: Any, backend: str, empty: str = "nan") -> ColumnElement[Any]:
     """A column of the matching rows in one value: a float8 array on PostgreSQL (sent in binary),
-    a comma-separated text on SQLite; NULL becomes NaN either way."""
+    a comma-separated text on SQLite with ``empty`` for NULL."""
     if backend == "sqlite":
-        return func.group_concat(func.coalesce(value, "nan"), ",")
+        return func.group_concat(func.coalesce(value, empty), ",")
     return func.array_agg(cast(value, Float), type_=NullType())
 
 
@@ -175,6 +173,18 @@ def _floats(joined: str | list[float | None] | None) -> FloatArray:
     return np.fromstring(joined, dtype=np.float64, sep=",")
 
 
+def _moments(joined: str | list[float | None] | None) -> FloatArray:
+    """Epoch seconds: PostgreSQL's array as it is; SQLite's stored UTC texts ('2026-09-08
+    15:15:45.672109', 'NaT' for NULL) parsed by numpy at once, twice as fast as ``julianday``
+    on every row, and exact to the microsecond."""
+    if not isinstance(joined, str) or not joined:
+        return _floats(joined)
+    parsed = np.array(joined.split(","), dtype="datetime64[us]")
+    seconds: FloatArray = parsed.astype(np.int64).astype(np.float64) / 1e6
+    seconds[np.isnat(parsed)] = np.nan
+    return seconds
+
+
 async def durations(session: AsyncSession, filters: ReportFilters) -> Durations:
     """Filing, first response and resolution of inquiries that have either, as arrays.
 
@@ -182,18 +192,17 @@ async def durations(session: AsyncSession, filters: ReportFilters) -> Durations:
     reads at once: at 100,000 inquiries that is about ten times faster than 100,000 result rows.
     """
     backend = dialect(session)
-    columns = (
-        epoch(Inquiry.created_at, backend),
-        epoch(Inquiry.first_responded_at, backend),
-        epoch(Inquiry.resolved_at, backend),
-        Inquiry.assignee_id,
-    )
-    statement = select(*(_joined(column, backend) for column in columns)).where(
+    moments = (Inquiry.created_at, Inquiry.first_responded_at, Inquiry.resolved_at)
+    columns = [
+        _joined(moment, backend, "NaT") if backend == "sqlite" else _joined(epoch(moment), backend)
+        for moment in moments
+    ]
+    statement = select(*columns, _joined(Inquiry.assignee_id, backend)).where(
         *inquiry_scope(filters),
         or_(Inquiry.first_responded_at.is_not(None), Inquiry.resolved_at.is_not(None)),
     )
     row = (await session.execute(statement)).one()
-    return Durations(*(_floats(joined) for joined in row))
+    return Durations(_moments(row[0]), _moments(row[1]), _moments(row[2]), _floats(row[3]))
 
 
 async def backlog(session: AsyncSession, filters: ReportFilters, now: datetime) -> list[tuple[str, str, int]]:
