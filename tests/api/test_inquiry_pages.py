@@ -24,9 +24,9 @@ from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
+from gogaek.inquiries.agent_verbs import reply_as_agent
 from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
 from gogaek.inquiries.models import Inquiry, InquiryAttachment, InquiryFeedback, InquiryMessage
-from gogaek.inquiries.service import reply_as_agent
 from gogaek.korean.pii import PII_NOTICE
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}

@@ -20,8 +20,8 @@ from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
+from gogaek.inquiries.agent_verbs import reply_as_agent
 from gogaek.inquiries.models import Inquiry
-from gogaek.inquiries.service import reply_as_agent
 from gogaek.notify.models import Notification
 from tests.api.test_customer_auth import last_code
 from tests.hangul import HANGUL, without_switch_back

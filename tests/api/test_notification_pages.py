@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
 from gogaek.helpcenter.models import Category
+from gogaek.inquiries.agent_verbs import reply_as_agent
 from gogaek.inquiries.assignment import assign_inquiry
-from gogaek.inquiries.service import reply_as_agent
 from tests.api.test_agent_auth import file_inquiry, make_customer, make_staff
 from tests.api.test_console_pages import signed_in as agent_signed_in
 from tests.api.test_inquiry_pages import signed_in as customer_signed_in

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.chat.fallback import leave_inquiry
 from gogaek.chat.models import ChatMessage, ChatStatus, Conversation, Sender
 from gogaek.chat.runtime import ChatRuntime
 from gogaek.chat.service import (
@@ -294,5 +295,5 @@ async def test_a_chat_with_an_agent_cannot_be_filed_as_an_inquiry(session: Async
     customer = await session.scalar(select(Customer).where(Customer.external_id == "with-agent"))
     assert customer is not None
     with pytest.raises(ProblemError) as refused:
-        await runtime.leave_inquiry(customer, chat_id, None)
+        await leave_inquiry(runtime, customer, chat_id, None)
     assert refused.value.code == "agent_connected"

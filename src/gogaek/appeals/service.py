@@ -25,10 +25,11 @@ from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import Customer, StaffUser
+from gogaek.inquiries.agent_verbs import reply_as_agent
 from gogaek.inquiries.attachments import CheckedUpload
 from gogaek.inquiries.models import Inquiry
 from gogaek.inquiries.schemas import InquiryCreate
-from gogaek.inquiries.service import add_timeline_event, change_status, reply_as_agent, submit_inquiry
+from gogaek.inquiries.service import add_timeline_event, change_status, submit_inquiry
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.inquiries.workflow import Actor, Status
 from gogaek.korean.pii import mask_pii

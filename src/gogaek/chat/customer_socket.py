@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import WebSocket
 
 from gogaek.chat.connection import Connection
+from gogaek.chat.fallback import leave_inquiry
 from gogaek.chat.models import ChatStatus, Conversation, Sender
 from gogaek.chat.posting import Guard, post_if
 from gogaek.chat.runtime import ChatRuntime
@@ -184,7 +185,7 @@ class CustomerConnection(Connection):
 
     async def _leave_inquiry(self, frame: LeaveInquiryFrame) -> None:
         await self._conversation()
-        await self.runtime.leave_inquiry(self.customer, self.conversation_id, frame.category)
+        await leave_inquiry(self.runtime, self.customer, self.conversation_id, frame.category)
 
     async def _feedback(self, frame: FeedbackFrame) -> None:
         async with self.runtime.sessionmaker() as session:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gogaek.calendar.service import load_business_hours
 from gogaek.chat import queries
 from gogaek.chat.answering import bot_turn
+from gogaek.chat.fallback import offer_alternatives
 from gogaek.chat.models import AgentPresence, ChatStatus, Conversation
 from gogaek.chat.schemas import conversation_public
 from gogaek.chat.service import (
@@ -39,18 +40,12 @@ from gogaek.chat.service import (
     team_key,
     touch_presence,
 )
-from gogaek.chat.transcript import transcript_lines, transcript_text
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError
-from gogaek.helpcenter.contact import support_hours_text
-from gogaek.helpcenter.models import Category
-from gogaek.identity.models import Availability, Customer, StaffUser, Team, TeamCategory
+from gogaek.identity.models import Availability, StaffUser, Team, TeamCategory
 from gogaek.identity.naming import bare_agent_name
 from gogaek.identity.service import set_availability as set_staff_availability
-from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
-from gogaek.inquiries.schemas import InquiryCreate
-from gogaek.inquiries.service import inquiry_number, submit_inquiry
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.realtime.hub import Event, Hub
 from gogaek.search.service import SearchIndex
@@ -59,32 +54,6 @@ log = logging.getLogger(__name__)
 
 IDLE_SWEEP_SECONDS = 15.0  # also how often waiting chats get another assignment try
 ASSIGN_BATCH = 50
-INQUIRY_BODY_LIMIT = 5000
-
-
-def fallback_options(settings: Settings, hours_text: str) -> list[dict[str, Any]]:
-    """What a customer can do when no person can chat now. A list, so other channels (phone
-    callback booking) can join it without a protocol change."""
-    return [
-        {
-            "action": "leave_inquiry",
-            "label": "온라인 문의 남기기 (Leave an online inquiry)",
-            "detail": "대화 내용과 함께 접수되어 영업일 기준 1~2일 안에 답변드립니다. (Answered in 1–2 business days)",
-        },
-        {
-            "action": "book_callback",
-            "label": "전화 상담 예약 (Book a callback)",
-            "detail": "원하시는 시간에 상담사가 먼저 전화드립니다. (We call you at the time you choose)",
-            "url": "/callbacks/new",
-        },
-        {
-            "action": "call",
-            "label": "전화 상담 (Call us)",
-            "phone": settings.support_phone,
-            "hours": hours_text,
-        },
-    ]
-
 
 REQUEUED_TEXT = (
     "상담사 연결이 끊겨 다른 상담사에게 다시 연결합니다. 잠시만 기다려 주세요. (Reconnecting you to another agent…)"
@@ -227,7 +196,7 @@ class ChatRuntime:
             nobody = not await queries.online_agent_ids(session, team_id, now)
             outcome: Outcome | None
             if not open_now or nobody:
-                outcome = await self._offer_alternatives(session, conversation, open_now)
+                outcome = await offer_alternatives(self.settings, session, conversation, open_now)
             else:
                 text = "상담사를 연결하고 있습니다. 잠시만 기다려 주세요. (Connecting you to an agent…)"
                 outcome = await queue_to_team(session, conversation, team_id, text, now)
@@ -249,75 +218,6 @@ class ChatRuntime:
             .where(TeamCategory.category_id == conversation.category_id)
             .order_by(TeamCategory.team_id)
         )
-
-    async def _offer_alternatives(self, session: AsyncSession, conversation: Conversation, open_now: bool) -> Outcome:
-        hours_text = support_hours_text(self.settings, await load_business_hours(session))
-        reason = (
-            "지금은 상담 운영시간이 아닙니다" if not open_now else "지금은 상담 가능한 상담사가 없습니다"
-        ) + f". 운영시간: {hours_text}."  # the hours may carry their own parentheses
-        text = f"{reason} 아래 방법 중 하나를 선택해 주세요. (No agent is available now; choose an option below.)"
-        if conversation.is_emergency:
-            text = f"{ACCIDENT_GUIDANCE}\n{text}"
-        outcome = Outcome(conversation)
-        options = fallback_options(self.settings, hours_text)
-        outcome.add_message(await post_system(session, conversation, text, options=options))
-        await session.commit()
-        return outcome
-
-    async def leave_inquiry(self, customer: Customer, conversation_id: int, category: str | None) -> Outcome:
-        """The offline fallback: the chat becomes an online inquiry carrying its transcript."""
-        async with self.sessionmaker() as session:
-            conversation = await get_conversation(session, conversation_id)
-            if conversation.status == ChatStatus.ENDED.value and conversation.inquiry_id is None:
-                raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
-            if conversation.status == ChatStatus.ACTIVE.value:
-                raise ProblemError(
-                    409, "agent_connected", "상담사와 연결되어 있어 문의로 남길 수 없습니다. (An agent is with you)"
-                )
-            category_ref = category or await self._category_ref(session, conversation)
-            messages = await queries.messages_after(session, conversation.id, 0, include_internal=False)
-            lines = transcript_lines(messages, {})
-            first = await queries.first_customer_text(session, conversation.id) or "채팅 상담 문의"
-            body = transcript_text(conversation, lines)
-            if len(body) > INQUIRY_BODY_LIMIT:
-                body = "…" + body[-(INQUIRY_BODY_LIMIT - 1) :]  # the latest part matters most
-            submission = await submit_inquiry(
-                session,
-                customer,
-                InquiryCreate(category=category_ref, title=first[:60], body=body),
-                settings=self.settings,
-                storage=self.storage,
-                idempotency_key=f"chat-{conversation.id}",
-                channel="chat",
-            )
-            inquiry = submission.inquiry
-            conversation = await get_conversation(session, conversation_id)
-            if conversation.status == ChatStatus.ENDED.value:  # a repeated request: same inquiry, same chat
-                return Outcome(conversation, created=False)
-            conversation.inquiry_id = inquiry.id
-            number = inquiry.number or inquiry_number(inquiry)
-            outcome = Outcome(conversation)
-            text = (
-                f"온라인 문의로 접수되었습니다. 문의번호 {number}. 영업일 기준 1~2일 안에 답변드리며 "
-                "'문의 내역'에서 확인하실 수 있습니다. (Filed as an online inquiry.)"
-            )
-            outcome.add_message(
-                await post_system(session, conversation, text, inquiry={"id": inquiry.id, "number": number})
-            )
-            await session.commit()
-            ended = await end_conversation(session, conversation, "customer")
-        outcome.events.extend(ended.events)
-        await self.publish(outcome)
-        return outcome
-
-    async def _category_ref(self, session: AsyncSession, conversation: Conversation) -> str:
-        query = select(Category.slug)
-        if conversation.category_id is not None:
-            query = query.where(Category.id == conversation.category_id)
-        slug = await session.scalar(query.order_by(Category.position, Category.id).limit(1))
-        if slug is None:
-            raise ProblemError(409, "no_category", "문의 유형이 설정되지 않았습니다. (No inquiry category exists)")
-        return slug
 
     async def end(self, conversation_id: int, ended_by: str, staff: StaffUser | None = None) -> None:
         async with self.sessionmaker() as session:

@@ -18,17 +18,12 @@ from gogaek.helpcenter.models import Category
 from gogaek.identity.models import AgentSkill, Customer, StaffRole, StaffUser, Team, TeamCategory, TeamMember
 from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
+from gogaek.inquiries.agent_verbs import change_status_as_agent, reply_as_agent
 from gogaek.inquiries.assignment import assign_inquiry
+from gogaek.inquiries.customer_verbs import add_customer_message, record_feedback, resolve_by_customer
 from gogaek.inquiries.models import Inquiry, Macro, Priority, SlaPolicy
 from gogaek.inquiries.schemas import FeedbackCreate, InquiryCreate
-from gogaek.inquiries.service import (
-    add_customer_message,
-    change_status_as_agent,
-    record_feedback,
-    reply_as_agent,
-    resolve_by_customer,
-    submit_inquiry,
-)
+from gogaek.inquiries.service import submit_inquiry
 from gogaek.inquiries.storage import build_attachment_storage
 from gogaek.inquiries.workflow import Status
 

@@ -13,7 +13,7 @@ from gogaek.deps import CurrentStaff, SessionDep, SettingsDep
 from gogaek.errors import not_found
 from gogaek.identity.models import Customer
 from gogaek.identity.schemas import StaffRef
-from gogaek.inquiries import assignment, macros, presence, service, serving, triage
+from gogaek.inquiries import agent_verbs, assignment, macros, presence, serving, triage
 from gogaek.inquiries.agent_schemas import (
     AgentInquiryDetail,
     AgentInquiryState,
@@ -111,7 +111,7 @@ async def reply(
     """
     inquiry = await get_inquiry(session, inquiry_id)
     data, uploads = await read_body(request, AgentReplyCreate, settings)
-    message = await service.reply_as_agent(
+    message = await agent_verbs.reply_as_agent(
         session,
         agent,
         inquiry,
@@ -160,7 +160,7 @@ async def change_status(
     return await _state_after(
         session,
         inquiry_id,
-        lambda inquiry: service.change_status_as_agent(session, agent, inquiry, data.status, settings, request),
+        lambda inquiry: agent_verbs.change_status_as_agent(session, agent, inquiry, data.status, settings, request),
     )
 
 

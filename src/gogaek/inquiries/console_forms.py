@@ -19,7 +19,7 @@ from gogaek.appeals.schemas import OUTCOME_LABELS
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
 from gogaek.identity.models import Availability, StaffUser
-from gogaek.inquiries import assignment, service, triage
+from gogaek.inquiries import agent_verbs, assignment, triage
 from gogaek.inquiries.agent_schemas import TimelineEvent
 from gogaek.inquiries.models import Inquiry, Priority
 from gogaek.inquiries.queue import QueueView
@@ -174,7 +174,7 @@ ChangeVerb = Callable[[Change], Awaitable[str]]
 
 async def _change_status(change: Change) -> str:
     target = read_status(change.form)
-    await service.change_status_as_agent(
+    await agent_verbs.change_status_as_agent(
         change.session, change.agent, change.inquiry, target, change.settings, change.request
     )
     return _("상태를 '%(status)s'(으)로 바꿨습니다. (Status changed)") % {"status": _(STATUS_LABELS[target])}

@@ -47,7 +47,7 @@ from gogaek.deps import SessionDep, SettingsDep
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import StaffUser
 from gogaek.identity.service import list_staff, set_availability
-from gogaek.inquiries import agent_routes, presence, service
+from gogaek.inquiries import agent_routes, agent_verbs, presence
 from gogaek.inquiries.agent_schemas import AgentInquiryDetail, ViewersPublic
 from gogaek.inquiries.console_forms import (
     AVAILABILITY_LABELS,
@@ -252,7 +252,7 @@ async def reply(
     if data is None:
         return await _detail(request, session, agent, key, replace(draft, error=next(iter(errors.values()))), 422)
     try:
-        await service.reply_as_agent(
+        await agent_verbs.reply_as_agent(
             session, agent, inquiry, data.body, internal=data.internal, settings=settings, request=request
         )
     except ProblemError as problem:

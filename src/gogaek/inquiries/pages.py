@@ -47,15 +47,15 @@ from gogaek.helpcenter.queries import list_categories
 from gogaek.identity.customer_pages import PageCustomer
 from gogaek.identity.models import Customer
 from gogaek.inquiries.attachments import CheckedUpload, check_upload_count, read_upload
-from gogaek.inquiries.queries import customer_inquiry_view, list_customer_inquiries
-from gogaek.inquiries.schemas import FeedbackCreate, InquiryCreate, InquirySummary, MessageCreate
-from gogaek.inquiries.service import (
+from gogaek.inquiries.customer_verbs import (
     add_customer_message,
     record_feedback,
     reopen_by_customer,
     resolve_by_customer,
-    submit_inquiry,
 )
+from gogaek.inquiries.queries import customer_inquiry_view, list_customer_inquiries
+from gogaek.inquiries.schemas import FeedbackCreate, InquiryCreate, InquirySummary, MessageCreate
+from gogaek.inquiries.service import submit_inquiry
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.inquiries.workflow import OPEN_STATUSES, Status
 from gogaek.korean.pii import PII_NOTICE

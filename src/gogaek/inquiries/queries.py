@@ -12,6 +12,7 @@ from gogaek.config import Settings
 from gogaek.errors import not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Customer, StaffUser
+from gogaek.inquiries.customer_verbs import own_inquiry, reopen_deadline
 from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
 from gogaek.inquiries.models import Inquiry, InquiryAttachment, InquiryFeedback, InquiryMessage, Priority
 from gogaek.inquiries.schemas import (
@@ -23,7 +24,7 @@ from gogaek.inquiries.schemas import (
     InquirySummary,
     MessagePublic,
 )
-from gogaek.inquiries.service import Submission, own_inquiry, reopen_deadline
+from gogaek.inquiries.service import Submission
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
 from gogaek.korean.pii import PII_NOTICE
 

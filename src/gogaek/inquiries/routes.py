@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from gogaek.config import Settings
 from gogaek.deps import CurrentCustomer, SessionDep, SettingsDep, StorageDep
 from gogaek.errors import ProblemError
-from gogaek.inquiries import service, serving
+from gogaek.inquiries import customer_verbs, service, serving
 from gogaek.inquiries.attachments import CheckedUpload, read_form_uploads
 from gogaek.inquiries.queries import (
     customer_attachment,
@@ -151,9 +151,9 @@ async def add_message(
     settings: SettingsDep,
     storage: StorageDep,
 ) -> InquiryPublic:
-    await service.own_inquiry(session, customer, inquiry_id)  # 404 before reading any upload
+    await customer_verbs.own_inquiry(session, customer, inquiry_id)  # 404 before reading any upload
     data, uploads = await read_body(request, MessageCreate, settings)
-    await service.add_customer_message(
+    await customer_verbs.add_customer_message(
         session, customer, inquiry_id, data.body, settings=settings, storage=storage, uploads=uploads
     )
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
@@ -168,7 +168,7 @@ async def add_message(
 async def resolve(
     inquiry_id: Id, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
 ) -> InquiryPublic:
-    await service.resolve_by_customer(session, customer, inquiry_id, settings)
+    await customer_verbs.resolve_by_customer(session, customer, inquiry_id, settings)
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
 
 
@@ -181,7 +181,7 @@ async def resolve(
 async def reopen(
     inquiry_id: Id, customer: CurrentCustomer, session: SessionDep, settings: SettingsDep
 ) -> InquiryPublic:
-    await service.reopen_by_customer(session, customer, inquiry_id, settings)
+    await customer_verbs.reopen_by_customer(session, customer, inquiry_id, settings)
     return await customer_inquiry_view(session, customer, inquiry_id, settings)
 
 
@@ -193,7 +193,7 @@ async def reopen(
     dependencies=[RateLimited],
 )
 async def rate(inquiry_id: Id, data: FeedbackCreate, customer: CurrentCustomer, session: SessionDep) -> FeedbackPublic:
-    feedback = await service.record_feedback(session, customer, inquiry_id, data)
+    feedback = await customer_verbs.record_feedback(session, customer, inquiry_id, data)
     return FeedbackPublic.model_validate(feedback)
 
 

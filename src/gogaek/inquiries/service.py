@@ -1,4 +1,8 @@
-"""The verbs that change an inquiry. Each is one transaction; events leave with the commit."""
+"""Filing an inquiry, and what every verb on it shares: its timeline, its events and its status moves.
+
+The customer's verbs (``customer_verbs``) and the agent's (``agent_verbs``) build on these. Each verb is
+one transaction; events leave with the commit.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,22 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gogaek import events
-from gogaek.audit.service import record_audit
 from gogaek.calendar.business_time import add_business_time
 from gogaek.calendar.hours import SEOUL, BusinessHours
 from gogaek.calendar.service import load_business_hours
 from gogaek.config import Settings
 from gogaek.db import utcnow
-from gogaek.errors import ProblemError, not_found
+from gogaek.errors import ProblemError
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Customer, StaffUser, Team, TeamCategory
 from gogaek.inquiries.attachments import CheckedUpload, check_upload_count
@@ -32,14 +35,12 @@ from gogaek.inquiries.models import (
     Inquiry,
     InquiryAttachment,
     InquiryEvent,
-    InquiryFeedback,
-    InquiryMessage,
     Priority,
 )
-from gogaek.inquiries.schemas import FeedbackCreate, InquiryCreate
+from gogaek.inquiries.schemas import InquiryCreate
 from gogaek.inquiries.sla import pause_resolution, resume_resolution, start_clocks, targets_for
 from gogaek.inquiries.storage import AttachmentStorage, save_all
-from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status, check_transition
+from gogaek.inquiries.workflow import Actor, Status, check_transition
 from gogaek.jobs.queue import enqueue
 from gogaek.korean.pii import mask_card_numbers, mask_pii
 from gogaek.reference_cache import cached
@@ -220,7 +221,7 @@ async def submit_inquiry(
             transaction_ref=data.transaction_ref,
         )
         evidence = tuple(
-            _attachment_row(inquiry.id, None, upload, key) for upload, key in zip(uploads, stored, strict=True)
+            attachment_row(inquiry.id, None, upload, key) for upload, key in zip(uploads, stored, strict=True)
         )
         session.add_all(evidence)
         if on_insert is not None:
@@ -312,11 +313,11 @@ async def add_evidence(
     rollback leaves orphan files that the orphan-file sweep deletes."""
     stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
     session.add_all(
-        _attachment_row(inquiry.id, message_id, upload, key) for upload, key in zip(uploads, stored, strict=True)
+        attachment_row(inquiry.id, message_id, upload, key) for upload, key in zip(uploads, stored, strict=True)
     )
 
 
-def _attachment_row(inquiry_id: int, message_id: int | None, upload: CheckedUpload, key: str) -> InquiryAttachment:
+def attachment_row(inquiry_id: int, message_id: int | None, upload: CheckedUpload, key: str) -> InquiryAttachment:
     return InquiryAttachment(
         inquiry_id=inquiry_id,
         message_id=message_id,
@@ -376,206 +377,4 @@ async def change_status(
         events.INQUIRY_STATUS_CHANGED,
         event_data(inquiry, from_status=previous, to_status=destination.value, actor=actor.value),
     )
-    return inquiry
-
-
-# --- the customer's verbs -------------------------------------------------------------
-
-
-async def own_inquiry(session: AsyncSession, customer: Customer, inquiry_id: int) -> Inquiry:
-    """Someone else's inquiry is reported as missing, never as forbidden."""
-    inquiry = await session.get(Inquiry, inquiry_id)
-    if inquiry is None or inquiry.customer_id != customer.id:
-        raise not_found("문의")
-    return inquiry
-
-
-async def add_customer_message(
-    session: AsyncSession,
-    customer: Customer,
-    inquiry_id: int,
-    body: str,
-    *,
-    settings: Settings,
-    storage: AttachmentStorage,
-    uploads: Sequence[CheckedUpload] = (),
-    commit: bool = True,
-) -> InquiryMessage:
-    """More information from the customer; an answered inquiry goes back to the agent.
-
-    ``commit=False`` leaves the transaction to a caller that records more with it (a mail's status).
-    """
-    inquiry = await own_inquiry(session, customer, inquiry_id)
-    if Status(inquiry.status) not in OPEN_STATUSES:
-        raise ProblemError(
-            409,
-            "inquiry_not_open",
-            "해결되었거나 종료된 문의에는 내용을 추가할 수 없습니다. 다시 열어 주세요. (Inquiry is not open)",
-        )
-    existing = await session.scalar(
-        select(func.count()).select_from(InquiryAttachment).where(InquiryAttachment.inquiry_id == inquiry.id)
-    )
-    check_upload_count(int(existing or 0) + len(uploads), settings)
-    stored = await save_all(storage, [(upload.data, upload.extension) for upload in uploads])
-    try:
-        message = InquiryMessage(inquiry_id=inquiry.id, author_kind=Actor.CUSTOMER.value, body=mask_pii(body).text)
-        session.add(message)
-        await session.flush()
-        for upload, key in zip(uploads, stored, strict=True):
-            session.add(_attachment_row(inquiry.id, message.id, upload, key))
-        if inquiry.status == Status.ANSWERED:
-            await change_status(session, inquiry, Status.IN_PROGRESS, Actor.CUSTOMER, settings)
-        inquiry.updated_at = utcnow()
-        await events.emit(session, events.INQUIRY_UPDATED, event_data(inquiry, message_id=message.id))
-        if commit:
-            await session.commit()
-    except BaseException:
-        await session.rollback()
-        for key in stored:
-            await storage.delete(key)
-        raise
-    return message
-
-
-async def resolve_by_customer(
-    session: AsyncSession, customer: Customer, inquiry_id: int, settings: Settings
-) -> Inquiry:
-    """The customer closes the loop themselves ("해결됐어요")."""
-    inquiry = await own_inquiry(session, customer, inquiry_id)
-    await change_status(session, inquiry, Status.RESOLVED, Actor.CUSTOMER, settings)
-    await session.commit()
-    return inquiry
-
-
-def reopen_deadline(inquiry: Inquiry, settings: Settings) -> datetime | None:
-    if inquiry.status != Status.RESOLVED or inquiry.resolved_at is None:
-        return None
-    return inquiry.resolved_at + timedelta(days=settings.inquiry_reopen_days)
-
-
-async def reopen_by_customer(
-    session: AsyncSession, customer: Customer, inquiry_id: int, settings: Settings, *, commit: bool = True
-) -> Inquiry:
-    inquiry = await own_inquiry(session, customer, inquiry_id)
-    deadline = reopen_deadline(inquiry, settings)
-    if deadline is not None and utcnow() > deadline:
-        raise ProblemError(
-            409,
-            "reopen_window_passed",
-            f"해결 후 {settings.inquiry_reopen_days}일이 지나 다시 열 수 없습니다. 새 문의를 남겨 주세요. "
-            "(Reopen window has passed)",
-        )
-    await change_status(session, inquiry, Status.IN_PROGRESS, Actor.CUSTOMER, settings)
-    if commit:
-        await session.commit()
-    return inquiry
-
-
-def _feedback_exists() -> ProblemError:
-    return ProblemError(409, "feedback_exists", "이미 평가하신 문의입니다. (Feedback already given)")
-
-
-async def record_feedback(
-    session: AsyncSession, customer: Customer, inquiry_id: int, data: FeedbackCreate
-) -> InquiryFeedback:
-    """Once per inquiry, and only after it was resolved."""
-    inquiry = await own_inquiry(session, customer, inquiry_id)
-    if inquiry.status not in (Status.RESOLVED, Status.CLOSED):
-        raise ProblemError(
-            409, "inquiry_not_resolved", "해결된 문의만 평가할 수 있습니다. (Only resolved inquiries can be rated)"
-        )
-    if await session.scalar(select(InquiryFeedback.id).where(InquiryFeedback.inquiry_id == inquiry.id)) is not None:
-        raise _feedback_exists()
-    feedback = InquiryFeedback(inquiry_id=inquiry.id, score=data.score, comment=mask_pii(data.comment.strip()).text)
-    session.add(feedback)
-    add_timeline_event(session, inquiry, "feedback", Actor.CUSTOMER, {"score": data.score})
-    await events.emit(session, events.INQUIRY_FEEDBACK, event_data(inquiry, score=data.score))
-    try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise _feedback_exists() from exc
-    return feedback
-
-
-# --- the agent's verbs ----------------------------------------------------------------
-
-
-async def reply_as_agent(
-    session: AsyncSession,
-    agent: StaffUser,
-    inquiry: Inquiry,
-    body: str,
-    *,
-    internal: bool,
-    settings: Settings,
-    request: Any = None,
-    commit: bool = True,
-    uploads: Sequence[CheckedUpload] = (),
-    storage: AttachmentStorage | None = None,
-) -> InquiryMessage:
-    """A public reply answers the inquiry (its clock waits on the customer); a note changes nothing.
-
-    Files go with the reply (and with its mail on an email inquiry). ``commit=False`` leaves the
-    transaction open for a caller that changes more with the reply.
-    """
-    if not internal and inquiry.status in (Status.RESOLVED, Status.CLOSED):
-        raise ProblemError(
-            409,
-            "inquiry_not_open",
-            "해결되었거나 종료된 문의입니다. 답변하려면 먼저 다시 열어 주세요. (Reopen the inquiry before replying)",
-        )
-    if inquiry.status == Status.CLOSED:
-        raise ProblemError(409, "inquiry_closed", "종료된 문의입니다. (Inquiry is closed)")
-    message = InquiryMessage(
-        inquiry_id=inquiry.id,
-        author_kind=Actor.AGENT.value,
-        author_staff_id=agent.id,
-        internal=internal,
-        body=mask_pii(body).text,
-    )
-    session.add(message)
-    await session.flush()
-    if uploads:
-        assert storage is not None, "uploads need a storage"
-        await add_evidence(session, inquiry, uploads, storage, message.id)
-    now = utcnow()
-    inquiry.updated_at = now
-    if not internal:
-        if inquiry.first_responded_at is None:
-            inquiry.first_responded_at = now
-        if inquiry.assignee_id is None:
-            inquiry.assignee_id = agent.id
-        if inquiry.status != Status.ANSWERED:
-            await change_status(session, inquiry, Status.ANSWERED, Actor.AGENT, settings, staff=agent)
-        await events.emit(session, events.INQUIRY_ANSWERED, event_data(inquiry, message_id=message.id))
-    record_audit(
-        session,
-        agent,
-        "inquiry.note" if internal else "inquiry.reply",
-        target_type="inquiry",
-        target_id=inquiry.id,
-        detail={"message_id": message.id},
-        request=request,
-    )
-    if commit:
-        await session.commit()
-    return message
-
-
-async def change_status_as_agent(
-    session: AsyncSession, agent: StaffUser, inquiry: Inquiry, target: Status, settings: Settings, request: Any = None
-) -> Inquiry:
-    previous = inquiry.status
-    await change_status(session, inquiry, target, Actor.AGENT, settings, staff=agent)
-    record_audit(
-        session,
-        agent,
-        "inquiry.status",
-        target_type="inquiry",
-        target_id=inquiry.id,
-        detail={"from": previous, "to": target.value},
-        request=request,
-    )
-    await session.commit()
     return inquiry

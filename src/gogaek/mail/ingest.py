@@ -21,6 +21,7 @@ from gogaek.errors import ProblemError
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import Customer, CustomerSource
 from gogaek.identity.service import normalise_email
+from gogaek.inquiries import customer_verbs
 from gogaek.inquiries import service as inquiries
 from gogaek.inquiries.attachments import CheckedUpload, check_upload
 from gogaek.inquiries.models import Inquiry
@@ -102,7 +103,7 @@ async def _file(session: AsyncSession, settings: Settings, mail: InboundMail, pa
     thread = await _thread_of(session, parsed, sender)
     inquiry, customer = thread if thread is not None else (None, None)
     if inquiry is not None and customer is not None and await _reopened(session, settings, inquiry, customer):
-        message = await inquiries.add_customer_message(
+        message = await customer_verbs.add_customer_message(
             session,
             customer,
             inquiry.id,
@@ -178,7 +179,7 @@ async def _reopened(session: AsyncSession, settings: Settings, inquiry: Inquiry,
     if inquiry.status != Status.RESOLVED:
         return False
     try:
-        await inquiries.reopen_by_customer(session, customer, inquiry.id, settings, commit=False)
+        await customer_verbs.reopen_by_customer(session, customer, inquiry.id, settings, commit=False)
     except ProblemError:
         return False
     return True

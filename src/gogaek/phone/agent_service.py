@@ -20,8 +20,9 @@ from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffRole, StaffUser
+from gogaek.inquiries.agent_verbs import reply_as_agent
 from gogaek.inquiries.models import Inquiry
-from gogaek.inquiries.service import add_timeline_event, change_status, reply_as_agent
+from gogaek.inquiries.service import add_timeline_event, change_status
 from gogaek.inquiries.workflow import Actor, Status
 from gogaek.korean.pii import mask_pii
 from gogaek.phone.agent_queries import get_callback

@@ -17,9 +17,10 @@ from gogaek.config import Settings
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import Customer, StaffUser
 from gogaek.identity.schemas import StaffRef
+from gogaek.inquiries.agent_verbs import reply_as_agent
 from gogaek.inquiries.models import Inquiry
 from gogaek.inquiries.queue import get_inquiry
-from gogaek.inquiries.service import find_category, reply_as_agent
+from gogaek.inquiries.service import find_category
 from gogaek.korean.pii import mask_pii
 from gogaek.phone.booking import open_phone_inquiry
 from gogaek.phone.cti_schemas import CallLogPublic, CallNoteCreate

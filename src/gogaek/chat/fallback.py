@@ -1,0 +1,130 @@
+"""When no person can chat: the alternatives offered instead, and the chat filed as an online
+inquiry with its transcript. Kept out of the runtime, which moves chats between the bot and people:
+this is the one place a chat files an inquiry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gogaek.calendar.service import load_business_hours
+from gogaek.chat import queries
+from gogaek.chat.models import ChatStatus, Conversation
+from gogaek.chat.service import Outcome, end_conversation, get_conversation, post_system
+from gogaek.chat.transcript import transcript_lines, transcript_text
+from gogaek.config import Settings
+from gogaek.errors import ProblemError
+from gogaek.helpcenter.contact import support_hours_text
+from gogaek.helpcenter.models import Category
+from gogaek.identity.models import Customer
+from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
+from gogaek.inquiries.schemas import InquiryCreate
+from gogaek.inquiries.service import inquiry_number, submit_inquiry
+
+if TYPE_CHECKING:
+    from gogaek.chat.runtime import ChatRuntime
+
+INQUIRY_BODY_LIMIT = 5000
+
+
+def fallback_options(settings: Settings, hours_text: str) -> list[dict[str, Any]]:
+    """What a customer can do when no person can chat now. A list, so other channels (phone
+    callback booking) can join it without a protocol change."""
+    return [
+        {
+            "action": "leave_inquiry",
+            "label": "온라인 문의 남기기 (Leave an online inquiry)",
+            "detail": "대화 내용과 함께 접수되어 영업일 기준 1~2일 안에 답변드립니다. (Answered in 1–2 business days)",
+        },
+        {
+            "action": "book_callback",
+            "label": "전화 상담 예약 (Book a callback)",
+            "detail": "원하시는 시간에 상담사가 먼저 전화드립니다. (We call you at the time you choose)",
+            "url": "/callbacks/new",
+        },
+        {
+            "action": "call",
+            "label": "전화 상담 (Call us)",
+            "phone": settings.support_phone,
+            "hours": hours_text,
+        },
+    ]
+
+
+async def offer_alternatives(
+    settings: Settings, session: AsyncSession, conversation: Conversation, open_now: bool
+) -> Outcome:
+    """Tells the customer why nobody can take the chat and what they can do instead."""
+    hours_text = support_hours_text(settings, await load_business_hours(session))
+    reason = (
+        "지금은 상담 운영시간이 아닙니다" if not open_now else "지금은 상담 가능한 상담사가 없습니다"
+    ) + f". 운영시간: {hours_text}."  # the hours may carry their own parentheses
+    text = f"{reason} 아래 방법 중 하나를 선택해 주세요. (No agent is available now; choose an option below.)"
+    if conversation.is_emergency:
+        text = f"{ACCIDENT_GUIDANCE}\n{text}"
+    outcome = Outcome(conversation)
+    options = fallback_options(settings, hours_text)
+    outcome.add_message(await post_system(session, conversation, text, options=options))
+    await session.commit()
+    return outcome
+
+
+async def leave_inquiry(
+    runtime: ChatRuntime, customer: Customer, conversation_id: int, category: str | None
+) -> Outcome:
+    """The offline fallback: the chat becomes an online inquiry carrying its transcript."""
+    async with runtime.sessionmaker() as session:
+        conversation = await get_conversation(session, conversation_id)
+        if conversation.status == ChatStatus.ENDED.value and conversation.inquiry_id is None:
+            raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
+        if conversation.status == ChatStatus.ACTIVE.value:
+            raise ProblemError(
+                409, "agent_connected", "상담사와 연결되어 있어 문의로 남길 수 없습니다. (An agent is with you)"
+            )
+        category_ref = category or await _category_ref(session, conversation)
+        messages = await queries.messages_after(session, conversation.id, 0, include_internal=False)
+        lines = transcript_lines(messages, {})
+        first = await queries.first_customer_text(session, conversation.id) or "채팅 상담 문의"
+        body = transcript_text(conversation, lines)
+        if len(body) > INQUIRY_BODY_LIMIT:
+            body = "…" + body[-(INQUIRY_BODY_LIMIT - 1) :]  # the latest part matters most
+        submission = await submit_inquiry(
+            session,
+            customer,
+            InquiryCreate(category=category_ref, title=first[:60], body=body),
+            settings=runtime.settings,
+            storage=runtime.storage,
+            idempotency_key=f"chat-{conversation.id}",
+            channel="chat",
+        )
+        inquiry = submission.inquiry
+        conversation = await get_conversation(session, conversation_id)
+        if conversation.status == ChatStatus.ENDED.value:  # a repeated request: same inquiry, same chat
+            return Outcome(conversation, created=False)
+        conversation.inquiry_id = inquiry.id
+        number = inquiry.number or inquiry_number(inquiry)
+        outcome = Outcome(conversation)
+        text = (
+            f"온라인 문의로 접수되었습니다. 문의번호 {number}. 영업일 기준 1~2일 안에 답변드리며 "
+            "'문의 내역'에서 확인하실 수 있습니다. (Filed as an online inquiry.)"
+        )
+        outcome.add_message(
+            await post_system(session, conversation, text, inquiry={"id": inquiry.id, "number": number})
+        )
+        await session.commit()
+        ended = await end_conversation(session, conversation, "customer")
+    outcome.events.extend(ended.events)
+    await runtime.publish(outcome)
+    return outcome
+
+
+async def _category_ref(session: AsyncSession, conversation: Conversation) -> str:
+    query = select(Category.slug)
+    if conversation.category_id is not None:
+        query = query.where(Category.id == conversation.category_id)
+    slug = await session.scalar(query.order_by(Category.position, Category.id).limit(1))
+    if slug is None:
+        raise ProblemError(409, "no_category", "문의 유형이 설정되지 않았습니다. (No inquiry category exists)")
+    return slug
