@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
 from gogaek.helpcenter.models import Category
+from gogaek.identity.models import StaffUser
 from gogaek.inquiries.agent_verbs import reply_as_agent
 from gogaek.inquiries.assignment import assign_inquiry
+from gogaek.web.i18n import COOKIE
 from tests.api.test_agent_auth import file_inquiry, make_customer, make_staff
 from tests.api.test_console_pages import signed_in as agent_signed_in
 from tests.api.test_inquiry_pages import signed_in as customer_signed_in
@@ -50,3 +53,38 @@ async def test_agent_sees_the_assignment_notice_in_the_console(
     assert "새 문의가 배정되었습니다" in queue and f'href="/console/inquiries/{inquiry.id}"' in queue
     assert (await browser.get(f"/console/inquiries/{inquiry.id}")).status_code == 200
     assert "새 문의가 배정되었습니다" not in (await browser.get("/console")).text
+
+
+async def test_an_agent_who_reads_english_gets_the_assignment_notice_in_english(
+    app: FastAPI, session: AsyncSession, settings: Settings, browser: httpx.AsyncClient
+) -> None:
+    """The language switch of a signed-in agent is kept for what the job worker writes to them later."""
+    session.add(Category(slug="payment", name="결제"))
+    await session.commit()
+    lead = await make_staff(session, "lead@example.com")
+    agent = await make_staff(session, "agent@example.com")
+    await agent_signed_in(browser, "agent@example.com")
+    assert (await browser.get("/language/en", params={"next": "/console"})).status_code == 303
+    first = await file_inquiry(session, settings, await make_customer(session))
+    await assign_inquiry(session, lead, first, agent.id, settings)
+    await app.state.jobs.worker.run_once()
+    queue = (await browser.get("/console")).text
+    assert "New inquiry assigned to you (inquiry " in queue and "새 문의가 배정되었습니다" not in queue
+
+    assert (await browser.get("/language/ko", params={"next": "/console"})).status_code == 303
+    second = await file_inquiry(session, settings, await make_customer(session, "host-2"))
+    await assign_inquiry(session, lead, second, agent.id, settings)
+    await app.state.jobs.worker.run_once()
+    assert f"새 문의가 배정되었습니다 (문의번호 {second.number})" in (await browser.get("/console")).text
+
+
+async def test_signing_in_on_an_english_page_keeps_english_for_notices(
+    session: AsyncSession, browser: httpx.AsyncClient
+) -> None:
+    await make_staff(session, "agent@example.com")
+    browser.cookies.set(COOKIE, "en")
+    await agent_signed_in(browser, "agent@example.com")
+    stored = await session.scalar(
+        select(StaffUser.locale).where(StaffUser.email == "agent@example.com").execution_options(populate_existing=True)
+    )
+    assert stored == "en"

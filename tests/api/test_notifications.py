@@ -365,6 +365,36 @@ async def test_unassigned_sla_breach_goes_to_every_active_supervisor_and_admin(
         assert await db.scalar(select(func.count()).select_from(Job).where(Job.kind == NOTIFY_EMAIL)) == 2
 
 
+async def test_staff_notices_are_written_in_each_recipients_language(
+    app: FastAPI, settings: Settings, session: AsyncSession
+) -> None:
+    """An English-reading supervisor gets the breach in English, a Korean one in Korean."""
+    english_id, _ = await add_staff(app, session, StaffRole.SUPERVISOR, "lead-en@example.com")
+    korean_id, _ = await add_staff(app, session, StaffRole.ADMIN, "admin-ko@example.com")
+    await session.execute(update(StaffUser).where(StaffUser.id == english_id).values(locale="en"))
+    await session.commit()
+    worker, console = console_worker(app, settings)
+    await emit_committed(app, INQUIRY_SLA_BREACHED, inquiry())
+    await drain(worker)
+    await drain(worker)
+
+    titles = {n.recipient_id: n.title for n in await notifications(app)}
+    assert titles == {
+        english_id: f"An inquiry is past its deadline (inquiry {NUMBER})",
+        korean_id: f"처리 기한을 넘긴 문의가 있습니다 (문의번호 {NUMBER})",
+    }
+    mails = {m.to: m for m in console.sent if isinstance(m, EmailMessage)}
+    assert (
+        mails["lead-en@example.com"].subject == f"[Customer center] An inquiry is past its deadline (inquiry {NUMBER})"
+    )
+    assert mails["lead-en@example.com"].text.startswith("An inquiry is past its deadline")
+    assert (
+        "Please take a look here:\nhttps://help.example.com/console/inquiries/41" in mails["lead-en@example.com"].text
+    )
+    assert mails["admin-ko@example.com"].subject == f"[고객센터] 처리 기한을 넘긴 문의가 있습니다 (문의번호 {NUMBER})"
+    assert "아래 주소에서 확인해 주세요." in mails["admin-ko@example.com"].text
+
+
 async def test_the_answered_notice_uses_the_texts_saved_on_the_templates_page(
     app: FastAPI, settings: Settings, session: AsyncSession
 ) -> None:

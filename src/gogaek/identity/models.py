@@ -45,6 +45,9 @@ class StaffUser(Base):
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # The phone system's name for this agent's phone (answeringNumber); matched for screen-pops.
     phone_extension: Mapped[str | None] = mapped_column(String(20), unique=True, default=None)
+    # The language they read the console in (set at sign-in and by the language switch): their
+    # notifications (assignment, SLA warnings) are written in it. NULL reads as Korean.
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class Team(Base):

@@ -23,6 +23,7 @@ from gogaek.identity.service import (
     confirm_totp_enrolment,
     get_active_staff,
     get_staff_by_email,
+    remember_language,
 )
 from gogaek.web.auth import (
     CONSOLE_PATH,
@@ -37,8 +38,8 @@ from gogaek.web.auth import (
 from gogaek.web.csrf import CsrfForm
 from gogaek.web.flash import flash
 from gogaek.web.forms import blank_to_none
+from gogaek.web.i18n import current_language, in_language
 from gogaek.web.i18n import gettext as _
-from gogaek.web.i18n import in_language
 from gogaek.web.views import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -111,6 +112,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, fo
     if not may_enter(user, destination):
         return _login_form(request, email=email, next_url=next_url, error=_not_admin(), status=403)
     sign_in(request, user)
+    await remember_language(session, user.id, current_language())
     return redirect(destination)
 
 
@@ -191,5 +193,6 @@ async def totp_enrol(request: Request, session: SessionDep, form: CsrfForm) -> R
     if not may_enter(user, destination):
         destination = CONSOLE_PATH
     sign_in(request, user)
+    await remember_language(session, user.id, current_language())
     flash(request, _("새 OTP를 등록했습니다. (TOTP registered)"))
     return redirect(destination)

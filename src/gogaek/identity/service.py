@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -364,3 +364,15 @@ async def reactivate_staff(
 @cache
 def _dummy_hash() -> str:
     return hash_password("gogaek-timing-equaliser")
+
+
+async def remember_language(session: AsyncSession, staff_id: int, language: str) -> None:
+    """The language a staff member reads the console in, kept for what is written to them later
+    (notifications made by the job worker, outside any request of theirs)."""
+    changed = await session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == staff_id, or_(StaffUser.locale.is_(None), StaffUser.locale != language))
+        .values(locale=language)
+    )
+    if changed.rowcount:  # type: ignore[attr-defined]  # an UPDATE's result has a row count
+        await session.commit()

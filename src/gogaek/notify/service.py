@@ -36,6 +36,7 @@ from gogaek.notify.providers import EmailMessage, NotificationError, SmsMessage
 from gogaek.notify.schemas import WebhookCreate, WebhookUpdate
 from gogaek.notify.texts import DEFAULT_LANGUAGE, rendered_notice
 from gogaek.notify.webhooks import check_target, deliver_webhook, new_webhook_secret
+from gogaek.web.i18n import N_, translations
 
 log = logging.getLogger("gogaek.notify")
 
@@ -202,19 +203,24 @@ async def _answered(session: AsyncSession, settings: Settings, event: str, data:
     ]
 
 
+def _staff_words(staff: StaffUser, message: str, **params: str) -> str:
+    """A message in the language the staff member reads the console in (``staff_users.locale``)."""
+    return translations(staff.locale or DEFAULT_LANGUAGE).gettext(message) % params
+
+
 async def _assigned(session: AsyncSession, settings: Settings, event: str, data: dict[str, Any]) -> list[Notice]:
     inquiry_id, number = _reference(data)
     assignee_id = _optional_int(data, "assignee_id")
     staff = await _active_staff(session, assignee_id) if assignee_id is not None else None
     if staff is None:
         return []
-    title = f"새 문의가 배정되었습니다 (문의번호 {number})"
+    title = _staff_words(staff, N_("새 문의가 배정되었습니다 (문의번호 %(number)s)"), number=number)
     return [Notice(STAFF, staff.id, event, title=title, link=f"/console/inquiries/{inquiry_id}", subject="", text="")]
 
 
 _SLA_TITLES = {
-    events.INQUIRY_SLA_WARNING: "처리 기한이 다가오는 문의가 있습니다",
-    events.INQUIRY_SLA_BREACHED: "처리 기한을 넘긴 문의가 있습니다",
+    events.INQUIRY_SLA_WARNING: N_("처리 기한이 다가오는 문의가 있습니다 (문의번호 %(number)s)"),
+    events.INQUIRY_SLA_BREACHED: N_("처리 기한을 넘긴 문의가 있습니다 (문의번호 %(number)s)"),
 }
 
 
@@ -225,21 +231,23 @@ async def _sla(session: AsyncSession, settings: Settings, event: str, data: dict
     assignee = await _active_staff(session, assignee_id) if assignee_id is not None else None
     recipients = [assignee] if assignee is not None else await _supervisors(session)
     link = f"/console/inquiries/{inquiry_id}"
-    title = f"{_SLA_TITLES[event]} (문의번호 {number})"
-    text = f"{title}.\n아래 주소에서 확인해 주세요.\n{settings.base_url.rstrip('/')}{link}"
-    return [
-        Notice(
-            STAFF,
-            staff.id,
-            event,
-            title=title,
-            link=link,
-            subject=f"[고객센터] {title}",
-            text=text,
-            email_to=staff.email,
+    url = f"{settings.base_url.rstrip('/')}{link}"
+    notices = []
+    for staff in recipients:
+        title = _staff_words(staff, _SLA_TITLES[event], number=number)
+        notices.append(
+            Notice(
+                STAFF,
+                staff.id,
+                event,
+                title=title,
+                link=link,
+                subject=_staff_words(staff, N_("[고객센터] %(title)s"), title=title),
+                text=_staff_words(staff, N_("%(title)s.\n아래 주소에서 확인해 주세요.\n%(url)s"), title=title, url=url),
+                email_to=staff.email,
+            )
         )
-        for staff in recipients
-    ]
+    return notices
 
 
 _NOTICE_BUILDERS: dict[str, NoticeBuilder] = {
