@@ -87,3 +87,23 @@ async def test_a_moved_booking_is_reminded_for_its_new_slot_only(
     later_time = datetime.fromisoformat(later["start"]).strftime("%H:%M")
     assert len(reminders) == 1 and later_time in reminders[0]
     assert any("변경되었습니다" in m.text for m in texts(runner))
+
+
+async def test_a_booking_made_in_english_is_confirmed_and_reminded_in_english(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The host app's token says English: every word the customer then gets about it is English."""
+    slot = await open_slot(client)
+    headers = customer_headers(settings, sub="english", locale="en")
+    booked = (await book(client, headers, slot["start"])).json()
+    runner = worker(app, settings, "worker-e")
+    start = datetime.fromisoformat(slot["start"])
+    await drain(start - timedelta(minutes=settings.callback_reminder_minutes - 1), runner)
+    [reminder] = [m for m in texts(runner) if "Soon, at" in m.text]
+    [confirmation] = [m for m in texts(runner) if m is not reminder]
+    assert confirmation.text.startswith("[Customer center] We will call you from ")
+    assert confirmation.text.endswith(f"Booking {booked['number']}") and start.strftime("%H:%M") in confirmation.text
+    assert reminder.text.startswith("[Customer center] Soon, at ") and booked["number"] in reminder.text
+    assert not any("\uac00" <= char <= "\ud7a3" for message in (confirmation, reminder) for char in message.text)
+    inquiries = (await client.get("/api/v1/inquiries", headers=headers)).json()
+    assert inquiries["items"][0]["id"] == booked["inquiry_id"]

@@ -15,7 +15,8 @@ from gogaek.jobs.handlers import NOTIFY_SMS, Handler, JobContext, PermanentJobEr
 from gogaek.jobs.queue import enqueue
 from gogaek.phone.booking import REMINDER_JOB
 from gogaek.phone.models import Callback, CallbackStatus
-from gogaek.phone.notices import slot_words
+from gogaek.phone.notices import booking_language, in_words, slot_words, sms_text
+from gogaek.web.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,15 @@ async def send_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
         if callback is None or callback.status != CallbackStatus.BOOKED.value or callback.slot_start != slot_start:
             log.info("callback %s was cancelled or moved: no reminder for %s", callback_id, slot_start)
             return
-        text = (
-            f"[고객센터] 잠시 후 {slot_words(callback.slot_start)}에 {ctx.settings.support_phone} 번호로 "
-            f"상담 전화를 드립니다. 예약번호 {callback.number}"
+        language = await booking_language(session, callback)
+        words = in_words(
+            language,
+            N_("잠시 후 %(when)s에 %(phone)s 번호로 상담 전화를 드립니다. 예약번호 %(number)s"),
+            when=slot_words(callback.slot_start, language),
+            phone=ctx.settings.support_phone,
+            number=callback.number or "",
         )
+        text = sms_text(language, words)
         await enqueue(
             session,
             NOTIFY_SMS,

@@ -1,7 +1,8 @@
 """What the customer is told about their callback: confirmation, move, cancellation, "we missed you".
 
-Korean first. The text message goes to the number the customer asked to be called on; the
-e-mail (when the customer has one) and the in-app notice carry the same words.
+In the language the customer booked in (the language of the booking's inquiry, Korean when
+unknown). The text message goes to the number the customer asked to be called on; the e-mail
+(when the customer has one) and the in-app notice carry the same words.
 """
 
 from __future__ import annotations
@@ -16,51 +17,96 @@ from gogaek import events
 from gogaek.calendar.hours import SEOUL
 from gogaek.config import Settings
 from gogaek.identity.models import Customer
+from gogaek.inquiries.models import Inquiry
 from gogaek.notify.service import CUSTOMER, Notice, NoticeBuilder
 from gogaek.phone.models import Callback
+from gogaek.web.dates import english_day
+from gogaek.web.i18n import DEFAULT_LANGUAGE, N_, translations
+
+Wording = tuple[str, str]  # the title, and the text message's words
 
 
-def slot_words(moment: datetime | None) -> str:
+def slot_words(moment: datetime | None, language: str = DEFAULT_LANGUAGE) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(SEOUL)
+    if language != DEFAULT_LANGUAGE:
+        return f"{english_day(local.date())} {local:%H:%M}"
     weekday = "월화수목금토일"[local.weekday()]
     return f"{local.month}월 {local.day}일({weekday}) {local:%H:%M}"
 
 
-def _booked(callback: Callback, settings: Settings) -> tuple[str, str]:
-    when = slot_words(callback.slot_start)
+async def booking_language(session: AsyncSession, callback: Callback) -> str:
+    """The language of the page the customer booked on, kept on the booking's inquiry."""
+    inquiry = await session.get(Inquiry, callback.inquiry_id) if callback.inquiry_id is not None else None
+    return (inquiry.locale if inquiry is not None else None) or DEFAULT_LANGUAGE
+
+
+def in_words(language: str, message: str, **params: str) -> str:
+    return translations(language).gettext(message) % params
+
+
+def sms_text(language: str, words: str) -> str:
+    """A text message starts with who sends it: [고객센터] / [Customer center]."""
+    return in_words(language, N_("[고객센터] %(title)s"), title=words)
+
+
+def _booked(callback: Callback, settings: Settings, language: str) -> Wording:
+    when = slot_words(callback.slot_start, language)
     return (
-        f"전화 상담 예약이 완료되었습니다 ({when})",
-        f"[고객센터] {when}에 {settings.support_phone} 번호로 전화드리겠습니다. 예약번호 {callback.number}",
+        in_words(language, N_("전화 상담 예약이 완료되었습니다 (%(when)s)"), when=when),
+        in_words(
+            language,
+            N_("%(when)s에 %(phone)s 번호로 전화드리겠습니다. 예약번호 %(number)s"),
+            when=when,
+            phone=settings.support_phone,
+            number=callback.number or "",
+        ),
     )
 
 
-def _rescheduled(callback: Callback, settings: Settings) -> tuple[str, str]:
-    when = slot_words(callback.slot_start)
+def _rescheduled(callback: Callback, settings: Settings, language: str) -> Wording:
+    when = slot_words(callback.slot_start, language)
     return (
-        f"전화 상담 예약 시간이 변경되었습니다 ({when})",
-        f"[고객센터] 상담 예약이 {when}(으)로 변경되었습니다. 예약번호 {callback.number}",
+        in_words(language, N_("전화 상담 예약 시간이 변경되었습니다 (%(when)s)"), when=when),
+        in_words(
+            language,
+            N_("상담 예약이 %(when)s(으)로 변경되었습니다. 예약번호 %(number)s"),
+            when=when,
+            number=callback.number or "",
+        ),
     )
 
 
-def _cancelled(callback: Callback, settings: Settings) -> tuple[str, str]:
-    when = slot_words(callback.slot_start)
+def _cancelled(callback: Callback, settings: Settings, language: str) -> Wording:
+    when = slot_words(callback.slot_start, language)
     return (
-        f"전화 상담 예약이 취소되었습니다 ({when})",
-        f"[고객센터] {when} 상담 예약이 취소되었습니다. 예약번호 {callback.number}",
+        in_words(language, N_("전화 상담 예약이 취소되었습니다 (%(when)s)"), when=when),
+        in_words(
+            language,
+            N_("%(when)s 상담 예약이 취소되었습니다. 예약번호 %(number)s"),
+            when=when,
+            number=callback.number or "",
+        ),
     )
 
 
-def _missed(callback: Callback, settings: Settings) -> tuple[str, str]:
+def _missed(callback: Callback, settings: Settings, language: str) -> Wording:
     return (
-        "예약하신 시간에 통화가 연결되지 않았습니다",
-        f"[고객센터] 예약하신 상담 전화를 드렸으나 연결되지 않았습니다. "
-        f"편하실 때 {settings.support_phone}로 전화 주시거나 다시 예약해 주세요. 예약번호 {callback.number}",
+        in_words(language, N_("예약하신 시간에 통화가 연결되지 않았습니다")),
+        in_words(
+            language,
+            N_(
+                "예약하신 상담 전화를 드렸으나 연결되지 않았습니다. "
+                "편하실 때 %(phone)s로 전화 주시거나 다시 예약해 주세요. 예약번호 %(number)s"
+            ),
+            phone=settings.support_phone,
+            number=callback.number or "",
+        ),
     )
 
 
-_WORDING: dict[str, Callable[[Callback, Settings], tuple[str, str]]] = {
+_WORDING: dict[str, Callable[[Callback, Settings, str], Wording]] = {
     events.CALLBACK_BOOKED: _booked,
     events.CALLBACK_RESCHEDULED: _rescheduled,
     events.CALLBACK_CANCELLED: _cancelled,
@@ -76,8 +122,10 @@ async def callback_notices(session: AsyncSession, settings: Settings, event: str
     customer = await session.get(Customer, callback.customer_id)
     if customer is None:
         return []
-    title, text = _WORDING[event](callback, settings)
+    language = await booking_language(session, callback)
+    title, words = _WORDING[event](callback, settings, language)
     link = f"/inquiries/{callback.inquiry_id}" if callback.inquiry_id is not None else "/callbacks"
+    url = f"{settings.base_url.rstrip('/')}{link}"
     return [
         Notice(
             CUSTOMER,
@@ -85,11 +133,11 @@ async def callback_notices(session: AsyncSession, settings: Settings, event: str
             event,
             title=title,
             link=link,
-            subject=f"[고객센터] {title}",
-            text=f"안녕하세요.\n{text.removeprefix('[고객센터] ')}\n\n{settings.base_url.rstrip('/')}{link}",
+            subject=sms_text(language, title),
+            text=in_words(language, N_("안녕하세요.\n%(text)s\n\n%(url)s"), text=words, url=url),
             email_to=customer.email,
             sms_to=callback.phone,
-            sms_text=text,
+            sms_text=sms_text(language, words),
         )
     ]
 
