@@ -21,7 +21,8 @@ from gogaek.config import Settings
 from gogaek.identity.customer_pages import safe_next
 from gogaek.identity.customer_tokens import issue_customer_token
 from gogaek.identity.models import Customer, OneTimeCode, UsedTokenId
-from gogaek.notify.providers import ConsoleProvider
+from gogaek.notify.providers import ConsoleProvider, EmailMessage
+from gogaek.web.i18n import COOKIE
 from tests.conftest import customer_headers
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -393,3 +394,21 @@ async def test_a_signed_in_visitor_skips_the_login_form(browser: httpx.AsyncClie
     await exchange(browser, issue_customer_token(settings, sub="host-user-1"))
     response = await browser.get("/auth/login", params={"next": "/inquiries/new"})
     assert response.status_code == 303 and response.headers["location"] == "/inquiries/new"
+
+
+async def test_the_code_is_written_in_the_language_of_the_page_that_asked_for_it(
+    browser: httpx.AsyncClient, app: FastAPI
+) -> None:
+    assert (await request_code(browser, "hong@example.com")).status_code == 303
+    browser.cookies.set(COOKIE, "en")
+    assert (await request_code(browser, "jamie@example.com")).status_code == 303
+    korean, english = (
+        [m for m in console_of(app).sent if m.to == to][-1] for to in ("hong@example.com", "jamie@example.com")
+    )
+    assert isinstance(korean, EmailMessage) and isinstance(english, EmailMessage)
+    assert korean.subject == "[고객센터] 로그인 인증 코드"
+    assert korean.text.startswith(f"[고객센터] 로그인 인증 코드는 {last_code(app, 'hong@example.com')} 입니다.")
+    assert english.subject == "[Customer center] Sign-in code"
+    code = last_code(app, "jamie@example.com")
+    assert english.text.startswith(f"[Customer center] Your sign-in code is {code}. Enter it within ")
+    assert "Our agents never ask for your code." in english.text

@@ -28,6 +28,9 @@ from gogaek.db import utcnow
 from gogaek.errors import ProblemError
 from gogaek.identity.models import Customer, CustomerSource, OneTimeCode
 from gogaek.notify.providers import EmailMessage, NotificationError, NotificationProviders, SmsMessage
+from gogaek.notify.texts import with_sender
+from gogaek.web.i18n import N_, current_language
+from gogaek.web.i18n import gettext as _
 
 CODE_DIGITS = 6
 RATE_WINDOW = timedelta(hours=1)
@@ -171,15 +174,18 @@ async def _purge_old_codes(session: AsyncSession, now: datetime) -> None:
     )
 
 
-_CODE_NAMES = {CodePurpose.SIGN_IN: "로그인 인증 코드", CodePurpose.IDENTITY: "본인 확인 코드"}
+_CODE_NAMES = {CodePurpose.SIGN_IN: N_("로그인 인증 코드"), CodePurpose.IDENTITY: N_("본인 확인 코드")}
 
 
 def _text(code: str, settings: Settings, purpose: CodePurpose) -> str:
+    """In the language of the page (or host token) that asked for the code: the customer asks for
+    it themselves."""
     minutes = max(1, settings.otp_ttl_seconds // 60)
-    return (
-        f"[고객센터] {_CODE_NAMES[purpose]}는 {code} 입니다. {minutes}분 안에 입력해 주세요.\n"
+    words = _(
+        "%(name)s는 %(code)s 입니다. %(minutes)s분 안에 입력해 주세요.\n"
         "요청하지 않으셨다면 무시하세요. 상담사는 인증 코드를 절대 묻지 않습니다."
-    )
+    ) % {"name": _(_CODE_NAMES[purpose]), "code": code, "minutes": minutes}
+    return with_sender(words, current_language())
 
 
 async def _deliver(
@@ -188,7 +194,7 @@ async def _deliver(
     text = _text(code, settings, purpose)
     try:
         if destination.channel == Channel.EMAIL:
-            subject = f"[고객센터] {_CODE_NAMES[purpose]}"
+            subject = with_sender(_(_CODE_NAMES[purpose]).capitalize(), current_language())
             await providers.email.send_email(EmailMessage(destination.address, subject, text))
         else:
             await providers.sms.send_sms(SmsMessage(destination.address, text))

@@ -70,9 +70,7 @@ async def delete_webhook(endpoint_id: Id, user: CurrentAdmin, session: SessionDe
 
 
 @admin.post("/{endpoint_id}/test", response_model=WebhookTestQueued, status_code=202)
-async def test_webhook(
-    endpoint_id: Id, user: CurrentAdmin, session: SessionDep, request: Request
-) -> WebhookTestQueued:
+async def test_webhook(endpoint_id: Id, user: CurrentAdmin, session: SessionDep, request: Request) -> WebhookTestQueued:
     job, delivery_id = await service.queue_test_delivery(session, user, endpoint_id, request)
     return WebhookTestQueued(job_id=job.id, delivery_id=delivery_id)
 

@@ -34,7 +34,7 @@ from gogaek.notify import queries, texts
 from gogaek.notify.models import Notification, WebhookEndpoint
 from gogaek.notify.providers import EmailMessage, NotificationError, SmsMessage
 from gogaek.notify.schemas import WebhookCreate, WebhookUpdate
-from gogaek.notify.texts import DEFAULT_LANGUAGE, rendered_notice
+from gogaek.notify.texts import DEFAULT_LANGUAGE, rendered_notice, with_sender
 from gogaek.notify.webhooks import check_target, deliver_webhook, new_webhook_secret
 from gogaek.web.i18n import N_, translations
 
@@ -242,7 +242,7 @@ async def _sla(session: AsyncSession, settings: Settings, event: str, data: dict
                 event,
                 title=title,
                 link=link,
-                subject=_staff_words(staff, N_("[고객센터] %(title)s"), title=title),
+                subject=with_sender(title, staff.locale or DEFAULT_LANGUAGE),
                 text=_staff_words(staff, N_("%(title)s.\n아래 주소에서 확인해 주세요.\n%(url)s"), title=title, url=url),
                 email_to=staff.email,
             )

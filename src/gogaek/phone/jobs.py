@@ -13,9 +13,10 @@ from typing import Any
 
 from gogaek.jobs.handlers import NOTIFY_SMS, Handler, JobContext, PermanentJobError
 from gogaek.jobs.queue import enqueue
+from gogaek.notify.texts import with_sender
 from gogaek.phone.booking import REMINDER_JOB
 from gogaek.phone.models import Callback, CallbackStatus
-from gogaek.phone.notices import booking_language, in_words, slot_words, sms_text
+from gogaek.phone.notices import booking_language, in_words, slot_words
 from gogaek.web.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ async def send_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
             phone=ctx.settings.support_phone,
             number=callback.number or "",
         )
-        text = sms_text(language, words)
+        text = with_sender(words, language)
         await enqueue(
             session,
             NOTIFY_SMS,

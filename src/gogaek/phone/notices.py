@@ -19,6 +19,7 @@ from gogaek.config import Settings
 from gogaek.identity.models import Customer
 from gogaek.inquiries.models import Inquiry
 from gogaek.notify.service import CUSTOMER, Notice, NoticeBuilder
+from gogaek.notify.texts import with_sender
 from gogaek.phone.models import Callback
 from gogaek.web.dates import english_day
 from gogaek.web.i18n import DEFAULT_LANGUAGE, N_, translations
@@ -44,11 +45,6 @@ async def booking_language(session: AsyncSession, callback: Callback) -> str:
 
 def in_words(language: str, message: str, **params: str) -> str:
     return translations(language).gettext(message) % params
-
-
-def sms_text(language: str, words: str) -> str:
-    """A text message starts with who sends it: [고객센터] / [Customer center]."""
-    return in_words(language, N_("[고객센터] %(title)s"), title=words)
 
 
 def _booked(callback: Callback, settings: Settings, language: str) -> Wording:
@@ -133,11 +129,11 @@ async def callback_notices(session: AsyncSession, settings: Settings, event: str
             event,
             title=title,
             link=link,
-            subject=sms_text(language, title),
+            subject=with_sender(title, language),
             text=in_words(language, N_("안녕하세요.\n%(text)s\n\n%(url)s"), text=words, url=url),
             email_to=customer.email,
             sms_to=callback.phone,
-            sms_text=sms_text(language, words),
+            sms_text=with_sender(words, language),
         )
     ]
 
