@@ -116,6 +116,24 @@ async def test_rating_and_transcript_email(
     assert refused.status_code == 409 and refused.json()["code"] == "no_email"
 
 
+async def test_the_transcript_speaks_the_customers_language(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    """Its frame (title, start, who said what) in English for an English reader; the words said stay."""
+    conversation, headers = await _chat(client, session, settings, "reader-en", email="en@example.com", locale="en")
+    url = f"/api/v1/chat/conversations/{conversation.id}"
+    text = (await client.get(f"{url}/transcript.txt", headers=headers)).text
+    assert text.startswith(f"Chat transcript #{conversation.id}\nStarted 20") and " (KST)\n" in text
+    assert "Chatbot: 안녕하세요" in text  # the greeting, as the bot said it
+    assert (await client.post(f"{url}/transcript/email", headers=headers)).status_code == 202
+    job = await session.scalar(select(Job).where(Job.kind == NOTIFY_EMAIL))
+    assert job is not None and job.payload["subject"] == f"[Customer center] Chat transcript #{conversation.id}"
+
+    korean, korean_headers = await _chat(client, session, settings, "reader-ko")
+    text = (await client.get(f"/api/v1/chat/conversations/{korean.id}/transcript.txt", headers=korean_headers)).text
+    assert text.startswith(f"채팅 상담 기록 #{korean.id}\n시작 20") and "(Chat transcript)" not in text
+
+
 async def test_images_are_checked_stored_and_shown_only_to_those_in_the_chat(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, staff_headers: StaffHeaders
 ) -> None:

@@ -32,7 +32,7 @@ from gogaek.chat.service import (
     post_message,
     rate_conversation,
 )
-from gogaek.chat.transcript import transcript_lines, transcript_text
+from gogaek.chat.transcript import transcript_lines, transcript_text, transcript_title
 from gogaek.deps import (
     SessionDep,
     SettingsDep,
@@ -47,8 +47,10 @@ from gogaek.inquiries.macros import list_macros
 from gogaek.inquiries.serving import preview_response
 from gogaek.jobs.handlers import NOTIFY_EMAIL
 from gogaek.jobs.queue import enqueue
+from gogaek.notify.texts import with_sender
 from gogaek.web.auth import session_staff
 from gogaek.web.csrf import check_csrf_header
+from gogaek.web.i18n import current_language
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
 
@@ -153,7 +155,7 @@ async def email_transcript(
             "등록된 이메일 주소가 없어 보낼 수 없습니다. 파일로 저장해 주세요. (No email address on file)",
         )
     text = await transcript_for(session, conversation)
-    subject = f"[고객센터] 채팅 상담 기록 #{conversation.id}"
+    subject = with_sender(transcript_title(conversation), current_language())
     await enqueue(session, NOTIFY_EMAIL, {"to": customer.email, "subject": subject, "text": text})
     await session.commit()
     return {"status": "queued", "to": _masked_email(customer.email)}

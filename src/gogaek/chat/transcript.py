@@ -42,11 +42,20 @@ def transcript_lines(messages: Sequence[ChatMessage], agent_names: dict[int, str
     return lines
 
 
+def transcript_title(conversation: Conversation) -> str:
+    return gettext(N_("채팅 상담 기록 #%(id)s")) % {"id": conversation.id}
+
+
 def transcript_text(conversation: Conversation, lines: Sequence[TranscriptLine]) -> str:
+    """In the reader's language (the messages themselves stay as they were written)."""
     started = conversation.created_at.astimezone(SEOUL)
-    header = [f"채팅 상담 기록 (Chat transcript) #{conversation.id}", f"시작 {started:%Y-%m-%d %H:%M} (KST)", ""]
+    header = [
+        transcript_title(conversation),
+        gettext(N_("시작 %(time)s (KST)")) % {"time": f"{started:%Y-%m-%d %H:%M}"},
+        "",
+    ]
     body = []
     for line in lines:
-        text = line.text + (f" [이미지: {line.image_name}]" if line.image_name else "")
-        body.append(f"[{line.time}] {line.who}: {text}")
+        image = " " + gettext(N_("[이미지: %(name)s]")) % {"name": line.image_name} if line.image_name else ""
+        body.append(f"[{line.time}] {line.who}: {line.text}{image}")
     return "\n".join(header + body) + "\n"
