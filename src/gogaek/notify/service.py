@@ -36,7 +36,7 @@ from gogaek.notify.providers import EmailMessage, NotificationError, SmsMessage
 from gogaek.notify.schemas import WebhookCreate, WebhookUpdate
 from gogaek.notify.texts import DEFAULT_LANGUAGE, rendered_notice, with_sender
 from gogaek.notify.webhooks import check_target, deliver_webhook, new_webhook_secret
-from gogaek.web.i18n import N_, translations
+from gogaek.web.i18n import N_, text_in
 
 log = logging.getLogger("gogaek.notify")
 
@@ -203,21 +203,17 @@ async def _answered(session: AsyncSession, settings: Settings, event: str, data:
     ]
 
 
-def _staff_words(staff: StaffUser, message: str, **params: str) -> str:
-    """A message in the language the staff member reads the console in (``staff_users.locale``)."""
-    return translations(staff.locale or DEFAULT_LANGUAGE).gettext(message) % params
-
-
 async def _assigned(session: AsyncSession, settings: Settings, event: str, data: dict[str, Any]) -> list[Notice]:
     inquiry_id, number = _reference(data)
     assignee_id = _optional_int(data, "assignee_id")
     staff = await _active_staff(session, assignee_id) if assignee_id is not None else None
     if staff is None:
         return []
-    title = _staff_words(staff, N_("새 문의가 배정되었습니다 (문의번호 %(number)s)"), number=number)
+    title = text_in(staff.locale, N_("새 문의가 배정되었습니다 (문의번호 %(number)s)"), number=number)
     return [Notice(STAFF, staff.id, event, title=title, link=f"/console/inquiries/{inquiry_id}", subject="", text="")]
 
 
+STAFF_MAIL_BODY = N_("%(title)s.\n아래 주소에서 확인해 주세요.\n%(url)s")
 _SLA_TITLES = {
     events.INQUIRY_SLA_WARNING: N_("처리 기한이 다가오는 문의가 있습니다 (문의번호 %(number)s)"),
     events.INQUIRY_SLA_BREACHED: N_("처리 기한을 넘긴 문의가 있습니다 (문의번호 %(number)s)"),
@@ -234,7 +230,7 @@ async def _sla(session: AsyncSession, settings: Settings, event: str, data: dict
     url = f"{settings.base_url.rstrip('/')}{link}"
     notices = []
     for staff in recipients:
-        title = _staff_words(staff, _SLA_TITLES[event], number=number)
+        title = text_in(staff.locale, _SLA_TITLES[event], number=number)
         notices.append(
             Notice(
                 STAFF,
@@ -242,8 +238,8 @@ async def _sla(session: AsyncSession, settings: Settings, event: str, data: dict
                 event,
                 title=title,
                 link=link,
-                subject=with_sender(title, staff.locale or DEFAULT_LANGUAGE),
-                text=_staff_words(staff, N_("%(title)s.\n아래 주소에서 확인해 주세요.\n%(url)s"), title=title, url=url),
+                subject=with_sender(title, staff.locale),
+                text=text_in(staff.locale, STAFF_MAIL_BODY, title=title, url=url),
                 email_to=staff.email,
             )
         )

@@ -27,7 +27,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.runtime_settings.queries import stored_settings
 from gogaek.runtime_settings.service import save_settings
 from gogaek.web.forms import josa
-from gogaek.web.i18n import N_, translations
+from gogaek.web.i18n import N_, text_in
 
 LANGUAGES = {"ko": "한국어", "en": "English"}
 DEFAULT_LANGUAGE = "ko"
@@ -179,6 +179,6 @@ async def save_notice_texts(
     return await save_settings(session, actor, "notify.templates", {key: value}, request=request, audit_detail=detail)
 
 
-def with_sender(words: str, language: str) -> str:
+def with_sender(words: str, language: str | None) -> str:
     """A text message or an e-mail subject opens with who sends it: [고객센터] / [Customer center]."""
-    return translations(language).gettext(N_("[고객센터] %(title)s")) % {"title": words}
+    return text_in(language, N_("[고객센터] %(title)s"), title=words)

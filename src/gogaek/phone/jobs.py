@@ -16,8 +16,8 @@ from gogaek.jobs.queue import enqueue
 from gogaek.notify.texts import with_sender
 from gogaek.phone.booking import REMINDER_JOB
 from gogaek.phone.models import Callback, CallbackStatus
-from gogaek.phone.notices import booking_language, in_words, slot_words
-from gogaek.web.i18n import N_
+from gogaek.phone.notices import booking_language, slot_words
+from gogaek.web.i18n import N_, text_in
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def send_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
             log.info("callback %s was cancelled or moved: no reminder for %s", callback_id, slot_start)
             return
         language = await booking_language(session, callback)
-        words = in_words(
+        words = text_in(
             language,
             N_("잠시 후 %(when)s에 %(phone)s 번호로 상담 전화를 드립니다. 예약번호 %(number)s"),
             when=slot_words(callback.slot_start, language),

@@ -22,7 +22,7 @@ from gogaek.notify.service import CUSTOMER, Notice, NoticeBuilder
 from gogaek.notify.texts import with_sender
 from gogaek.phone.models import Callback
 from gogaek.web.dates import english_day
-from gogaek.web.i18n import DEFAULT_LANGUAGE, N_, translations
+from gogaek.web.i18n import DEFAULT_LANGUAGE, N_, text_in
 
 Wording = tuple[str, str]  # the title, and the text message's words
 
@@ -43,15 +43,11 @@ async def booking_language(session: AsyncSession, callback: Callback) -> str:
     return (inquiry.locale if inquiry is not None else None) or DEFAULT_LANGUAGE
 
 
-def in_words(language: str, message: str, **params: str) -> str:
-    return translations(language).gettext(message) % params
-
-
 def _booked(callback: Callback, settings: Settings, language: str) -> Wording:
     when = slot_words(callback.slot_start, language)
     return (
-        in_words(language, N_("전화 상담 예약이 완료되었습니다 (%(when)s)"), when=when),
-        in_words(
+        text_in(language, N_("전화 상담 예약이 완료되었습니다 (%(when)s)"), when=when),
+        text_in(
             language,
             N_("%(when)s에 %(phone)s 번호로 전화드리겠습니다. 예약번호 %(number)s"),
             when=when,
@@ -64,8 +60,8 @@ def _booked(callback: Callback, settings: Settings, language: str) -> Wording:
 def _rescheduled(callback: Callback, settings: Settings, language: str) -> Wording:
     when = slot_words(callback.slot_start, language)
     return (
-        in_words(language, N_("전화 상담 예약 시간이 변경되었습니다 (%(when)s)"), when=when),
-        in_words(
+        text_in(language, N_("전화 상담 예약 시간이 변경되었습니다 (%(when)s)"), when=when),
+        text_in(
             language,
             N_("상담 예약이 %(when)s(으)로 변경되었습니다. 예약번호 %(number)s"),
             when=when,
@@ -77,8 +73,8 @@ def _rescheduled(callback: Callback, settings: Settings, language: str) -> Wordi
 def _cancelled(callback: Callback, settings: Settings, language: str) -> Wording:
     when = slot_words(callback.slot_start, language)
     return (
-        in_words(language, N_("전화 상담 예약이 취소되었습니다 (%(when)s)"), when=when),
-        in_words(
+        text_in(language, N_("전화 상담 예약이 취소되었습니다 (%(when)s)"), when=when),
+        text_in(
             language,
             N_("%(when)s 상담 예약이 취소되었습니다. 예약번호 %(number)s"),
             when=when,
@@ -89,8 +85,8 @@ def _cancelled(callback: Callback, settings: Settings, language: str) -> Wording
 
 def _missed(callback: Callback, settings: Settings, language: str) -> Wording:
     return (
-        in_words(language, N_("예약하신 시간에 통화가 연결되지 않았습니다")),
-        in_words(
+        text_in(language, N_("예약하신 시간에 통화가 연결되지 않았습니다")),
+        text_in(
             language,
             N_(
                 "예약하신 상담 전화를 드렸으나 연결되지 않았습니다. "
@@ -130,7 +126,7 @@ async def callback_notices(session: AsyncSession, settings: Settings, event: str
             title=title,
             link=link,
             subject=with_sender(title, language),
-            text=in_words(language, N_("안녕하세요.\n%(text)s\n\n%(url)s"), text=words, url=url),
+            text=text_in(language, N_("안녕하세요.\n%(text)s\n\n%(url)s"), text=words, url=url),
             email_to=customer.email,
             sms_to=callback.phone,
             sms_text=with_sender(words, language),

@@ -115,13 +115,27 @@ def in_language(message: str) -> str:
     reader's language: in Korean without its English gloss; in English its catalogue
     translation, else the gloss it carries ("…찾을 수 없습니다. (Not found)" → "Not found"),
     else the message as it is."""
-    translated = gettext(message)
-    if _current.get() == DEFAULT_LANGUAGE:
-        return for_reader(translated)
+    return in_language_of(_current.get(), message)
+
+
+def in_language_of(language: str | None, message: str) -> str:
+    """:func:`in_language` for a reader who is not the one of this request (a chat's customer
+    while an agent acts, a staff member the job worker writes to)."""
+    language = supported(language) or DEFAULT_LANGUAGE
+    translated = translations(language).gettext(message)
+    if language == DEFAULT_LANGUAGE:
+        gloss = _GLOSS.search(translated)
+        return translated[: gloss.start()] if gloss else translated
     if translated != message:
         return translated
     gloss = _GLOSS.search(message)
     return gloss.group(1).strip() if gloss else message
+
+
+def text_in(language: str | None, message: str, **params: object) -> str:
+    """A marked message (``N_``) in ``language``, its ``%(name)s`` places filled."""
+    words = in_language_of(language, message)
+    return words % params if params else words
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name extraction looks for (babel's default keywords)
