@@ -105,9 +105,10 @@ class Settings(BaseSettings):
 
     # Real-time chat. The bot answers when its confidence reaches the threshold (docs/chat-bot.md);
     # after ``chat_bot_misses`` unanswered questions in a row it hands the chat to a person.
-    chat_bot_greeting: str = (
+    # The built-in greeting is in the catalogue, so an English chat gets it in English.
+    chat_bot_greeting: str = N_(
         "안녕하세요, 고객센터 챗봇입니다. 궁금한 점을 입력해 주세요. 상담원 연결을 원하시면 "
-        "'상담원 연결'이라고 입력해 주세요. (Hello! Ask me anything, or type '상담원 연결' for a person.)"
+        "'상담원 연결'이라고 입력해 주세요."
     )
     # "business": people chat during business hours (weekdays 09–18, not on holidays); "always": 24/7.
     chat_hours: Literal["business", "always"] = "business"

@@ -283,3 +283,40 @@ async def test_error_frames_speak_the_sockets_language(desk: Desk) -> None:
     ]
     await english.close()
     await korean.close()
+
+
+async def test_the_chat_speaks_the_customers_language_whoever_acts(desk: Desk) -> None:
+    """The host token says English: the bot, the offline options and the accepting agent's join
+    message (written while the agent acts) are English; a Korean chat carries no English glosses."""
+    token = desk.customer_token("chat-en", name="Jamie", email="chat-en@example.com", locale="en")
+    english = await ChatClient.open(ws_url(desk.url, "/ws/chat", token=token))
+    conversation_id = (await english.expect_type("hello"))["conversation"]["id"]
+    greeting = await english.expect(_is_message("bot"))
+    assert greeting["text"].startswith("Hello! I'm the help center's chatbot.") and '"agent"' in greeting["text"]
+    await english.send({"type": "message", "text": FAQ_QUESTION, "client_msg_id": "e-1"})
+    answer = await english.expect(lambda f: f.get("type") == "message" and f.get("bot_kind") == "answer")
+    assert answer["text"].endswith("\n\nWas this helpful?")
+    assert [b["label"] for b in answer["buttons"]] == ["Yes, it helped", "No", "Talk to an agent"]
+
+    agent = await _agent(desk, desk.agent_id)
+    await english.send({"type": "handoff"})
+    connecting = await english.expect(_is_message("system"))
+    assert connecting["text"] == "Connecting you to an agent. One moment, please."
+    await english.expect_type("status", status="queued")
+    await agent.send({"type": "accept", "conversation": conversation_id})
+    joined = await english.expect(lambda f: _is_message("system")(f) and "joined" in f["text"])
+    assert joined["text"].endswith(" has joined. How can I help?")
+    await english.send({"type": "end"})
+    ended = await english.expect(lambda f: _is_message("system")(f) and "ended" in f["text"])
+    assert ended["text"] == "The chat has ended. How was it? Please leave a rating."
+
+    korean = await _customer(desk, "chat-ko")
+    await korean.expect_type("hello")
+    await korean.send({"type": "message", "text": FAQ_QUESTION, "client_msg_id": "k-1"})
+    korean_answer = await korean.expect(lambda f: f.get("type") == "message" and f.get("bot_kind") == "answer")
+    assert korean_answer["text"].endswith("\n\n도움이 되었나요?")
+    assert [b["label"] for b in korean_answer["buttons"]] == ["네, 도움이 됐어요", "아니요", "상담원 연결"]
+    greeting_ko = next(f for f in korean.frames if _is_message("bot")(f))
+    assert "(Hello" not in greeting_ko["text"] and greeting_ko["text"].startswith("안녕하세요")
+    for client in (english, korean, agent):
+        await client.close()

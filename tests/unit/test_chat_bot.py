@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from gogaek.chat.bot import (
-    GREETING_DEFAULT,
     HYBRID_SCALE,
     BotContext,
     BotReply,
@@ -33,6 +32,7 @@ from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
 from gogaek.search.documents import SearchDocument, SearchHit
 from gogaek.search.engine import SearchAnswer, SearchEngine
 from gogaek.search.service import SearchIndex
+from gogaek.web.i18n import for_reader
 
 # benchmarks/ is a folder of scripts that import each other by bare name, not a package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -217,10 +217,9 @@ def test_misses_and_wanting_a_person(kind: BotReplyKind, miss: bool, person: boo
 
 
 def test_greeting_reply_uses_the_configured_text() -> None:
-    reply = greeting_reply(GREETING_DEFAULT)
+    reply = greeting_reply("반가워요! 무엇이든 물어보세요.")
 
-    assert reply.kind == K.GREETING and reply.text == GREETING_DEFAULT and not reply.is_miss
-    assert GREETING_DEFAULT.startswith("안녕하세요")
+    assert reply.kind == K.GREETING and reply.text == "반가워요! 무엇이든 물어보세요." and not reply.is_miss
 
 
 # Whole turns: a real SearchIndex (lexical engine) over a few articles. The index never reads
@@ -344,7 +343,12 @@ async def test_handoff_and_emergency_want_a_person(index: SearchIndex) -> None:
 
     assert handoff.kind == K.HANDOFF and handoff.wants_person and "상담 시간이 아니에요" not in handoff.text
     assert after_hours.kind == K.HANDOFF and "상담 시간이 아니에요" in after_hours.text
-    assert emergency.kind == K.EMERGENCY and emergency.wants_person and ACCIDENT_GUIDANCE in emergency.text
+    assert emergency.kind == K.EMERGENCY and emergency.wants_person and for_reader(ACCIDENT_GUIDANCE) in emergency.text
+
+
+@pytest.mark.parametrize("text", ["I want to talk to an agent", "Human please", "operator!", "a real person"])
+async def test_an_english_ask_for_a_person_is_a_handoff(index: SearchIndex, text: str) -> None:
+    assert (await bot_reply(text, index, context())).kind == K.HANDOFF
 
 
 async def test_small_talk_is_answered_in_kind(index: SearchIndex) -> None:

@@ -20,6 +20,8 @@ from gogaek.korean.typo import within_one_edit
 from gogaek.search.documents import SearchDocument, SearchHit
 from gogaek.search.engine import SearchAnswer
 from gogaek.search.service import SearchIndex
+from gogaek.web.i18n import N_, in_language
+from gogaek.web.i18n import gettext as _
 
 SEARCH_LIMIT = 5
 MAX_SUGGESTIONS = 3
@@ -91,12 +93,9 @@ class BotContext:
     own_inquiries: Callable[[], Awaitable[Sequence[InquirySummary]]]  # called only for the status intent
 
 
-GREETING_DEFAULT = (
-    "안녕하세요, 고객센터 챗봇입니다. 궁금한 점을 편하게 입력해 주세요. 상담원과 이야기하고 싶으시면 "
-    "'상담원 연결'이라고 입력해 주세요. (Hello! Ask me anything, or type '상담원 연결' to talk to a person.)"
-)
+def handoff_button() -> BotButton:
+    return BotButton("handoff", _("상담원 연결"))
 
-HANDOFF_BUTTON = BotButton("handoff", "상담원 연결 (Talk to an agent)")
 
 # ---------------------------------------------------------------------------------------------
 # Intents. Rules run on the text squashed to letters and digits (spacing and punctuation do not
@@ -117,6 +116,7 @@ _HANDOFF = re.compile(
     r"|(?:진짜|실제|실제로|살아있는)사람|(?:챗봇|봇|기계|로봇|자동응답|ai)(?:말고|아니고|싫)"
     r"|^(?:상담원|상담사|상담직원|직원|사람|상담|상담연결|연결)(?:님)?(?:이요|요|좀|연결)?"
     r"(?:해주세요|해주실래요|해줘요|해줘|부탁해요|부탁드려요|부탁드립니다|부탁합니다|하고싶어요|받고싶어요|원해요|요)?$"
+    r"|agent|human|operator|realperson"  # an English chat's "talk to an agent", "a human please"
 )
 _PHONE_VETO = re.compile(
     r"바꾸|바꿔|바꿨|바뀌|바꿀|변경|수정|등록|인증|송금|이체|보내|보낸|받는|받을|예약|콜백|오래|안돼|안되|안걸|끊|"
@@ -165,9 +165,9 @@ _ACK = r"(?:네|넵|예|ok|오케이|알겠습니다|알겠어요|확인했습�
 _LAUGH = r"(?:[ㅎㅋㅠㅜ]|ㅇㅇ)*"
 _SMALL_TALK = re.compile(rf"^(?:(?:{_HELLO}|{_THANKS}|{_ACK}){_LAUGH})+$")
 _SMALL_TALK_TEXT = {
-    "hello": "안녕하세요! 무엇을 도와드릴까요? 궁금한 내용을 편하게 입력해 주세요. (Hello! How can I help?)",
-    "thanks": "천만에요! 더 궁금한 점이 있으면 언제든 말씀해 주세요. (You're welcome! Ask me anything else.)",
-    "ack": "네, 더 궁금한 점이 있으면 편하게 입력해 주세요. (Anything else? Just ask.)",
+    "hello": N_("안녕하세요! 무엇을 도와드릴까요? 궁금한 내용을 편하게 입력해 주세요."),
+    "thanks": N_("천만에요! 더 궁금한 점이 있으면 언제든 말씀해 주세요."),
+    "ack": N_("네, 더 궁금한 점이 있으면 편하게 입력해 주세요."),
 }
 # A greeting in front of a question is dropped before searching ("안녕하세요 비번 까먹었어요").
 _HELLO_WORDS = ("안녕하세요", "안녕하십니까", "안녕하세여", "안녕", "하이", "헬로", "저기요", "여보세요")
@@ -333,11 +333,11 @@ def _excerpt(text: str, limit: int = ANSWER_CHARS) -> str:
 
 
 def answer_reply(document: SearchDocument) -> BotReply:
-    text = f"{document.question}\n\n{_excerpt(document.answer)}\n\n도움이 되었나요? (Was this helpful?)"
+    text = f"{document.question}\n\n{_excerpt(document.answer)}\n\n{_('도움이 되었나요?')}"
     buttons = (
-        BotButton("helpful", "네, 도움이 됐어요 (Yes)", document.id),
-        BotButton("not_helpful", "아니요 (No)", document.id),
-        HANDOFF_BUTTON,
+        BotButton("helpful", _("네, 도움이 됐어요"), document.id),
+        BotButton("not_helpful", _("아니요"), document.id),
+        handoff_button(),
     )
     return BotReply(BotReplyKind.ANSWER, text, article_id=document.id, buttons=buttons)
 
@@ -345,17 +345,14 @@ def answer_reply(document: SearchDocument) -> BotReply:
 def suggestions_reply(hits: Sequence[SearchHit]) -> BotReply:
     suggestions = tuple(Suggestion(h.document.id, h.document.question) for h in hits[:MAX_SUGGESTIONS])
     lines = [f"{number}. {s.title}" for number, s in enumerate(suggestions, 1)]
-    text = "\n".join(["이런 내용을 찾으셨나요? (Is it one of these?)", *lines])
-    buttons = (*(BotButton("article", s.title, s.article_id) for s in suggestions), HANDOFF_BUTTON)
+    text = "\n".join([_("이런 내용을 찾으셨나요?"), *lines])
+    buttons = (*(BotButton("article", s.title, s.article_id) for s in suggestions), handoff_button())
     return BotReply(BotReplyKind.SUGGESTIONS, text, suggestions=suggestions, buttons=buttons)
 
 
 def no_match_reply() -> BotReply:
-    text = (
-        "죄송해요, 질문에 맞는 도움말을 찾지 못했어요. 다른 말로 다시 질문하시거나 상담원과 연결해 드릴까요? "
-        "(Sorry, I couldn't find an answer. Rephrase, or talk to an agent?)"
-    )
-    return BotReply(BotReplyKind.NO_MATCH, text, buttons=(HANDOFF_BUTTON,))
+    text = _("죄송해요, 질문에 맞는 도움말을 찾지 못했어요. 다른 말로 다시 질문하시거나 상담원과 연결해 드릴까요?")
+    return BotReply(BotReplyKind.NO_MATCH, text, buttons=(handoff_button(),))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,62 +365,65 @@ def greeting_reply(greeting: str) -> BotReply:
 
 def _open_line(context: BotContext) -> str:
     if context.open_now:
-        return "지금은 상담 가능 시간입니다. (We're open now.)"
-    return "지금은 상담 시간이 아니에요. 남겨 주신 내용은 상담 시간에 확인합니다. (We're closed now.)"
+        return _("지금은 상담 가능 시간입니다.")
+    return _("지금은 상담 시간이 아니에요. 남겨 주신 내용은 상담 시간에 확인합니다.")
 
 
 def hours_reply(context: BotContext) -> BotReply:
-    text = (
-        f"상담 운영시간은 {context.support_hours}입니다. (Business hours)\n{_open_line(context)}\n"
-        f"전화 상담: {context.support_phone}"
+    text = "\n".join(
+        [
+            _("상담 운영시간은 %(hours)s입니다.") % {"hours": context.support_hours},
+            _open_line(context),
+            _("전화 상담: %(phone)s") % {"phone": context.support_phone},
+        ]
     )
-    return BotReply(BotReplyKind.HOURS, text, buttons=(HANDOFF_BUTTON,))
+    return BotReply(BotReplyKind.HOURS, text, buttons=(handoff_button(),))
 
 
 def phone_reply(context: BotContext) -> BotReply:
-    text = (
-        f"고객센터 전화번호는 {context.support_phone}입니다. (Phone)\n"
-        f"상담 시간: {context.support_hours}\n{_open_line(context)}"
+    text = "\n".join(
+        [
+            _("고객센터 전화번호는 %(phone)s입니다.") % {"phone": context.support_phone},
+            _("상담 시간: %(hours)s") % {"hours": context.support_hours},
+            _open_line(context),
+        ]
     )
-    return BotReply(BotReplyKind.PHONE, text, buttons=(HANDOFF_BUTTON,))
+    return BotReply(BotReplyKind.PHONE, text, buttons=(handoff_button(),))
 
 
 def handoff_reply(context: BotContext) -> BotReply:
-    text = "네, 상담원 연결을 도와드릴게요. (Sure, let me get you an agent.)"
+    text = _("네, 상담원 연결을 도와드릴게요.")
     if not context.open_now:
-        text += f"\n{_open_line(context)}\n상담 시간: {context.support_hours}"
+        text += f"\n{_open_line(context)}\n" + _("상담 시간: %(hours)s") % {"hours": context.support_hours}
     return BotReply(BotReplyKind.HANDOFF, text)
 
 
 def emergency_reply() -> BotReply:
-    lead = "금융사고가 의심되는 상황이라 상담원에게 가장 먼저 연결해 드릴게요. (Urgent: connecting you first.)"
-    text = f"{lead}\n{ACCIDENT_GUIDANCE}"
+    lead = _("금융사고가 의심되는 상황이라 상담원에게 가장 먼저 연결해 드릴게요.")
+    text = f"{lead}\n{in_language(ACCIDENT_GUIDANCE)}"
     return BotReply(BotReplyKind.EMERGENCY, text)
 
 
 def inquiry_status_reply(inquiries: Sequence[InquirySummary]) -> BotReply:
     """The customer's latest inquiries in the order given (the caller sorts, newest first)."""
     if not inquiries:
-        text = (
-            "접수된 1:1 문의가 없습니다. 새 문의는 '1:1 문의'에서 남기실 수 있어요. "
-            "(You have no inquiries. You can write one in 1:1 문의.)"
-        )
-        return BotReply(BotReplyKind.INQUIRY_STATUS, text, buttons=(HANDOFF_BUTTON,))
+        text = _("접수된 1:1 문의가 없습니다. 새 문의는 '1:1 문의'에서 남기실 수 있어요.")
+        return BotReply(BotReplyKind.INQUIRY_STATUS, text, buttons=(handoff_button(),))
     latest = inquiries[:MAX_SUGGESTIONS]
     lines = [f"• {i.number} {i.title} — {i.status_label} ({i.updated_at.astimezone(SEOUL):%Y-%m-%d})" for i in latest]
     text = "\n".join(
         [
-            f"최근 문의 {len(latest)}건의 처리 상태입니다. (Your latest inquiries)",
+            _("최근 문의 %(count)s건의 처리 상태입니다.") % {"count": len(latest)},
             *lines,
-            "자세한 내용은 '문의 내역'에서 확인하실 수 있어요. (Details in 문의 내역.)",
+            _("자세한 내용은 '문의 내역'에서 확인하실 수 있어요."),
         ]
     )
-    return BotReply(BotReplyKind.INQUIRY_STATUS, text, buttons=(HANDOFF_BUTTON,))
+    return BotReply(BotReplyKind.INQUIRY_STATUS, text, buttons=(handoff_button(),))
 
 
 def small_talk_reply(text: str) -> BotReply:
     kind = _small_talk(_squash(text)) or _small_talk(_corrected(_squash(text))) or "hello"
-    return BotReply(BotReplyKind.GREETING, _SMALL_TALK_TEXT[kind])
+    return BotReply(BotReplyKind.GREETING, _(_SMALL_TALK_TEXT[kind]))
 
 
 def without_greeting(text: str) -> str:

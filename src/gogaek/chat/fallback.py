@@ -22,6 +22,7 @@ from gogaek.identity.models import Customer
 from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
 from gogaek.inquiries.schemas import InquiryCreate
 from gogaek.inquiries.service import inquiry_number, submit_inquiry
+from gogaek.web.i18n import N_, text_in
 
 if TYPE_CHECKING:
     from gogaek.chat.runtime import ChatRuntime
@@ -29,24 +30,24 @@ if TYPE_CHECKING:
 INQUIRY_BODY_LIMIT = 5000
 
 
-def fallback_options(settings: Settings, hours_text: str) -> list[dict[str, Any]]:
+def fallback_options(settings: Settings, hours_text: str, language: str | None) -> list[dict[str, Any]]:
     """What a customer can do when no person can chat now. A list, so other channels (phone
     callback booking) can join it without a protocol change."""
     return [
         {
             "action": "leave_inquiry",
-            "label": "온라인 문의 남기기 (Leave an online inquiry)",
-            "detail": "대화 내용과 함께 접수되어 영업일 기준 1~2일 안에 답변드립니다. (Answered in 1–2 business days)",
+            "label": text_in(language, N_("온라인 문의 남기기")),
+            "detail": text_in(language, N_("대화 내용과 함께 접수되어 영업일 기준 1~2일 안에 답변드립니다.")),
         },
         {
             "action": "book_callback",
-            "label": "전화 상담 예약 (Book a callback)",
-            "detail": "원하시는 시간에 상담사가 먼저 전화드립니다. (We call you at the time you choose)",
+            "label": text_in(language, N_("전화 상담 예약")),
+            "detail": text_in(language, N_("원하시는 시간에 상담사가 먼저 전화드립니다.")),
             "url": "/callbacks/new",
         },
         {
             "action": "call",
-            "label": "전화 상담 (Call us)",
+            "label": text_in(language, N_("전화 상담")),
             "phone": settings.support_phone,
             "hours": hours_text,
         },
@@ -58,14 +59,18 @@ async def offer_alternatives(
 ) -> Outcome:
     """Tells the customer why nobody can take the chat and what they can do instead."""
     hours_text = support_hours_text(settings, await load_business_hours(session))
-    reason = (
-        "지금은 상담 운영시간이 아닙니다" if not open_now else "지금은 상담 가능한 상담사가 없습니다"
-    ) + f". 운영시간: {hours_text}."  # the hours may carry their own parentheses
-    text = f"{reason} 아래 방법 중 하나를 선택해 주세요. (No agent is available now; choose an option below.)"
+    language = conversation.locale
+    reason = N_("지금은 상담 운영시간이 아닙니다.") if not open_now else N_("지금은 상담 가능한 상담사가 없습니다.")
+    text = text_in(
+        language,
+        N_("%(reason)s 운영시간: %(hours)s. 아래 방법 중 하나를 선택해 주세요."),  # the hours may carry parentheses
+        reason=text_in(language, reason),
+        hours=hours_text,
+    )
     if conversation.is_emergency:
-        text = f"{ACCIDENT_GUIDANCE}\n{text}"
+        text = f"{text_in(language, ACCIDENT_GUIDANCE)}\n{text}"
     outcome = Outcome(conversation)
-    options = fallback_options(settings, hours_text)
+    options = fallback_options(settings, hours_text, language)
     outcome.add_message(await post_system(session, conversation, text, options=options))
     await session.commit()
     return outcome
@@ -106,9 +111,13 @@ async def leave_inquiry(
         conversation.inquiry_id = inquiry.id
         number = inquiry.number or inquiry_number(inquiry)
         outcome = Outcome(conversation)
-        text = (
-            f"온라인 문의로 접수되었습니다. 문의번호 {number}. 영업일 기준 1~2일 안에 답변드리며 "
-            "'문의 내역'에서 확인하실 수 있습니다. (Filed as an online inquiry.)"
+        text = text_in(
+            conversation.locale,
+            N_(
+                "온라인 문의로 접수되었습니다. 문의번호 %(number)s. 영업일 기준 1~2일 안에 답변드리며 "
+                "'문의 내역'에서 확인하실 수 있습니다."
+            ),
+            number=number,
         )
         outcome.add_message(
             await post_system(session, conversation, text, inquiry={"id": inquiry.id, "number": number})

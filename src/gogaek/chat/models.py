@@ -65,6 +65,9 @@ class Conversation(Base):
     rating: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     rating_comment: Mapped[str | None] = mapped_column(Text, default=None)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The customer's language when the chat started: what the chat says to them (system
+    # messages, also those an agent's action or a sweep causes) is written in it. NULL: Korean.
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class ChatMessage(Base):

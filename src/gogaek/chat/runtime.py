@@ -49,15 +49,14 @@ from gogaek.identity.service import set_availability as set_staff_availability
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.realtime.hub import Event, Hub
 from gogaek.search.service import SearchIndex
+from gogaek.web.i18n import N_, text_in
 
 log = logging.getLogger(__name__)
 
 IDLE_SWEEP_SECONDS = 15.0  # also how often waiting chats get another assignment try
 ASSIGN_BATCH = 50
 
-REQUEUED_TEXT = (
-    "상담사 연결이 끊겨 다른 상담사에게 다시 연결합니다. 잠시만 기다려 주세요. (Reconnecting you to another agent…)"
-)
+REQUEUED_TEXT = N_("상담사 연결이 끊겨 다른 상담사에게 다시 연결합니다. 잠시만 기다려 주세요.")
 
 
 class ChatRuntime:
@@ -198,7 +197,7 @@ class ChatRuntime:
             if not open_now or nobody:
                 outcome = await offer_alternatives(self.settings, session, conversation, open_now)
             else:
-                text = "상담사를 연결하고 있습니다. 잠시만 기다려 주세요. (Connecting you to an agent…)"
+                text = text_in(conversation.locale, N_("상담사를 연결하고 있습니다. 잠시만 기다려 주세요."))
                 outcome = await queue_to_team(session, conversation, team_id, text, now)
         if outcome is None:
             return
@@ -292,7 +291,9 @@ class ChatRuntime:
                 team = await session.get(Team, to_team)
                 if team is None:
                     raise ProblemError(404, "not_found", "팀을 찾을 수 없습니다. (Team not found)")
-                text = f"{team.name} 팀으로 상담을 옮깁니다. 잠시만 기다려 주세요. (Transferring to another team…)"
+                text = text_in(
+                    conversation.locale, N_("%(team)s 팀으로 상담을 옮깁니다. 잠시만 기다려 주세요."), team=team.name
+                )
                 outcome = await queue_to_team(session, conversation, team.id, text, utcnow())
                 if outcome is None:
                     raise ProblemError(
@@ -325,8 +326,8 @@ class ChatRuntime:
         if not moved:
             raise ProblemError(409, "chat_changed", "상담 상태가 바뀌었습니다. 다시 확인해 주세요. (The chat changed)")
         outcome = Outcome(conversation)
-        text = (
-            f"{bare_agent_name(target.display_name)} 상담사가 이어서 상담합니다. (Another agent continues this chat.)"
+        text = text_in(
+            conversation.locale, N_("%(name)s 상담사가 이어서 상담합니다."), name=bare_agent_name(target.display_name)
         )
         outcome.add_message(await post_system(session, conversation, text))
         await session.commit()
@@ -368,7 +369,13 @@ class ChatRuntime:
                 # Plain ids: a lost race rolls the session back, which expires every loaded row.
                 for conversation_id in [c.id for c in await queries.agent_conversations(session, staff_id)]:
                     conversation = await get_conversation(session, conversation_id)
-                    outcome = await queue_to_team(session, conversation, conversation.team_id, REQUEUED_TEXT, utcnow())
+                    outcome = await queue_to_team(
+                        session,
+                        conversation,
+                        conversation.team_id,
+                        text_in(conversation.locale, REQUEUED_TEXT),
+                        utcnow(),
+                    )
                     if outcome is not None:
                         released.append(outcome)
         await self.hub.publish(agent_channel(staff_id), {"type": "account_changed"})
@@ -429,7 +436,9 @@ class ChatRuntime:
             if not warned:
                 return  # someone spoke, or another process warned first
             outcome = Outcome(conversation)
-            text = f"{minutes}분 동안 입력이 없으면 상담이 자동으로 종료됩니다. (This chat will close if idle.)"
+            text = text_in(
+                conversation.locale, N_("%(minutes)s분 동안 입력이 없으면 상담이 자동으로 종료됩니다."), minutes=minutes
+            )
             outcome.add_message(await post_system(session, conversation, text, idle_warning=True))
             await session.commit()
         await self.publish(outcome)

@@ -24,6 +24,7 @@ from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.identity.naming import bare_agent_name
 from gogaek.korean.pii import mask_pii
 from gogaek.realtime.hub import Event
+from gogaek.web.i18n import N_, current_language, in_language, text_in
 
 QUEUE_CHANNEL = "chat-queue"
 
@@ -259,12 +260,13 @@ async def own_conversation(session: AsyncSession, customer: Customer, conversati
 
 
 async def start_conversation(session: AsyncSession, customer: Customer, greeting: str) -> Outcome:
-    """A new chat opens with the bot's greeting as message 1."""
-    conversation = Conversation(customer_id=customer.id)
+    """A new chat opens with the bot's greeting as message 1, in the customer's language (the
+    built-in greeting is in the catalogue; an admin's own is used as written)."""
+    conversation = Conversation(customer_id=customer.id, locale=current_language())
     session.add(conversation)
     await session.flush()
     outcome = Outcome(conversation)
-    outcome.add_message(await append_message(session, conversation, Sender.BOT, greeting))
+    outcome.add_message(await append_message(session, conversation, Sender.BOT, in_language(greeting)))
     await session.commit()
     return outcome
 
@@ -364,7 +366,11 @@ async def assign(session: AsyncSession, conversation_id: int, agent: StaffUser, 
         return None
     conversation = await get_conversation(session, conversation_id)
     outcome = Outcome(conversation)
-    text = f"{bare_agent_name(agent.display_name)} 상담사가 연결되었습니다. 무엇을 도와드릴까요? (An agent has joined.)"
+    text = text_in(
+        conversation.locale,
+        N_("%(name)s 상담사가 연결되었습니다. 무엇을 도와드릴까요?"),
+        name=bare_agent_name(agent.display_name),
+    )
     outcome.add_message(await post_system(session, conversation, text), agent.display_name)
     await session.commit()
     outcome.add_status(conversation, agent_name=agent.display_name)
@@ -386,7 +392,7 @@ async def end_conversation(session: AsyncSession, conversation: Conversation, en
     if not ended:
         raise _closed()
     outcome = Outcome(conversation)
-    text = "상담이 종료되었습니다. 상담은 어떠셨나요? 별점을 남겨 주세요. (The chat has ended. Please rate it.)"
+    text = text_in(conversation.locale, N_("상담이 종료되었습니다. 상담은 어떠셨나요? 별점을 남겨 주세요."))
     outcome.add_message(await post_system(session, conversation, text, rating_requested=True))
     await session.commit()
     outcome.add_status(conversation, ended_by=ended_by)
