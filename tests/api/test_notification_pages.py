@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +15,7 @@ from gogaek.helpcenter.models import Category
 from gogaek.identity.models import StaffUser
 from gogaek.inquiries.agent_verbs import reply_as_agent
 from gogaek.inquiries.assignment import assign_inquiry
+from gogaek.inquiries.models import Inquiry
 from gogaek.web.i18n import COOKIE
 from tests.api.test_agent_auth import file_inquiry, make_customer, make_staff
 from tests.api.test_console_pages import signed_in as agent_signed_in
@@ -38,16 +42,32 @@ async def test_customer_sees_the_answer_notice_until_opening_the_inquiry(
         assert "답변이 등록되었습니다" not in (await browser.get("/inquiries")).text
 
 
-async def test_agent_sees_the_assignment_notice_in_the_console(
-    app: FastAPI, session: AsyncSession, settings: Settings, browser: httpx.AsyncClient
-) -> None:
+@dataclass
+class Desk:
+    lead: StaffUser
+    agent: StaffUser
+
+
+@pytest.fixture
+async def desk(session: AsyncSession) -> Desk:
+    """A category, a lead who assigns and an agent who is assigned."""
     session.add(Category(slug="payment", name="결제"))
     await session.commit()
-    lead = await make_staff(session, "lead@example.com")
-    agent = await make_staff(session, "agent@example.com")
-    inquiry = await file_inquiry(session, settings, await make_customer(session))
-    await assign_inquiry(session, lead, inquiry, agent.id, settings)
+    return Desk(await make_staff(session, "lead@example.com"), await make_staff(session, "agent@example.com"))
+
+
+async def assigned(app: FastAPI, session: AsyncSession, settings: Settings, desk: Desk, customer: str) -> Inquiry:
+    """A new inquiry of ``customer`` assigned to the agent, its notice written by the job worker."""
+    inquiry = await file_inquiry(session, settings, await make_customer(session, customer))
+    await assign_inquiry(session, desk.lead, inquiry, desk.agent.id, settings)
     await app.state.jobs.worker.run_once()
+    return inquiry
+
+
+async def test_agent_sees_the_assignment_notice_in_the_console(
+    app: FastAPI, session: AsyncSession, settings: Settings, browser: httpx.AsyncClient, desk: Desk
+) -> None:
+    inquiry = await assigned(app, session, settings, desk, "host-1")
     await agent_signed_in(browser, "agent@example.com")
     queue = (await browser.get("/console")).text
     assert "새 문의가 배정되었습니다" in queue and f'href="/console/inquiries/{inquiry.id}"' in queue
@@ -56,25 +76,17 @@ async def test_agent_sees_the_assignment_notice_in_the_console(
 
 
 async def test_an_agent_who_reads_english_gets_the_assignment_notice_in_english(
-    app: FastAPI, session: AsyncSession, settings: Settings, browser: httpx.AsyncClient
+    app: FastAPI, session: AsyncSession, settings: Settings, browser: httpx.AsyncClient, desk: Desk
 ) -> None:
     """The language switch of a signed-in agent is kept for what the job worker writes to them later."""
-    session.add(Category(slug="payment", name="결제"))
-    await session.commit()
-    lead = await make_staff(session, "lead@example.com")
-    agent = await make_staff(session, "agent@example.com")
     await agent_signed_in(browser, "agent@example.com")
     assert (await browser.get("/language/en", params={"next": "/console"})).status_code == 303
-    first = await file_inquiry(session, settings, await make_customer(session))
-    await assign_inquiry(session, lead, first, agent.id, settings)
-    await app.state.jobs.worker.run_once()
+    await assigned(app, session, settings, desk, "host-1")
     queue = (await browser.get("/console")).text
     assert "New inquiry assigned to you (inquiry " in queue and "새 문의가 배정되었습니다" not in queue
 
     assert (await browser.get("/language/ko", params={"next": "/console"})).status_code == 303
-    second = await file_inquiry(session, settings, await make_customer(session, "host-2"))
-    await assign_inquiry(session, lead, second, agent.id, settings)
-    await app.state.jobs.worker.run_once()
+    second = await assigned(app, session, settings, desk, "host-2")
     assert f"새 문의가 배정되었습니다 (문의번호 {second.number})" in (await browser.get("/console")).text
 
 

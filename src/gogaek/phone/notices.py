@@ -7,7 +7,6 @@ unknown). The text message goes to the number the customer asked to be called on
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -43,67 +42,39 @@ async def booking_language(session: AsyncSession, callback: Callback) -> str:
     return (inquiry.locale if inquiry is not None else None) or DEFAULT_LANGUAGE
 
 
-def _booked(callback: Callback, settings: Settings, language: str) -> Wording:
-    when = slot_words(callback.slot_start, language)
-    return (
-        text_in(language, N_("전화 상담 예약이 완료되었습니다 (%(when)s)"), when=when),
-        text_in(
-            language,
-            N_("%(when)s에 %(phone)s 번호로 전화드리겠습니다. 예약번호 %(number)s"),
-            when=when,
-            phone=settings.support_phone,
-            number=callback.number or "",
+# Per event: the notice's title and the text message's words. Each may use %(when)s (the slot),
+# %(phone)s (the support number) and %(number)s (the booking's 예약번호).
+_WORDING: dict[str, Wording] = {
+    events.CALLBACK_BOOKED: (
+        N_("전화 상담 예약이 완료되었습니다 (%(when)s)"),
+        N_("%(when)s에 %(phone)s 번호로 전화드리겠습니다. 예약번호 %(number)s"),
+    ),
+    events.CALLBACK_RESCHEDULED: (
+        N_("전화 상담 예약 시간이 변경되었습니다 (%(when)s)"),
+        N_("상담 예약이 %(when)s(으)로 변경되었습니다. 예약번호 %(number)s"),
+    ),
+    events.CALLBACK_CANCELLED: (
+        N_("전화 상담 예약이 취소되었습니다 (%(when)s)"),
+        N_("%(when)s 상담 예약이 취소되었습니다. 예약번호 %(number)s"),
+    ),
+    events.CALLBACK_MISSED: (
+        N_("예약하신 시간에 통화가 연결되지 않았습니다"),
+        N_(
+            "예약하신 상담 전화를 드렸으나 연결되지 않았습니다. "
+            "편하실 때 %(phone)s로 전화 주시거나 다시 예약해 주세요. 예약번호 %(number)s"
         ),
-    )
-
-
-def _rescheduled(callback: Callback, settings: Settings, language: str) -> Wording:
-    when = slot_words(callback.slot_start, language)
-    return (
-        text_in(language, N_("전화 상담 예약 시간이 변경되었습니다 (%(when)s)"), when=when),
-        text_in(
-            language,
-            N_("상담 예약이 %(when)s(으)로 변경되었습니다. 예약번호 %(number)s"),
-            when=when,
-            number=callback.number or "",
-        ),
-    )
-
-
-def _cancelled(callback: Callback, settings: Settings, language: str) -> Wording:
-    when = slot_words(callback.slot_start, language)
-    return (
-        text_in(language, N_("전화 상담 예약이 취소되었습니다 (%(when)s)"), when=when),
-        text_in(
-            language,
-            N_("%(when)s 상담 예약이 취소되었습니다. 예약번호 %(number)s"),
-            when=when,
-            number=callback.number or "",
-        ),
-    )
-
-
-def _missed(callback: Callback, settings: Settings, language: str) -> Wording:
-    return (
-        text_in(language, N_("예약하신 시간에 통화가 연결되지 않았습니다")),
-        text_in(
-            language,
-            N_(
-                "예약하신 상담 전화를 드렸으나 연결되지 않았습니다. "
-                "편하실 때 %(phone)s로 전화 주시거나 다시 예약해 주세요. 예약번호 %(number)s"
-            ),
-            phone=settings.support_phone,
-            number=callback.number or "",
-        ),
-    )
-
-
-_WORDING: dict[str, Callable[[Callback, Settings, str], Wording]] = {
-    events.CALLBACK_BOOKED: _booked,
-    events.CALLBACK_RESCHEDULED: _rescheduled,
-    events.CALLBACK_CANCELLED: _cancelled,
-    events.CALLBACK_MISSED: _missed,
+    ),
 }
+
+
+def wording(event: str, callback: Callback, settings: Settings, language: str) -> Wording:
+    title, words = _WORDING[event]
+    params = {
+        "when": slot_words(callback.slot_start, language),
+        "phone": settings.support_phone,
+        "number": callback.number or "",
+    }
+    return text_in(language, title, **params), text_in(language, words, **params)
 
 
 async def callback_notices(session: AsyncSession, settings: Settings, event: str, data: dict[str, Any]) -> list[Notice]:
@@ -115,7 +86,7 @@ async def callback_notices(session: AsyncSession, settings: Settings, event: str
     if customer is None:
         return []
     language = await booking_language(session, callback)
-    title, words = _WORDING[event](callback, settings, language)
+    title, words = wording(event, callback, settings, language)
     link = f"/inquiries/{callback.inquiry_id}" if callback.inquiry_id is not None else "/callbacks"
     url = f"{settings.base_url.rstrip('/')}{link}"
     return [
