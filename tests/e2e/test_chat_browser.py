@@ -93,6 +93,9 @@ def test_without_an_agent_online_the_chat_becomes_an_inquiry(
     expect(options.locator("a.chat-option-call")).to_have_attribute("href", re.compile(r"^tel:[0-9+]+$"))
     expect(options.locator("a[data-action=book_callback]")).to_have_attribute("href", re.compile(r"/callbacks/new$"))
     screenshot(customer, "chat-offline-options.png")
+    # A Korean chat reads Korean only: no English asides in the bot's, the system's or the page's words.
+    for words in (customer.locator("#chat-log li[data-sender=bot]"), options, customer.locator("#chat-status")):
+        expect(words.first).not_to_contain_text(re.compile(r"\([A-Za-z][^()]*\)"))
     options.locator("button[data-action=leave_inquiry]").click()
     number = customer.locator(".chat-inquiry-number")
     expect(number).to_have_text(re.compile(r"\d{8}-\d+"))

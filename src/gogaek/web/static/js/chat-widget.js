@@ -67,7 +67,7 @@
     panel.hidden = true;
     var head = node("div", { class: "gcw-head" });
     head.appendChild(node("strong", {}, "고객센터 채팅 상담"));
-    var close = node("button", { class: "gcw-close", type: "button", "aria-label": "닫기 (Close)" }, "✕");
+    var close = node("button", { class: "gcw-close", type: "button", "aria-label": "닫기" }, "✕");
     head.appendChild(close);
     panel.appendChild(head);
     panel.appendChild(node("div", { class: "gcw-body chat-app chat-app-embed" }));
@@ -100,7 +100,7 @@
     }
     scripts().then(mount).catch(function () {
       var body = panel.querySelector(".gcw-body");
-      body.textContent = "채팅을 불러오지 못했습니다. 잠시 후 다시 시도해 주세요. (Could not load the chat.)";
+      body.textContent = "채팅을 불러오지 못했습니다. 잠시 후 다시 시도해 주세요.";
     });
   }
 

@@ -19,11 +19,14 @@
   // The page's own words when it is not Korean: data-texts on the chat root (chat/pages.py),
   // "{name}" for what goes in. The embeddable widget and Korean pages use the words above and below.
   var TEXTS = {};
+  // The Korean fallbacks keep an English aside for this file's readers ("연결 중… (Connecting)"); a
+  // Korean page shows them without it (English comes from the page's table, TEXTS).
+  var GLOSS = /\s*\(([^()\uac00-\ud7a3]*[A-Za-z][^()\uac00-\ud7a3]*)\)\s*$/;
 
   function t(key, korean, values) {
     var text = TEXTS[key];
     if (!text) {
-      return korean;
+      return korean.replace(GLOSS, "");
     }
     Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
     return text;
@@ -753,7 +756,7 @@
     this.find("#chat-rating").hidden = true;
     var note = this.find("#chat-rated");
     var stars = score ? " (★" + score + ")" : "";
-    note.textContent = TEXTS.rated ? t("rated", "") + stars : "평가해 주셔서 감사합니다." + stars + " (Thank you!)";
+    note.textContent = TEXTS.rated ? t("rated", "") + stars : "평가해 주셔서 감사합니다." + stars;
     note.hidden = false;
   };
 
