@@ -333,7 +333,8 @@ def _excerpt(text: str, limit: int = ANSWER_CHARS) -> str:
 
 
 def answer_reply(document: SearchDocument) -> BotReply:
-    text = f"{document.question}\n\n{_excerpt(document.answer)}\n\n{_('도움이 되었나요?')}"
+    question = _("도움이 되었나요?")
+    text = f"{document.question}\n\n{_excerpt(document.answer)}\n\n{question}"
     buttons = (
         BotButton("helpful", _("네, 도움이 됐어요"), document.id),
         BotButton("not_helpful", _("아니요"), document.id),
