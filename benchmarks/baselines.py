@@ -59,19 +59,15 @@ class Fts5Trigram:
     def __init__(self, texts: Sequence[str]) -> None:
         self._db = sqlite3.connect(":memory:")
         self._db.execute("CREATE VIRTUAL TABLE faq USING fts5(question, tokenize='trigram')")
-        self._db.executemany(
-            "INSERT INTO faq(rowid, question) VALUES (?, ?)", list(enumerate(texts))
-        )
+        self._db.executemany("INSERT INTO faq(rowid, question) VALUES (?, ?)", list(enumerate(texts)))
 
     def rank(self, query: str, limit: int = 10) -> list[int]:
         """Entry numbers, best first: any shared trigram matches (OR query)."""
-        grams = {query[i:i + 3] for i in range(len(query) - 2)}
+        grams = {query[i : i + 3] for i in range(len(query) - 2)}
         match = " OR ".join('"' + g.replace('"', '""') + '"' for g in sorted(grams))
         if not match:
             return []
-        rows = self._db.execute(
-            "SELECT rowid FROM faq WHERE faq MATCH ? ORDER BY bm25(faq) LIMIT ?", (match, limit)
-        )
+        rows = self._db.execute("SELECT rowid FROM faq WHERE faq MATCH ? ORDER BY bm25(faq) LIMIT ?", (match, limit))
         return [int(row[0]) for row in rows]
 
 

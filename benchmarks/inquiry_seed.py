@@ -207,7 +207,7 @@ async def seed(engine: AsyncEngine, plan: SeedPlan, agent_ids: list[int], now: d
         message_id = await _next_id(connection, InquiryMessage)
         messages = 0
         for start in range(0, plan.inquiries, plan.batch):
-            rows = [builder.inquiry(owner) for owner in owners[start:start + plan.batch]]
+            rows = [builder.inquiry(owner) for owner in owners[start : start + plan.batch]]
             await connection.execute(insert(Inquiry), rows)
             replies = [reply for row in rows for reply in _replies(rng, row)]
             for reply in replies:
@@ -244,7 +244,7 @@ async def _insert_customers(
         for customer_id in ids
     ]
     for start in range(0, len(rows), plan.batch):
-        await connection.execute(insert(Customer), rows[start:start + plan.batch])
+        await connection.execute(insert(Customer), rows[start : start + plan.batch])
     return ids
 
 

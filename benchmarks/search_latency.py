@@ -84,10 +84,17 @@ def corpus(size: int, eval_dir: Path) -> list[SearchDocument]:
         block = rng.randrange(len(sentences) // 10) * 10
         picks = rng.sample(range(block, block + 10), 3)
         template = demo[number % len(demo)]
-        documents.append(SearchDocument(
-            number, None, sentences[picks[0]], (sentences[picks[1]], sentences[picks[2]]),
-            template.tags, template.answer, template.category,
-        ))
+        documents.append(
+            SearchDocument(
+                number,
+                None,
+                sentences[picks[0]],
+                (sentences[picks[1]], sentences[picks[2]]),
+                template.tags,
+                template.answer,
+                template.category,
+            )
+        )
     return documents
 
 
@@ -152,8 +159,7 @@ def measure_size(size: int, eval_dir: Path, queries: list[str], semantic: bool) 
     documents = corpus(size, eval_dir)
     rows = []
     started, started_cpu = time.perf_counter(), time.process_time()
-    baseline = BM25([" ".join([d.question, *d.alternates, d.answer]) for d in documents],
-                    whitespace_tokens)
+    baseline = BM25([" ".join([d.question, *d.alternates, d.answer]) for d in documents], whitespace_tokens)
     base_build = f"{time.perf_counter() - started:.1f} / {time.process_time() - started_cpu:.1f} s"
     base = percentiles(baseline.rank, queries)
     rows.append(_row(size, "whitespace BM25 (baseline)", base_build, base, base))
@@ -161,8 +167,7 @@ def measure_size(size: int, eval_dir: Path, queries: list[str], semantic: bool) 
     build = timed_build(lexical, documents)
     rows.append(_row(size, "Gogaek lexical search", build, percentiles(lexical.search, queries), base))
     typed = prefixes(queries)
-    rows.append(_row(size, "Gogaek suggest (autocomplete)", None,
-                     percentiles(lexical.suggest, typed), base))
+    rows.append(_row(size, "Gogaek suggest (autocomplete)", None, percentiles(lexical.suggest, typed), base))
     if semantic:
         cold = size <= SIZES[0]
         cache = {} if cold else fake_vectors(documents)
@@ -171,8 +176,7 @@ def measure_size(size: int, eval_dir: Path, queries: list[str], semantic: bool) 
         label = "Gogaek hybrid search (+ e5, USE)" + ("" if cold else ", vectors pre-cached")
         rows.append(_row(size, label, build, percentiles(hybrid.search, queries), base))
         if cold:
-            rows.append(_row(size, "  same, rebuild with warm cache", timed_build(hybrid, documents),
-                             None, base))
+            rows.append(_row(size, "  same, rebuild with warm cache", timed_build(hybrid, documents), None, base))
     print("\n".join(" | ".join(r) for r in rows), flush=True)
     return rows
 
@@ -181,9 +185,16 @@ def _row(size: int, name: str, build: str | None, timing: Timing | None, base: T
     build_text = build or "–"
     if timing is None:
         return [f"{size:,}", name, build_text, "–", "–", "–", "–", "–"]
-    return [f"{size:,}", name, build_text, f"{timing.p50_ms:.2f}", f"{timing.p95_ms:.2f}",
-            f"{timing.cpu_p50_ms:.2f}", f"{timing.cpu_p95_ms:.2f}",
-            f"{timing.cpu_p95_ms / base.cpu_p95_ms:.1f}×"]
+    return [
+        f"{size:,}",
+        name,
+        build_text,
+        f"{timing.p50_ms:.2f}",
+        f"{timing.p95_ms:.2f}",
+        f"{timing.cpu_p50_ms:.2f}",
+        f"{timing.cpu_p95_ms:.2f}",
+        f"{timing.cpu_p95_ms / base.cpu_p95_ms:.1f}×",
+    ]
 
 
 def peak_rss_mb() -> float:
@@ -200,6 +211,7 @@ def child_report(mode: str, eval_dir: Path) -> dict[str, float]:
     started = time.perf_counter()
     if mode.startswith("kiwi:"):
         from gogaek.korean import get_kiwi
+
         model_type = mode.split(":", 1)[1]
         get_kiwi(None if model_type == "default" else model_type)
         load = time.perf_counter() - started
@@ -213,8 +225,7 @@ def child_report(mode: str, eval_dir: Path) -> dict[str, float]:
     size = int(mode.split(":")[1])
     semantic = mode.startswith("hybrid")
     documents = corpus(size, eval_dir)
-    engine = SearchEngine(semantic=semantic,
-                          embedding_cache=fake_vectors(documents) if semantic else None)
+    engine = SearchEngine(semantic=semantic, embedding_cache=fake_vectors(documents) if semantic else None)
     engine.rebuild(documents)
     engine.search("송금 한도")
     return {"rss_mb": peak_rss_mb()}
@@ -246,8 +257,15 @@ def kiwi_rows(eval_dir: Path) -> list[list[str]]:
         except subprocess.CalledProcessError as error:
             rows.append([model_type, "fails to load", error.stderr.strip().splitlines()[-1], "", ""])
             continue
-        rows.append([model_type, f"{report['load_s']:.2f} s", f"{report['rss_mb']:.0f} MB",
-                     f"{report['r1']:.3f}", f"{report['mrr']:.3f}"])
+        rows.append(
+            [
+                model_type,
+                f"{report['load_s']:.2f} s",
+                f"{report['rss_mb']:.0f} MB",
+                f"{report['r1']:.3f}",
+                f"{report['mrr']:.3f}",
+            ]
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -286,8 +304,19 @@ def report(cores: int, timing: list[list[str]], memory: list[list[str]], kiwi: l
         "Build: wall / CPU seconds; the cold hybrid build runs as the app runs it after an import\n"
         "(searchable once the lexical index is built, since at this size both models' vectors would\n"
         "take more than 5 s; USE and then e5 are attached in the background when done).\n\n"
-        + table(["articles", "path", "build (wall / CPU)", "p50 ms", "p95 ms", "CPU p50 ms", "CPU p95 ms",
-                 "CPU p95 / baseline"], timing)
+        + table(
+            [
+                "articles",
+                "path",
+                "build (wall / CPU)",
+                "p50 ms",
+                "p95 ms",
+                "CPU p50 ms",
+                "CPU p95 ms",
+                "CPU p95 / baseline",
+            ],
+            timing,
+        )
         + "\n\nPeak RSS of a fresh process holding a built engine (Kiwi included; hybrid adds\n"
         "the e5 and USE models and their vectors):\n\n"
         + table(["articles", "engine", "peak RSS"], memory)

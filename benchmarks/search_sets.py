@@ -110,8 +110,10 @@ def faq_sets(cache: dict[str, bytes]) -> str:
         role = "held out: never used for tuning" if result.held_out else "tuning set: weights were fitted on it"
         parts.append(f"#### {name} ({result.articles} articles; {role})\n\n{set_table(result)}\n")
         if result.held_out:
-            parts.append(f"Targets (R@1 ≥ {TARGET_R1}, MRR@10 ≥ {TARGET_MRR}, every style ≥ {TARGET_STYLE} "
-                         f"and ahead of Kiwi BM25 and plain e5 dense): {verdict(result)}\n")
+            parts.append(
+                f"Targets (R@1 ≥ {TARGET_R1}, MRR@10 ≥ {TARGET_MRR}, every style ≥ {TARGET_STYLE} "
+                f"and ahead of Kiwi BM25 and plain e5 dense): {verdict(result)}\n"
+            )
     return "\n".join(parts)
 
 
@@ -170,11 +172,26 @@ def abstention(cache: dict[str, bytes], eval_dir: Path) -> str:
         found = abstention_of(name, cache, off)
         print(f"  no-match {name}: {found}", flush=True)
         role = "held out" if name in HELD_OUT_SETS else "tuning"
-        rows.append([f"{name} ({role})", f"{found.answered:.3f}", f"{found.answered_right:.3f}",
-                     f"{found.left_out:.3f}", f"{found.off_dev:.3f}", f"{found.off_test:.3f}",
-                     f"{found.everyday:.3f}"])
-    header = ["FAQ", "in-domain answered", "right-first still answered", "article removed → no match",
-              "off-topic dev → no match", "off-topic test (held out) → no match", "everyday chat → no match"]
+        rows.append(
+            [
+                f"{name} ({role})",
+                f"{found.answered:.3f}",
+                f"{found.answered_right:.3f}",
+                f"{found.left_out:.3f}",
+                f"{found.off_dev:.3f}",
+                f"{found.off_test:.3f}",
+                f"{found.everyday:.3f}",
+            ]
+        )
+    header = [
+        "FAQ",
+        "in-domain answered",
+        "right-first still answered",
+        "article removed → no match",
+        "off-topic dev → no match",
+        "off-topic test (held out) → no match",
+        "everyday chat → no match",
+    ]
     return (
         "### Knowing when there is no answer (`no_match`)\n\n"
         f"{len(off.dev)} off-topic dev queries (threshold fitted on them with the tuning set), "

@@ -7,6 +7,7 @@ scripts/setup.sh test
 scripts/services.sh
 
 .venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
 
 # Two workers (the CI machine has two cores). --dist loadscope, as tests/conftest.py refines it,

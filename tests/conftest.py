@@ -30,9 +30,7 @@ from gogaek.identity.service import create_staff_user
 from gogaek.migrate import upgrade_database
 from gogaek.reference_cache import clear_reference_copies
 
-POSTGRES_URL = os.environ.get(
-    "GOGAEK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("GOGAEK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = [b for b in os.environ.get("GOGAEK_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 ADMIN_EMAIL = "admin@example.com"
@@ -222,13 +220,9 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def admin_headers(client: httpx.AsyncClient, session: AsyncSession) -> dict[str, str]:
     await create_staff_user(
         session,
-        StaffCreate(
-            email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="관리자", role=StaffRole.ADMIN
-        ),
+        StaffCreate(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="관리자", role=StaffRole.ADMIN),
     )
-    response = await client.post(
-        "/api/v1/admin/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-    )
+    response = await client.post("/api/v1/admin/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

@@ -39,8 +39,15 @@ async def serve_live(app: ASGIApp) -> AsyncIterator[LiveServer]:
         await app(scope, counted, send)
 
     config = uvicorn.Config(
-        counting, host="127.0.0.1", port=0, lifespan="off", ws="none", log_level="warning",
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=5,
+        counting,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        ws="none",
+        log_level="warning",
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

@@ -64,9 +64,7 @@ def not_found(what: str = "요청하신 내용") -> ProblemError:
     return ProblemError(404, "not_found", f"{what}을(를) 찾을 수 없습니다. (Not found)")
 
 
-def problem_body(
-    status: int, code: str, message: str, errors: list[dict[str, Any]]
-) -> dict[str, Any]:
+def problem_body(status: int, code: str, message: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
     """The message in the caller's language (the token's ``locale``, then ``Accept-Language``):
     Korean without the English gloss it is written with, or English."""
     message = in_language(message)
@@ -111,8 +109,7 @@ def render_problem(request: Request, problem: ProblemError) -> Response:
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"loc": [str(part) for part in err.get("loc", ())], "message": str(err.get("msg", ""))}
-        for err in exc.errors()
+        {"loc": [str(part) for part in err.get("loc", ())], "message": str(err.get("msg", ""))} for err in exc.errors()
     ]
 
 
@@ -162,9 +159,7 @@ def _path_names_nothing(request: Request) -> bool:
 
 def is_text_not_storable(exc: BaseException) -> bool:
     """PostgreSQL text cannot hold a NUL character (SQLSTATE 22021); SQLite can."""
-    return isinstance(exc, DBAPIError) and (
-        getattr(exc.orig, "sqlstate", None) == "22021" or "0x00" in str(exc.orig)
-    )
+    return isinstance(exc, DBAPIError) and (getattr(exc.orig, "sqlstate", None) == "22021" or "0x00" in str(exc.orig))
 
 
 async def _on_database_error(request: Request, exc: Exception) -> Response:

@@ -98,9 +98,7 @@ async def test_every_route_with_an_id_in_its_path_refuses_impossible_ids(
     failures = []
     for route in routes:
         allowed = [
-            client
-            for client in roles.values()
-            if (await call(client, route, BAD_IDS[0])).status_code not in REFUSED
+            client for client in roles.values() if (await call(client, route, BAD_IDS[0])).status_code not in REFUSED
         ] or list(roles.values())
         for value in BAD_IDS:
             for client in allowed:
@@ -284,9 +282,7 @@ async def test_hsts_on_every_response_in_production(settings: Settings) -> None:
     assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
 
 
-async def test_a_nul_character_is_refused_not_a_500(
-    app: FastAPI, settings: Settings, session: AsyncSession
-) -> None:
+async def test_a_nul_character_is_refused_not_a_500(app: FastAPI, settings: Settings, session: AsyncSession) -> None:
     """PostgreSQL text cannot hold NUL (SQLite can): found by schemathesis as a 500 on PostgreSQL."""
     await make_staff(session, "admin@example.com", role=StaffRole.ADMIN)
     async with raw_client(app) as client:

@@ -111,7 +111,7 @@ async def test_transcript_page_shows_the_customers_own_chat(
     response = await customer.get(f"/chat/{conversation.id}/transcript")
     assert response.status_code == 200
     page = html.unescape(response.text)
-    assert f'채팅 상담 기록 #{conversation.id}</h1>' in page
+    assert f"채팅 상담 기록 #{conversation.id}</h1>" in page
     assert "안녕하세요, 고객센터 챗봇입니다." in page
     assert "환불은 언제 되나요?\n주문번호 A-1" in page
     assert "상담사 김상담" in page and "오늘 안에 처리해 드릴게요." in page

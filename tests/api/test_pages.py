@@ -32,9 +32,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client that asks for HTML (so errors come back as pages) and keeps cookies."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers=HTML
-    ) as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=HTML) as http:
         yield http
 
 
@@ -42,9 +40,7 @@ async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def admin_user(session: AsyncSession) -> None:
     await create_staff_user(
         session,
-        StaffCreate(
-            email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="관리자", role=StaffRole.ADMIN
-        ),
+        StaffCreate(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="관리자", role=StaffRole.ADMIN),
     )
 
 
@@ -54,18 +50,14 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-async def post_form(
-    browser: httpx.AsyncClient, page: str, action: str, data: dict[str, Any]
-) -> httpx.Response:
+async def post_form(browser: httpx.AsyncClient, page: str, action: str, data: dict[str, Any]) -> httpx.Response:
     """Like a person would: open the page, then submit its form with the page's token."""
     token = csrf_of((await browser.get(page)).text)
     return await browser.post(action, data={"csrf_token": token, **data})
 
 
 async def sign_in(browser: httpx.AsyncClient, password: str = ADMIN_PASSWORD) -> httpx.Response:
-    return await post_form(
-        browser, "/admin/login", "/admin/login", {"email": ADMIN_EMAIL, "password": password}
-    )
+    return await post_form(browser, "/admin/login", "/admin/login", {"email": ADMIN_EMAIL, "password": password})
 
 
 async def first_result_id(client: httpx.AsyncClient, query: str) -> int:
@@ -264,9 +256,7 @@ async def test_sign_in_never_redirects_off_site(browser: httpx.AsyncClient) -> N
     assert response.headers["location"] == "/admin"
 
 
-async def test_agents_cannot_use_the_admin_pages(
-    browser: httpx.AsyncClient, session: AsyncSession
-) -> None:
+async def test_agents_cannot_use_the_admin_pages(browser: httpx.AsyncClient, session: AsyncSession) -> None:
     await create_staff_user(
         session,
         StaffCreate(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, display_name="상담사"),
@@ -277,9 +267,7 @@ async def test_agents_cannot_use_the_admin_pages(
 
 
 async def test_sign_in_form_without_token_is_refused(browser: httpx.AsyncClient) -> None:
-    response = await browser.post(
-        "/admin/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-    )
+    response = await browser.post("/admin/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert response.status_code == 403
     assert "보안 확인에 실패했습니다" in response.text
 
@@ -385,8 +373,15 @@ async def test_admin_form_post_without_token_changes_nothing(browser: httpx.Asyn
 @pytest.mark.usefixtures("admin_user")
 async def test_notice_forms_create_edit_and_delete(browser: httpx.AsyncClient) -> None:
     await sign_in(browser)
-    notice = {"title": "점검 안내", "body": "**새벽** 점검", "kind": "notice", "pinned": "on",
-              "status": "published", "publish_from": "", "publish_until": ""}
+    notice = {
+        "title": "점검 안내",
+        "body": "**새벽** 점검",
+        "kind": "notice",
+        "pinned": "on",
+        "status": "published",
+        "publish_from": "",
+        "publish_until": "",
+    }
     response = await post_form(browser, "/admin/notices/new", "/admin/notices/new", notice)
     assert response.status_code == 303, response.text
     edit = response.headers["location"]

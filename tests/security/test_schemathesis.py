@@ -37,6 +37,7 @@ FAILURE_CHARS = 2000  # of each failure's report: enough for schemathesis' curl 
 EXAMPLES = int(os.environ.get("GOGAEK_FUZZ_EXAMPLES", "5"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
+
 @pytest.fixture
 async def role_headers(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, admin_headers: dict[str, str]

@@ -68,7 +68,7 @@ CLAIM_NAMES = ["sub", "exp", "iat", "nbf", "name", "phone", "email", "verified_a
 
 @given(
     claims=st.dictionaries(st.sampled_from(CLAIM_NAMES) | st.text(max_size=8), JSON_VALUES, max_size=8),
-    lifetime=st.integers(min_value=-10**6, max_value=10**6) | st.none(),
+    lifetime=st.integers(min_value=-(10**6), max_value=10**6) | st.none(),
 )
 def test_any_claims_signed_with_the_right_key_give_claims_or_a_clean_error(
     token_settings: Settings, claims: dict[str, Any], lifetime: int | None
@@ -83,8 +83,23 @@ def test_any_claims_signed_with_the_right_key_give_claims_or_a_clean_error(
 
 # --- chat frames -----------------------------------------------------------------------------
 
-FRAME_TYPES = ["message", "note", "typing", "read", "handoff", "end", "rate", "leave_inquiry", "feedback",
-               "ping", "accept", "transfer", "watch", "availability", "bogus"]
+FRAME_TYPES = [
+    "message",
+    "note",
+    "typing",
+    "read",
+    "handoff",
+    "end",
+    "rate",
+    "leave_inquiry",
+    "feedback",
+    "ping",
+    "accept",
+    "transfer",
+    "watch",
+    "availability",
+    "bogus",
+]
 
 
 @given(data=JSON_VALUES)
@@ -207,7 +222,7 @@ def test_import_errors_found_by_fuzzing_name_their_lines(tmp_path: Path) -> None
     """Regressions: each of these used to escape as a raw exception instead of a rejection."""
     cases = {
         "deep.jsonl": ('{"id": "a"}\n' + "[" * 3000 + "\n" + "9" * 5000 + "\n").encode(),
-        "latin1.jsonl": b'{"id": "a"}\n\n' + "{\"question\": \"caf\u00e9\"}".encode("latin-1"),
+        "latin1.jsonl": b'{"id": "a"}\n\n' + '{"question": "caf\u00e9"}'.encode("latin-1"),
         "huge.csv": ("id,category,question,answer\n" + '"' + "x" * 200_000 + '",a,b,c\n').encode(),
     }
     lines = {}

@@ -13,31 +13,78 @@ from gogaek.search.semantic import MODELS
 
 
 def doc(
-    id_: int, question: str, answer: str, *, alternates: tuple[str, ...] = (),
-    tags: tuple[str, ...] = (), category: str = "기타",
+    id_: int,
+    question: str,
+    answer: str,
+    *,
+    alternates: tuple[str, ...] = (),
+    tags: tuple[str, ...] = (),
+    category: str = "기타",
 ) -> SearchDocument:
     return SearchDocument(id_, f"faq-{id_}", question, alternates, tags, answer, category)
 
 
 DOCUMENTS = [
-    doc(1, "송금한 돈을 상대방이 받지 못했어요", "받는 분의 계좌번호와 은행을 먼저 확인해 주세요. "
-        "잘못된 계좌로 보냈다면 착오송금 반환 신청을 할 수 있습니다.",
-        alternates=("이체했는데 입금이 안 됐대요",), tags=("송금", "미수취"), category="송금"),
-    doc(2, "결제 비밀번호를 잊어버렸어요", "설정 > 보안 > 결제 비밀번호 재설정에서 본인인증 후 "
-        "새 비밀번호를 등록할 수 있습니다.", alternates=("비밀번호 재설정",),
-        tags=("비밀번호", "보안"), category="계정"),
-    doc(3, "회원 탈퇴는 어떻게 하나요?", "설정 > 계정 > 회원 탈퇴에서 진행할 수 있습니다. "
-        "잔액이 남아 있으면 먼저 출금해 주세요.", tags=("탈퇴",), category="계정"),
-    doc(4, "결제를 취소하고 환불받고 싶어요", "가맹점에서 결제를 취소하면 결제 수단으로 환불됩니다. "
-        "카드는 영업일 기준 3~5일이 걸립니다.", tags=("환불",), category="결제"),
-    doc(5, "휴대폰 번호가 바뀌었어요", "새 휴대폰 번호로 본인인증을 다시 하면 계정 정보가 "
-        "갱신됩니다.", tags=("번호 변경",), category="계정"),
-    doc(6, "연결된 은행 계좌를 해지하고 싶어요", "설정 > 계좌 관리에서 연결된 계좌를 삭제할 수 "
-        "있습니다.", alternates=("계좌 연결 해제",), tags=("계좌",), category="계좌"),
-    doc(7, "송금 한도는 얼마인가요?", "1회 200만원, 1일 500만원까지 송금할 수 있습니다.",
-        tags=("한도",), category="송금"),
-    doc(8, "앱이 실행되지 않아요", "앱을 최신 버전으로 업데이트한 뒤 다시 실행해 주세요.",
-        alternates=("앱 오류",), tags=("오류",), category="앱"),
+    doc(
+        1,
+        "송금한 돈을 상대방이 받지 못했어요",
+        "받는 분의 계좌번호와 은행을 먼저 확인해 주세요. 잘못된 계좌로 보냈다면 착오송금 반환 신청을 할 수 있습니다.",
+        alternates=("이체했는데 입금이 안 됐대요",),
+        tags=("송금", "미수취"),
+        category="송금",
+    ),
+    doc(
+        2,
+        "결제 비밀번호를 잊어버렸어요",
+        "설정 > 보안 > 결제 비밀번호 재설정에서 본인인증 후 새 비밀번호를 등록할 수 있습니다.",
+        alternates=("비밀번호 재설정",),
+        tags=("비밀번호", "보안"),
+        category="계정",
+    ),
+    doc(
+        3,
+        "회원 탈퇴는 어떻게 하나요?",
+        "설정 > 계정 > 회원 탈퇴에서 진행할 수 있습니다. 잔액이 남아 있으면 먼저 출금해 주세요.",
+        tags=("탈퇴",),
+        category="계정",
+    ),
+    doc(
+        4,
+        "결제를 취소하고 환불받고 싶어요",
+        "가맹점에서 결제를 취소하면 결제 수단으로 환불됩니다. 카드는 영업일 기준 3~5일이 걸립니다.",
+        tags=("환불",),
+        category="결제",
+    ),
+    doc(
+        5,
+        "휴대폰 번호가 바뀌었어요",
+        "새 휴대폰 번호로 본인인증을 다시 하면 계정 정보가 갱신됩니다.",
+        tags=("번호 변경",),
+        category="계정",
+    ),
+    doc(
+        6,
+        "연결된 은행 계좌를 해지하고 싶어요",
+        "설정 > 계좌 관리에서 연결된 계좌를 삭제할 수 있습니다.",
+        alternates=("계좌 연결 해제",),
+        tags=("계좌",),
+        category="계좌",
+    ),
+    doc(
+        7,
+        "송금 한도는 얼마인가요?",
+        "1회 200만원, 1일 500만원까지 송금할 수 있습니다.",
+        tags=("한도",),
+        category="송금",
+    ),
+    doc(
+        8,
+        "앱이 실행되지 않아요",
+        "앱을 최신 버전으로 업데이트한 뒤 다시 실행해 주세요.",
+        alternates=("앱 오류",),
+        tags=("오류",),
+        category="앱",
+    ),
 ]
 
 
@@ -87,8 +134,19 @@ def test_hits_carry_scores_in_order_and_short_snippets(engine: SearchEngine) -> 
 
 @pytest.mark.parametrize(
     "query",
-    ["", "   ", "\x00\x01\x02", "<script>alert('x')</script>", "' OR 1=1; DROP TABLE faq; --",
-     "송금" * 500, "ㅋ" * 1000, "🙂🙂", "\u200b\u200b", "qlalfqjsgh", "%_*?"],
+    [
+        "",
+        "   ",
+        "\x00\x01\x02",
+        "<script>alert('x')</script>",
+        "' OR 1=1; DROP TABLE faq; --",
+        "송금" * 500,
+        "ㅋ" * 1000,
+        "🙂🙂",
+        "\u200b\u200b",
+        "qlalfqjsgh",
+        "%_*?",
+    ],
 )
 def test_hostile_queries_never_raise(engine: SearchEngine, query: str) -> None:
     engine.search(query)

@@ -27,9 +27,7 @@ class DemoReport:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 async def has_content(session: AsyncSession) -> bool:
@@ -56,6 +54,4 @@ async def load_demo_content(session: AsyncSession) -> DemoReport:
         for row in _read_jsonl(DEMO_DIR / "notices.jsonl"):
             await create_notice(session, NoticeCreate(status="published", **row))
             notices += 1
-    return DemoReport(
-        categories=categories, articles=report.created + report.updated, notices=notices
-    )
+    return DemoReport(categories=categories, articles=report.created + report.updated, notices=notices)

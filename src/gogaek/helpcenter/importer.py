@@ -96,11 +96,7 @@ def _json_row(line: str) -> dict[str, Any] | str:
 
 
 def _validate_row(row: dict[str, Any]) -> ArticleCreate:
-    missing = [
-        name
-        for name in ("id", "category", "question", "answer")
-        if not str(row.get(name) or "").strip()
-    ]
+    missing = [name for name in ("id", "category", "question", "answer") if not str(row.get(name) or "").strip()]
     if missing:
         raise ValueError(f"필수 항목 누락 (missing): {', '.join(missing)}")
     return ArticleCreate(
@@ -123,9 +119,7 @@ def _describe(exc: Exception) -> str:
 def parse_import_file(path: Path) -> list[ArticleCreate]:
     """Reads and validates every row; raises ImportRejectedError listing each bad line."""
     if path.suffix.lower() not in (".jsonl", ".csv", ".json", ".ndjson"):
-        raise ImportRejectedError(
-            [RowError(0, "지원하지 않는 형식입니다: .jsonl 또는 .csv (unsupported format)")]
-        )
+        raise ImportRejectedError([RowError(0, "지원하지 않는 형식입니다: .jsonl 또는 .csv (unsupported format)")])
     articles: list[ArticleCreate] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -202,9 +196,7 @@ async def import_articles(session: AsyncSession, articles: Sequence[ArticleCreat
         category = categories.get(session, data.category)
         article = existing.get(data.external_id) if data.external_id else None
         if article is None:
-            article = Article(
-                external_id=data.external_id, view_count=0, helpful_yes=0, helpful_no=0
-            )
+            article = Article(external_id=data.external_id, view_count=0, helpful_yes=0, helpful_no=0)
             session.add(article)
             if data.external_id:
                 existing[data.external_id] = article
@@ -247,6 +239,4 @@ def write_export(rows: Sequence[dict[str, Any]], out: io.TextIOBase | Any, *, as
     writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {**row, "tags": ",".join(row["tags"]), "alternates": "|".join(row["alternates"])}
-        )
+        writer.writerow({**row, "tags": ",".join(row["tags"]), "alternates": "|".join(row["alternates"])})

@@ -79,9 +79,7 @@ async def _published_article(session: AsyncSession, raw_id: str) -> Article:
     return article
 
 
-async def related_links(
-    session: AsyncSession, index: SearchIndex, article: Article
-) -> list[ArticleLink]:
+async def related_links(session: AsyncSession, index: SearchIndex, article: Article) -> list[ArticleLink]:
     """Meaning-based neighbours from the engine, else the most-read siblings in the category."""
     hits = await index.search(article.question, RELATED_LIMIT + 1)
     links = [
@@ -114,9 +112,7 @@ async def article_page(
 
 
 @router.post("/articles/{article_id}/vote", dependencies=[RateLimited])
-async def vote_page(
-    article_id: str, request: Request, session: SessionDep, form: CsrfForm
-) -> RedirectResponse:
+async def vote_page(article_id: str, request: Request, session: SessionDep, form: CsrfForm) -> RedirectResponse:
     """The no-JavaScript helpful vote; the script uses the JSON API for the same thing."""
     answer = form.get("helpful")
     if answer not in ("yes", "no"):

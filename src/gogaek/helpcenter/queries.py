@@ -95,9 +95,7 @@ async def popular_articles(session: AsyncSession, limit: int = 8) -> Sequence[Ar
     return (await session.scalars(query.limit(limit))).all()
 
 
-async def related_articles(
-    session: AsyncSession, article: Article, limit: int = 5
-) -> Sequence[Article]:
+async def related_articles(session: AsyncSession, article: Article, limit: int = 5) -> Sequence[Article]:
     """Most-viewed siblings in the same category; search adds meaning-based ones on the page."""
     query = (
         _published_articles()
@@ -147,9 +145,7 @@ async def list_visible_notices(
     return (await session.scalars(query.limit(limit))).all()
 
 
-async def get_visible_notice(
-    session: AsyncSession, notice_id: int, now: datetime | None = None
-) -> Notice | None:
+async def get_visible_notice(session: AsyncSession, notice_id: int, now: datetime | None = None) -> Notice | None:
     return await session.scalar(_visible_notices(now or utcnow()).where(Notice.id == notice_id))
 
 

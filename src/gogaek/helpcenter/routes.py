@@ -52,9 +52,7 @@ async def list_articles(
         if found is None:
             raise not_found("카테고리")
         category_id = found.id
-    articles = await queries.list_published_articles(
-        session, category_id=category_id, limit=limit, offset=offset
-    )
+    articles = await queries.list_published_articles(session, category_id=category_id, limit=limit, offset=offset)
     return [ArticleSummary.model_validate(a) for a in articles]
 
 
@@ -67,18 +65,13 @@ async def get_article(article_id: Id, session: SessionDep) -> ArticlePublic:
 
 
 @public.post("/faq/articles/{article_id}/votes", response_model=VoteResult, dependencies=[RateLimited])
-async def vote_article(
-    article_id: Id, vote: VoteCreate, request: Request, session: SessionDep
-) -> VoteResult:
+async def vote_article(article_id: Id, vote: VoteCreate, request: Request, session: SessionDep) -> VoteResult:
     return await service.record_vote(session, article_id, voter_key(request), vote.helpful)
 
 
 @public.get("/notices", response_model=list[NoticePublic])
 async def list_notices(session: SessionDep, limit: Limit = 50) -> list[NoticePublic]:
-    return [
-        NoticePublic.model_validate(n)
-        for n in await queries.list_visible_notices(session, limit=limit)
-    ]
+    return [NoticePublic.model_validate(n) for n in await queries.list_visible_notices(session, limit=limit)]
 
 
 @public.get("/notices/{notice_id}", response_model=NoticePublic)
@@ -90,9 +83,7 @@ async def get_notice(notice_id: Id, session: SessionDep) -> NoticePublic:
 
 
 @admin.post("/categories", response_model=CategoryPublic, status_code=201)
-async def create_category(
-    data: CategoryCreate, session: SessionDep, _: CurrentAdmin
-) -> CategoryPublic:
+async def create_category(data: CategoryCreate, session: SessionDep, _: CurrentAdmin) -> CategoryPublic:
     category = await service.create_category(session, data)
     return CategoryPublic(
         id=category.id,
@@ -135,9 +126,7 @@ async def list_all_articles(
 
 
 @admin.post("/articles", response_model=ArticlePublic, status_code=201)
-async def create_article(
-    data: ArticleCreate, session: SessionDep, index: SearchDep, _: CurrentAdmin
-) -> ArticlePublic:
+async def create_article(data: ArticleCreate, session: SessionDep, index: SearchDep, _: CurrentAdmin) -> ArticlePublic:
     article = await service.create_article(session, data)
     await index.article_changed(article)
     return ArticlePublic.model_validate(article)
@@ -168,9 +157,7 @@ async def change_article_status(
 
 
 @admin.delete("/articles/{article_id}", status_code=204)
-async def delete_article(
-    article_id: Id, session: SessionDep, index: SearchDep, _: CurrentAdmin
-) -> Response:
+async def delete_article(article_id: Id, session: SessionDep, index: SearchDep, _: CurrentAdmin) -> Response:
     await service.delete_article(session, article_id)
     await index.article_deleted(article_id)
     return Response(status_code=204)
@@ -187,9 +174,7 @@ async def create_notice(data: NoticeCreate, session: SessionDep, _: CurrentAdmin
 
 
 @admin.patch("/notices/{notice_id}", response_model=NoticePublic)
-async def update_notice(
-    notice_id: Id, data: NoticeUpdate, session: SessionDep, _: CurrentAdmin
-) -> NoticePublic:
+async def update_notice(notice_id: Id, data: NoticeUpdate, session: SessionDep, _: CurrentAdmin) -> NoticePublic:
     return NoticePublic.model_validate(await service.update_notice(session, notice_id, data))
 
 

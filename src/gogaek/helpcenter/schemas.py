@@ -54,9 +54,7 @@ class CategoryCreate(_CleanText):
 
 class CategoryUpdate(_CleanText):
     slug: Slug | None = None
-    name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None
-    ) = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None = None
     description: Annotated[str, StringConstraints(max_length=300)] | None = None
     position: int | None = Field(default=None, ge=0, le=10_000)
     requires_verification: bool | None = None
@@ -83,37 +81,23 @@ class CategoryRef(BaseModel):
 class ArticleCreate(_CleanText):
     category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
     question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
-    answer: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
-    ]
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     tags: list[ShortText] = Field(default_factory=list, max_length=20)
-    alternates: list[
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    ] = Field(default_factory=list, max_length=30)
-    external_id: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
+    alternates: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=30
+    )
+    external_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     status: Status = "draft"
 
 
 class ArticleUpdate(_CleanText):
-    category: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None
-    ) = None
-    question: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
-        | None
-    ) = None
-    answer: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-        | None
-    ) = None
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None = None
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)] | None = None
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] | None = None
     tags: list[ShortText] | None = Field(default=None, max_length=20)
-    alternates: (
-        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]]
-        | None
-    ) = Field(default=None, max_length=30)
+    alternates: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]] | None = (
+        Field(default=None, max_length=30)
+    )
     status: Status | None = None
 
 
@@ -166,14 +150,8 @@ class NoticeCreate(_CleanText):
 
 
 class NoticeUpdate(_CleanText):
-    title: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = None
-    body: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-        | None
-    ) = None
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] | None = None
     kind: Literal["notice", "event"] | None = None
     pinned: bool | None = None
     status: Status | None = None

@@ -20,10 +20,31 @@ from kiwipiepy import Kiwi
 # Morpheme tags that carry meaning for search: nouns, numerals, pronouns, verb and adjective
 # stems, adverbs, determiners, roots, foreign words and numbers. Particles, endings,
 # suffixes and punctuation are left out.
-CONTENT_TAGS = frozenset({
-    "NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "VCN", "MM", "MAG", "MAJ", "XR",
-    "SL", "SH", "SN", "W_URL", "W_EMAIL", "W_HASHTAG", "W_MENTION", "W_SERIAL",
-})
+CONTENT_TAGS = frozenset(
+    {
+        "NNG",
+        "NNP",
+        "NNB",
+        "NR",
+        "NP",
+        "VV",
+        "VA",
+        "VX",
+        "VCN",
+        "MM",
+        "MAG",
+        "MAJ",
+        "XR",
+        "SL",
+        "SH",
+        "SN",
+        "W_URL",
+        "W_EMAIL",
+        "W_HASHTAG",
+        "W_MENTION",
+        "W_SERIAL",
+    }
+)
 NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "SL", "SH"})
 # Kiwi gives words missing from its dictionary a per-tag placeholder id below this one.
 _FIRST_DICTIONARY_ID = 48

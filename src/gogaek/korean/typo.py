@@ -15,7 +15,7 @@ MIN_KEYSTROKES = 4
 
 def _deletions(keys: str) -> set[str]:
     """The key sequence itself and every sequence with one key removed."""
-    return {keys} | {keys[:i] + keys[i + 1:] for i in range(len(keys))}
+    return {keys} | {keys[:i] + keys[i + 1 :] for i in range(len(keys))}
 
 
 def within_one_edit(left: str, right: str) -> bool:

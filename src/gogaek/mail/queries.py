@@ -79,9 +79,11 @@ async def mail_sources(session: AsyncSession, inquiry_id: int) -> MailSources:
             by_message[message_id] = mail_id
         elif opening is None:
             opening = mail_id
-    any_mail = bool(rows) or (
-        await session.scalar(select(OutboundMail.id).where(OutboundMail.inquiry_id == inquiry_id).limit(1))
-    ) is not None
+    any_mail = (
+        bool(rows)
+        or (await session.scalar(select(OutboundMail.id).where(OutboundMail.inquiry_id == inquiry_id).limit(1)))
+        is not None
+    )
     return MailSources(any_mail, opening, by_message)
 
 

@@ -51,10 +51,7 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def _visitor_cookie(self) -> bytes:
-        cookie = (
-            f"{VISITOR_COOKIE}={secrets.token_urlsafe(18)}; Path=/; Max-Age=31536000; "
-            "HttpOnly; SameSite=Lax"
-        )
+        cookie = f"{VISITOR_COOKIE}={secrets.token_urlsafe(18)}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax"
         if self.secure_cookies:
             cookie += "; Secure"
         return cookie.encode()

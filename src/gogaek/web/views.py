@@ -17,9 +17,7 @@ def render(
     request: Request, template: str, context: Mapping[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
-    response: HTMLResponse = templates.TemplateResponse(
-        request, template, dict(context or {}), status_code=status
-    )
+    response: HTMLResponse = templates.TemplateResponse(request, template, dict(context or {}), status_code=status)
     # Pages carry a per-session CSRF token and one-shot messages: never from a shared cache.
     response.headers["Cache-Control"] = "private, no-cache"
     return response
