@@ -75,6 +75,9 @@ class ChatRuntime:
         self.storage = storage
         self._idle_task: asyncio.Task[None] | None = None
         self._consoles: dict[int, int] = {}  # staff id → open console sockets on this process
+        # Counting a console and writing the presence row happen together: a reload's new socket
+        # must not touch the row before the old socket's "last one closed" DELETE lands.
+        self._presence_lock = asyncio.Lock()
         self._running: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -338,22 +341,24 @@ class ChatRuntime:
         await self.publish(outcome)
 
     async def agent_connected(self, staff_id: int) -> None:
-        self._consoles[staff_id] = self._consoles.get(staff_id, 0) + 1
-        async with self.sessionmaker() as session:
-            await touch_presence(session, staff_id)
+        async with self._presence_lock:
+            self._consoles[staff_id] = self._consoles.get(staff_id, 0) + 1
+            async with self.sessionmaker() as session:
+                await touch_presence(session, staff_id)
         await self.publish_queue()
 
     async def agent_disconnected(self, staff_id: int) -> None:
         """The last console of an agent on this process closed: offline at once, not after 90 s.
         A console on another process restores the row with its next heartbeat."""
-        remaining = self._consoles.get(staff_id, 1) - 1
-        if remaining > 0:
-            self._consoles[staff_id] = remaining
-            return
-        self._consoles.pop(staff_id, None)
-        async with self.sessionmaker() as session:
-            await session.execute(delete(AgentPresence).where(AgentPresence.staff_id == staff_id))
-            await session.commit()
+        async with self._presence_lock:
+            remaining = self._consoles.get(staff_id, 1) - 1
+            if remaining > 0:
+                self._consoles[staff_id] = remaining
+                return
+            self._consoles.pop(staff_id, None)
+            async with self.sessionmaker() as session:
+                await session.execute(delete(AgentPresence).where(AgentPresence.staff_id == staff_id))
+                await session.commit()
         await self.publish_queue()
 
     async def staff_changed(self, staff_id: int) -> None:
