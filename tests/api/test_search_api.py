@@ -109,6 +109,9 @@ async def test_no_match_offers_categories_and_contact_channels(client: httpx.Asy
     assert len(help_["categories"]) >= 9
     phones = [c for c in help_["contact"]["channels"] if c["kind"] == "phone"]
     assert phones[0]["value"] == "1577-3754"
+    # Korean without the English aside that English readers get instead.
+    assert phones[0]["note"] == "보이스피싱·분실 사고신고는 24시간"
+    assert "(" not in help_["contact"]["status_text"]
 
 
 async def test_a_query_with_an_answer_has_no_no_match(client: httpx.AsyncClient) -> None:

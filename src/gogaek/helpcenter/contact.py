@@ -81,7 +81,7 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
                 label=_("전화 상담"),
                 value=settings.support_phone,
                 href=f"tel:{phone_digits}",
-                note=_("보이스피싱·분실 사고신고는 24시간 (24h accident reporting)"),
+                note=for_reader(_("보이스피싱·분실 사고신고는 24시간 (24h accident reporting)")),
             ),
             ContactChannel(
                 kind="chat",
