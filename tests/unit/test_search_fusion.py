@@ -3,6 +3,7 @@
 import importlib.util
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,15 @@ from hypothesis import strategies as st
 from gogaek.search import engine as engine_module
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import RankingWeights, SearchEngine
-from gogaek.search.fusion import FusionWeights, NoMatchRule, fuse, normalised, top_similarity
+from gogaek.search.fusion import (
+    BARE_FAQ_FUSION,
+    FusionWeights,
+    NoMatchRule,
+    fuse,
+    fusion_for,
+    normalised,
+    top_similarity,
+)
 from gogaek.search.semantic import E5, Embedder, Vector
 from tests.unit.test_search_engine import DOCUMENTS
 
@@ -50,6 +59,40 @@ def test_a_channel_with_weight_zero_changes_nothing() -> None:
     channels = {"lexical": np.array([1.0, 2.0]), "e5_document": np.array([0.9, 0.8])}
     without = fuse(channels, FusionWeights(e5_document=0.0))
     assert np.allclose(without, [0.5, 1.0])
+
+
+def proportions(weights: FusionWeights) -> list[float]:
+    values = [weights.of(f) for f in FusionWeights.__dataclass_fields__]
+    return [v / sum(values) for v in values]
+
+
+def test_an_faq_gets_the_fusion_of_its_share_of_phrased_articles() -> None:
+    phrased = FusionWeights()
+    assert fusion_for(phrased, BARE_FAQ_FUSION, 1.0) is phrased
+    assert fusion_for(phrased, BARE_FAQ_FUSION, 0.0) is BARE_FAQ_FUSION
+    half = fusion_for(phrased, BARE_FAQ_FUSION, 0.5)
+    expected = [(a + b) / 2 for a, b in zip(proportions(phrased), proportions(BARE_FAQ_FUSION), strict=True)]
+    assert np.allclose(proportions(half), expected)
+    assert np.isclose(sum(proportions(half)), 1.0)
+
+
+def test_the_engine_knows_how_many_articles_have_alternate_phrasings() -> None:
+    engine = SearchEngine()
+    bare = [replace(d, alternates=()) for d in DOCUMENTS]
+    engine.rebuild(bare)
+    assert engine.fusion_weights() == BARE_FAQ_FUSION
+    engine.upsert(DOCUMENTS[0])  # one article gains an alternate phrasing
+    share = 1 / len(DOCUMENTS)
+    assert engine.fusion_weights() == FusionWeights().blended(BARE_FAQ_FUSION, share)
+    engine.upsert(replace(DOCUMENTS[0], alternates=("", "  ")))  # blank alternates are no phrasing
+    assert engine.fusion_weights() == BARE_FAQ_FUSION
+    engine.upsert(DOCUMENTS[0])
+    engine.remove(DOCUMENTS[0].id)
+    assert engine.fusion_weights() == BARE_FAQ_FUSION
+    engine.rebuild([d for d in DOCUMENTS if d.alternates])
+    assert engine.fusion_weights() == FusionWeights()
+    engine.rebuild([])
+    assert engine.fusion_weights() == BARE_FAQ_FUSION
 
 
 def test_the_no_match_measure_is_the_best_e5_view_of_an_article() -> None:

@@ -27,7 +27,7 @@ from gogaek.korean.analyzer import NOUN_TAGS
 from gogaek.search.analysis import compounds
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import MAX_QUERY_CHARS, RankingWeights, SearchAnswer, SearchEngine
-from gogaek.search.fusion import fuse
+from gogaek.search.fusion import fuse, fusion_for
 from gogaek.search.index import phrasings_of, whole_text
 from gogaek.search.semantic import E5, USE, ModelSpec, text_key
 
@@ -108,7 +108,8 @@ def reference_answer(
             [reference_similarity(stored(spec, [whole_text(a)]), vector) for a in articles]
         )
     weights = RankingWeights()
-    scores = fuse(channels, weights.fusion)
+    phrased_share = sum(len(phrasings_of(a)) > 1 for a in articles) / len(articles)
+    scores = fuse(channels, fusion_for(weights.fusion, weights.bare_fusion, phrased_share))
     order = sorted((i for i in range(len(articles)) if scores[i] > 0), key=lambda i: (-scores[i], i))[:LIMIT]
     top = order[0] if order else None
     no_match = top is None or weights.no_match.abstains(

@@ -20,7 +20,7 @@ from gogaek.korean.analyzer import NOUN_TAGS
 from gogaek.search.analysis import bigrams, morpheme_terms
 from gogaek.search.bm25 import FloatArray
 from gogaek.search.documents import SearchDocument, SearchHit
-from gogaek.search.fusion import FusionWeights, NoMatchRule, fuse, top_similarity
+from gogaek.search.fusion import BARE_FAQ_FUSION, FusionWeights, NoMatchRule, fuse, fusion_for, top_similarity
 from gogaek.search.index import FaqIndex, LexicalWeights, phrasings_of, prepare, whole_text
 from gogaek.search.semantic import Embedder, Vector, load_embedders
 from gogaek.search.snippets import snippet
@@ -43,7 +43,8 @@ class RankingWeights:
 
     lexical: LexicalWeights = field(default_factory=LexicalWeights)
     correction: float = 0.8
-    fusion: FusionWeights = field(default_factory=FusionWeights)
+    fusion: FusionWeights = field(default_factory=FusionWeights)  # FAQs with alternate phrasings
+    bare_fusion: FusionWeights = BARE_FAQ_FUSION  # FAQs imported as question + answer only
     no_match: NoMatchRule = field(default_factory=NoMatchRule)
 
 
@@ -205,7 +206,7 @@ class SearchEngine:
         with self._lock:
             plan = self._plan(text, morphemes)
             channels = self._channels(plan, vectors)
-            scores = fuse(channels, self._weights.fusion)
+            scores = fuse(channels, self.fusion_weights())
             hits = self._hits(scores, plan, limit)
             no_match = self._no_match(channels, scores, bool(hits), morphemes)
         return SearchAnswer(hits, converted or plan.corrected, no_match)
@@ -293,6 +294,12 @@ class SearchEngine:
         if similarity is None:
             return False
         return self._weights.no_match.abstains(similarity, self._familiar_share(morphemes))
+
+    def fusion_weights(self) -> FusionWeights:
+        """The fusion for this FAQ: alternate phrasings written for its articles change which
+        channels can be trusted (docs/search.md, *Fusion*)."""
+        weights = self._weights
+        return fusion_for(weights.fusion, weights.bare_fusion, self._index.phrased_share)
 
     def familiar_share(self, query: str) -> float:
         """The share of the query's nouns that some article uses (for tuning the no-match rule)."""

@@ -9,12 +9,15 @@ Channels, per article (names are the keys of ``ScoreComponents.channels``):
 
 Lexical channels are divided by their best score for the query; similarities are rescaled from
 the model's floor (``ModelSpec.floor``) to 1 and clipped at 0, so they keep an absolute meaning.
-The fused score is the weighted mean, in [0, 1]. Weights were chosen by
-``benchmarks/tune_fusion.py`` on the tuning sets only (docs/search.md, docs/benchmarks.md).
+The fused score is the weighted mean, in [0, 1]. There are two sets of weights: one for FAQs
+whose articles have alternate phrasings written for them (chosen by ``benchmarks/tune_fusion.py``)
+and one for FAQs imported as bare question + answer (learned by ``benchmarks/learn_fusion.py``);
+an FAQ gets the blend that matches its share of articles with alternates. Both were chosen on
+the tuning sets only (docs/search.md, docs/benchmarks.md).
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -38,6 +41,29 @@ class FusionWeights:
     def of(self, channel: str) -> float:
         value: float = getattr(self, channel)
         return value
+
+    def blended(self, other: "FusionWeights", share: float) -> "FusionWeights":
+        """``share`` of ``self`` and the rest of ``other``, each taken as proportions."""
+        names = [f.name for f in fields(self)]
+        mine, theirs = sum(self.of(n) for n in names), sum(other.of(n) for n in names)
+        return FusionWeights(**{n: share * self.of(n) / mine + (1 - share) * other.of(n) / theirs for n in names})
+
+
+# For FAQs imported as bare question + answer: a linear ranker learned with a listwise loss on
+# the card tuning set (``benchmarks/learn_fusion.py``); compared with the weights above it
+# trusts the whole-article e5 similarity and the answer more and the question's words less.
+BARE_FAQ_FUSION = FusionWeights(
+    lexical=1.0, lexical_answer=1.53, e5_phrasing=4.29, e5_document=13.71, use_phrasing=0.57, use_document=3.64
+)
+
+
+def fusion_for(phrased: FusionWeights, bare: FusionWeights, phrased_share: float) -> FusionWeights:
+    """The weights for an FAQ where ``phrased_share`` of the articles have alternate phrasings."""
+    if phrased_share >= 1.0:
+        return phrased
+    if phrased_share <= 0.0:
+        return bare
+    return phrased.blended(bare, phrased_share)
 
 
 @dataclass(frozen=True, slots=True)

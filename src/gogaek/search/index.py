@@ -166,9 +166,15 @@ class FaqIndex:
         self.slots: dict[int, int] = {}
         self._words: dict[int, list[str]] = {}
         self._free: list[int] = []
+        self._phrased: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.slots)
+
+    @property
+    def phrased_share(self) -> float:
+        """The share of documents with alternate phrasings written for them (0 when empty)."""
+        return len(self._phrased) / len(self.slots) if self.slots else 0.0
 
     def load(self, prepared: Iterable[PreparedDocument]) -> None:
         """Fill an empty index in bulk."""
@@ -191,6 +197,7 @@ class FaqIndex:
         if slot is None:
             return
         words = self._words.pop(document_id)
+        self._phrased.discard(document_id)
         for index in (self.phrasings, self.tags, self.answers):
             index.remove(slot)
         for vectors in self.models.values():
@@ -250,6 +257,8 @@ class FaqIndex:
         self.documents[slot] = item.document
         self.slots[item.document.id] = slot
         self._words[item.document.id] = item.words
+        if len(item.phrasings) > 1:
+            self._phrased.add(item.document.id)
         self.phrasings.add(slot, item.phrasings)
         self.tags.add(slot, [item.tags])
         self.answers.add(slot, [(item.answer,)])
