@@ -4,6 +4,7 @@ own chat) and the agent console's chat page (staff only; the live view for super
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -20,6 +21,7 @@ from tests.api.test_agent_auth import make_customer, make_staff
 from tests.api.test_console_pages import signed_in as staff_signed_in
 from tests.api.test_inquiry_pages import signed_in as customer_signed_in
 from tests.api.test_pages import HTML
+from tests.hangul import HANGUL
 
 
 @pytest.fixture
@@ -99,6 +101,23 @@ async def test_chat_assets_are_served(anonymous: httpx.AsyncClient) -> None:
     for name in ("js/chat-client.js", "js/chat.js", "js/chat-widget.js", "js/console-chat.js", "css/chat.css"):
         response = await anonymous.get(f"/static/{name}")
         assert response.status_code == 200, name
+
+
+async def test_the_widget_gets_its_words_as_a_script_in_the_language_asked(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.get("/chat/widget-texts.js", params={"lang": "en-US"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    prefix = "window.GogaekChatTexts = "
+    assert response.text.startswith(prefix)
+    texts = json.loads(response.text.removeprefix(prefix).rstrip().removesuffix(";"))
+    assert texts["widget_launcher"] == "Chat with us" and texts["status_ended"] == "Chat ended"
+    assert not any(HANGUL.search(value) for value in texts.values())
+    for other in ("ko", "fr", "", "<script>"):  # Korean is built into the scripts; unknown is Korean
+        response = await anonymous.get("/chat/widget-texts.js", params={"lang": other})
+        assert response.text == prefix + "{};\n"
+    # Asking for English words is not choosing English: the next page is still Korean.
+    await anonymous.get("/chat/widget-texts.js", params={"lang": "en"})
+    assert '<html lang="ko"' in (await anonymous.get("/")).text
 
 
 # --- the printable transcript ---------------------------------------------------------

@@ -285,6 +285,21 @@ async def test_error_frames_speak_the_sockets_language(desk: Desk) -> None:
     await korean.close()
 
 
+async def test_a_widget_socket_may_ask_for_english_and_the_token_still_wins(desk: Desk) -> None:
+    """The embeddable widget has no cookie of ours: ``?lang=`` is the host page's choice, below the
+    token's ``locale`` claim, as a page's switch is."""
+    plain = desk.customer_token("chat-lang-en")
+    asked = await ChatClient.open(ws_url(desk.url, "/ws/chat", token=plain, lang="en"))
+    await asked.expect_type("hello")
+    assert (await asked.expect(_is_message("bot")))["text"].startswith("Hello! I'm the help center's chatbot.")
+    korean_token = desk.customer_token("chat-lang-ko", locale="ko")
+    overruled = await ChatClient.open(ws_url(desk.url, "/ws/chat", token=korean_token, lang="en"))
+    await overruled.expect_type("hello")
+    assert (await overruled.expect(_is_message("bot")))["text"].startswith("안녕하세요")
+    for client in (asked, overruled):
+        await client.close()
+
+
 async def test_the_chat_speaks_the_customers_language_whoever_acts(desk: Desk) -> None:
     """The host token says English: the bot, the offline options and the accepting agent's join
     message (written while the agent acts) are English; a Korean chat carries no English glosses."""

@@ -21,6 +21,7 @@ from gogaek.identity.models import StaffRole
 from gogaek.identity.schemas import StaffCreate
 from gogaek.inquiries.models import Macro
 from tests.e2e.conftest import Desk, screenshot, serve_desk, staff_sign_in, watch_console
+from tests.hangul import HANGUL
 
 pytestmark = pytest.mark.e2e
 
@@ -265,9 +266,8 @@ def test_the_bot_answers_even_when_the_sender_dropped_at_once(
         phone.close()
 
 
-def test_widget_on_a_host_site_talks_to_the_bot(desk: Desk, chromium: Browser) -> None:
-    """A shop page on another origin embeds the widget with its token: no cookie, no iframe."""
-    token = issue_customer_token(desk.settings, sub="e2e-widget", name="위젯고객")
+def shop_with_widget(desk: Desk, chromium: Browser, token: str, extra: str = "") -> BrowserContext:
+    """A shop site on another origin that embeds the widget with the customer's token."""
     # Both servers are on this machine: Chromium asks before a site reaches a loopback address.
     shop = chromium.new_context(
         locale="ko-KR", viewport={"width": 1280, "height": 800}, permissions=["local-network-access"]
@@ -275,10 +275,17 @@ def test_widget_on_a_host_site_talks_to_the_bot(desk: Desk, chromium: Browser) -
     host_page = (
         '<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>가게</title></head>'
         f'<body><h1>우리 가게</h1><script src="{desk.url}/static/js/chat-widget.js" '
-        f'data-gogaek-token="{token}" async></script></body></html>'
+        f'data-gogaek-token="{token}" {extra} async></script></body></html>'
     )
     # The host site is served by the browser itself: nothing leaves this machine.
     shop.route("http://shop.localhost/**", lambda route: route.fulfill(body=host_page, content_type="text/html"))
+    return shop
+
+
+def test_widget_on_a_host_site_talks_to_the_bot(desk: Desk, chromium: Browser) -> None:
+    """A shop page on another origin embeds the widget with its token: no cookie, no iframe."""
+    token = issue_customer_token(desk.settings, sub="e2e-widget", name="위젯고객")
+    shop = shop_with_widget(desk, chromium, token)
     page = shop.new_page()
     problems = watch_console(page)
     page.goto("http://shop.localhost/")
@@ -292,3 +299,22 @@ def test_widget_on_a_host_site_talks_to_the_bot(desk: Desk, chromium: Browser) -
     screenshot(page, "chat-widget.png")
     assert problems == []
     shop.close()
+
+
+def test_widget_speaks_english_from_the_token_or_the_host_pages_choice(desk: Desk, chromium: Browser) -> None:
+    """The token's ``locale`` claim, else ``data-gogaek-lang`` on the tag; both beat a Korean browser."""
+    by_token = issue_customer_token(desk.settings, sub="e2e-widget-en", name="Jamie", locale="en")
+    plain = issue_customer_token(desk.settings, sub="e2e-widget-lang", name="Sam")
+    for token, extra in ((by_token, ""), (plain, 'data-gogaek-lang="en"')):
+        shop = shop_with_widget(desk, chromium, token, extra=extra)
+        page = shop.new_page()
+        problems = watch_console(page)
+        page.goto("http://shop.localhost/")
+        page.get_by_role("button", name="Chat with us").click()
+        panel = page.locator(".gcw-panel")
+        expect(panel.locator(".gcw-head")).to_contain_text("Help Center chat")
+        expect(panel.get_by_role("button", name="Close")).to_be_visible()
+        expect(panel.locator("#chat-log li[data-sender=bot]").first).to_contain_text("Hello! I'm the help center")
+        assert not HANGUL.search(panel.locator(".gcw-head").inner_text() + panel.locator("#chat-status").inner_text())
+        assert problems == []
+        shop.close()

@@ -267,6 +267,7 @@ ACCESS: dict[tuple[str, str], Policy] = {
     ("POST", "/inquiries/{inquiry_id}/reopen"): OWNER,
     ("POST", "/inquiries/{inquiry_id}/feedback"): OWNER,
     ("GET", "/chat"): CUSTOMERS,
+    ("GET", "/chat/widget-texts.js"): EVERYONE,  # the widget's words, loaded by host sites
     ("GET", "/chat/{conversation_id}/transcript"): OWNER,
     # agent console
     ("GET", "/console"): STAFF,

@@ -23,12 +23,13 @@ Stable hooks for browser tests:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +47,7 @@ from gogaek.inquiries.console_forms import AVAILABILITY_LABELS
 from gogaek.inquiries.macros import list_macros
 from gogaek.web.auth import PageStaff
 from gogaek.web.csrf import csrf_token
-from gogaek.web.i18n import DEFAULT_LANGUAGE, N_, current_language, pgettext
+from gogaek.web.i18n import DEFAULT_LANGUAGE, N_, current_language, pgettext, supported, use_language
 from gogaek.web.i18n import gettext as _
 from gogaek.web.views import id_or_404, render
 
@@ -117,6 +118,25 @@ def chat_texts() -> dict[str, str] | None:
         "not_connected": _("연결이 끊겼습니다. 잠시 후 다시 눌러 주세요. (Not connected)"),
         "rated": _("평가해 주셔서 감사합니다."),
     }
+
+
+@router.get("/chat/widget-texts.js")
+async def widget_texts(lang: str = "") -> Response:
+    """The embeddable widget's words in ``lang`` (a script: a host site loads it like the widget
+    itself, with no CORS). Korean, the default, is built into the scripts: an empty table."""
+    use_language(supported(lang) or DEFAULT_LANGUAGE)
+    texts = chat_texts() or {}
+    if texts:
+        texts |= {
+            "widget_launcher": _("채팅 상담"),
+            "widget_title": _("고객센터 채팅 상담"),
+            "widget_close": _("닫기"),
+            "widget_failed": _("채팅을 불러오지 못했습니다. 잠시 후 다시 시도해 주세요."),
+        }
+    body = f"window.GogaekChatTexts = {json.dumps(texts, ensure_ascii=False)};\n"
+    return Response(
+        body, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 @router.get("/chat", response_class=HTMLResponse)

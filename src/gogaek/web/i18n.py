@@ -3,8 +3,9 @@
 Korean is the source language: messages are written in Korean and ``locale/en/LC_MESSAGES/
 messages.po`` translates them (translators work on the ``.po`` file; docs/i18n.md). The
 language follows, in order: the host app's token (``locale`` claim), the visitor's own choice
-(the switch on every page, kept in a cookie), then the browser's ``Accept-Language``; else
-Korean. A message without a translation falls back to Korean.
+(the switch on every page, kept in a cookie; a chat socket may say ``?lang=``), then the
+browser's ``Accept-Language``; else Korean. A message without a translation falls back to
+Korean.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -173,13 +174,20 @@ class LanguageMiddleware:
             return
         headers = Headers(scope=scope)
         session = scope.get("session") or {}
-        cookies = _cookies(headers.get("cookie", ""))
-        language = pick_language(session.get(SESSION_KEY), cookies.get(COOKIE), headers.get("accept-language"))
+        chosen = _cookies(headers.get("cookie", "")).get(COOKIE)
+        if scope["type"] == "websocket":  # the embeddable widget has no cookie of ours: it says ?lang=
+            chosen = _query_language(scope) or chosen
+        language = pick_language(session.get(SESSION_KEY), chosen, headers.get("accept-language"))
         token = _current.set(language)
         try:
             await self.app(scope, receive, send)
         finally:
             _current.reset(token)
+
+
+def _query_language(scope: Scope) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang")
+    return values[0] if values else None
 
 
 def _cookies(header: str) -> dict[str, str]:

@@ -9,6 +9,10 @@
  *
  * window.GogaekChatWidget: open(), close(), setToken(jwt). When the token is refused (expired),
  * the widget fires "gogaek-chat:token-expired" on window; answer with setToken(freshJwt).
+ *
+ * Language, as on our pages: the token's "locale" claim, then data-gogaek-lang="en" on the tag
+ * (the host page's choice), then the browser's languages; Korean otherwise. English words come
+ * from /chat/widget-texts.js; if they cannot be loaded the widget stays Korean.
  */
 (function () {
   "use strict";
@@ -22,6 +26,9 @@
   }
   var origin = new URL(script.src, window.location.href).origin;
   var token = script.getAttribute("data-gogaek-token") || "";
+  var SPOKEN = ["ko", "en"];
+  var language = "ko";
+  var texts = {};
   var host = null;
   var panel = null;
   var launcher = null;
@@ -48,6 +55,32 @@
     return loading;
   }
 
+  function tokenLocale(jwt) {
+    try {
+      var payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      var bytes = Uint8Array.from(atob(payload), function (c) { return c.charCodeAt(0); });
+      return String(JSON.parse(new TextDecoder().decode(bytes)).locale || "");
+    } catch (error) {
+      return ""; // not ours to judge: the server checks the token
+    }
+  }
+
+  function pickLanguage() {
+    var candidates = [tokenLocale(token), script.getAttribute("data-gogaek-lang") || ""]
+      .concat(Array.prototype.slice.call(navigator.languages || [navigator.language || ""]));
+    for (var i = 0; i < candidates.length; i++) {
+      var code = String(candidates[i]).toLowerCase().split(/[-_]/)[0];
+      if (SPOKEN.indexOf(code) >= 0) {
+        return code;
+      }
+    }
+    return "ko";
+  }
+
+  function say(key, korean) {
+    return texts[key] || korean;
+  }
+
   function node(tag, attrs, text) {
     var element = document.createElement(tag);
     Object.keys(attrs).forEach(function (name) { element.setAttribute(name, attrs[name]); });
@@ -62,12 +95,13 @@
     var shadow = host.attachShadow({ mode: "open" });
     shadow.appendChild(node("link", { rel: "stylesheet", href: origin + "/static/css/chat.css" }));
     var wrapper = node("div", { class: "gcw" });
-    launcher = node("button", { class: "gcw-launcher", type: "button", "aria-expanded": "false" }, "채팅 상담");
-    panel = node("div", { class: "gcw-panel", role: "dialog", "aria-label": "채팅 상담" });
+    var name = say("widget_launcher", "채팅 상담");
+    launcher = node("button", { class: "gcw-launcher", type: "button", "aria-expanded": "false" }, name);
+    panel = node("div", { class: "gcw-panel", role: "dialog", "aria-label": name, lang: language });
     panel.hidden = true;
     var head = node("div", { class: "gcw-head" });
-    head.appendChild(node("strong", {}, "고객센터 채팅 상담"));
-    var close = node("button", { class: "gcw-close", type: "button", "aria-label": "닫기" }, "✕");
+    head.appendChild(node("strong", {}, say("widget_title", "고객센터 채팅 상담")));
+    var close = node("button", { class: "gcw-close", type: "button", "aria-label": say("widget_close", "닫기") }, "✕");
     head.appendChild(close);
     panel.appendChild(head);
     panel.appendChild(node("div", { class: "gcw-body chat-app chat-app-embed" }));
@@ -82,8 +116,9 @@
   function mount() {
     view = window.GogaekChat.mount(panel.querySelector(".gcw-body"), {
       socket: origin + "/ws/chat",
-      query: { token: token },
+      query: { token: token, lang: language },
       base: origin,
+      texts: texts,
       images: false, // these HTTP calls need the Gogaek session or CORS: see docs/chat-widget.md
       transcript: false,
       onUnauthorized: function () {
@@ -100,7 +135,7 @@
     }
     scripts().then(mount).catch(function () {
       var body = panel.querySelector(".gcw-body");
-      body.textContent = "채팅을 불러오지 못했습니다. 잠시 후 다시 시도해 주세요.";
+      body.textContent = say("widget_failed", "채팅을 불러오지 못했습니다. 잠시 후 다시 시도해 주세요.");
     });
   }
 
@@ -118,8 +153,18 @@
   }
 
   function init() {
-    build();
-    window.GogaekChatWidget = { open: open, close: closePanel, setToken: setToken };
+    language = pickLanguage();
+    var words = language === "ko" ? Promise.resolve() : load("/chat/widget-texts.js?lang=" + language);
+    var built = words.catch(function () { return null; }).then(function () {
+      texts = window.GogaekChatTexts || {};
+      build();
+    });
+    // The host may call these at once: they wait for the panel (and its words) to exist.
+    window.GogaekChatWidget = {
+      open: function () { built.then(open); },
+      close: function () { built.then(closePanel); },
+      setToken: setToken
+    };
   }
 
   if (document.body) {

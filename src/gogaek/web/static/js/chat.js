@@ -17,7 +17,8 @@
   };
   var RECEIPT_TEXT = { pending: "보내는 중", sent: "전송됨", delivered: "전달됨", read: "읽음" };
   // The page's own words when it is not Korean: data-texts on the chat root (chat/pages.py),
-  // "{name}" for what goes in. The embeddable widget and Korean pages use the words above and below.
+  // "{name}" for what goes in; the embeddable widget passes its own (mount's options.texts).
+  // Korean pages use the words above and below.
   var TEXTS = {};
   // The Korean fallbacks keep an English aside for this file's readers ("연결 중… (Connecting)"); a
   // Korean page shows them without it (English comes from the page's table, TEXTS).
@@ -771,6 +772,9 @@
   // --- mounting ---------------------------------------------------------------------------
 
   function mount(root, options) {
+    if (options.texts) {
+      TEXTS = options.texts; // the widget's table for its language (chat/widget-texts.js)
+    }
     return new ChatView(root, options);
   }
 
