@@ -152,6 +152,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "GOGAEK_DATA_DIR": str(settings.data_dir),
         "GOGAEK_SEARCH_REFRESH_SECONDS": str(settings.search_refresh_seconds),
         "GOGAEK_ADMIN_TOTP_REQUIRED": str(settings.admin_totp_required).lower(),
+        "GOGAEK_LANGUAGE": "ko",  # what the CLI prints, whatever this machine's locale (tests read it)
     }
     if settings.embedding_cache is not None:
         env["GOGAEK_EMBEDDING_CACHE"] = str(settings.embedding_cache)

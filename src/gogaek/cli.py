@@ -7,9 +7,7 @@ import copy
 import json
 import logging
 import os
-import secrets
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -17,12 +15,16 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.calendar import cli as calendar_cli
+from gogaek.cli_support import command_language, migrate, with_session
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
+from gogaek.demo import cli as demo_cli
+from gogaek.demo.cli import DEMO_CUSTOMER_NAME, DEMO_CUSTOMER_SUB, ROLE_NAMES
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffRole
-from gogaek.migrate import upgrade_database
 from gogaek.privacy import cli as privacy_cli
+from gogaek.web.i18n import gettext as _
+from gogaek.web.i18n import in_language, ngettext, use_language
 
 if TYPE_CHECKING:
     from gogaek.identity.schemas import StaffCreate
@@ -33,9 +35,6 @@ T = TypeVar("T")
 # search index at start-up (Kiwi, the models) can hold the GIL for seconds on a busy 2-core
 # host; uvicorn's 5 s default killed healthy processes there.
 WORKER_HEALTHCHECK_SECONDS = 60
-# The demo's first customer (gogaek.demo.people.DEMO_CUSTOMERS), for ``token customer`` without --sub.
-DEMO_CUSTOMER_SUB, DEMO_CUSTOMER_NAME = "demo-customer-1", "김민지"
-DEFAULT_BASE_URL = f"http://{Settings.model_fields['host'].default}:{Settings.model_fields['port'].default}"
 CONSOLE_NOTIFICATIONS_LOGGER = "gogaek.notify.console"
 
 app = typer.Typer(help="Gogaek 고객센터 — self-hosted customer center.", no_args_is_help=True)
@@ -43,37 +42,13 @@ db_app = typer.Typer(help="Database commands (데이터베이스).", no_args_is_
 faq_app = typer.Typer(help="FAQ import, export and search (자주 묻는 질문).", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts (상담사·관리자 계정).", no_args_is_help=True)
 token_app = typer.Typer(help="Development sign-in tokens (개발용 토큰).", no_args_is_help=True)
-demo_app = typer.Typer(help="Demo data (데모 데이터).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(faq_app, name="faq")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
-app.add_typer(demo_app, name="demo")
+app.add_typer(demo_cli.app, name="demo")
 app.add_typer(calendar_cli.app, name="calendar")
 app.add_typer(privacy_cli.app, name="privacy")
-
-
-def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
-def _migrate(settings: Settings) -> None:
-    async def run() -> None:
-        engine = create_engine(settings)
-        try:
-            await upgrade_database(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
 
 
 @app.command()
@@ -96,19 +71,18 @@ def serve(
     # options travel as the variables they stand for.
     os.environ.update({f"GOGAEK_{name}": str(value) for name, value in options if value is not None})
     settings = Settings()
-    _migrate(settings)
+    migrate(settings)
     if demo:
-        _load_demo(settings)
-    typer.echo(f"고객센터:     {settings.base_url}/")
-    typer.echo(f"상담사 콘솔:  {settings.base_url}/console")
-    typer.echo(f"관리자:       {settings.base_url}/admin")
-    typer.echo(f"API 문서:     {settings.base_url}/docs")
+        demo_cli.load_demo(settings)
+    typer.echo(_("고객센터:     %(url)s") % {"url": f"{settings.base_url}/"})
+    typer.echo(_("상담사 콘솔:  %(url)s") % {"url": f"{settings.base_url}/console"})
+    typer.echo(_("관리자:       %(url)s") % {"url": f"{settings.base_url}/admin"})
+    typer.echo(_("API 문서:     %(url)s") % {"url": f"{settings.base_url}/docs"})
     if settings.inbound_smtp_port is not None:
-        typer.echo(
-            f"메일 수신:    smtp://{settings.inbound_smtp_host}:{settings.inbound_smtp_port} → {settings.support_email}"
-        )
+        smtp = f"smtp://{settings.inbound_smtp_host}:{settings.inbound_smtp_port} → {settings.support_email}"
+        typer.echo(_("메일 수신:    %(smtp)s") % {"smtp": smtp})
     if workers > 1:
-        typer.echo(f"웹 프로세스:  {workers}개")
+        typer.echo(_("웹 프로세스:  %(workers)s개") % {"workers": workers})
     from gogaek.chat.connection import WS_MAX_BYTES
 
     uvicorn.run(
@@ -151,64 +125,12 @@ def worker() -> None:
     asyncio.run(run_dedicated_worker(Settings()))
 
 
-def _load_demo(settings: Settings) -> None:
-    from gogaek.demo import has_content, load_demo_content
-    from gogaek.demo.people import load_demo_people
-
-    async def work(session: AsyncSession) -> None:
-        if await has_content(session):
-            typer.echo("데모: 이미 내용이 있어 불러오지 않았습니다 (data dir not empty, demo skipped)")
-            return
-        report = await load_demo_content(session)
-        typer.echo(
-            f"데모 내용을 불러왔습니다: 카테고리 {report.categories}, FAQ {report.articles}, 공지 {report.notices}"
-        )
-        await _create_demo_admin(session, settings)
-        people = await load_demo_people(session, settings)
-        for role, email, password in people.staff:
-            typer.echo(f"데모 {role}: {email} / {password}")
-        typer.echo(f"데모 문의 {people.inquiries}건, 고객 {len(people.customers)}명")
-        typer.echo(f"데모 상담 예약 {people.callbacks}건, 통화 기록 {people.calls}건")
-        if people.cti_token:
-            typer.echo(f"데모 교환기(CTI) 주소: {settings.base_url}/api/v1/cti/{people.cti_token}")
-        if people.customers and settings.customer_token_algorithm == "HS256":  # noqa: S105 - an algorithm name
-            from gogaek.identity.customer_tokens import issue_customer_token
-
-            token = issue_customer_token(settings, sub=people.customers[0], name="김민지", ttl_seconds=24 * 3600)
-            link = f"{settings.base_url}/auth/customer?token={token}&next=/inquiries"
-            typer.echo(f"데모 고객 로그인 (한 번 사용): {link}")
-            where = "" if settings.base_url == DEFAULT_BASE_URL else f" --base-url {settings.base_url}"
-            typer.echo(f"새 고객 로그인 링크: .venv/bin/gogaek token customer --link{where}")
-            typer.echo("다른 고객 토큰: gogaek token customer --sub demo-customer-2")
-            if "console" in (settings.email_provider, settings.sms_provider):
-                typer.echo("알림(메일·문자, 웹 로그인 코드)은 이 창에 출력됩니다 (notifications are printed below)")
-
-    _with_session(settings, work)
-
-
-async def _create_demo_admin(session: AsyncSession, settings: Settings) -> None:
-    from gogaek.identity.models import StaffRole
-    from gogaek.identity.schemas import StaffCreate
-    from gogaek.identity.security import totp_uri
-    from gogaek.identity.service import count_admins, create_staff_user
-
-    if await count_admins(session):
-        return
-    password = secrets.token_urlsafe(12)
-    data = StaffCreate(email="admin@gogaek.local", password=password, display_name="데모 관리자", role=StaffRole.ADMIN)
-    admin = await create_staff_user(session, data, with_totp=settings.admin_totp_required)
-    typer.echo(f"데모 관리자: admin@gogaek.local / {password}")
-    if admin.totp_secret is not None:
-        typer.echo(f"  OTP 비밀키 (authenticator 앱에 등록): {admin.totp_secret}")
-        typer.echo(f"  {totp_uri(admin.totp_secret, admin.email)}")
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations (스키마를 최신으로)."""
     settings = Settings()
-    _migrate(settings)
-    typer.echo("데이터베이스가 최신 상태입니다 (database is up to date)")
+    migrate(settings)
+    typer.echo(_("데이터베이스가 최신 상태입니다."))
 
 
 @faq_app.command("import")
@@ -223,17 +145,25 @@ def faq_import(
     except ImportRejectedError as failed:
         for error in failed.errors:
             typer.echo(f"{path}:{error.line}: {error.message}", err=True)
+        count = len(failed.errors)
         typer.echo(
-            f"가져오기 실패: 오류 {len(failed.errors)}건, 저장된 내용 없음 (nothing written)",
+            ngettext(
+                "가져오기 실패: 오류 %(num)s건, 저장된 내용 없음",
+                "가져오기 실패: 오류 %(num)s건, 저장된 내용 없음",
+                count,
+            )
+            % {"num": count},
             err=True,
         )
         raise typer.Exit(code=1) from None
     settings = Settings()
-    _migrate(settings)
-    report = _with_session(settings, lambda session: import_articles(session, articles))
-    typer.echo(f"가져오기 완료: 새 글 {report.created}, 수정 {report.updated} (created/updated)")
+    migrate(settings)
+    report = with_session(settings, lambda session: import_articles(session, articles))
+    typer.echo(
+        _("가져오기 완료: 새 글 %(created)s, 수정 %(updated)s") % {"created": report.created, "updated": report.updated}
+    )
     if report.categories_created:
-        typer.echo("새 카테고리: " + ", ".join(report.categories_created))
+        typer.echo(_("새 카테고리: %(names)s") % {"names": ", ".join(report.categories_created)})
 
 
 @faq_app.command("export")
@@ -244,14 +174,15 @@ def faq_export(
     from gogaek.helpcenter.importer import export_rows, write_export
     from gogaek.helpcenter.queries import all_articles
 
-    rows = export_rows(_with_session(Settings(), all_articles))
+    rows = export_rows(with_session(Settings(), all_articles))
     as_csv = path is not None and path.suffix.lower() == ".csv"
     if path is None:
         write_export(rows, sys.stdout, as_csv=False)
         return
     with path.open("w", encoding="utf-8", newline="") as out:
         write_export(rows, out, as_csv=as_csv)
-    typer.echo(f"{len(rows)}개 글을 내보냈습니다: {path}", err=True)
+    exported = ngettext("%(num)s개 글을 내보냈습니다: %(path)s", "%(num)s개 글을 내보냈습니다: %(path)s", len(rows))
+    typer.echo(exported % {"num": len(rows), "path": path}, err=True)
 
 
 @faq_app.command("search")
@@ -300,9 +231,6 @@ def faq_search(
     asyncio.run(run())
 
 
-_ROLE_NAMES = {StaffRole.AGENT: "상담사", StaffRole.SUPERVISOR: "슈퍼바이저", StaffRole.ADMIN: "관리자"}
-
-
 def _staff_data(email: str, password: str, name: str, role: StaffRole) -> StaffCreate:
     """Validated like the API does; bad input exits with code 2 and the field that failed."""
     from pydantic import ValidationError
@@ -322,20 +250,24 @@ def _create_staff(data: StaffCreate, totp: bool) -> None:
     from gogaek.identity.service import TOTP_SETUP_COMMAND, create_staff_user
 
     settings = Settings()
-    _migrate(settings)
+    migrate(settings)
     try:
-        user = _with_session(settings, lambda s: create_staff_user(s, data, with_totp=totp))
+        user = with_session(settings, lambda s: create_staff_user(s, data, with_totp=totp))
     except ProblemError as problem:
-        typer.echo(problem.message, err=True)
+        typer.echo(in_language(problem.message), err=True)
         raise typer.Exit(code=1) from None
-    typer.echo(f"{_ROLE_NAMES[StaffRole(user.role)]} 계정을 만들었습니다: {user.email} (role {user.role})")
+    role = _(ROLE_NAMES[StaffRole(user.role)])
+    typer.echo(_("%(role)s 계정을 만들었습니다: %(email)s") % {"role": role, "email": user.email})
     if user.totp_secret:
         _print_totp(user.totp_secret, user.email)
     elif user.role == StaffRole.ADMIN and settings.admin_totp_required:
+        command = TOTP_SETUP_COMMAND.replace("<이메일>", user.email)
         typer.echo(
-            "경고: OTP 없이 만든 관리자는 아직 로그인할 수 없습니다(GOGAEK_ADMIN_TOTP_REQUIRED). "
-            f"`{TOTP_SETUP_COMMAND.replace('<이메일>', user.email)}`로 OTP를 설정하세요. "
-            "(Warning: this admin cannot sign in until TOTP is set up)",
+            _(
+                "경고: OTP 없이 만든 관리자는 아직 로그인할 수 없습니다(GOGAEK_ADMIN_TOTP_REQUIRED). "
+                "`%(command)s`로 OTP를 설정하세요."
+            )
+            % {"command": command},
             err=True,
         )
 
@@ -343,9 +275,9 @@ def _create_staff(data: StaffCreate, totp: bool) -> None:
 def _print_totp(secret: str, email: str) -> None:
     from gogaek.identity.security import totp_uri
 
-    typer.echo(f"OTP 앱에 등록하세요 (TOTP provisioning URI): {totp_uri(secret, email)}")
-    typer.echo(f"OTP 비밀 키 (TOTP secret): {secret}")
-    typer.echo("이 비밀 키는 다시 표시되지 않습니다. (The secret is not shown again)")
+    typer.echo(_("인증 앱에 등록하세요: %(uri)s") % {"uri": totp_uri(secret, email)})
+    typer.echo(_("OTP 비밀 키: %(secret)s") % {"secret": secret})
+    typer.echo(_("이 비밀 키는 다시 표시되지 않습니다."))
 
 
 @user_app.command("create")
@@ -357,7 +289,7 @@ def user_create(
     totp: Annotated[bool, typer.Option(help="Require a TOTP code at sign-in (needed for admins)")] = False,
 ) -> None:
     """Create a staff account: 상담사, 슈퍼바이저 or 관리자 (argon2-hashed password, optional TOTP)."""
-    _create_staff(_staff_data(email, password, name or _ROLE_NAMES[role], role), totp)
+    _create_staff(_staff_data(email, password, name or _(ROLE_NAMES[role]), role), totp)
 
 
 @user_app.command("create-admin")
@@ -381,10 +313,10 @@ def user_enable_totp(email: Annotated[str, typer.Option(prompt=True)]) -> None:
         return await enable_totp(session, user) if user is not None else None
 
     settings = Settings()
-    _migrate(settings)
-    secret = _with_session(settings, work)
+    migrate(settings)
+    secret = with_session(settings, work)
     if secret is None:
-        typer.echo(f"계정을 찾을 수 없습니다: {email} (No such staff account)", err=True)
+        typer.echo(_("계정을 찾을 수 없습니다: %(email)s") % {"email": email}, err=True)
         raise typer.Exit(code=1)
     _print_totp(secret, email.strip().lower())
 
@@ -439,55 +371,17 @@ def token_customer(
         typer.echo(token)
         return
     if not next_path.startswith("/") or next_path.startswith("//"):
-        typer.echo("--next must be a path on this site, like /inquiries", err=True)
+        typer.echo(_("--next는 이 사이트의 경로여야 합니다 (예: /inquiries)."), err=True)
         raise typer.Exit(code=2)
     root = (base_url or settings.base_url).rstrip("/")
     typer.echo(f"{root}/auth/customer?token={token}&next={quote(next_path, safe='/')}")
 
 
-@demo_app.command("generate")
-def demo_generate(
-    inquiries: Annotated[int, typer.Option(min=0, help="Inquiries to add (문의 건수)")] = 1_000,
-    days: Annotated[int, typer.Option(min=1, max=3650, help="Spread over the last this many days")] = 90,
-    seed: Annotated[int | None, typer.Option(help="Random seed: the same seed gives the same data")] = None,
-    force: Annotated[bool, typer.Option(help="Allow it with GOGAEK_ENV=production")] = False,
-) -> None:
-    """Fill the database with realistic inquiry history (데모 문의 내역 생성); fires no events."""
-    from gogaek.demo.generate import GeneratePlan, generate_history
-
-    settings = Settings()
-    if settings.env == "production" and not force:
-        typer.echo(
-            "운영 환경(GOGAEK_ENV=production)에는 데모 데이터를 만들지 않습니다. 정말 필요하면 --force를 붙이세요. "
-            "(Refusing to generate demo data in production without --force)",
-            err=True,
-        )
-        raise typer.Exit(code=1)
-    _migrate(settings)
-
-    def progress(done: int, planned: int, seconds: float) -> None:
-        typer.echo(f"문의 {done:,} / {planned:,}건 ({done / planned:.0%}), {seconds:.1f}초")
-
-    async def run() -> None:
-        engine = create_engine(settings)
-        try:
-            report = await generate_history(
-                engine, settings, GeneratePlan(inquiries=inquiries, days=days, seed=seed), progress=progress
-            )
-        finally:
-            await engine.dispose()
-        for email, password in report.created_agents:
-            typer.echo(f"데모 상담사: {email} / {password}")
-        statuses = ", ".join(f"{status} {count:,}" for status, count in sorted(report.statuses.items()))
-        typer.echo(
-            f"완료: 고객 {report.customers:,}명, 문의 {report.inquiries:,}건, 메시지 {report.messages:,}건, "
-            f"기록 {report.events:,}건, 평가 {report.feedback:,}건 ({report.seconds:.1f}초)"
-        )
-        typer.echo(f"상태별 (by status): {statuses or '없음'}")
-        activity = ", ".join(f"{name} {count:,}" for name, count in report.activity.items())
-        typer.echo(f"리포트용 기록 (chats, searches, votes, callbacks, calls): {activity or '없음'}")
-
-    asyncio.run(run())
+@app.callback()
+def speak_the_operators_language() -> None:
+    """The words every command prints follow GOGAEK_LANGUAGE, else the terminal's locale
+    (LC_ALL, LC_MESSAGES, LANG), else Korean."""
+    use_language(command_language(os.environ))
 
 
 def main() -> None:

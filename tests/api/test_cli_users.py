@@ -69,7 +69,7 @@ async def test_admin_with_totp_prints_the_secret_once_and_needs_the_code(
     assert result.returncode == 0, result.stderr
     assert "otpauth://totp/" in result.stdout
     secret = totp_secret(result.stdout)
-    assert f"OTP 비밀 키 (TOTP secret): {secret}" in result.stdout
+    assert f"OTP 비밀 키: {secret}" in result.stdout
     body = {"email": "sec@example.com", "password": PASSWORD}
     assert (await client.post("/api/v1/agent/login", json=body)).json()["code"] == "totp_required"
     ok = await client.post("/api/v1/agent/login", json={**body, "totp": pyotp.TOTP(secret).now()})

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gogaek.cli import DEMO_CUSTOMER_NAME, DEMO_CUSTOMER_SUB
 from gogaek.config import Settings
+from gogaek.demo.cli import DEMO_CUSTOMER_NAME, DEMO_CUSTOMER_SUB
 from gogaek.demo.people import DEMO_CUSTOMERS
 from tests.cli import run_cli
 from tests.conftest import settings_environment

@@ -9,6 +9,7 @@ import typer
 
 from gogaek.calendar.business_time import add_business_time, business_time_between
 from gogaek.calendar.hours import SEOUL, korean_holidays
+from gogaek.web.i18n import gettext
 
 app = typer.Typer(help="Business calendar (영업일·공휴일 계산).", no_args_is_help=True)
 
@@ -18,7 +19,7 @@ def parse_moment(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"ISO 8601 시각이 아닙니다 (not ISO 8601): {value!r}") from None
+        raise typer.BadParameter(gettext("ISO 8601 시각이 아닙니다: %(value)s") % {"value": repr(value)}) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=SEOUL)
 
 

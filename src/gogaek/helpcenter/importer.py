@@ -18,6 +18,7 @@ from gogaek.db import utcnow
 from gogaek.helpcenter.models import Article, Category, PublishStatus
 from gogaek.helpcenter.schemas import ArticleCreate
 from gogaek.helpcenter.service import slug_for_name
+from gogaek.web.i18n import gettext as _
 
 _ID_CHUNK = 500
 EXPORT_FIELDS = ("id", "category", "question", "answer", "tags", "alternates", "status")
@@ -29,7 +30,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.line}행: {self.message}"
+        return _("%(line)s행: %(message)s") % {"line": self.line, "message": self.message}
 
 
 class ImportRejectedError(Exception):
@@ -55,7 +56,7 @@ def _split_list(value: Any, separator: str) -> list[str]:
     if text.startswith("["):
         parsed = json.loads(text)
         if not isinstance(parsed, list):
-            raise ValueError("목록 형식이 아닙니다 (not a list)")
+            raise ValueError(_("목록 형식이 아닙니다."))
         return [str(v) for v in parsed]
     return [part.strip() for part in text.split(separator) if part.strip()]
 
@@ -66,7 +67,7 @@ def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        yield content[: exc.start].count(b"\n") + 1, "UTF-8 인코딩이 아닙니다 (not UTF-8)"
+        yield content[: exc.start].count(b"\n") + 1, _("UTF-8 인코딩이 아닙니다.")
         return
     if path.suffix.lower() == ".csv":
         yield from _read_csv(text)
@@ -82,23 +83,23 @@ def _read_csv(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         for row in reader:
             yield reader.line_num, dict(row)
     except csv.Error as exc:  # e.g. a cell over the csv module's field size limit: nothing after it is read
-        yield reader.line_num + 1, f"CSV 형식 오류 (invalid CSV): {exc}"  # the line being read
+        yield reader.line_num + 1, _("CSV 형식 오류: %(reason)s") % {"reason": exc}  # the line being read
 
 
 def _json_row(line: str) -> dict[str, Any] | str:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
-        return f"JSON 형식 오류 (invalid JSON): {exc.msg}"
+        return _("JSON 형식 오류: %(reason)s") % {"reason": exc.msg}
     except (ValueError, RecursionError):  # a number of thousands of digits, arrays nested thousands deep
-        return "JSON 형식 오류 (invalid JSON): 너무 크거나 깊습니다 (too large or too deeply nested)"
-    return row if isinstance(row, dict) else "JSON 객체가 아닙니다 (not an object)"
+        return _("JSON 형식 오류: 너무 크거나 깊습니다.")
+    return row if isinstance(row, dict) else _("JSON 객체가 아닙니다.")
 
 
 def _validate_row(row: dict[str, Any]) -> ArticleCreate:
     missing = [name for name in ("id", "category", "question", "answer") if not str(row.get(name) or "").strip()]
     if missing:
-        raise ValueError(f"필수 항목 누락 (missing): {', '.join(missing)}")
+        raise ValueError(_("필수 항목 누락: %(fields)s") % {"fields": ", ".join(missing)})
     return ArticleCreate(
         external_id=str(row["id"]).strip(),
         category=str(row["category"]),
@@ -119,7 +120,7 @@ def _describe(exc: Exception) -> str:
 def parse_import_file(path: Path) -> list[ArticleCreate]:
     """Reads and validates every row; raises ImportRejectedError listing each bad line."""
     if path.suffix.lower() not in (".jsonl", ".csv", ".json", ".ndjson"):
-        raise ImportRejectedError([RowError(0, "지원하지 않는 형식입니다: .jsonl 또는 .csv (unsupported format)")])
+        raise ImportRejectedError([RowError(0, _("지원하지 않는 형식입니다: .jsonl 또는 .csv"))])
     articles: list[ArticleCreate] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -134,19 +135,15 @@ def parse_import_file(path: Path) -> list[ArticleCreate]:
             continue
         assert article.external_id is not None
         if article.external_id in seen:
-            errors.append(
-                RowError(
-                    line,
-                    f"중복 id (duplicate id) '{article.external_id}', {seen[article.external_id]}행과 같음",
-                )
-            )
+            first = {"id": article.external_id, "first": seen[article.external_id]}
+            errors.append(RowError(line, _("중복 id '%(id)s': %(first)s행과 같음") % first))
             continue
         seen[article.external_id] = line
         articles.append(article)
     if errors:
         raise ImportRejectedError(errors)
     if not articles:
-        raise ImportRejectedError([RowError(0, "가져올 행이 없습니다 (no rows)")])
+        raise ImportRejectedError([RowError(0, _("가져올 행이 없습니다."))])
     return articles
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gogaek.config import Settings
 from gogaek.db import create_engine, create_sessionmaker
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import gettext, in_language
 
 app = typer.Typer(help="Customers' data rights (개인정보 열람·삭제·보존 기간).", no_args_is_help=True)
 T = TypeVar("T")
@@ -25,7 +26,7 @@ T = TypeVar("T")
 
 def _check_source(source: str) -> str:
     if source not in ("host", "email", "phone"):
-        raise typer.BadParameter("host, email, phone 중 하나여야 합니다 (must be host, email or phone)")
+        raise typer.BadParameter(gettext("host, email, phone 중 하나여야 합니다."))
     return source
 
 
@@ -48,7 +49,7 @@ def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except ProblemError as problem:
-        typer.echo(problem.message, err=True)
+        typer.echo(in_language(problem.message), err=True)
         raise typer.Exit(code=1) from None
 
 
@@ -88,7 +89,7 @@ def export_command(
         return data
 
     output.write_bytes(_run(work))
-    typer.echo(f"내보냈습니다 (exported): {output}")
+    typer.echo(gettext("내보냈습니다: %(path)s") % {"path": output})
 
 
 @app.command("erase")
@@ -99,7 +100,8 @@ def erase_command(
 ) -> None:
     """Erase a customer (계정 탈퇴) and print what was deleted, kept and why."""
     if not yes:
-        typer.confirm(f"{source}:{external_id} 고객의 개인정보를 삭제할까요? (cannot be undone)", abort=True)
+        question = gettext("%(customer)s 고객의 개인정보를 삭제할까요? 되돌릴 수 없습니다.")
+        typer.confirm(question % {"customer": f"{source}:{external_id}"}, abort=True)
 
     async def work(session: AsyncSession, settings: Settings) -> str:
         from gogaek.inquiries.storage import build_attachment_storage
