@@ -235,8 +235,8 @@ class CallFrame(BaseModel):
 
 def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """The message in the socket's language, chosen when it connected (the host token's
-    ``locale``, the language cookie, then ``Accept-Language``): Korean without its English
-    gloss, or English."""
+    ``locale``, ``?lang=``, the language cookie, then ``Accept-Language``): Korean without its
+    English gloss, or English."""
     return {"type": "error", "code": code, "message": in_language(message), **extra}
 
 
