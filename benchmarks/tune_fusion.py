@@ -1,16 +1,15 @@
-"""Choose the fusion weights and the no-match threshold on the tuning data only.
+"""Choose the fusion weights for FAQs with alternate phrasings on the tuning data only.
 
 Tuning data: the 한결카드 set (benchmarks/data/hangyeol_card, question + answer only, five
-query styles) and the demo FAQ with the pay-app queries; the off-topic ``dev`` queries for the
-no-match rule. The held-out sets (푸른은행, 든든보험, off-topic ``test``) are never read here.
+query styles) and the demo FAQ with the pay-app queries. The held-out sets (푸른은행, 든든보험)
+are never read here. The bare-FAQ weights come from ``learn_fusion.py``, the no-match rule
+from ``learn_no_match.py``.
 
 Weights are found by coordinate search maximising R@1 + MRR/2 on the card set, under the
 constraint that the demo FAQ's R@1 stays at least what the previous ranking reached there
 (``--demo-floor``), since operators who wrote alternate phrasings must not lose. The card
 number is reported by 5-fold cross-validation over articles (each fold's weights are chosen
-without its queries), next to the in-sample number. The no-match rule (two e5 similarity
-thresholds and a share of familiar nouns, ``NoMatchRule``) is the one that keeps the most
-right-first card queries answered while 90 % of the off-topic dev queries abstain.
+without its queries), next to the in-sample number.
 
     .venv/bin/python benchmarks/tune_fusion.py [--embedding-cache F.npz] [--demo-floor 0.909]
 """
@@ -27,16 +26,14 @@ from pathlib import Path
 import numpy as np
 
 import embedding_cache
-from common import TUNING_SETS, Query, evaluate, load_faq_set, load_offtopic, load_paycenter
+from common import TUNING_SETS, Query, evaluate, load_faq_set, load_paycenter
 from gogaek.search.documents import SearchDocument
 from gogaek.search.engine import ScoreComponents, SearchEngine
-from gogaek.search.fusion import FusionWeights, NoMatchRule, fuse, top_similarity
+from gogaek.search.fusion import FusionWeights, fuse
 
 GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
 FOLDS = 5
 ROUNDS = 5
-OFF_TOPIC_ABSTAIN = 0.9
-SHARES = (0.34, 0.5, 0.67)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,39 +99,6 @@ def cross_validated(tune: Scored, demo: Scored, demo_floor: float) -> list[list[
     return rankings
 
 
-def _top_similarity(engine: SearchEngine, weights: FusionWeights, text: str) -> tuple[int, float]:
-    components = engine.score_components(text)
-    slot = int(np.argmax(fuse(components.channels, weights)))
-    similarity = top_similarity(components.channels, slot)
-    assert similarity is not None, "the no-match rule needs e5"
-    return components.ids[slot], similarity
-
-
-def no_match_rule(
-    engine: SearchEngine, weights: FusionWeights, queries: list[Query], off_topic: list[str]
-) -> NoMatchRule:
-    """The rule that keeps the most right-first queries answered while 90 % of the off-topic
-    queries abstain; ties go to the wider band and the stricter share."""
-    answered = []
-    for query in queries:
-        top, similarity = _top_similarity(engine, weights, query.text)
-        if top == query.expected:
-            answered.append((similarity, engine.familiar_share(query.text)))
-    off = [(_top_similarity(engine, weights, text)[1], engine.familiar_share(text)) for text in off_topic]
-    best: tuple[float, float, float, float] | None = None
-    rule = NoMatchRule()
-    for low in np.arange(0.84, 0.8701, 0.0025):
-        for high in np.arange(low, 0.9201, 0.005):
-            for share in SHARES:
-                candidate = NoMatchRule(round(float(low), 4), round(float(high), 4), share)
-                abstained = float(np.mean([candidate.abstains(*f) for f in off]))
-                kept = 1 - float(np.mean([candidate.abstains(*f) for f in answered]))
-                key = (kept, abstained, float(high), share)
-                if abstained >= OFF_TOPIC_ABSTAIN and (best is None or key > best):
-                    best, rule = key, candidate
-    return rule
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--embedding-cache", type=Path, default=None)
@@ -160,10 +124,6 @@ def main() -> None:
         f"{FOLDS}-fold CV R@1 {held.recall_at_1:.3f} MRR {held.mrr_at_10:.3f}"
     )
     print(f"demo FAQ: R@1 {demo_scores.recall_at_1:.3f} MRR {demo_scores.mrr_at_10:.3f}")
-    engine.rebuild(documents)
-    rule = no_match_rule(engine, weights, queries, load_offtopic("dev"))
-    print(f"no-match rule (off-topic dev, {name}): {rule}")
-    embedding_cache.save(args.embedding_cache, cache)
 
 
 if __name__ == "__main__":

@@ -110,13 +110,13 @@ def test_the_no_match_measure_is_the_best_e5_view_of_an_article() -> None:
     ("similarity", "familiar", "abstains"),
     [
         (0.80, 1.0, True),  # far from every article, whatever the words
-        (0.87, 0.0, True),  # in the band, and no noun the FAQ knows
-        (0.87, 0.4, True),
-        (0.87, 0.5, False),  # in the band, half its nouns are the FAQ's own
-        (0.90, 0.0, False),  # close enough on its own
+        (0.87, 1.0, False),  # every noun is the FAQ's own: a fair match is enough
+        (0.87, 0.5, True),  # the same match for a query half in other words
+        (0.89, 0.0, True),  # no noun the FAQ knows: it must be close
+        (0.91, 0.0, False),  # close enough on its own
     ],
 )
-def test_the_rule_doubts_a_middling_match_only_when_the_faq_does_not_know_the_querys_nouns(
+def test_a_query_in_the_faqs_own_words_needs_a_less_close_match(
     similarity: float, familiar: float, abstains: bool
 ) -> None:
     assert NoMatchRule().abstains(similarity, familiar) is abstains
@@ -124,8 +124,8 @@ def test_the_rule_doubts_a_middling_match_only_when_the_faq_does_not_know_the_qu
 
 @needs_models
 def test_the_engine_counts_the_nouns_some_article_uses() -> None:
-    """With the similarity bands set wide open, only the query's nouns decide."""
-    rule = NoMatchRule(threshold=0.0, unfamiliar_threshold=2.0, familiar_share=0.5)
+    """With the nouns weighed ten times the similarity (≤ 1), they decide: fewer than about half known abstains."""
+    rule = NoMatchRule(threshold=5.5, familiar_weight=10.0)
     engine = SearchEngine(semantic=True, weights=RankingWeights(no_match=rule))
     engine.rebuild(DOCUMENTS)
     assert engine.answer("주식 종목 추천", 5).no_match

@@ -70,23 +70,22 @@ def fusion_for(phrased: FusionWeights, bare: FusionWeights, phrased_share: float
 class NoMatchRule:
     """When the best article is too far from the query to offer it as the answer.
 
-    ``similarity`` is the best e5 similarity of the top hit (to its whole text or a phrasing).
-    Below ``threshold`` the search says it found no good answer. Between ``threshold`` and
-    ``unfamiliar_threshold`` it also says so when fewer than ``familiar_share`` of the query's
-    nouns occur anywhere in the FAQ: e5 puts "주식 투자 수익률" fairly near a card article, but
-    none of its nouns is one the FAQ uses. Both were chosen on the off-topic tuning queries and
-    the tuning FAQ (docs/search.md, *Knowing when there is no answer*). Lexical-only engines
-    have no absolute scale and never abstain while they have hits.
+    ``similarity`` is the best e5 similarity of the top hit (to its whole text or a phrasing);
+    ``familiar_share`` the share of the query's nouns that occur anywhere in the FAQ (1 when it
+    has none). The search says it found no good answer when
+    ``similarity + familiar_weight × familiar_share < threshold``: e5 puts "주식 투자 수익률"
+    fairly near a card article, but none of its nouns is one the FAQ uses, so it needs a closer
+    match than a query in the FAQ's own words. A logistic boundary fitted on the tuning FAQs'
+    right-first queries and the off-topic dev queries, set where 90 % of those abstain
+    (``benchmarks/learn_no_match.py``; docs/search.md). Lexical-only engines have no absolute
+    scale and never abstain while they have hits.
     """
 
-    threshold: float = 0.8625
-    unfamiliar_threshold: float = 0.8775
-    familiar_share: float = 0.5
+    threshold: float = 0.9029
+    familiar_weight: float = 0.0467
 
     def abstains(self, similarity: float, familiar_share: float) -> bool:
-        if similarity < self.threshold:
-            return True
-        return similarity < self.unfamiliar_threshold and familiar_share < self.familiar_share
+        return similarity + self.familiar_weight * familiar_share < self.threshold
 
 
 def normalised(channel: str, scores: FloatArray) -> FloatArray:
