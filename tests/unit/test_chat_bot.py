@@ -346,9 +346,19 @@ async def test_handoff_and_emergency_want_a_person(index: SearchIndex) -> None:
     assert emergency.kind == K.EMERGENCY and emergency.wants_person and for_reader(ACCIDENT_GUIDANCE) in emergency.text
 
 
-@pytest.mark.parametrize("text", ["I want to talk to an agent", "Human please", "operator!", "a real person"])
+@pytest.mark.parametrize(
+    "text",
+    ["agent", "I want to talk to an agent", "Human please", "operator!", "a real person", "I need a live agent"],
+)
 async def test_an_english_ask_for_a_person_is_a_handoff(index: SearchIndex, text: str) -> None:
     assert (await bot_reply(text, index, context())).kind == K.HANDOFF
+
+
+@pytest.mark.parametrize(
+    "text", ["My travel agent charged me twice", "the user agent shows an error", "is this a human error?"]
+)
+async def test_english_words_for_a_person_inside_a_question_are_not_a_handoff(index: SearchIndex, text: str) -> None:
+    assert (await bot_reply(text, index, context())).kind != K.HANDOFF
 
 
 async def test_small_talk_is_answered_in_kind(index: SearchIndex) -> None:

@@ -116,7 +116,13 @@ _HANDOFF = re.compile(
     r"|(?:진짜|실제|실제로|살아있는)사람|(?:챗봇|봇|기계|로봇|자동응답|ai)(?:말고|아니고|싫)"
     r"|^(?:상담원|상담사|상담직원|직원|사람|상담|상담연결|연결)(?:님)?(?:이요|요|좀|연결)?"
     r"(?:해주세요|해주실래요|해줘요|해줘|부탁해요|부탁드려요|부탁드립니다|부탁합니다|하고싶어요|받고싶어요|원해요|요)?$"
-    r"|agent|human|operator|realperson"  # an English chat's "talk to an agent", "a human please"
+    # English, without spaces: "agent" or "a human please" alone, "talk to an agent", "I need a
+    # real person"; not "agent" inside other words or sentences ("my travel agent charged me").
+    r"|^(?:an?|the)?(?:agent|human|operator|person|realperson|liveagent)(?:please|pls|plz)?$"
+    r"|(?:talk|speak|chat|connect|transfer|put)(?:me)?(?:through)?(?:to|with)(?:an?|the|some|a?real|a?live)?"
+    r"(?:agent|human|operator|person|someone|somebody)"
+    r"|(?:need|want)(?:to(?:talk|speak)(?:to|with))?(?:an?|the|a?real|a?live)(?:agent|human|operator|person)"
+    r"|realperson|liveagent"
 )
 _PHONE_VETO = re.compile(
     r"바꾸|바꿔|바꿨|바뀌|바꿀|변경|수정|등록|인증|송금|이체|보내|보낸|받는|받을|예약|콜백|오래|안돼|안되|안걸|끊|"
