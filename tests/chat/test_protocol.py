@@ -300,6 +300,21 @@ async def test_a_widget_socket_may_ask_for_english_and_the_token_still_wins(desk
         await client.close()
 
 
+async def test_a_chat_keeps_its_language_when_the_customer_comes_back_in_korean(desk: Desk) -> None:
+    """Started in English; a later socket without a locale (Korean) still gets English from the bot."""
+    english = await ChatClient.open(ws_url(desk.url, "/ws/chat", token=desk.customer_token("chat-back", locale="en")))
+    conversation_id = (await english.expect_type("hello"))["conversation"]["id"]
+    await english.expect(_is_message("bot"))
+    await english.close()
+    korean_socket = ws_url(desk.url, "/ws/chat", token=desk.customer_token("chat-back"), conversation=conversation_id)
+    back = await ChatClient.open(korean_socket)
+    await back.expect_type("hello")
+    await back.send({"type": "message", "text": FAQ_QUESTION, "client_msg_id": "b-1"})
+    answer = await back.expect(lambda f: f.get("type") == "message" and f.get("bot_kind") == "answer")
+    assert answer["text"].endswith("\n\nWas this helpful?")
+    await back.close()
+
+
 async def test_the_chat_speaks_the_customers_language_whoever_acts(desk: Desk) -> None:
     """The host token says English: the bot, the offline options and the accepting agent's join
     message (written while the agent acts) are English; a Korean chat carries no English glosses."""

@@ -22,6 +22,7 @@ from gogaek.helpcenter.contact import support_hours_text
 from gogaek.helpcenter.models import Article
 from gogaek.inquiries.service import inquiry_number
 from gogaek.inquiries.workflow import STATUS_LABELS, Status
+from gogaek.web.i18n import speaking
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,14 +34,18 @@ async def bot_turn(runtime: ChatRuntime, conversation_id: int, customer_id: int,
     """Answers the customer message ``seq``; nothing when a person took over or it was answered."""
     async with runtime.sessionmaker() as session:
         tuning = await bot_settings(session, runtime.settings)  # /admin/bot, else the environment
+        language = (await get_conversation(session, conversation_id)).locale
+        hours = await load_business_hours(session)
+        open_now = await runtime.open_now(session)
+    with speaking(language):  # the chat's language, whichever socket the message came by
         context = BotContext(
             support_phone=runtime.settings.support_phone,
-            support_hours=support_hours_text(runtime.settings, await load_business_hours(session)),
-            open_now=await runtime.open_now(session),
+            support_hours=support_hours_text(runtime.settings, hours),
+            open_now=open_now,
             confidence_threshold=tuning.confidence,
             own_inquiries=lambda: _inquiry_summaries(runtime, customer_id),
         )
-    reply = await bot_reply(text, runtime.search_index, context)
+        reply = await bot_reply(text, runtime.search_index, context)
     async with runtime.sessionmaker() as session:
         conversation = await get_conversation(session, conversation_id)
         if conversation.status != ChatStatus.BOT.value:

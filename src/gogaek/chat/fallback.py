@@ -22,7 +22,7 @@ from gogaek.identity.models import Customer
 from gogaek.inquiries.emergency import ACCIDENT_GUIDANCE
 from gogaek.inquiries.schemas import InquiryCreate
 from gogaek.inquiries.service import inquiry_number, submit_inquiry
-from gogaek.web.i18n import N_, text_in
+from gogaek.web.i18n import N_, speaking, text_in
 
 if TYPE_CHECKING:
     from gogaek.chat.runtime import ChatRuntime
@@ -58,8 +58,10 @@ async def offer_alternatives(
     settings: Settings, session: AsyncSession, conversation: Conversation, open_now: bool
 ) -> Outcome:
     """Tells the customer why nobody can take the chat and what they can do instead."""
-    hours_text = support_hours_text(settings, await load_business_hours(session))
+    hours = await load_business_hours(session)
     language = conversation.locale
+    with speaking(language):
+        hours_text = support_hours_text(settings, hours)
     reason = N_("지금은 상담 운영시간이 아닙니다.") if not open_now else N_("지금은 상담 가능한 상담사가 없습니다.")
     text = text_in(
         language,

@@ -14,7 +14,8 @@ import functools
 import gettext as gettext_module
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -82,6 +83,17 @@ def translations(language: str) -> gettext_module.NullTranslations:
 
 def current_language() -> str:
     return _current.get()
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Words made through ``gettext`` inside are for a reader who is not this request's (a chat
+    keeps the language it was started in, whichever socket acts on it)."""
+    token = _current.set(supported(language) or DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def use_language(language: str) -> None:
