@@ -71,3 +71,12 @@ def test_english_output_has_no_korean_and_korean_has_no_english_glosses(settings
     assert imported.stdout.startswith("Imported: 1 new, 0 updated"), imported.stderr
     exported = run_cli(settings, "faq", "export", str(tmp_path / "out.jsonl"), extra_env=ENGLISH)
     assert exported.stderr.startswith("Exported 1 article: "), exported.stderr
+
+
+def test_a_refusal_exits_1_with_the_reason_in_the_commands_language(settings: Settings, tmp_path: Path) -> None:
+    output = tmp_path / "nobody.zip"
+    korean = run_cli(settings, "privacy", "export", "nobody", "--output", str(output))
+    assert korean.returncode == 1 and korean.stderr.strip() == "해당 고객을 찾을 수 없습니다."
+    english = run_cli(settings, "privacy", "export", "nobody", "--output", str(output), extra_env=ENGLISH)
+    assert english.returncode == 1 and not HANGUL.search(english.stderr) and english.stderr.strip(), english.stderr
+    assert not output.exists()  # nothing written for a refused export

@@ -6,7 +6,6 @@ this file, and most of them never need the tables.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,8 +14,8 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.cli_support import with_session
 from gogaek.config import Settings
-from gogaek.db import create_engine, create_sessionmaker
 from gogaek.errors import ProblemError
 from gogaek.web.i18n import gettext, in_language
 
@@ -36,18 +35,10 @@ Source = Annotated[
 
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
+    """``work`` with a session and the settings; a refusal (an unknown customer) exits 1."""
     settings = Settings()
-
-    async def run() -> T:
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                return await work(session, settings)
-        finally:
-            await engine.dispose()
-
     try:
-        return asyncio.run(run())
+        return with_session(settings, lambda session: work(session, settings))
     except ProblemError as problem:
         typer.echo(in_language(problem.message), err=True)
         raise typer.Exit(code=1) from None
