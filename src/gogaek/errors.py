@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gogaek.korean.jamo import object_particle
 from gogaek.web.i18n import in_language
 from gogaek.web.ids import MAX_ID
 
@@ -61,7 +62,7 @@ class ProblemError(Exception):
 
 
 def not_found(what: str = "요청하신 내용") -> ProblemError:
-    return ProblemError(404, "not_found", f"{what}을(를) 찾을 수 없습니다. (Not found)")
+    return ProblemError(404, "not_found", f"{what}{object_particle(what)} 찾을 수 없습니다. (Not found)")
 
 
 def problem_body(status: int, code: str, message: str, errors: list[dict[str, Any]]) -> dict[str, Any]:

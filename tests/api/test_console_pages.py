@@ -297,7 +297,7 @@ async def test_macro_fills_placeholders_with_and_without_typed_text(
     assert applied.status_code == 200 and textarea(applied.text) == f"안녕하세요.\n\n{filled}"
     for bad in (str(off.id), "abc"):
         page = (await browser.get(f"{desk.url}?macro={bad}")).text
-        assert "매크로을(를) 찾을 수 없습니다" in page and textarea(page) == ""
+        assert "매크로를 찾을 수 없습니다" in page and textarea(page) == ""
 
 
 async def test_status_changes_follow_the_workflow(

@@ -3,6 +3,8 @@
 import threading
 import unicodedata
 
+import pytest
+
 from gogaek.korean import (
     analyze,
     chosung,
@@ -12,6 +14,7 @@ from gogaek.korean import (
     keystrokes,
     normalize_query,
 )
+from gogaek.korean.jamo import object_particle
 from gogaek.korean.keyboard import latin_to_hangul, looks_mistyped_latin
 from gogaek.korean.typo import TypoIndex, within_one_edit
 
@@ -89,3 +92,19 @@ def test_latin_to_hangul_follows_the_dubeolsik_layout() -> None:
     assert looks_mistyped_latin("qlalf qjsgh")
     assert not looks_mistyped_latin("비밀 qjsgh")
     assert not looks_mistyped_latin("123")
+
+
+@pytest.mark.parametrize(
+    ("word", "particle"),
+    [
+        ("문의", "를"),
+        ("매크로", "를"),
+        ("SLA 정책", "을"),
+        ("첨부 파일", "을"),
+        ("상담 예약", "을"),
+        ("FAQ", "을(를)"),
+        ("", "을(를)"),
+    ],
+)
+def test_the_object_particle_follows_the_last_syllable(word: str, particle: str) -> None:
+    assert object_particle(word) == particle

@@ -114,3 +114,12 @@ def is_chosung_query(text: str) -> bool:
 def has_hangul(text: str) -> bool:
     """True when the text contains a Hangul syllable or letter."""
     return any("\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e" for char in text)
+
+
+def object_particle(word: str) -> str:
+    """을 after a final consonant (받침), 를 after a vowel: "문의를", "매크로를", "SLA 정책을".
+    A word that does not end in a Hangul syllable keeps both ("을(를)")."""
+    last = ord(word.rstrip()[-1]) if word.strip() else 0
+    if not _SYLLABLE_FIRST <= last <= _SYLLABLE_LAST:
+        return "을(를)"
+    return "을" if (last - _SYLLABLE_FIRST) % _JONG_COUNT else "를"
