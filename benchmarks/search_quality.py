@@ -194,8 +194,9 @@ def main() -> None:
         "## Search quality\n\n"
         f"Command: `{command}` (paraKQC from `../shared/eval`, never copied into the\n"
         "repo; the FAQ sets and off-topic queries from `benchmarks/data`). A warm `--embedding-cache`\n"
-        "only shortens the hybrid build time. Weights and the no-match threshold were chosen by\n"
-        "`benchmarks/tune_fusion.py` on the tuning set, the demo FAQ and the off-topic dev queries only.\n"
+        "only shortens the hybrid build time. Weights and the no-match rule were chosen by\n"
+        "`benchmarks/tune_fusion.py`, `learn_fusion.py` and `learn_no_match.py` on the tuning set, the demo\n"
+        "FAQ and the off-topic dev queries only.\n"
         "paraKQC: the first sentence of each block of 10 is the FAQ entry (question only),\n"
         "the other 9 are queries. Baselines index the same text as one field.\n\n" + "\n".join(sections)
     )
