@@ -30,14 +30,15 @@ if TYPE_CHECKING:
     from gogaek.chat.runtime import ChatRuntime
 
 
-async def bot_turn(runtime: ChatRuntime, conversation_id: int, customer_id: int, text: str, seq: int) -> None:
-    """Answers the customer message ``seq``; nothing when a person took over or it was answered."""
+async def bot_turn(runtime: ChatRuntime, chat: Conversation, text: str, seq: int) -> None:
+    """Answers the customer message ``seq`` of ``chat`` (as the caller read it); nothing when a
+    person took over or it was answered."""
+    conversation_id, customer_id = chat.id, chat.customer_id
     async with runtime.sessionmaker() as session:
         tuning = await bot_settings(session, runtime.settings)  # /admin/bot, else the environment
-        language = (await get_conversation(session, conversation_id)).locale
         hours = await load_business_hours(session)
         open_now = await runtime.open_now(session)
-    with speaking(language):  # the chat's language, whichever socket the message came by
+    with speaking(chat.locale):  # the chat's language, whichever socket the message came by
         context = BotContext(
             support_phone=runtime.settings.support_phone,
             support_hours=support_hours_text(runtime.settings, hours),

@@ -163,7 +163,7 @@ class ChatRuntime:
         if not outcome.created or conversation.status != ChatStatus.BOT.value:
             return
         message = outcome.messages[0]
-        await bot_turn(self, conversation_id, conversation.customer_id, message.text, message.seq)
+        await bot_turn(self, conversation, message.text, message.seq)
 
     async def answer_pending(self, conversation_id: int) -> None:
         """Customer messages the bot never answered (the process died between storing one and
@@ -174,7 +174,7 @@ class ChatRuntime:
                 return
             pending = await queries.unanswered_customer_messages(session, conversation)
         for message in pending:
-            await bot_turn(self, conversation_id, conversation.customer_id, message.text, message.seq)
+            await bot_turn(self, conversation, message.text, message.seq)
 
     async def open_now(self, session: AsyncSession, now: datetime | None = None) -> bool:
         """Whether people chat now: business hours with Korean holidays, or always (GOGAEK_CHAT_HOURS)."""
