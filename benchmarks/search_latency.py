@@ -139,7 +139,7 @@ def fake_vectors(documents: Sequence[SearchDocument]) -> dict[str, bytes]:
 def timed_background_build(engine: SearchEngine, documents: Sequence[SearchDocument]) -> str:
     """A cold build as the app runs it after an import: searchable with what fits in the
     synchronous budget first, the rest attached by a background thread. Wall seconds to each."""
-    index_module._analysed.clear()  # a fresh process has analysed nothing yet
+    index_module.forget_prepared()  # a fresh process has prepared nothing yet
     started = time.perf_counter()
     engine.rebuild(documents, background=True)
     searchable = time.perf_counter() - started

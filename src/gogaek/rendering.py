@@ -56,8 +56,10 @@ def markdown_to_html(source: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def markdown_to_text(source: str) -> str:
-    """Plain text for search snippets and previews."""
+    """Plain text for search snippets and previews. Cached: every search-index rebuild turns
+    each article's answer into text again, and rendering costs a millisecond an article."""
     html = _markdown.render(strip_control_characters(source))
     text = html_lib.unescape(nh3.clean(html, tags=set()))
     return re.sub(r"\s+", " ", text).strip()

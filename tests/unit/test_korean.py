@@ -72,8 +72,7 @@ def test_within_one_edit() -> None:
 
 def test_typo_index_corrects_one_keystroke_and_forgets_words() -> None:
     index = TypoIndex()
-    for word in ("비밀번호", "비밀번호", "안돼요"):
-        index.add(word)
+    index.add_all(["비밀번호", "안돼요", "비밀번호"])  # a word twice in one article counts twice
     assert index.correct("비밀번허") == "비밀번호"
     assert index.correct("안되요") == "안돼요"
     assert index.correct("비밀번호") is None
@@ -82,6 +81,16 @@ def test_typo_index_corrects_one_keystroke_and_forgets_words() -> None:
     index.discard("비밀번호")
     assert index.correct("비밀번허") is None
     assert "비밀번호" not in index
+
+
+def test_typo_index_forgets_a_word_removed_before_any_correction() -> None:
+    index = TypoIndex()
+    index.add_all(["비밀번호", "안돼요"])
+    index.discard("비밀번호")  # before the first correction put it in the deletion buckets
+    assert index.correct("비밀번허") is None
+    assert index.correct("안되요") == "안돼요"
+    index.add_all(["비밀번호"])  # after a correction: bucketed at the next one
+    assert index.correct("비밀번허") == "비밀번호"
 
 
 def test_latin_to_hangul_follows_the_dubeolsik_layout() -> None:

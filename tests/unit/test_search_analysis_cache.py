@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from gogaek.korean import analyze
@@ -19,16 +21,31 @@ DOCUMENTS = [
 
 def test_cached_analyses_build_the_same_documents_as_fresh_ones() -> None:
     synonyms = Synonyms.from_file(DEFAULT_PATH)
-    index._analysed.clear()
+    index.forget_prepared()
     fresh = index.prepare(DOCUMENTS, synonyms, (), None)
-    assert index._analysed  # the texts were kept
-    assert index.prepare(DOCUMENTS, synonyms, (), None) == fresh
+    assert index._analysed.keys() and index._derived.keys()  # the texts and their terms were kept
+    index._derived.clear()
+    assert index.prepare(DOCUMENTS, synonyms, (), None) == fresh  # terms derived from kept analyses
+    assert index.prepare(DOCUMENTS, synonyms, (), None) == fresh  # kept terms
+
+
+def test_kept_terms_follow_the_synonyms_and_a_changed_text() -> None:
+    index.forget_prepared()
+    plain = Synonyms.from_text("")
+    with_group = Synonyms.from_text("송금, 이체")
+    (before,) = index.prepare(DOCUMENTS[1:], plain, (), None)
+    (after,) = index.prepare(DOCUMENTS[1:], with_group, (), None)
+    assert not any(term.startswith("~") for term in before.lexical.phrasings[0][0])
+    assert any(term.startswith("~") for term in after.lexical.phrasings[0][0])
+    edited = replace(DOCUMENTS[1], question="송금을 되돌리고 싶어요")
+    (changed,) = index.prepare([edited], with_group, (), None)
+    assert changed.document == edited and changed.lexical != after.lexical
 
 
 def test_the_cache_forgets_the_least_recently_used_texts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index, "ANALYSIS_CACHE_TEXTS", 3)
+    monkeypatch.setattr(index._analysed, "size", 3)
     index._analysed.clear()
     texts = ["결제 취소", "환불 문의", "카드 등록", "결제 취소", "계좌 연결", "본인 인증"]
     for text in texts:
         assert index._analyse([text], None) == [analyze(text)]
-    assert list(index._analysed) == [(None, "결제 취소"), (None, "계좌 연결"), (None, "본인 인증")]
+    assert index._analysed.keys() == [(None, "결제 취소"), (None, "계좌 연결"), (None, "본인 인증")]

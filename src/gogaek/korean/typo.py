@@ -35,12 +35,18 @@ def within_one_edit(left: str, right: str) -> bool:
 
 
 class TypoIndex:
-    """Known words with their frequencies, searchable by one-keystroke edits."""
+    """Known words with their frequencies, searchable by one-keystroke edits.
+
+    New words are put in the deletion buckets on the first correction after they were added:
+    most indexes are rebuilt (another process's edit, a synonym change) far more often than a
+    query needs correcting. Callers serialise access, as the search engine's lock does.
+    """
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._keys: dict[str, str] = {}
         self._buckets: dict[str, set[str]] = {}
+        self._unbucketed: set[str] = set()
 
     def __contains__(self, word: object) -> bool:
         return word in self._counts
@@ -48,16 +54,11 @@ class TypoIndex:
     def __len__(self) -> int:
         return len(self._counts)
 
-    def add(self, word: str) -> None:
-        """Count one more use of ``word``."""
-        self._counts[word] += 1
-        if self._counts[word] > 1:
-            return
-        keys = keystrokes(word)
-        self._keys[word] = keys
-        if len(keys) >= MIN_KEYSTROKES:
-            for deletion in _deletions(keys):
-                self._buckets.setdefault(deletion, set()).add(word)
+    def add_all(self, words: list[str]) -> None:
+        """Count one more use of each word (a word may come more than once)."""
+        counts = self._counts
+        self._unbucketed.update(word for word in words if word not in counts)
+        counts.update(words)
 
     def discard(self, word: str) -> None:
         """Count one use fewer; forget the word when no use is left."""
@@ -67,6 +68,9 @@ class TypoIndex:
         if self._counts[word] > 0:
             return
         del self._counts[word]
+        if word in self._unbucketed:
+            self._unbucketed.discard(word)
+            return
         keys = self._keys.pop(word)
         if len(keys) >= MIN_KEYSTROKES:
             for deletion in _deletions(keys):
@@ -83,6 +87,7 @@ class TypoIndex:
         """The most frequent known word one keystroke away, or None if the word is known."""
         if word in self._counts:
             return None
+        self._bucket_new_words()
         keys = keystrokes(word)
         if len(keys) < MIN_KEYSTROKES:
             return None
@@ -93,3 +98,11 @@ class TypoIndex:
         if not matches:
             return None
         return max(matches, key=lambda c: (self._counts[c], c))
+
+    def _bucket_new_words(self) -> None:
+        for word in self._unbucketed:
+            keys = self._keys[word] = keystrokes(word)
+            if len(keys) >= MIN_KEYSTROKES:
+                for deletion in _deletions(keys):
+                    self._buckets.setdefault(deletion, set()).add(word)
+        self._unbucketed.clear()

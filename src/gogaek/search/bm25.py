@@ -36,18 +36,19 @@ class _Channel:
         """Index one row's term frequencies."""
         if row >= len(self.lengths):
             self.lengths = np.concatenate([self.lengths, np.zeros(len(self.lengths))])
+        term_ids, rows, freqs = self.term_ids, self.rows, self.freqs
         ids: list[int] = []
         for term, count in terms.items():
-            term_id = self.term_ids.get(term)
+            term_id = term_ids.get(term)
             if term_id is None:
-                term_id = self.term_ids[term] = len(self.rows)
-                self.rows.append(array("q"))
-                self.freqs.append(array("d"))
-            self.rows[term_id].append(row)
-            self.freqs[term_id].append(float(count))
+                term_id = term_ids[term] = len(rows)
+                rows.append(array("q"))
+                freqs.append(array("d"))
+            rows[term_id].append(row)
+            freqs[term_id].append(count)
             ids.append(term_id)
         self.row_terms[row] = ids
-        length = float(sum(terms.values()))
+        length = sum(terms.values())
         self.lengths[row] = length
         self.total_length += length
 

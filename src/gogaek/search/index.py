@@ -4,8 +4,7 @@ Documents are analysed (Kiwi, synonyms, embeddings) before the engine takes its 
 added in one cheap step; a rebuild fills a fresh index and swaps it in whole.
 """
 
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -15,19 +14,26 @@ from gogaek.search.analysis import bigrams, chosung_keys, morpheme_terms, prefix
 from gogaek.search.bm25 import FloatArray, RowIndex
 from gogaek.search.documents import SearchDocument
 from gogaek.search.prefix import PrefixIndex
+from gogaek.search.process_cache import ProcessCache
 from gogaek.search.semantic import Embedder, ModelSpec, Vector
 from gogaek.search.synonyms import Synonyms
 from gogaek.search.vectors import ModelVectors
 
 Terms = tuple[Counter[str], Counter[str]]
 
-# Kiwi's analysis is the slow part of a rebuild and depends only on the text and the model, so
-# it is kept per process across rebuilds and engines: a rebuild after another process edited
-# one article analyses only new or edited texts (and so does every test's app over the same
-# demo FAQ). Bounded by count; the least recently used texts are forgotten first.
-ANALYSIS_CACHE_TEXTS = 8192
-_analysed: OrderedDict[tuple[str | None, str], tuple[Morpheme, ...]] = OrderedDict()
-_analysed_lock = threading.Lock()
+# Kiwi's analysis is the slow part of a first build and depends only on the text and the model;
+# the terms and keys derived from an article's texts depend only on those, the synonyms and the
+# model. Both are kept per process across rebuilds and engines, so a rebuild after another
+# process edited one article derives only new or edited texts (and so does every test's app over
+# the same demo FAQ). Bounded by count.
+_analysed: ProcessCache[tuple[str | None, str], tuple[Morpheme, ...]] = ProcessCache(8192)
+_derived: "ProcessCache[tuple[str | None, Synonyms, tuple[str, ...], str, str], LexicalTerms]" = ProcessCache(4096)
+
+
+def forget_prepared() -> None:
+    """Empty the per-process caches, as in a process that has prepared nothing yet."""
+    _analysed.clear()
+    _derived.clear()
 
 
 # The whole article is embedded as its question and the start of its answer: e5 reads at most
@@ -44,16 +50,23 @@ class ArticleVectors:
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedDocument:
-    """A document with everything the index needs, computed outside the engine lock."""
+class LexicalTerms:
+    """What the lexical structures index of one article's texts; shared, never changed."""
 
-    document: SearchDocument
     phrasings: list[Terms]
     tags: Terms
     answer: Counter[str]
     words: list[str]
     prefixes: list[tuple[str, int]]
     chosungs: list[tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """A document with everything the index needs, computed outside the engine lock."""
+
+    document: SearchDocument
+    lexical: LexicalTerms
     vectors: dict[str, ArticleVectors]  # by model name
 
 
@@ -83,55 +96,52 @@ def prepare(
     embedders: Sequence[Embedder],
     model_type: str | None,
 ) -> list[PreparedDocument]:
-    """Analyse many documents in one Kiwi batch (parallel) and embed them with every model."""
-    texts_per_doc = [(phrasings_of(d), " ".join(d.tags), d.answer) for d in documents]
-    flat = [t for phrasings, tags, answer in texts_per_doc for t in (*phrasings, tags, answer)]
+    """Derive the lexical terms of the documents not seen before (one parallel Kiwi batch) and
+    embed every document with every model."""
+    texts = [(tuple(phrasings_of(d)), " ".join(d.tags), d.answer) for d in documents]
+    keys = [(model_type, synonyms, *text) for text in texts]
+    known = _derived.get_many(keys)
+    missing = list(dict.fromkeys(key for key in keys if key not in known))
+    flat = [t for _, _, phrasings, tags, answer in missing for t in (*phrasings, tags, answer)]
     analysed = iter(_analyse(flat, model_type))
-    per_model = [embed(documents, embedder) for embedder in embedders]
-    prepared = []
-    for number, (document, (phrasings, tags, answer)) in enumerate(zip(documents, texts_per_doc, strict=True)):
+    fresh = {}
+    for key in missing:
+        _, _, phrasings, tags, answer = key
         phrase_morphs = [next(analysed) for _ in phrasings]
         tag_morphs, answer_morphs = next(analysed), next(analysed)
-        vectors = {embedder.spec.name: model[number] for embedder, model in zip(embedders, per_model, strict=True)}
-        prepared.append(
-            _assemble(
-                document, phrasings, phrase_morphs, (tags, tag_morphs), (answer, answer_morphs), synonyms, vectors
-            )
+        fresh[key] = _derive(phrasings, phrase_morphs, (tags, tag_morphs), (answer, answer_morphs), synonyms)
+    _derived.put_many(fresh)
+    known.update(fresh)
+    per_model = [embed(documents, embedder) for embedder in embedders]
+    return [
+        PreparedDocument(
+            document,
+            known[key],
+            {embedder.spec.name: model[number] for embedder, model in zip(embedders, per_model, strict=True)},
         )
-    return prepared
+        for number, (document, key) in enumerate(zip(documents, keys, strict=True))
+    ]
 
 
 def _analyse(texts: list[str], model_type: str | None) -> list[list[Morpheme]]:
     """The morphemes of each text: cached ones, and one Kiwi batch for the rest."""
-    known: dict[str, tuple[Morpheme, ...]] = {}
-    with _analysed_lock:
-        for text in texts:
-            cached = _analysed.get((model_type, text))
-            if cached is not None:
-                _analysed.move_to_end((model_type, text))
-                known[text] = cached
+    known = {text: morphemes for (_, text), morphemes in _analysed.get_many((model_type, t) for t in texts).items()}
     missing = [text for text in dict.fromkeys(texts) if text not in known]
     analysed = analyze_many(missing, model_type) if missing else iter(())
     fresh = {text: tuple(morphemes) for text, morphemes in zip(missing, analysed, strict=True)}
-    with _analysed_lock:
-        for text, morphemes in fresh.items():
-            _analysed[(model_type, text)] = morphemes
-        while len(_analysed) > ANALYSIS_CACHE_TEXTS:
-            _analysed.popitem(last=False)
+    _analysed.put_many({(model_type, text): morphemes for text, morphemes in fresh.items()})
     known.update(fresh)
     return [list(known[text]) for text in texts]
 
 
-def _assemble(
-    document: SearchDocument,
-    phrasings: list[str],
+def _derive(
+    phrasings: Sequence[str],
     phrase_morphs: list[list[Morpheme]],
     tags: tuple[str, list[Morpheme]],
     answer: tuple[str, list[Morpheme]],
     synonyms: Synonyms,
-    vectors: dict[str, ArticleVectors],
-) -> PreparedDocument:
-    """Derive the index terms, typo vocabulary and autocomplete keys of one document."""
+) -> LexicalTerms:
+    """The index terms, typo vocabulary and autocomplete keys of one article's texts."""
     pairs = list(zip(phrasings, phrase_morphs, strict=True))
     words = [w for text, morphs in [*pairs, tags] for w in vocabulary(text, morphs)]
     words += [m.form for m in answer[1] if m.tag.startswith("NN")]
@@ -139,15 +149,13 @@ def _assemble(
     for position, (text, morphs) in enumerate(pairs):
         prefixes += prefix_keys(text, morphs, min(position, 1))
         chosungs += chosung_keys(text, morphs, min(position, 1))
-    return PreparedDocument(
-        document=document,
+    return LexicalTerms(
         phrasings=[(morpheme_terms(t, m, synonyms), bigrams(t)) for t, m in pairs],
         tags=(morpheme_terms(tags[0], tags[1], synonyms), bigrams(tags[0])),
         answer=morpheme_terms(answer[0], answer[1], synonyms),
         words=words,
         prefixes=prefixes,
         chosungs=chosungs,
-        vectors=vectors,
     )
 
 
@@ -181,15 +189,15 @@ class FaqIndex:
         items = list(prepared)
         for item in items:
             self._add_lexical(item)
-        self.prefixes.bulk_load((p.document.id, p.prefixes) for p in items)
-        self.chosungs.bulk_load((p.document.id, p.chosungs) for p in items)
+        self.prefixes.bulk_load((p.document.id, p.lexical.prefixes) for p in items)
+        self.chosungs.bulk_load((p.document.id, p.lexical.chosungs) for p in items)
 
     def add(self, item: PreparedDocument) -> None:
         """Add or replace one document."""
         self.remove(item.document.id)
         self._add_lexical(item)
-        self.prefixes.add(item.document.id, item.prefixes)
-        self.chosungs.add(item.document.id, item.chosungs)
+        self.prefixes.add(item.document.id, item.lexical.prefixes)
+        self.chosungs.add(item.document.id, item.lexical.chosungs)
 
     def remove(self, document_id: int) -> None:
         """Forget one document; unknown ids are ignored."""
@@ -256,17 +264,17 @@ class FaqIndex:
             self.documents.append(None)
         self.documents[slot] = item.document
         self.slots[item.document.id] = slot
-        self._words[item.document.id] = item.words
-        if len(item.phrasings) > 1:
+        lexical = item.lexical
+        self._words[item.document.id] = lexical.words
+        if len(lexical.phrasings) > 1:
             self._phrased.add(item.document.id)
-        self.phrasings.add(slot, item.phrasings)
-        self.tags.add(slot, [item.tags])
-        self.answers.add(slot, [(item.answer,)])
+        self.phrasings.add(slot, lexical.phrasings)
+        self.tags.add(slot, [lexical.tags])
+        self.answers.add(slot, [(lexical.answer,)])
         for name, vectors in self.models.items():
             article = item.vectors[name]
             vectors.add(slot, article.phrasings, article.whole)
-        for word in item.words:
-            self.vocabulary.add(word)
+        self.vocabulary.add_all(lexical.words)
 
 
 @dataclass(frozen=True, slots=True)
