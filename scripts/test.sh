@@ -10,6 +10,11 @@ scripts/services.sh
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
 
+# The suite starts about a hundred Python processes (servers, workers, CLI runs). Where the
+# environment says PYTHONDONTWRITEBYTECODE, each of them compiled every module of Gogaek again
+# (a quarter of a second of CPU each); bytecode is written under __pycache__ (git ignores it).
+unset PYTHONDONTWRITEBYTECODE
+
 # Two workers (the CI machine has two cores). --dist loadscope, as tests/conftest.py refines it,
 # keeps each module's tests on one backend in one worker, so module-scoped servers and apps
 # start once per backend, as without workers. GOGAEK_TEST_WORKERS=0 runs all in this process.

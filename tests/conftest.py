@@ -42,6 +42,9 @@ ADMIN_PASSWORD = "correct-horse-battery"
 os.environ["GOGAEK_ENV"] = "test"
 
 
+SERVER_FOLDERS = ("tests/e2e/", "tests/reliability/", "tests/integration/")
+
+
 class ModuleAndBackendScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist has no type hints
     """``--dist loadscope`` with one work unit per test module and database backend.
 
@@ -50,10 +53,23 @@ class ModuleAndBackendScheduling(LoadScopeScheduling):  # type: ignore[misc]  # 
     modules are split in two instead of keeping one worker busy while the other idles.
     """
 
+    _started = False
+
     def _split_scope(self, nodeid: str) -> str:
         module, _, test = nodeid.partition("::")
         params = test.partition("[")[2].removesuffix("]").split("-")
         return f"{module}[{next((p for p in params if p in BACKENDS), '')}]"
+
+    def _assign_work_unit(self, node: object) -> None:
+        """Before the first unit goes out, the folders whose few tests each start servers (10–20 s
+        a unit) move to the front: xdist orders units by test count, which sent them last, so
+        one worker ran the last of them while the other had nothing left to do."""
+        if not self._started:
+            self._started = True
+            units = sorted(self.workqueue.items(), key=lambda unit: not unit[0].startswith(SERVER_FOLDERS))
+            self.workqueue.clear()
+            self.workqueue.update(units)
+        super()._assign_work_unit(node)
 
 
 @pytest.hookimpl(optionalhook=True)  # without xdist (-p no:xdist) the hook does not exist

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
@@ -23,6 +22,7 @@ from gogaek.identity.schemas import StaffCreate
 from gogaek.identity.service import create_staff_user
 from gogaek.inquiries.pages import due_text
 from tests.e2e.conftest import demo_database, running_server, screenshot, staff_sign_in, watch_console
+from tests.servers import local_http
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +71,7 @@ def _file_inquiry(page: Page, site: Site, title: str) -> tuple[str, timedelta]:
     inquiry_id = re.search(r"/inquiries/(\d+)", page.url)
     assert inquiry_id is not None
     token = issue_customer_token(site.settings, sub="e2e-sla-customer", name="김고객")
-    answer = httpx.get(
+    answer = local_http().get(
         f"{site.url}/api/v1/inquiries/{inquiry_id.group(1)}", headers={"Authorization": f"Bearer {token}"}
     )
     assert answer.status_code == 200, answer.text

@@ -29,6 +29,7 @@ from tests.phone.test_callback_race import assert_counters_match_bookings, outco
 from tests.reliability.chat_faults import chat_across_redis_restarts, readyz_redis, redis_recovered
 from tests.reliability.processes import AppServer, PrivateRedis, require
 from tests.reliability.scenarios import poll_until
+from tests.servers import local_http
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 
@@ -80,7 +81,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> 
 
 
 def submit_inquiry(server: AppServer, headers: dict[str, str]) -> httpx.Response:
-    return httpx.post(
+    return local_http().post(
         f"{server.url}/api/v1/inquiries",
         json={"category": "payment", "title": "결제 문의", "body": "결제가 두 번 승인됐습니다."},
         headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
@@ -104,14 +105,14 @@ def test_the_rate_limit_is_one_burst_for_both_processes(cluster: Cluster) -> Non
 
 def limits_shared_again(server: AppServer) -> bool:
     """Any public write lets a process find Redis again; it says so in its log once."""
-    httpx.post(f"{server.url}/api/v1/faq/articles/1/votes", json={}, timeout=REQUEST_SECONDS)
+    local_http().post(f"{server.url}/api/v1/faq/articles/1/votes", json={}, timeout=REQUEST_SECONDS)
     return "public-write limits are shared between processes again" in server.log_path.read_text(encoding="utf-8")
 
 
 def test_a_lockout_reached_through_one_process_holds_on_the_other(cluster: Cluster) -> None:
     def sign_in(server: AppServer, password: str) -> httpx.Response:
         body = {"email": LEAD_EMAIL, "password": password}
-        return httpx.post(f"{server.url}/api/v1/agent/login", json=body, timeout=REQUEST_SECONDS)
+        return local_http().post(f"{server.url}/api/v1/agent/login", json=body, timeout=REQUEST_SECONDS)
 
     assert [sign_in(cluster.front, "bad-guess").status_code for _ in range(5)] == [401] * 5
     locked = sign_in(cluster.back, LEAD_PASSWORD)  # even the right password, on the other process

@@ -9,13 +9,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
 import pytest
 
 from gogaek.config import Settings
 from tests.cli import run_cli
 from tests.conftest import settings_environment
-from tests.servers import wait_until_ready
+from tests.servers import local_http, wait_until_ready
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +49,7 @@ def running_server(settings: Settings, extra_env: dict[str, str] | None = None) 
 def eventually_found(base_url: str, query: str, article_id: int) -> bool:
     """Polls briefly: the other process checks for edits every half second."""
     for _ in range(100):
-        results = httpx.get(f"{base_url}/api/v1/faq/search", params={"q": query}, timeout=5).json()["results"]
+        results = local_http().get(f"{base_url}/api/v1/faq/search", params={"q": query}, timeout=5).json()["results"]
         if any(r["id"] == article_id for r in results):
             return True
         time.sleep(0.1)
@@ -61,21 +60,29 @@ def test_edit_in_one_process_is_searchable_in_another(settings: Settings) -> Non
     created = run_cli(settings, "user", "create-admin", "--email", "ops@example.com", "--password", "a-long-password")
     assert created.returncode == 0, created.stderr
     with running_server(settings) as first, running_server(settings) as second:
-        token = httpx.post(
-            f"{first}/api/v1/admin/login", json={"email": "ops@example.com", "password": "a-long-password"}
-        ).json()["access_token"]
+        token = (
+            local_http()
+            .post(f"{first}/api/v1/admin/login", json={"email": "ops@example.com", "password": "a-long-password"})
+            .json()["access_token"]
+        )
         headers = {"Authorization": f"Bearer {token}"}
-        assert httpx.post(
-            f"{first}/api/v1/admin/categories", json={"slug": "points", "name": "포인트"}, headers=headers
-        ).is_success
-        article = httpx.post(
-            f"{first}/api/v1/admin/articles",
-            json={
-                "category": "points",
-                "question": "은하수포인트 적립 방법",
-                "answer": "결제하면 적립돼요.",
-                "status": "published",
-            },
-            headers=headers,
-        ).json()
+        assert (
+            local_http()
+            .post(f"{first}/api/v1/admin/categories", json={"slug": "points", "name": "포인트"}, headers=headers)
+            .is_success
+        )
+        article = (
+            local_http()
+            .post(
+                f"{first}/api/v1/admin/articles",
+                json={
+                    "category": "points",
+                    "question": "은하수포인트 적립 방법",
+                    "answer": "결제하면 적립돼요.",
+                    "status": "published",
+                },
+                headers=headers,
+            )
+            .json()
+        )
         assert eventually_found(second, "은하수포인트", article["id"])

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -26,7 +25,7 @@ from gogaek.inquiries.service import AUTO_ASSIGN_JOB
 from gogaek.jobs.models import Job, JobStatus
 from tests.conftest import customer_headers, settings_environment
 from tests.integration.test_multi_process import free_port
-from tests.servers import REDIS_URL, require_redis, wait_until_ready
+from tests.servers import REDIS_URL, local_http, require_redis, wait_until_ready
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 
@@ -84,7 +83,7 @@ def test_web_processes_queue_and_two_worker_processes_run_each_job_once(settings
         web = stack.enter_context(gogaek(["serve", "--demo", "--workers", "2"], env, web_log))
         wait_until_ready(base_url, web, web_log)
         for n in range(INQUIRIES):
-            response = httpx.post(
+            response = local_http().post(
                 f"{base_url}/api/v1/inquiries",
                 json={"category": "payment", "title": f"결제 문의 {n}", "body": "결제가 두 번 승인됐습니다."},
                 headers={**customer_headers(settings, sub=f"worker-test-{n}"), "Idempotency-Key": uuid.uuid4().hex},

@@ -29,6 +29,7 @@ from tests.chat.wsclient import ChatClient, ws_url
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import running_server
 from tests.phone.cti_helpers import CALLER, CENTER, add_customer
+from tests.servers import local_http
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "phone-cti.md"
 AGENT_NAME = "상담사 한결"  # the chat desk's first agent (tests/chat/conftest.py)
@@ -188,5 +189,5 @@ def test_the_documented_curl_examples_work_against_a_live_server(line: Line) -> 
     assert call["user_names"] == [AGENT_NAME] and call["agent"]["id"] == line.agent_id
     signed = asyncio.run(_call(line, "doc-call-2"))
     assert signed["customer"]["id"] == line.customer_id and signed["inquiry_id"] is not None  # the note's inquiry
-    revoked = httpx.post(f"{line.url}/api/v1/cti/{line.tokens['spare']}", data={"event": "newCall"})
+    revoked = local_http().post(f"{line.url}/api/v1/cti/{line.tokens['spare']}", data={"event": "newCall"})
     assert revoked.status_code == 404

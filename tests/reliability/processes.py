@@ -23,7 +23,7 @@ import pytest
 
 from gogaek.config import Settings
 from tests.conftest import IN_CI, settings_environment
-from tests.servers import wait_until_ready
+from tests.servers import local_http, wait_until_ready
 
 STOP_SECONDS = 30.0
 
@@ -75,7 +75,7 @@ class AppServer:
             self.process.wait()
 
     def readyz(self) -> httpx.Response:
-        return httpx.get(f"{self.url}/readyz", timeout=10)
+        return local_http().get(f"{self.url}/readyz", timeout=10)
 
 
 def require(available: bool, what: str) -> None:
