@@ -6,6 +6,7 @@ word is stored under itself and each of its one-key deletions, so a query needs 
 deletions looked up, not a scan of the vocabulary.
 """
 
+import functools
 from collections import Counter
 
 from gogaek.korean.jamo import keystrokes
@@ -16,6 +17,14 @@ MIN_KEYSTROKES = 4
 def _deletions(keys: str) -> set[str]:
     """The key sequence itself and every sequence with one key removed."""
     return {keys} | {keys[:i] + keys[i + 1 :] for i in range(len(keys))}
+
+
+@functools.lru_cache(maxsize=65536)
+def _spelled(word: str) -> tuple[str, tuple[str, ...]]:
+    """A word's keystrokes and the bucket keys it is filed under (none when too short to
+    correct). Kept per process: every rebuild files the same words again."""
+    keys = keystrokes(word)
+    return keys, tuple(_deletions(keys)) if len(keys) >= MIN_KEYSTROKES else ()
 
 
 def within_one_edit(left: str, right: str) -> bool:
@@ -37,16 +46,13 @@ def within_one_edit(left: str, right: str) -> bool:
 class TypoIndex:
     """Known words with their frequencies, searchable by one-keystroke edits.
 
-    New words are put in the deletion buckets on the first correction after they were added:
-    most indexes are rebuilt (another process's edit, a synonym change) far more often than a
-    query needs correcting. Callers serialise access, as the search engine's lock does.
+    Callers serialise access, as the search engine's lock does.
     """
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._keys: dict[str, str] = {}
         self._buckets: dict[str, set[str]] = {}
-        self._unbucketed: set[str] = set()
 
     def __contains__(self, word: object) -> bool:
         return word in self._counts
@@ -57,8 +63,13 @@ class TypoIndex:
     def add_all(self, words: list[str]) -> None:
         """Count one more use of each word (a word may come more than once)."""
         counts = self._counts
-        self._unbucketed.update(word for word in words if word not in counts)
+        new = [word for word in dict.fromkeys(words) if word not in counts]
         counts.update(words)
+        for word in new:
+            keys, deletions = _spelled(word)
+            self._keys[word] = keys
+            for deletion in deletions:
+                self._buckets.setdefault(deletion, set()).add(word)
 
     def discard(self, word: str) -> None:
         """Count one use fewer; forget the word when no use is left."""
@@ -68,16 +79,12 @@ class TypoIndex:
         if self._counts[word] > 0:
             return
         del self._counts[word]
-        if word in self._unbucketed:
-            self._unbucketed.discard(word)
-            return
-        keys = self._keys.pop(word)
-        if len(keys) >= MIN_KEYSTROKES:
-            for deletion in _deletions(keys):
-                bucket = self._buckets[deletion]
-                bucket.discard(word)
-                if not bucket:
-                    del self._buckets[deletion]
+        del self._keys[word]
+        for deletion in _spelled(word)[1]:
+            bucket = self._buckets[deletion]
+            bucket.discard(word)
+            if not bucket:
+                del self._buckets[deletion]
 
     def count(self, word: str) -> int:
         """How often ``word`` was added."""
@@ -87,7 +94,6 @@ class TypoIndex:
         """The most frequent known word one keystroke away, or None if the word is known."""
         if word in self._counts:
             return None
-        self._bucket_new_words()
         keys = keystrokes(word)
         if len(keys) < MIN_KEYSTROKES:
             return None
@@ -98,11 +104,3 @@ class TypoIndex:
         if not matches:
             return None
         return max(matches, key=lambda c: (self._counts[c], c))
-
-    def _bucket_new_words(self) -> None:
-        for word in self._unbucketed:
-            keys = self._keys[word] = keystrokes(word)
-            if len(keys) >= MIN_KEYSTROKES:
-                for deletion in _deletions(keys):
-                    self._buckets.setdefault(deletion, set()).add(word)
-        self._unbucketed.clear()
