@@ -32,6 +32,7 @@ from gogaek.notify.webhooks import (
     new_webhook_secret,
     retry_delay,
     sign_payload,
+    tls_context,
     verify_signature,
 )
 
@@ -533,3 +534,10 @@ async def test_https_with_a_certificate_for_another_name_fails(tmp_path: Path) -
     assert result.status_code is None
     assert "ConnectError" in _error(result)
     assert tls_receiver.requests == []
+
+
+def test_deliveries_share_one_verifying_tls_context() -> None:
+    context = tls_context()
+    assert context is tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0  # certifi's CA bundle is loaded
