@@ -49,3 +49,13 @@ def test_the_cache_forgets_the_least_recently_used_texts(monkeypatch: pytest.Mon
     for text in texts:
         assert index._analyse([text], None) == [analyze(text)]
     assert index._analysed.keys() == [(None, "결제 취소"), (None, "계좌 연결"), (None, "본인 인증")]
+
+
+def test_terms_of_an_faq_larger_than_the_bound_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index._derived, "size", 1)
+    index.forget_prepared()
+    synonyms = Synonyms.from_file(DEFAULT_PATH)
+    index.prepare(DOCUMENTS, synonyms, (), None)  # two articles: more than the bound
+    assert not index._derived.keys()
+    index.prepare(DOCUMENTS[:1], synonyms, (), None)  # one edited article, as an upsert
+    assert len(index._derived.keys()) == 1

@@ -25,9 +25,11 @@ Terms = tuple[Counter[str], Counter[str]]
 # the terms and keys derived from an article's texts depend only on those, the synonyms and the
 # model. Both are kept per process across rebuilds and engines, so a rebuild after another
 # process edited one article derives only new or edited texts (and so does every test's app over
-# the same demo FAQ). Bounded by count.
+# the same demo FAQ). Derived terms take about 16 KB an article, so they are kept only for FAQs
+# of up to 1,024 articles (16 MB at most): a larger FAQ would push its own first articles out
+# before the next rebuild came back to them, paying the memory for no hit.
 _analysed: ProcessCache[tuple[str | None, str], tuple[Morpheme, ...]] = ProcessCache(8192)
-_derived: "ProcessCache[tuple[str | None, Synonyms, tuple[str, ...], str, str], LexicalTerms]" = ProcessCache(4096)
+_derived: "ProcessCache[tuple[str | None, Synonyms, tuple[str, ...], str, str], LexicalTerms]" = ProcessCache(1024)
 
 
 def forget_prepared() -> None:
@@ -110,7 +112,8 @@ def prepare(
         phrase_morphs = [next(analysed) for _ in phrasings]
         tag_morphs, answer_morphs = next(analysed), next(analysed)
         fresh[key] = _derive(phrasings, phrase_morphs, (tags, tag_morphs), (answer, answer_morphs), synonyms)
-    _derived.put_many(fresh)
+    if len(documents) <= _derived.size:
+        _derived.put_many(fresh)
     known.update(fresh)
     per_model = [embed(documents, embedder) for embedder in embedders]
     return [
