@@ -6,7 +6,8 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
+from jinja2 import BytecodeCache, pass_context
+from jinja2.bccache import Bucket
 from jinja2.runtime import Context
 
 from gogaek.calendar.hours import SEOUL
@@ -37,8 +38,34 @@ def local_input_value(value: datetime | None) -> str:
     return value.astimezone(SEOUL).strftime("%Y-%m-%dT%H:%M") if value else ""
 
 
+class _ProcessTemplateCode(BytecodeCache):
+    """Compiled templates kept for every environment of the process.
+
+    A process serves one app, but the test suite makes an app per test, and each new
+    environment parsed and compiled every template it rendered again (about 40 s of CPU in a
+    full test run). Every environment is configured by ``create_templates`` alike, which a
+    shared cache requires; Jinja checks each entry against the template's source, so an edited
+    template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _ProcessTemplateCode()
+
+
 def create_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.bytecode_cache = _TEMPLATE_CODE
     # ``_("한국어 문장")`` in a template: translated for the request's language (web/i18n.py).
     templates.env.add_extension("jinja2.ext.i18n")
     templates.env.install_gettext_callables(gettext, ngettext, newstyle=True, pgettext=pgettext)  # type: ignore[attr-defined]
