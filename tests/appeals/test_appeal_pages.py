@@ -205,7 +205,7 @@ async def test_agent_decides_in_the_console_and_the_customer_sees_it(
 
         asked = await post_form(desk, page_url, action, {"outcome": "more_evidence", "reason": "결제 영수증"})
         shown = html.unescape((await desk.get(asked.headers["location"])).text)
-        assert "'추가 자료 요청'(으)로 기록하고" in shown and "이용 제한 해명 결과: 추가 자료 요청" in shown
+        assert "'추가 자료 요청'으로 기록하고" in shown and "이용 제한 해명 결과: 추가 자료 요청" in shown
 
         plain = await session.scalar(select(Inquiry.id).where(Inquiry.id != inquiry_id))
         assert plain is None  # only the appeal exists: any other id is not an appeal

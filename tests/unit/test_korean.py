@@ -14,7 +14,7 @@ from gogaek.korean import (
     keystrokes,
     normalize_query,
 )
-from gogaek.korean.jamo import object_particle
+from gogaek.korean.jamo import direction_particle, object_particle
 from gogaek.korean.keyboard import latin_to_hangul, looks_mistyped_latin
 from gogaek.korean.typo import TypoIndex, within_one_edit
 
@@ -116,3 +116,19 @@ def test_latin_to_hangul_follows_the_dubeolsik_layout() -> None:
 )
 def test_the_object_particle_follows_the_last_syllable(word: str, particle: str) -> None:
     assert object_particle(word) == particle
+
+
+@pytest.mark.parametrize(
+    ("word", "particle"),
+    [
+        ("해제", "로"),
+        ("유지", "로"),
+        ("검토 중", "으로"),
+        ("추가 자료 요청", "으로"),
+        ("서울", "로"),
+        ("FAQ", "(으)로"),
+        ("", "(으)로"),
+    ],
+)
+def test_the_direction_particle_takes_ro_after_a_vowel_or_rieul(word: str, particle: str) -> None:
+    assert direction_particle(word) == particle

@@ -36,6 +36,7 @@ from gogaek.errors import ProblemError
 from gogaek.identity.customer_pages import PageCustomer
 from gogaek.identity.models import Customer
 from gogaek.inquiries.pages import ATTACHMENTS, Limits, UploadForm, form_idempotency_key, read_uploads
+from gogaek.korean.jamo import direction_particle
 from gogaek.korean.pii import PII_NOTICE
 from gogaek.phone.verification import recent_verification, verification_required
 from gogaek.phone.verify_pages import verify_url
@@ -141,12 +142,10 @@ async def submit_appeal_page(
         return await _form_page(request, session, settings, customer, values, {field: message}, problem.status)
     number = filing.inquiry.number
     if filing.created:
-        received = _(
-            "이용 제한 해명이 접수되었습니다. 문의번호 %(number)s · 결과는 문의 내역에서 알려 드려요. (Received)"
-        )
+        received = _("이용 제한 해명이 접수되었습니다. 문의번호 %(number)s · 결과는 문의 내역에서 알려 드려요.")
         flash(request, received % {"number": number})
     else:
-        flash(request, _("이미 접수된 해명입니다. 문의번호 %(number)s (Already received)") % {"number": number})
+        flash(request, _("이미 접수된 해명입니다. 문의번호 %(number)s") % {"number": number})
     return redirect(f"/inquiries/{filing.inquiry.id}")
 
 
@@ -178,8 +177,9 @@ async def decide_page(
     except ProblemError as problem:
         if problem.status == 404:
             raise
-        flash(request, problem.message, "error")
+        flash(request, in_language(problem.message), "error")
     else:
-        label = OUTCOME_LABELS[decision.outcome]
-        flash(request, f"이용 제한 해명 결과를 '{label}'(으)로 기록하고 고객에게 알렸습니다. (Appeal decided)")
+        label = _(OUTCOME_LABELS[decision.outcome])
+        decided = _("이용 제한 해명 결과를 '%(label)s'%(ro)s 기록하고 고객에게 알렸습니다.")
+        flash(request, decided % {"label": label, "ro": direction_particle(label)})
     return redirect(f"{CONSOLE_PATH}/inquiries/{key}#appeal-panel")

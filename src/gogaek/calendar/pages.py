@@ -170,7 +170,7 @@ async def add_day_off(request: Request, session: SessionDep, user: PageAdmin, fo
                 _("날짜를 확인해 주세요. (예: 2026-12-25)") if values.day.strip() else _("날짜를 입력해 주세요.")
             )
         return await _page(request, session, values, errors, outcome.status)
-    flash(request, _("휴무일을 추가했습니다. 지금부터 접수되는 문의의 기한과 상담 예약에 적용됩니다. (Day off added)"))
+    flash(request, _("휴무일을 추가했습니다. 지금부터 접수되는 문의의 기한과 상담 예약에 적용됩니다."))
     return redirect(PAGE_PATH)
 
 
@@ -186,7 +186,7 @@ async def remove_day_off(
     async def remove() -> None:
         await service.remove_day_off(session, parsed, user, request)
 
-    return await act(request, session, remove, _("휴무일을 지웠습니다. (Day off removed)"), PAGE_PATH)
+    return await act(request, session, remove, _("휴무일을 지웠습니다."), PAGE_PATH)
 
 
 @router.post("/weekly")
@@ -200,7 +200,7 @@ async def set_weekly_hours(request: Request, session: SessionDep, user: PageAdmi
     async def save() -> None:
         await service.set_weekly_hours(session, user, hours, request)
 
-    done = _("영업시간을 저장했습니다. 지금부터 접수되는 문의의 기한에 적용됩니다. (Saved)")
+    done = _("영업시간을 저장했습니다. 지금부터 접수되는 문의의 기한에 적용됩니다.")
     return await act(request, session, save, done, PAGE_PATH)
 
 
@@ -213,4 +213,4 @@ async def reset_weekly_hours(
     async def reset() -> None:
         await service.set_weekly_hours(session, user, None, request)
 
-    return await act(request, session, reset, _("기본 영업시간(평일 09:00–18:00)으로 되돌렸습니다. (Reset)"), PAGE_PATH)
+    return await act(request, session, reset, _("기본 영업시간(평일 09:00–18:00)으로 되돌렸습니다."), PAGE_PATH)

@@ -98,7 +98,7 @@ async def update_bot_settings(request: Request, session: SessionDep, user: PageA
     changed = await save_bot_settings(session, user, data, request)
     flash(
         request,
-        _("챗봇 설정을 저장했습니다. 다음 메시지부터 적용됩니다. (Saved)") if changed else _("바뀐 내용이 없습니다."),
+        _("챗봇 설정을 저장했습니다. 다음 메시지부터 적용됩니다.") if changed else _("바뀐 내용이 없습니다."),
     )
     return redirect(PAGE_PATH)
 
@@ -108,5 +108,5 @@ async def reset_bot_settings_page(
     request: Request, session: SessionDep, user: PageAdmin, _csrf: CsrfForm
 ) -> RedirectResponse:
     changed = await reset_bot_settings(session, user, request)
-    flash(request, _("환경 설정의 기본값으로 되돌렸습니다. (Reset)") if changed else _("이미 기본값을 쓰고 있습니다."))
+    flash(request, _("환경 설정의 기본값으로 되돌렸습니다.") if changed else _("이미 기본값을 쓰고 있습니다."))
     return redirect(PAGE_PATH)

@@ -117,7 +117,7 @@ async def _save_category(
         return _category_form(request, values, category=current, errors=outcome.errors, status=outcome.status)
     if category_id is not None:
         await get_search_index(request).categories_changed()  # results show the new name
-    flash(request, _("카테고리를 저장했습니다. (Saved)"))
+    flash(request, _("카테고리를 저장했습니다."))
     return redirect(LIST_PATH)
 
 
@@ -147,5 +147,5 @@ async def delete_category(
         await session.rollback()
         flash(request, in_language(problem.message), "error")
     else:
-        flash(request, _("카테고리를 삭제했습니다. (Deleted)"))
+        flash(request, _("카테고리를 삭제했습니다."))
     return redirect(LIST_PATH)

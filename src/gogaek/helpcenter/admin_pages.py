@@ -218,7 +218,7 @@ async def _save_article(
         current = await reload(session, Article, article_id)
         return await _article_form(request, session, values, article=current, errors=outcome.errors)
     await index.article_changed(saved)
-    flash(request, _("저장했습니다. 고객센터 검색에도 바로 반영됩니다. (Saved)"))
+    flash(request, _("저장했습니다. 고객센터 검색에도 바로 반영됩니다."))
     return redirect(f"/admin/articles/{saved.id}/edit")
 
 
@@ -248,7 +248,7 @@ async def _set_status(
     article = await service.set_article_status(session, id_or_404(raw_id, "글"), status)
     await index.article_changed(article)
     published = status == PublishStatus.PUBLISHED
-    flash(request, _("게시했습니다. (Published)") if published else _("게시를 중단했습니다. (Unpublished)"))
+    flash(request, _("게시했습니다.") if published else _("게시를 중단했습니다."))
     return redirect(f"/admin/articles/{article.id}/edit")
 
 
@@ -288,7 +288,7 @@ async def delete_article(
     article_key = id_or_404(article_id, "글")
     await service.delete_article(session, article_key)
     await index.article_deleted(article_key)
-    flash(request, _("글을 삭제했습니다. (Deleted)"))
+    flash(request, _("글을 삭제했습니다."))
     return redirect("/admin")
 
 
@@ -321,7 +321,7 @@ async def _save_notice(request: Request, session: AsyncSession, values: NoticeFo
     if saved is None:
         current = await reload(session, Notice, notice_id)
         return await _notice_form(request, values, notice=current, errors=outcome.errors)
-    flash(request, _("공지를 저장했습니다. (Saved)"))
+    flash(request, _("공지를 저장했습니다."))
     return redirect(f"/admin/notices/{saved.id}/edit")
 
 
@@ -343,5 +343,5 @@ async def delete_notice(
     notice_id: str, request: Request, session: SessionDep, _admin: PageAdmin, __: CsrfForm
 ) -> RedirectResponse:
     await service.delete_notice(session, id_or_404(notice_id, "공지"))
-    flash(request, _("공지를 삭제했습니다. (Deleted)"))
+    flash(request, _("공지를 삭제했습니다."))
     return redirect("/admin")

@@ -55,7 +55,7 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
     holiday = hours.holiday_name(moment.astimezone(SEOUL).date())
     chat_always = settings.chat_hours == "always"
     if open_now:
-        status_text = _("지금 상담 가능합니다 (Open now)")
+        status_text = _("지금 상담 가능합니다")
     elif chat_always:
         # People do answer chats now: saying "closed" would send them away from a live chat.
         closed = (
@@ -63,11 +63,11 @@ def contact_info(settings: Settings, now: datetime | None = None, hours: Busines
             if holiday
             else _("지금은 전화 상담 시간이 아니에요")
         )
-        status_text = _("%(closed)s · 채팅 상담은 지금도 가능합니다 (Chat open now)") % {"closed": closed}
+        status_text = _("%(closed)s · 채팅 상담은 지금도 가능합니다") % {"closed": closed}
     elif holiday:
-        status_text = _("오늘은 %(holiday)s 휴무입니다 (Closed for a public holiday)") % {"holiday": holiday}
+        status_text = _("오늘은 %(holiday)s 휴무입니다") % {"holiday": holiday}
     else:
-        status_text = _("지금은 상담 시간이 아닙니다 (Closed now)")
+        status_text = _("지금은 상담 시간이 아닙니다")
     phone_digits = settings.support_phone.replace("-", "")
     hours_text = support_hours_text(settings, hours)
     return ContactInfo(

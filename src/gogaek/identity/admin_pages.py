@@ -199,7 +199,7 @@ async def update_staff(
             await session.refresh(row)
         return await _detail(request, session, person, user, values, outcome.errors, outcome.status)
     await _account_changed(request, person.id)
-    flash(request, _("직원 정보를 저장했습니다. (Saved)"))
+    flash(request, _("직원 정보를 저장했습니다."))
     return redirect(f"{LIST_PATH}/{person.id}")
 
 
@@ -217,7 +217,7 @@ async def deactivate_staff(
         await service.deactivate_staff(session, user, person, request)
         await _account_changed(request, person.id)
 
-    done = _("계정을 비활성화했습니다. 모든 기기에서 로그아웃되고 담당 문의는 다시 배정됩니다. (Deactivated)")
+    done = _("계정을 비활성화했습니다. 모든 기기에서 로그아웃되고 담당 문의는 다시 배정됩니다.")
     return await act(request, session, deactivate, done, f"{LIST_PATH}/{person.id}")
 
 
@@ -231,9 +231,7 @@ async def reactivate_staff(
         service.check_may_manage(user, person.role)
         await service.reactivate_staff(session, user, person, request)
 
-    return await act(
-        request, session, reactivate, _("계정을 다시 활성화했습니다. (Reactivated)"), f"{LIST_PATH}/{person.id}"
-    )
+    return await act(request, session, reactivate, _("계정을 다시 활성화했습니다."), f"{LIST_PATH}/{person.id}")
 
 
 @router.post("/{staff_id}/totp-reset")
@@ -248,7 +246,7 @@ async def reset_totp(
         await service.reset_totp(session, user, person, request)
         await _account_changed(request, person.id)
 
-    done = _("OTP를 초기화했습니다. 다음 로그인 때 새 OTP를 등록해야 합니다. (TOTP reset)")
+    done = _("OTP를 초기화했습니다. 다음 로그인 때 새 OTP를 등록해야 합니다.")
     return await act(request, session, reset, done, f"{LIST_PATH}/{person.id}")
 
 
@@ -263,4 +261,4 @@ async def set_skills(
     async def save() -> None:
         await teams.set_agent_skills(session, user, person, ids, request)
 
-    return await act(request, session, save, _("담당 유형을 저장했습니다. (Skills saved)"), f"{LIST_PATH}/{person.id}")
+    return await act(request, session, save, _("담당 유형을 저장했습니다."), f"{LIST_PATH}/{person.id}")

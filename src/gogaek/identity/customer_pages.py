@@ -41,7 +41,7 @@ LOGIN_PATH = "/auth/login"
 VERIFY_PATH = "/auth/verify"
 DEFAULT_NEXT = "/inquiries"
 PENDING_OTP_KEY = "otp_destination"  # [channel, address] between sending and typing the code
-CODE_SENT = N_("코드를 보냈습니다. 받은 6자리 숫자를 입력해 주세요. (Code sent)")
+CODE_SENT = N_("코드를 보냈습니다. 받은 6자리 숫자를 입력해 주세요.")
 
 
 # --- session helpers ------------------------------------------------------------------
@@ -186,7 +186,7 @@ async def verify(request: Request, session: SessionDep, settings: SettingsDep, f
     next_url = str(form.get("next") or "")
     destination = _pending_destination(request)
     if destination is None:
-        flash(request, _("인증 코드를 먼저 받아 주세요. (Request a code first)"), "error")
+        flash(request, _("인증 코드를 먼저 받아 주세요."), "error")
         return redirect(f"{LOGIN_PATH}?next={quote(safe_next(next_url), safe='')}")
     try:
         code = otp.clean_code(str(form.get("code") or ""))
@@ -195,12 +195,12 @@ async def verify(request: Request, session: SessionDep, settings: SettingsDep, f
         error = in_language(problem.message)
         return _verify_form(request, destination, next_url=next_url, error=error, status=problem.status)
     sign_in_customer(request, customer)
-    flash(request, _("로그인했습니다. (Signed in)"))
+    flash(request, _("로그인했습니다."))
     return redirect(safe_next(next_url))
 
 
 @router.post("/auth/logout")
 async def logout(request: Request, _form: CsrfForm) -> Response:
     request.session.clear()
-    flash(request, _("로그아웃했습니다. (Signed out)"))
+    flash(request, _("로그아웃했습니다."))
     return redirect("/")

@@ -51,11 +51,11 @@ ENROL_MAX_WRONG = 5
 
 
 def _enrol_expired() -> str:
-    return _("OTP 등록 시간이 지났습니다. 다시 로그인해 주세요. (Enrolment expired: sign in again)")
+    return _("OTP 등록 시간이 지났습니다. 다시 로그인해 주세요.")
 
 
 def _missing_fields() -> str:
-    return _("이메일과 비밀번호를 입력해 주세요. (Enter your email and password)")
+    return _("이메일과 비밀번호를 입력해 주세요.")
 
 
 def _not_admin() -> str:
@@ -121,7 +121,7 @@ async def logout(request: Request, form: CsrfForm) -> RedirectResponse:
     """The console's form sends ``next=/console``, so an agent signs back in to the console."""
     back = safe_next(str(form.get("next") or ""))
     sign_out(request)
-    flash(request, _("로그아웃했습니다. (Signed out)"))
+    flash(request, _("로그아웃했습니다."))
     return redirect(f"{LOGIN_PATH}?next={CONSOLE_PATH}" if is_console_path(back) else LOGIN_PATH)
 
 
@@ -194,5 +194,5 @@ async def totp_enrol(request: Request, session: SessionDep, form: CsrfForm) -> R
         destination = CONSOLE_PATH
     sign_in(request, user)
     await remember_language(session, user.id, current_language())
-    flash(request, _("새 OTP를 등록했습니다. (TOTP registered)"))
+    flash(request, _("새 OTP를 등록했습니다."))
     return redirect(destination)

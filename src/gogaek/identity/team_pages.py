@@ -79,7 +79,7 @@ async def create_team(request: Request, session: SessionDep, user: PageAdmin, fo
     outcome = await submit(session, TeamCreate, values.payload(), LABELS, save, FIELD_FOR_CODE, SLUG_RULE)
     if outcome.saved is None:
         return _new_form(request, values, outcome.errors, outcome.status)
-    flash(request, _("팀을 만들었습니다. 팀원과 담당 유형을 정해 주세요. (Team created)"))
+    flash(request, _("팀을 만들었습니다. 팀원과 담당 유형을 정해 주세요."))
     return redirect(f"{LIST_PATH}/{outcome.saved.id}")
 
 
@@ -126,7 +126,7 @@ async def update_team(team_id: str, request: Request, session: SessionDep, user:
     if outcome.saved is None:
         await session.refresh(team)
         return await _detail(request, session, team, values, outcome.errors, outcome.status)
-    flash(request, _("팀을 저장했습니다. (Saved)"))
+    flash(request, _("팀을 저장했습니다."))
     return redirect(f"{LIST_PATH}/{team.id}")
 
 
@@ -140,9 +140,7 @@ async def delete_team(
     async def delete() -> None:
         await teams.delete_team(session, user, team, request)
 
-    return await act(
-        request, session, delete, _("팀을 삭제했습니다. 팀의 문의는 공용 대기열에 남습니다. (Deleted)"), LIST_PATH
-    )
+    return await act(request, session, delete, _("팀을 삭제했습니다. 팀의 문의는 공용 대기열에 남습니다."), LIST_PATH)
 
 
 @router.post("/{team_id}/members")
@@ -153,7 +151,7 @@ async def add_member(
     back = f"{LIST_PATH}/{team.id}"
     chosen = checked_ids(form.getlist("staff_id"))
     if not chosen:
-        flash(request, _("추가할 직원을 골라 주세요. (Choose a person)"), "error")
+        flash(request, _("추가할 직원을 골라 주세요."), "error")
         return redirect(back)
     person = await teams.get_staff(session, chosen[0])
     person_id = person.id
@@ -162,7 +160,7 @@ async def add_member(
         await teams.add_member(session, user, team, person, request)
         await request.app.state.chat.staff_changed(person_id)
 
-    return await act(request, session, add, _("팀원을 추가했습니다. (Member added)"), back)
+    return await act(request, session, add, _("팀원을 추가했습니다."), back)
 
 
 @router.post("/{team_id}/members/{staff_id}/remove")
@@ -176,7 +174,7 @@ async def remove_member(
         await teams.remove_member(session, user, team, person_id, request)
         await request.app.state.chat.staff_changed(person_id)
 
-    return await act(request, session, remove, _("팀원을 뺐습니다. (Member removed)"), f"{LIST_PATH}/{team.id}")
+    return await act(request, session, remove, _("팀원을 뺐습니다."), f"{LIST_PATH}/{team.id}")
 
 
 @router.post("/{team_id}/categories")
@@ -190,5 +188,5 @@ async def set_categories(
     async def save() -> None:
         await teams.set_team_categories(session, user, team, ids, request)
 
-    done = _("담당 유형을 저장했습니다. 새로 접수되는 문의부터 이 팀으로 갑니다. (Routing saved)")
+    done = _("담당 유형을 저장했습니다. 새로 접수되는 문의부터 이 팀으로 갑니다.")
     return await act(request, session, save, done, f"{LIST_PATH}/{team.id}")

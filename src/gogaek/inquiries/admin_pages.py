@@ -94,7 +94,7 @@ async def create_macro(request: Request, session: SessionDep, user: PageAdmin, f
     outcome = await submit(session, MacroCreate, values.payload(), LABELS, save, FIELD_FOR_CODE)
     if outcome.saved is None:
         return await _form(request, session, values, errors=outcome.errors, status=outcome.status)
-    flash(request, _("매크로를 저장했습니다. (Saved)"))
+    flash(request, _("매크로를 저장했습니다."))
     return redirect(LIST_PATH)
 
 
@@ -118,7 +118,7 @@ async def _update(
     if outcome.saved is None:
         await session.refresh(macro)
         return await _form(request, session, values, macro=macro, errors=outcome.errors, status=outcome.status)
-    flash(request, _("매크로를 저장했습니다. (Saved)"))
+    flash(request, _("매크로를 저장했습니다."))
     return redirect(LIST_PATH)
 
 
@@ -140,4 +140,4 @@ async def delete_macro(
     async def delete() -> None:
         await macros.delete_macro(session, user, macro, request)
 
-    return await act(request, session, delete, _("매크로를 삭제했습니다. (Deleted)"), LIST_PATH)
+    return await act(request, session, delete, _("매크로를 삭제했습니다."), LIST_PATH)

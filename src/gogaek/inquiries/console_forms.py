@@ -115,7 +115,7 @@ def read_status(form: FormData) -> Status:
     if status is None:
         raise _invalid(
             "unknown_status",
-            _("바꿀 상태를 골라 주세요: %(status)s (Choose a status)") % {"status": raw or _("(없음)")},
+            _("바꿀 상태를 골라 주세요: %(status)s") % {"status": raw or _("(없음)")},
         )
     return status
 
@@ -129,7 +129,7 @@ def read_assignee(form: FormData, agent: StaffUser) -> int | None:
         return None
     staff_id = parse_id(raw)
     if staff_id is None:
-        raise _invalid("unknown_assignee", _("배정할 상담사를 골라 주세요. (Choose an assignee)"))
+        raise _invalid("unknown_assignee", _("배정할 상담사를 골라 주세요."))
     return staff_id
 
 
@@ -137,7 +137,7 @@ def read_availability(form: FormData) -> Availability:
     try:
         return Availability(field(form, "availability"))
     except ValueError as exc:
-        raise _invalid("unknown_availability", _("상담 상태를 목록에서 골라 주세요. (Unknown availability)")) from exc
+        raise _invalid("unknown_availability", _("상담 상태를 목록에서 골라 주세요.")) from exc
 
 
 async def find_inquiry(session: AsyncSession, ref: str) -> Inquiry:
@@ -152,7 +152,7 @@ async def find_inquiry(session: AsyncSession, ref: str) -> Inquiry:
         raise ProblemError(
             404,
             "not_found",
-            _("합칠 문의를 찾을 수 없습니다: %(ref)s (Inquiry to merge into not found)") % {"ref": ref or _("(없음)")},
+            _("합칠 문의를 찾을 수 없습니다: %(ref)s") % {"ref": ref or _("(없음)")},
         )
     return found
 
@@ -177,7 +177,7 @@ async def _change_status(change: Change) -> str:
     await agent_verbs.change_status_as_agent(
         change.session, change.agent, change.inquiry, target, change.settings, change.request
     )
-    return _("상태를 '%(status)s'(으)로 바꿨습니다. (Status changed)") % {"status": _(STATUS_LABELS[target])}
+    return _("상태를 '%(status)s'(으)로 바꿨습니다.") % {"status": _(STATUS_LABELS[target])}
 
 
 async def _assign(change: Change) -> str:
@@ -186,29 +186,27 @@ async def _assign(change: Change) -> str:
         change.session, change.agent, change.inquiry, assignee_id, change.settings, change.request
     )
     if assignee_id is None:
-        return _("배정을 해제했습니다. 미배정 목록으로 돌아갑니다. (Unassigned)")
-    return _("담당자를 지정했습니다. (Assigned)")
+        return _("배정을 해제했습니다. 미배정 목록으로 돌아갑니다.")
+    return _("담당자를 지정했습니다.")
 
 
 async def _set_priority(change: Change) -> str:
     inquiry = change.inquiry
     await triage.set_priority(change.session, change.agent, inquiry, field(change.form, "priority"), change.request)
-    return _("우선순위를 '%(priority)s'(으)로 바꿨습니다. (Priority changed)") % {
-        "priority": _(PRIORITY_LABELS[inquiry.priority])
-    }
+    return _("우선순위를 '%(priority)s'(으)로 바꿨습니다.") % {"priority": _(PRIORITY_LABELS[inquiry.priority])}
 
 
 async def _set_tags(change: Change) -> str:
     tags = split_commas(field(change.form, "tags"))
     await triage.set_tags(change.session, change.agent, change.inquiry, tags, change.request)
-    return _("태그를 저장했습니다. (Tags saved)")
+    return _("태그를 저장했습니다.")
 
 
 async def _merge(change: Change) -> str:
     """This inquiry is closed as a duplicate of the one typed; the page stays on this one."""
     target = await find_inquiry(change.session, field(change.form, "into"))
     await triage.merge_inquiries(change.session, change.agent, change.inquiry, target, change.settings, change.request)
-    return _("문의 %(number)s에 합쳤습니다. 이 문의는 종료되었습니다. (Merged)") % {"number": target.number}
+    return _("문의 %(number)s에 합쳤습니다. 이 문의는 종료되었습니다.") % {"number": target.number}
 
 
 # POST /console/inquiries/{id}/<name> for each; every one redirects back to the inquiry.

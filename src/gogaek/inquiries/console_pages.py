@@ -83,8 +83,8 @@ from gogaek.web.views import id_or_404, redirect, render
 router = APIRouter(prefix=CONSOLE_PATH, include_in_schema=False)
 
 PAGE_SIZE = 50
-REPLY_SENT = N_("답변을 보냈습니다. 고객에게 알림이 갑니다. (Reply sent)")
-NOTE_SAVED = N_("내부 메모를 남겼습니다. 고객에게는 보이지 않습니다. (Internal note saved)")
+REPLY_SENT = N_("답변을 보냈습니다. 고객에게 알림이 갑니다.")
+NOTE_SAVED = N_("내부 메모를 남겼습니다. 고객에게는 보이지 않습니다.")
 SOURCE_LABELS = {"host": N_("앱 로그인"), "email": N_("이메일 인증"), "phone": N_("휴대폰 인증")}
 
 
@@ -139,7 +139,7 @@ async def availability(request: Request, session: SessionDep, agent: PageStaff, 
         return redirect(CONSOLE_PATH)
     await set_availability(session, agent, chosen, request)
     label = _(AVAILABILITY_LABELS[chosen])
-    flash(request, _("상담 상태를 '%(label)s'(으)로 바꿨습니다. (Availability updated)") % {"label": label})
+    flash(request, _("상담 상태를 '%(label)s'(으)로 바꿨습니다.") % {"label": label})
     return redirect(CONSOLE_PATH)
 
 

@@ -266,10 +266,10 @@ async def submit_inquiry_page(
     inquiry = submission.inquiry
     due = due_text(inquiry.first_response_due_at) or _(ANSWER_PROMISE)
     if submission.created:
-        received = _("문의가 접수되었습니다. 문의번호 %(number)s · %(due)s 답변드릴게요. (Inquiry received)")
+        received = _("문의가 접수되었습니다. 문의번호 %(number)s · %(due)s 답변드릴게요.")
         flash(request, received % {"number": inquiry.number, "due": due})
     else:
-        flash(request, _("이미 접수된 문의입니다. 문의번호 %(number)s (Already received)") % {"number": inquiry.number})
+        flash(request, _("이미 접수된 문의입니다. 문의번호 %(number)s") % {"number": inquiry.number})
     return redirect(f"/inquiries/{inquiry.id}")
 
 
@@ -409,7 +409,7 @@ async def add_message_page(
             else DetailForms(message_body=typed, action_error=message)
         )
         return await _detail_after_error(request, session, settings, customer, number, problem, forms)
-    flash(request, _("내용을 추가했습니다. 상담사가 확인하고 답변드릴게요. (Information added)"))
+    flash(request, _("내용을 추가했습니다. 상담사가 확인하고 답변드릴게요."))
     return redirect(f"/inquiries/{number}#thread")
 
 
@@ -422,11 +422,9 @@ class _ButtonAction:
     anchor: str
 
 
-_RESOLVE = _ButtonAction(
-    resolve_by_customer, N_("해결 처리했습니다. 답변이 어떠셨는지 알려 주세요. (Marked as resolved)"), "feedback"
-)
+_RESOLVE = _ButtonAction(resolve_by_customer, N_("해결 처리했습니다. 답변이 어떠셨는지 알려 주세요."), "feedback")
 _REOPEN = _ButtonAction(
-    reopen_by_customer, N_("문의를 다시 열었습니다. 추가로 궁금한 점을 남겨 주세요. (Inquiry reopened)"), "message-form"
+    reopen_by_customer, N_("문의를 다시 열었습니다. 추가로 궁금한 점을 남겨 주세요."), "message-form"
 )
 
 
@@ -485,5 +483,5 @@ async def feedback_page(
     except ProblemError as problem:
         forms = DetailForms(score=score, comment=comment, action_error=in_language(problem.message))
         return await _detail_after_error(request, session, settings, customer, number, problem, forms)
-    flash(request, _("평가해 주셔서 감사합니다. (Thank you for your rating)"))
+    flash(request, _("평가해 주셔서 감사합니다."))
     return redirect(f"/inquiries/{number}#feedback")

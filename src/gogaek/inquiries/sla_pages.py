@@ -137,7 +137,7 @@ async def create_policy(request: Request, session: SessionDep, user: PageAdmin, 
     outcome = _explained(await submit(session, SlaPolicyCreate, values.payload(), LABELS, save, FIELD_FOR_CODE))
     if outcome.saved is None:
         return await _page(request, session, values, outcome.errors, outcome.status)
-    flash(request, _("SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다. (Saved)"))
+    flash(request, _("SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다."))
     return redirect(LIST_PATH)
 
 
@@ -189,7 +189,7 @@ async def update_policy(
     if outcome.saved is None:
         await session.refresh(policy)
         return await _edit_form(request, session, policy, values, outcome.errors, outcome.status)
-    flash(request, _("SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다. (Saved)"))
+    flash(request, _("SLA 정책을 저장했습니다. 지금부터 접수되는 문의에 적용됩니다."))
     return redirect(LIST_PATH)
 
 
@@ -202,4 +202,4 @@ async def delete_policy(
     async def delete() -> None:
         await sla_policies.delete_policy(session, user, policy, request)
 
-    return await act(request, session, delete, _("SLA 정책을 삭제했습니다. (Deleted)"), LIST_PATH)
+    return await act(request, session, delete, _("SLA 정책을 삭제했습니다."), LIST_PATH)

@@ -117,7 +117,7 @@ async def retry_job(
     async def retry() -> None:
         await service.retry_parked(session, user, key, request)
 
-    done = _("작업 #%(id)s: 다시 대기열에 넣었습니다. 곧 다시 실행됩니다. (Retried)") % {"id": key}
+    done = _("작업 #%(id)s: 다시 대기열에 넣었습니다. 곧 다시 실행됩니다.") % {"id": key}
     return await act(request, session, retry, done, _back(form.get("back")))
 
 
@@ -130,6 +130,4 @@ async def drop_job(
     async def drop() -> None:
         await service.drop_parked(session, user, key, request)
 
-    return await act(
-        request, session, drop, _("작업 #%(id)s: 버렸습니다. (Dropped)") % {"id": key}, _back(form.get("back"))
-    )
+    return await act(request, session, drop, _("작업 #%(id)s: 버렸습니다.") % {"id": key}, _back(form.get("back")))

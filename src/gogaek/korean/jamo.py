@@ -123,3 +123,16 @@ def object_particle(word: str) -> str:
     if not _SYLLABLE_FIRST <= last <= _SYLLABLE_LAST:
         return "을(를)"
     return "을" if (last - _SYLLABLE_FIRST) % _JONG_COUNT else "를"
+
+
+_JONG_RIEUL = 8  # ㄹ's place among the final consonants
+
+
+def direction_particle(word: str) -> str:
+    """로 after a vowel or a final ㄹ, 으로 after any other final consonant: "해제로", "서울로",
+    "검토 중으로". A word that does not end in a Hangul syllable keeps both ("(으)로")."""
+    last = ord(word.rstrip()[-1]) if word.strip() else 0
+    if not _SYLLABLE_FIRST <= last <= _SYLLABLE_LAST:
+        return "(으)로"
+    final = (last - _SYLLABLE_FIRST) % _JONG_COUNT
+    return "로" if final in (0, _JONG_RIEUL) else "으로"

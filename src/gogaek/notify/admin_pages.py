@@ -185,7 +185,7 @@ async def update_webhook(
         for row in (user, endpoint):  # a refusal was rolled back: read both again for the page
             await session.refresh(row)
         return await _detail(request, session, user, endpoint, values, outcome.errors, outcome.status)
-    flash(request, _("웹훅을 저장했습니다. (Saved)"))
+    flash(request, _("웹훅을 저장했습니다."))
     return redirect(f"{LIST_PATH}/{endpoint.id}")
 
 
@@ -199,7 +199,7 @@ async def delete_webhook(
     async def delete() -> None:
         await service.delete_webhook(session, user, endpoint_key, request)
 
-    return await act(request, session, delete, _("웹훅을 삭제했습니다. (Deleted)"), LIST_PATH)
+    return await act(request, session, delete, _("웹훅을 삭제했습니다."), LIST_PATH)
 
 
 @router.post("/{endpoint_id}/test")
@@ -212,5 +212,5 @@ async def test_webhook(
     async def ping() -> None:
         await service.queue_test_delivery(session, user, endpoint_key, request)
 
-    done = _("테스트 전송을 보냈습니다. 결과는 아래 전송 기록에 곧 나타납니다 (한 번만 시도). (Test queued)")
+    done = _("테스트 전송을 보냈습니다. 결과는 아래 전송 기록에 곧 나타납니다 (한 번만 시도).")
     return await act(request, session, ping, done, f"{LIST_PATH}/{endpoint_key}")

@@ -124,9 +124,9 @@ def _providers(request: Request) -> NotificationProviders:
 def _report(request: Request, channel: str, masked: str, error: str | None) -> None:
     """``channel`` is "email" or "sms"; the flash names it in the page's language."""
     if error is None:
-        sent = _("%(to)s(으)로 테스트 메일을 보냈습니다. 받았는지 확인해 주세요. (Sent)")
+        sent = _("%(to)s(으)로 테스트 메일을 보냈습니다. 받았는지 확인해 주세요.")
         if channel == "sms":
-            sent = _("%(to)s(으)로 테스트 문자를 보냈습니다. 받았는지 확인해 주세요. (Sent)")
+            sent = _("%(to)s(으)로 테스트 문자를 보냈습니다. 받았는지 확인해 주세요.")
         flash(request, sent % {"to": masked})
     else:
         failed = _("테스트 메일을 보내지 못했습니다. 발송 서비스의 답: %(error)s")

@@ -138,7 +138,7 @@ async def save_templates(request: Request, session: SessionDep, user: PageAdmin,
     changed = await save_notice_texts(session, user, kind.key, values.lang, checked, request)
     words = _words()
     names = {"kind": words["kind_labels"].get(kind.key, kind.label), "lang": words["language_names"][values.lang]}
-    saved = _("%(kind)s 알림 문구(%(lang)s)를 저장했습니다. (Saved)") % names
+    saved = _("%(kind)s 알림 문구(%(lang)s)를 저장했습니다.") % names
     flash(request, saved if changed else _("바뀐 내용이 없습니다."))
     return redirect(f"{PAGE_PATH}#{kind.key}-{values.lang}")
 
@@ -148,5 +148,5 @@ async def reset_templates(request: Request, session: SessionDep, user: PageAdmin
     values = TextsForm.read(form)
     kind = _kind(values)
     changed = await save_notice_texts(session, user, kind.key, values.lang, None, request)
-    flash(request, _("기본 문구로 되돌렸습니다. (Reset)") if changed else _("이미 기본 문구를 쓰고 있습니다."))
+    flash(request, _("기본 문구로 되돌렸습니다.") if changed else _("이미 기본 문구를 쓰고 있습니다."))
     return redirect(f"{PAGE_PATH}#{kind.key}-{values.lang}")

@@ -58,9 +58,9 @@ RESCHEDULE_DAYS = 7
 def _outcome_done(outcome: str) -> str:
     """The flash after an outcome, in the agent's language."""
     done = {
-        "completed": _("통화 완료로 기록했습니다. (Call completed)"),
-        "no_answer": _("부재중으로 기록했습니다. (No answer recorded)"),
-        "rescheduled": _("새 시간으로 다시 예약했습니다. (Rescheduled)"),
+        "completed": _("통화 완료로 기록했습니다."),
+        "no_answer": _("부재중으로 기록했습니다."),
+        "rescheduled": _("새 시간으로 다시 예약했습니다."),
     }
     return done.get(outcome, "")
 
@@ -168,7 +168,7 @@ async def claim(
 ) -> RedirectResponse:
     key = id_or_404(callback_id, "상담 예약")
     verb = agent_service.claim_callback(session, agent, key, request)
-    return await _run(request, key, verb, _("이 예약을 맡았습니다. 본인 확인부터 해 주세요. (Claimed)"))
+    return await _run(request, key, verb, _("이 예약을 맡았습니다. 본인 확인부터 해 주세요."))
 
 
 @router.post("/{callback_id}/release")
@@ -177,7 +177,7 @@ async def release(
 ) -> RedirectResponse:
     key = id_or_404(callback_id, "상담 예약")
     verb = agent_service.release_callback(session, agent, key, request)
-    return await _run(request, key, verb, _("예약을 놓았습니다. 다른 상담사가 맡을 수 있습니다. (Released)"))
+    return await _run(request, key, verb, _("예약을 놓았습니다. 다른 상담사가 맡을 수 있습니다."))
 
 
 def _invalid(message: str) -> ProblemError:
@@ -187,12 +187,12 @@ def _invalid(message: str) -> ProblemError:
 def _identity_form(form: FormData) -> IdentityCheckCreate:
     result = form_field(form, "result")
     if result not in ("passed", "failed"):
-        raise _invalid(_("본인 확인 결과(통과/실패)를 골라 주세요. (Choose passed or failed)"))
+        raise _invalid(_("본인 확인 결과(통과/실패)를 골라 주세요."))
     checked = [value for value in form.getlist("checked") if isinstance(value, str)]
     try:
         return IdentityCheckCreate(passed=result == "passed", checked=checked, note=form_field(form, "note"))
     except ValidationError as exc:
-        raise _invalid(_("확인 내용을 다시 살펴 주세요. 메모는 5000자까지입니다. (Check the form)")) from exc
+        raise _invalid(_("확인 내용을 다시 살펴 주세요. 메모는 5000자까지입니다.")) from exc
 
 
 @router.post("/{callback_id}/identity-check")
@@ -204,9 +204,9 @@ async def identity_check(
     async def verb() -> None:
         passed = (await agent_service.record_identity_check(session, agent, key, _identity_form(form), request)).passed
         if not passed:
-            flash(request, _("본인 확인 실패로 기록했습니다. 고객 정보는 계속 가려집니다. (Check failed)"), "error")
+            flash(request, _("본인 확인 실패로 기록했습니다. 고객 정보는 계속 가려집니다."), "error")
 
-    return await _run(request, key, verb(), _("본인 확인 결과를 기록했습니다. (Identity check recorded)"))
+    return await _run(request, key, verb(), _("본인 확인 결과를 기록했습니다."))
 
 
 def _outcome_form(form: FormData) -> OutcomeCreate:
@@ -214,7 +214,7 @@ def _outcome_form(form: FormData) -> OutcomeCreate:
     outcome = form_field(form, "outcome")
     completed = outcome == "completed"
     if outcome == "rescheduled" and not form_field(form, "slot_start"):
-        raise _invalid(_("재예약할 새 시간을 골라 주세요. (Choose the new slot)"))
+        raise _invalid(_("재예약할 새 시간을 골라 주세요."))
     try:
         return OutcomeCreate.model_validate(
             {
@@ -226,7 +226,7 @@ def _outcome_form(form: FormData) -> OutcomeCreate:
             }
         )
     except ValidationError as exc:
-        raise _invalid(_("통화 결과를 고르고 메모는 5000자까지 적어 주세요. (Choose an outcome)")) from exc
+        raise _invalid(_("통화 결과를 고르고 메모는 5000자까지 적어 주세요.")) from exc
 
 
 @router.post("/{callback_id}/outcome")

@@ -106,9 +106,9 @@ async def book_page(
         "phone": _text(form, "phone", 40),
         "note": _text(form, "note", 1000),
     }
-    errors = {name: _("골라 주세요. (Required)") for name in ("category", "slot") if not values[name]}
+    errors = {name: _("골라 주세요.") for name in ("category", "slot") if not values[name]}
     if not values["phone"]:
-        errors["phone"] = _("전화받을 휴대폰 번호를 입력해 주세요. (Required)")
+        errors["phone"] = _("전화받을 휴대폰 번호를 입력해 주세요.")
     if errors:
         return await _booking_form(request, session, settings, customer, values, errors, status=422)
     try:
@@ -136,7 +136,7 @@ async def book_page(
         return await _booking_form(
             request, session, settings, customer, values, {"slot": _("예약 시간을 다시 골라 주세요.")}, status=422
         )
-    flash(request, _("상담 예약이 완료되었습니다. 예약하신 시간에 전화드릴게요. (Callback booked)"))
+    flash(request, _("상담 예약이 완료되었습니다. 예약하신 시간에 전화드릴게요."))
     return redirect(f"/callbacks/{made.callback.id}")
 
 
@@ -184,7 +184,7 @@ async def cancel_page(
             raise
         customer = await _reloaded(session, customer_id)
         return await _detail(request, session, settings, customer, number, in_language(problem.message), problem.status)
-    flash(request, _("상담 예약을 취소했습니다. (Callback cancelled)"))
+    flash(request, _("상담 예약을 취소했습니다."))
     return redirect(f"/callbacks/{number}")
 
 
@@ -210,7 +210,7 @@ async def reschedule_page(
         return await _detail(request, session, settings, customer, number, in_language(problem.message), problem.status)
     except ValueError:
         return await _detail(request, session, settings, customer, number, _("바꿀 시간을 골라 주세요."), 422)
-    flash(request, _("예약 시간을 바꿨습니다. (Callback moved)"))
+    flash(request, _("예약 시간을 바꿨습니다."))
     return redirect(f"/callbacks/{number}")
 
 

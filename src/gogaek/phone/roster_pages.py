@@ -143,7 +143,7 @@ async def add_entry(request: Request, session: SessionDep, user: PageAdmin, form
     if data is None:
         return await _page(request, session, entry=values, entry_errors=korean_roster_errors(errors), status=422)
     await roster.add_roster_row(session, user, CallbackRosterEntry, data, request)
-    flash(request, _("근무 인원을 추가했습니다. 새 예약부터 적용됩니다. (Saved)"))
+    flash(request, _("근무 인원을 추가했습니다. 새 예약부터 적용됩니다."))
     return redirect(PAGE_PATH)
 
 
@@ -155,7 +155,7 @@ async def add_override(request: Request, session: SessionDep, user: PageAdmin, f
         explained = korean_roster_errors(errors, OVERRIDE_FIELDS)
         return await _page(request, session, override=values, override_errors=explained, status=422)
     await roster.add_roster_row(session, user, CallbackCapacityOverride, data, request)
-    flash(request, _("날짜별 인원을 추가했습니다. 새 예약부터 적용됩니다. (Saved)"))
+    flash(request, _("날짜별 인원을 추가했습니다. 새 예약부터 적용됩니다."))
     return redirect(PAGE_PATH)
 
 
@@ -168,7 +168,7 @@ async def remove_entry(
     async def remove() -> None:
         await roster.remove_roster_row(session, user, CallbackRosterEntry, row_id, request)
 
-    return await act(request, session, remove, _("근무 인원 설정을 삭제했습니다. (Deleted)"), PAGE_PATH)
+    return await act(request, session, remove, _("근무 인원 설정을 삭제했습니다."), PAGE_PATH)
 
 
 @router.post("/overrides/{override_id}/delete")
@@ -180,4 +180,4 @@ async def remove_override(
     async def remove() -> None:
         await roster.remove_roster_row(session, user, CallbackCapacityOverride, row_id, request)
 
-    return await act(request, session, remove, _("날짜별 인원 설정을 삭제했습니다. (Deleted)"), PAGE_PATH)
+    return await act(request, session, remove, _("날짜별 인원 설정을 삭제했습니다."), PAGE_PATH)

@@ -73,7 +73,7 @@ async def send_page(
     except ProblemError as problem:
         return _page(request, next_url=next_url, phone=typed, error=in_language(problem.message), status=problem.status)
     request.session[PENDING_PHONE_KEY] = phone
-    flash(request, _("%(phone)s(으)로 인증 코드를 보냈습니다. (Code sent)") % {"phone": mask_phone(phone)})
+    flash(request, _("%(phone)s(으)로 인증 코드를 보냈습니다.") % {"phone": mask_phone(phone)})
     return redirect(verify_url(next_url))
 
 
@@ -84,7 +84,7 @@ async def confirm_page(
     next_url = str(form.get("next") or "")
     pending = request.session.get(PENDING_PHONE_KEY)
     if not isinstance(pending, str):
-        flash(request, _("인증 코드를 먼저 받아 주세요. (Request a code first)"), "error")
+        flash(request, _("인증 코드를 먼저 받아 주세요."), "error")
         return redirect(verify_url(next_url))
     try:
         await confirm_phone_code(session, customer, pending, str(form.get("code") or "")[:20], settings=settings)
@@ -92,5 +92,5 @@ async def confirm_page(
         error = in_language(problem.message)
         return _page(request, next_url=next_url, pending=pending, error=error, status=problem.status)
     request.session.pop(PENDING_PHONE_KEY, None)
-    flash(request, _("본인 확인이 끝났습니다. (Identity checked)"))
+    flash(request, _("본인 확인이 끝났습니다."))
     return redirect(safe_next(next_url))
