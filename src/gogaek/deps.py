@@ -22,6 +22,7 @@ from gogaek.identity.service import staff_for_token
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.search.service import SearchIndex
 from gogaek.web.csrf import check_csrf_header
+from gogaek.web.i18n import N_
 
 
 def get_settings(request: Request) -> Settings:
@@ -65,7 +66,7 @@ _bearer = HTTPBearer(auto_error=False)
 _SIGN_IN_REQUIRED = ProblemError(
     401,
     "unauthorized",
-    "로그인이 필요합니다. (Sign-in required)",
+    N_("로그인이 필요합니다."),
     headers={"WWW-Authenticate": "Bearer"},
 )
 
@@ -85,7 +86,7 @@ async def current_staff(
 
 async def current_admin(user: Annotated[StaffUser, Depends(current_staff)]) -> StaffUser:
     if user.role not in (StaffRole.ADMIN.value, StaffRole.SUPERVISOR.value):
-        raise ProblemError(403, "forbidden", "관리자 권한이 필요합니다. (Admin role required)")
+        raise ProblemError(403, "forbidden", N_("관리자 권한이 필요합니다."))
     return user
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gogaek.korean.jamo import object_particle
-from gogaek.web.i18n import in_language
+from gogaek.web.i18n import N_, in_language
 from gogaek.web.ids import MAX_ID
 
 log = logging.getLogger(__name__)
@@ -21,22 +21,22 @@ log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 _STATUS_DEFAULTS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "요청을 처리할 수 없습니다. (Bad request)"),
-    401: ("unauthorized", "로그인이 필요합니다. (Sign-in required)"),
-    403: ("forbidden", "권한이 없습니다. (Forbidden)"),
-    404: ("not_found", "요청하신 내용을 찾을 수 없습니다. (Not found)"),
-    405: ("method_not_allowed", "허용되지 않는 요청 방식입니다. (Method not allowed)"),
-    409: ("conflict", "현재 상태에서는 처리할 수 없습니다. (Conflict)"),
-    413: ("payload_too_large", "요청 내용이 너무 큽니다. (Payload too large)"),
-    422: ("validation_error", "입력값을 확인해 주세요. (Invalid input)"),
+    400: ("bad_request", N_("요청을 처리할 수 없습니다.")),
+    401: ("unauthorized", N_("로그인이 필요합니다.")),
+    403: ("forbidden", N_("권한이 없습니다.")),
+    404: ("not_found", N_("요청하신 내용을 찾을 수 없습니다.")),
+    405: ("method_not_allowed", N_("허용되지 않는 요청 방식입니다.")),
+    409: ("conflict", N_("현재 상태에서는 처리할 수 없습니다.")),
+    413: ("payload_too_large", N_("요청 내용이 너무 큽니다.")),
+    422: ("validation_error", N_("입력값을 확인해 주세요.")),
     429: (
         "too_many_requests",
-        "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요. (Too many requests)",
+        N_("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."),
     ),
-    500: ("internal_error", "일시적인 오류가 발생했습니다. (Internal error)"),
+    500: ("internal_error", N_("일시적인 오류가 발생했습니다.")),
     503: (
         "database_busy",
-        "요청이 몰려 처리하지 못했습니다. 잠시 후 다시 시도해 주세요. (Database busy, please retry)",
+        N_("요청이 몰려 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."),
     ),
 }
 
@@ -169,10 +169,10 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
         log.warning("integer out of range on %s: %s", request.url.path, exc)
         if _path_names_nothing(request):
             return render_problem(request, not_found())
-        return render_problem(request, ProblemError(422, "invalid_id", "올바르지 않은 번호입니다. (Invalid id)"))
+        return render_problem(request, ProblemError(422, "invalid_id", N_("올바르지 않은 번호입니다.")))
     if is_text_not_storable(exc):
         log.warning("NUL character in text on %s", request.url.path)
-        message = "입력에 사용할 수 없는 문자(NUL)가 있습니다. (Text contains a NUL character)"
+        message = N_("입력에 사용할 수 없는 문자(NUL)가 있습니다.")
         return render_problem(request, ProblemError(422, "invalid_text", message))
     if not is_database_busy(exc):
         return await _on_database_unavailable(request, exc)

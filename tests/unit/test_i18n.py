@@ -109,3 +109,15 @@ def test_a_korean_reader_gets_no_english_gloss_and_an_english_one_gets_only_the_
         assert for_reader("Saved (Not found)") == "Saved (Not found)"  # English text is left alone
     finally:
         use_language("ko")
+
+
+def test_a_refusal_written_without_a_gloss_reaches_an_english_reader_through_the_catalogue() -> None:
+    """Services write Korean only (marked with ``N_``); the page or the API shows the English."""
+    try:
+        use_language("en")
+        assert in_language("관리자 권한이 필요합니다.") == "Admin role required"
+        assert for_reader("관리자 권한이 필요합니다.") == "Admin role required"  # a refusal flashed as raised
+        use_language("ko")
+        assert for_reader("관리자 권한이 필요합니다.") == "관리자 권한이 필요합니다."
+    finally:
+        use_language("ko")

@@ -34,6 +34,7 @@ from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.inquiries.workflow import Actor, Status
 from gogaek.korean.pii import mask_pii
 from gogaek.phone.verification import Verification
+from gogaek.web.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ def evidence_required() -> ProblemError:
     return ProblemError(
         422,
         "evidence_required",
-        "증빙 자료를 하나 이상 첨부해 주세요. (At least one evidence file is required)",
+        N_("증빙 자료를 하나 이상 첨부해 주세요."),
         errors=[{"loc": ["body", "files"], "message": "at least one file is required"}],
     )
 
@@ -130,7 +131,7 @@ async def file_appeal(
         raise ProblemError(
             422,
             "idempotency_key_reused",
-            "같은 Idempotency-Key로 다른 내용을 보낼 수 없습니다. (Idempotency-Key reused with a different request)",
+            N_("같은 Idempotency-Key로 다른 내용을 보낼 수 없습니다."),
         )
     return Filing(earlier, submission.inquiry, created=False)
 

@@ -25,6 +25,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.reference_cache import cached
 from gogaek.runtime_settings.queries import stored_settings
 from gogaek.runtime_settings.service import save_settings
+from gogaek.web.i18n import N_
 
 WEEKLY_HOURS_KEY = "calendar.weekly_hours"
 SETTINGS_GROUP = "calendar.hours"
@@ -89,7 +90,7 @@ async def list_days_off(session: AsyncSession) -> list[CompanyDayOff]:
 
 
 def _day_taken() -> ProblemError:
-    return ProblemError(409, "day_off_exists", "이미 등록된 휴무일입니다. (Day off already exists)")
+    return ProblemError(409, "day_off_exists", N_("이미 등록된 휴무일입니다."))
 
 
 async def add_day_off(

@@ -51,6 +51,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.identity.security import StaffToken
 from gogaek.identity.service import staff_signed_in
 from gogaek.realtime.hub import Event
+from gogaek.web.i18n import N_
 
 
 class AgentConnection(Connection):
@@ -131,7 +132,7 @@ class AgentConnection(Connection):
         agent = await staff_signed_in(session, self.credential.staff_id, self.credential.issued_at)
         if agent is None:
             self.revoked = True
-            self.error("signed_out", "계정이 비활성화되었거나 로그인이 만료되었습니다. (Signed out)")
+            self.error("signed_out", N_("계정이 비활성화되었거나 로그인이 만료되었습니다."))
             self.close(CLOSE_UNAUTHORIZED)
             return False
         demoted = is_supervisor(self.agent) and not is_supervisor(agent)
@@ -261,7 +262,7 @@ class AgentConnection(Connection):
         async with self.runtime.sessionmaker() as session:
             conversation = await get_conversation(session, frame.conversation)
         if not is_supervisor(self.agent) and conversation.agent_id != self.agent.id:
-            raise ProblemError(403, "forbidden", "담당 중인 상담이 아닙니다. (Not your chat)")
+            raise ProblemError(403, "forbidden", N_("담당 중인 상담이 아닙니다."))
         await self._follow(conversation.id, after_seq=frame.after_seq)
 
     async def _availability(self, frame: AvailabilityFrame) -> None:

@@ -29,6 +29,7 @@ from gogaek.chat.service import agent_names, conversation_channel
 from gogaek.errors import ProblemError
 from gogaek.realtime.hub import Event
 from gogaek.realtime.ratelimit import TokenBucket
+from gogaek.web.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,7 @@ class Connection:
                 return
             raw = message.get("text")
             if raw is None:
-                self.error("unsupported_frame", "텍스트(JSON) 프레임만 받습니다. (Text JSON frames only)")
+                self.error("unsupported_frame", N_("텍스트(JSON) 프레임만 받습니다."))
                 continue
             if len(raw.encode()) > settings.chat_max_frame_bytes:
                 self.error(
@@ -224,7 +225,7 @@ class Connection:
             if wait:
                 self.error(
                     "rate_limited",
-                    "너무 빠르게 보내고 있습니다. 잠시 후 다시 보내 주세요. (Too many frames)",
+                    N_("너무 빠르게 보내고 있습니다. 잠시 후 다시 보내 주세요."),
                     retry_after=round(wait, 2),
                 )
                 continue
@@ -234,13 +235,13 @@ class Connection:
         try:
             data = decode_json(raw)
         except ValueError:
-            self.error("malformed_frame", "JSON 형식이 아닙니다. (Not JSON)")
+            self.error("malformed_frame", N_("JSON 형식이 아닙니다."))
             return
         try:
             frame = self.adapter.validate_python(data)
         except ValidationError as exc:
             details = [{"loc": list(e["loc"]), "message": e["msg"]} for e in exc.errors()[:5]]
-            self.error("invalid_frame", "알 수 없거나 잘못된 프레임입니다. (Invalid frame)", errors=details)
+            self.error("invalid_frame", N_("알 수 없거나 잘못된 프레임입니다."), errors=details)
             return
         # Shielded: if the socket drops mid-way, a committed message is still published and the
         # bot still answers it; the customer sees both when they resume.
@@ -253,7 +254,7 @@ class Connection:
             self.error(exc.code, exc.message, **({"frame": data.get("type")} if isinstance(data, dict) else {}))
         except Exception:
             log.exception("chat frame failed")
-            self.error("internal_error", "일시적인 오류가 발생했습니다. 다시 시도해 주세요. (Internal error)")
+            self.error("internal_error", N_("일시적인 오류가 발생했습니다. 다시 시도해 주세요."))
 
     async def handle(self, frame: Any) -> None:
         raise NotImplementedError

@@ -43,6 +43,7 @@ from gogaek.errors import ProblemError
 from gogaek.helpcenter.service import record_vote
 from gogaek.identity.models import Customer
 from gogaek.realtime.hub import Event
+from gogaek.web.i18n import N_
 
 
 class CustomerConnection(Connection):
@@ -146,9 +147,7 @@ class CustomerConnection(Connection):
             if outcome is None:  # not stored: say why
                 conversation = await own_conversation(session, self.customer, self.conversation_id)
                 if conversation.status == ChatStatus.ENDED.value:
-                    raise ProblemError(
-                        409, "chat_ended", "이미 종료된 상담입니다. 새 상담을 시작해 주세요. (Chat ended)"
-                    )
+                    raise ProblemError(409, "chat_ended", N_("이미 종료된 상담입니다. 새 상담을 시작해 주세요."))
                 outcome = await post_message(
                     session, conversation, Sender.CUSTOMER, text, client_msg_id=frame.client_msg_id
                 )

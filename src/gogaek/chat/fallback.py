@@ -85,11 +85,9 @@ async def leave_inquiry(
     async with runtime.sessionmaker() as session:
         conversation = await get_conversation(session, conversation_id)
         if conversation.status == ChatStatus.ENDED.value and conversation.inquiry_id is None:
-            raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
+            raise ProblemError(409, "chat_ended", N_("이미 종료된 상담입니다."))
         if conversation.status == ChatStatus.ACTIVE.value:
-            raise ProblemError(
-                409, "agent_connected", "상담사와 연결되어 있어 문의로 남길 수 없습니다. (An agent is with you)"
-            )
+            raise ProblemError(409, "agent_connected", N_("상담사와 연결되어 있어 문의로 남길 수 없습니다."))
         category_ref = category or await _category_ref(session, conversation)
         messages = await queries.messages_after(session, conversation.id, 0, include_internal=False)
         lines = transcript_lines(messages, {})
@@ -137,5 +135,5 @@ async def _category_ref(session: AsyncSession, conversation: Conversation) -> st
         query = query.where(Category.id == conversation.category_id)
     slug = await session.scalar(query.order_by(Category.position, Category.id).limit(1))
     if slug is None:
-        raise ProblemError(409, "no_category", "문의 유형이 설정되지 않았습니다. (No inquiry category exists)")
+        raise ProblemError(409, "no_category", N_("문의 유형이 설정되지 않았습니다."))
     return slug

@@ -224,6 +224,6 @@ async def console_chats(request: Request, session: SessionDep, agent: PageStaff)
 async def console_live(request: Request, session: SessionDep, agent: PageStaff) -> HTMLResponse:
     """The live view on its own (a wallboard); the chat console refreshes its copy from here."""
     if not is_supervisor(agent):
-        raise ProblemError(403, "forbidden", "슈퍼바이저 권한이 필요합니다. (Supervisor role required)")
+        raise ProblemError(403, "forbidden", N_("슈퍼바이저 권한이 필요합니다."))
     live = await _live_view(request, session, await _team_names(session))
     return render(request, "chat/live.html", {"agent": agent, "live": live})

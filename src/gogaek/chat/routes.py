@@ -50,7 +50,7 @@ from gogaek.jobs.queue import enqueue
 from gogaek.notify.texts import with_sender
 from gogaek.web.auth import session_staff
 from gogaek.web.csrf import check_csrf_header
-from gogaek.web.i18n import current_language
+from gogaek.web.i18n import N_, current_language
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
 
@@ -76,9 +76,7 @@ async def chat_staff(request: Request, session: SessionDep, credentials: BearerD
         if staff is not None:
             check_csrf_header(request)
     if staff is None:
-        raise ProblemError(
-            401, "unauthorized", "로그인이 필요합니다. (Sign-in required)", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise ProblemError(401, "unauthorized", N_("로그인이 필요합니다."), headers={"WWW-Authenticate": "Bearer"})
     return staff
 
 
@@ -88,7 +86,7 @@ ChatStaff = Annotated[StaffUser, Depends(chat_staff)]
 
 async def chat_supervisor(staff: ChatStaff) -> StaffUser:
     if not is_supervisor(staff):
-        raise ProblemError(403, "forbidden", "관리자 권한이 필요합니다. (Admin role required)")
+        raise ProblemError(403, "forbidden", N_("관리자 권한이 필요합니다."))
     return staff
 
 
@@ -152,7 +150,7 @@ async def email_transcript(
         raise ProblemError(
             409,
             "no_email",
-            "등록된 이메일 주소가 없어 보낼 수 없습니다. 파일로 저장해 주세요. (No email address on file)",
+            N_("등록된 이메일 주소가 없어 보낼 수 없습니다. 파일로 저장해 주세요."),
         )
     text = await transcript_for(session, conversation)
     subject = with_sender(transcript_title(conversation), current_language())
@@ -185,12 +183,10 @@ async def _post_image(
 ) -> dict[str, Any]:
     """An image message: checked like inquiry evidence (content, not name), images only."""
     if conversation.status == ChatStatus.ENDED.value:
-        raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
+        raise ProblemError(409, "chat_ended", N_("이미 종료된 상담입니다."))
     checked = await read_upload(upload, runtime.settings)
     if not checked.content_type.startswith("image/"):
-        raise ProblemError(
-            415, "unsupported_type", "채팅에는 이미지(JPEG, PNG, GIF, WebP)만 보낼 수 있습니다. (Images only)"
-        )
+        raise ProblemError(415, "unsupported_type", N_("채팅에는 이미지(JPEG, PNG, GIF, WebP)만 보낼 수 있습니다."))
     key = await runtime.storage.save(checked.data, checked.extension)
     image = {"key": key, "name": checked.display_name, "content_type": checked.content_type, "size": checked.size}
     sender = Sender.AGENT if staff is not None else Sender.CUSTOMER
@@ -276,7 +272,7 @@ async def canned_replies(_: ChatStaff, session: SessionDep) -> list[MacroPublic]
 async def _visible_to(session: AsyncSession, staff: StaffUser, conversation_id: int) -> Conversation:
     conversation = await get_conversation(session, conversation_id)
     if not is_supervisor(staff) and conversation.agent_id != staff.id:
-        raise ProblemError(403, "forbidden", "담당 중인 상담이 아닙니다. (Not your chat)")
+        raise ProblemError(403, "forbidden", N_("담당 중인 상담이 아닙니다."))
     return conversation
 
 

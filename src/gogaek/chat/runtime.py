@@ -188,7 +188,7 @@ class ChatRuntime:
         async with self.sessionmaker() as session:
             conversation = await get_conversation(session, conversation_id)
             if conversation.status == ChatStatus.ENDED.value:
-                raise ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
+                raise ProblemError(409, "chat_ended", N_("이미 종료된 상담입니다."))
             if conversation.status != ChatStatus.BOT.value:
                 return  # already waiting for or talking with a person
             team_id = await self._team_for(session, conversation)
@@ -238,13 +238,13 @@ class ChatRuntime:
         async with self.sessionmaker() as session:
             conversation = await get_conversation(session, conversation_id)
             if conversation.status != ChatStatus.QUEUED.value:
-                raise ProblemError(409, "not_queued", "이미 다른 상담사가 연결했거나 대기 중이 아닙니다. (Not waiting)")
+                raise ProblemError(409, "not_queued", N_("이미 다른 상담사가 연결했거나 대기 중이 아닙니다."))
             if (
                 not is_supervisor(agent)
                 and conversation.team_id is not None
                 and conversation.team_id not in await queries.team_ids_of(session, agent.id)
             ):
-                raise ProblemError(403, "forbidden", "다른 팀의 상담입니다. (Another team's chat)")
+                raise ProblemError(403, "forbidden", N_("다른 팀의 상담입니다."))
             outcome = await assign(session, conversation_id, agent, self.settings)
         if outcome is None:
             raise ProblemError(
@@ -283,9 +283,7 @@ class ChatRuntime:
 
     async def transfer(self, agent: StaffUser, conversation_id: int, to_agent: int | None, to_team: int | None) -> None:
         if (to_agent is None) == (to_team is None):
-            raise ProblemError(
-                422, "invalid_transfer", "상담사 또는 팀 중 하나를 지정해 주세요. (Name one agent or one team)"
-            )
+            raise ProblemError(422, "invalid_transfer", N_("상담사 또는 팀 중 하나를 지정해 주세요."))
         async with self.sessionmaker() as session:
             conversation = await get_conversation(session, conversation_id)
             if not is_supervisor(agent):
@@ -293,15 +291,13 @@ class ChatRuntime:
             if to_team is not None:
                 team = await session.get(Team, to_team)
                 if team is None:
-                    raise ProblemError(404, "not_found", "팀을 찾을 수 없습니다. (Team not found)")
+                    raise ProblemError(404, "not_found", N_("팀을 찾을 수 없습니다."))
                 text = text_in(
                     conversation.locale, N_("%(team)s 팀으로 상담을 옮깁니다. 잠시만 기다려 주세요."), team=team.name
                 )
                 outcome = await queue_to_team(session, conversation, team.id, text, utcnow())
                 if outcome is None:
-                    raise ProblemError(
-                        409, "chat_changed", "상담 상태가 바뀌었습니다. 다시 확인해 주세요. (The chat changed)"
-                    )
+                    raise ProblemError(409, "chat_changed", N_("상담 상태가 바뀌었습니다. 다시 확인해 주세요."))
                 await self.publish(outcome)
                 if self.settings.chat_auto_assign:
                     await self.assign_waiting()
@@ -314,10 +310,10 @@ class ChatRuntime:
         target = await session.get(StaffUser, to_agent) if to_agent is not None else None
         online = await queries.online_agent_ids(session, None)
         if target is None or target.id not in online or target.id == conversation.agent_id:
-            raise ProblemError(409, "agent_unavailable", "상담 가능한 상담사가 아닙니다. (That agent is not available)")
+            raise ProblemError(409, "agent_unavailable", N_("상담 가능한 상담사가 아닙니다."))
         counts = await queries.active_chat_counts(session, [target.id])
         if counts[target.id] >= self.settings.chat_max_concurrent:
-            raise ProblemError(409, "no_free_seat", "상대 상담사의 동시 상담 한도가 찼습니다. (Their chats are full)")
+            raise ProblemError(409, "no_free_seat", N_("상대 상담사의 동시 상담 한도가 찼습니다."))
         previous = conversation.agent_id
         moved = await claim(
             session,
@@ -327,7 +323,7 @@ class ChatRuntime:
             agent_id=target.id,
         )
         if not moved:
-            raise ProblemError(409, "chat_changed", "상담 상태가 바뀌었습니다. 다시 확인해 주세요. (The chat changed)")
+            raise ProblemError(409, "chat_changed", N_("상담 상태가 바뀌었습니다. 다시 확인해 주세요."))
         outcome = Outcome(conversation)
         text = text_in(
             conversation.locale, N_("%(name)s 상담사가 이어서 상담합니다."), name=bare_agent_name(target.display_name)

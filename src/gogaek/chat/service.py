@@ -81,18 +81,18 @@ class Outcome:
 
 
 def _closed() -> ProblemError:
-    return ProblemError(409, "chat_ended", "이미 종료된 상담입니다. (This chat has ended)")
+    return ProblemError(409, "chat_ended", N_("이미 종료된 상담입니다."))
 
 
 def _not_yours() -> ProblemError:
-    return ProblemError(403, "forbidden", "담당 중인 상담이 아닙니다. (Not your chat)")
+    return ProblemError(403, "forbidden", N_("담당 중인 상담이 아닙니다."))
 
 
 def check_text(text: str, settings: Settings) -> str:
     """Too long is refused rather than cut, so nothing is silently lost."""
     text = text.strip()
     if not text:
-        raise ProblemError(422, "empty_message", "메시지를 입력해 주세요. (Message is empty)")
+        raise ProblemError(422, "empty_message", N_("메시지를 입력해 주세요."))
     if len(text) > settings.chat_max_text_chars:
         raise ProblemError(
             422,
@@ -406,7 +406,7 @@ async def rate_conversation(
 ) -> Conversation:
     """One rating per chat, once it has ended; the comment is masked like any customer text."""
     if conversation.status != ChatStatus.ENDED.value:
-        raise ProblemError(409, "chat_not_ended", "상담이 끝난 뒤에 평가할 수 있습니다. (Rate after the chat ends)")
+        raise ProblemError(409, "chat_not_ended", N_("상담이 끝난 뒤에 평가할 수 있습니다."))
     rated = await session.execute(
         update(Conversation)
         .where(Conversation.id == conversation.id, Conversation.rating.is_(None))
@@ -419,7 +419,7 @@ async def rate_conversation(
     )
     if rated.rowcount != 1:  # type: ignore[attr-defined]
         await session.rollback()
-        raise ProblemError(409, "already_rated", "이미 평가하신 상담입니다. (Already rated)")
+        raise ProblemError(409, "already_rated", N_("이미 평가하신 상담입니다."))
     await session.commit()
     return await get_conversation(session, conversation.id)
 

@@ -28,6 +28,7 @@ from gogaek.identity.models import Customer
 from gogaek.identity.security import StaffToken
 from gogaek.identity.service import staff_signed_in
 from gogaek.web.auth import session_credential
+from gogaek.web.i18n import N_
 from gogaek.web.ids import MAX_ID
 
 router = APIRouter()
@@ -73,7 +74,7 @@ async def customer_socket(websocket: WebSocket) -> None:
     runtime = _runtime(websocket)
     customer = await _authenticate_customer(websocket, runtime)
     if customer is None:
-        await _refuse(websocket, CLOSE_UNAUTHORIZED, "unauthorized", "로그인이 필요합니다. (Sign-in required)")
+        await _refuse(websocket, CLOSE_UNAUTHORIZED, "unauthorized", N_("로그인이 필요합니다."))
         return
     try:
         conversation_id, after_seq = _int_param(websocket, "conversation"), _int_param(websocket, "after_seq") or 0
@@ -85,7 +86,7 @@ async def customer_socket(websocket: WebSocket) -> None:
             try:
                 conversation = await own_conversation(session, customer, conversation_id)
             except ProblemError:
-                await _refuse(websocket, CLOSE_FORBIDDEN, "forbidden", "볼 수 없는 상담입니다. (Not your chat)")
+                await _refuse(websocket, CLOSE_FORBIDDEN, "forbidden", N_("볼 수 없는 상담입니다."))
                 return
         else:
             existing = await queries.open_conversation_of(session, customer.id)
@@ -118,7 +119,7 @@ async def agent_socket(websocket: WebSocket) -> None:
         async with runtime.sessionmaker() as session:
             agent = await staff_signed_in(session, credential.staff_id, credential.issued_at)
     if agent is None or credential is None:
-        await _refuse(websocket, CLOSE_UNAUTHORIZED, "unauthorized", "로그인이 필요합니다. (Sign-in required)")
+        await _refuse(websocket, CLOSE_UNAUTHORIZED, "unauthorized", N_("로그인이 필요합니다."))
         return
     connection = AgentConnection(websocket, runtime, agent, credential)
     await connection.start()

@@ -21,6 +21,7 @@ from gogaek.phone.contact import phone_contact
 from gogaek.search.queries import MAX_QUERY_LENGTH, clean_query, to_results
 from gogaek.search.service import SearchIndex
 from gogaek.web.csrf import CsrfForm
+from gogaek.web.i18n import N_, in_language
 from gogaek.web.ratelimit import RateLimited
 from gogaek.web.security import voter_key
 from gogaek.web.views import id_or_404, redirect, render
@@ -116,7 +117,7 @@ async def vote_page(article_id: str, request: Request, session: SessionDep, form
     """The no-JavaScript helpful vote; the script uses the JSON API for the same thing."""
     answer = form.get("helpful")
     if answer not in ("yes", "no"):
-        raise ProblemError(422, "invalid_vote", "'예' 또는 '아니요'를 골라 주세요. (Choose yes or no)")
+        raise ProblemError(422, "invalid_vote", N_("'예' 또는 '아니요'를 골라 주세요."))
     article = await _published_article(session, article_id)
     await service.record_vote(session, article.id, voter_key(request), answer == "yes")
     return redirect(f"/articles/{article.id}?voted={answer}#feedback")
@@ -130,7 +131,7 @@ async def search_page(
     try:
         query = clean_query(q)
     except ProblemError as problem:
-        context = {"q": typed, "error": problem.message, "results": []}
+        context = {"q": typed, "error": in_language(problem.message), "results": []}
         return render(request, "helpcenter/search.html", context, status=problem.status)
     answer = await index.answer(query, SEARCH_LIMIT, logged_as="search_page")
     results = to_results(answer.hits)

@@ -21,16 +21,17 @@ from gogaek.helpcenter.schemas import (
     NoticeUpdate,
     VoteResult,
 )
+from gogaek.web.i18n import N_
 
 T = TypeVar("T", Article, Category, Notice)
 
 
 def category_race() -> ProblemError:
-    return ProblemError(409, "category_exists", "같은 slug 또는 이름의 카테고리가 이미 있습니다. (Duplicate)")
+    return ProblemError(409, "category_exists", N_("같은 slug 또는 이름의 카테고리가 이미 있습니다."))
 
 
 def external_id_taken() -> ProblemError:
-    return ProblemError(409, "external_id_exists", "같은 외부 ID의 글이 이미 있습니다. (Duplicate id)")
+    return ProblemError(409, "external_id_exists", N_("같은 외부 ID의 글이 이미 있습니다."))
 
 
 def unknown_category(value: str) -> ProblemError:
@@ -108,7 +109,7 @@ async def delete_category(session: AsyncSession, category_id: int) -> None:
         raise ProblemError(
             409,
             "category_in_use",
-            "글이 있는 카테고리는 삭제할 수 없습니다. (Category has articles)",
+            N_("글이 있는 카테고리는 삭제할 수 없습니다."),
         )
     await session.delete(category)
     await session.commit()

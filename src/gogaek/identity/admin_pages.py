@@ -55,7 +55,7 @@ LABELS = {
     "max_open_inquiries": N_("최대 담당 문의 수"),
 }
 FIELD_FOR_CODE = {"email_taken": "email", "forbidden": "role", "last_admin": "role"}
-ADMIN_ONLY = "관리자만 할 수 있습니다. (Admin role required)"
+ADMIN_ONLY = N_("관리자만 할 수 있습니다.")
 
 
 def _admin_only(user: StaffUser) -> None:

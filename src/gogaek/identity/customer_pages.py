@@ -73,7 +73,7 @@ def _login_redirect(request: Request) -> HTTPException:
     if request.method == "GET" and request.url.query:
         target = f"{target}?{request.url.query}"
     location = f"{LOGIN_PATH}?next={quote(safe_next(target), safe='')}"
-    return HTTPException(303, detail="로그인이 필요합니다. (Sign-in required)", headers={"Location": location})
+    return HTTPException(303, detail=N_("로그인이 필요합니다."), headers={"Location": location})
 
 
 async def page_customer(request: Request, session: SessionDep, settings: SettingsDep) -> Customer:

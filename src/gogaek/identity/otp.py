@@ -103,7 +103,7 @@ def parse_destination(raw: str) -> Destination:
     raise ProblemError(
         422,
         "invalid_destination",
-        "이메일 주소나 휴대폰 번호(010으로 시작)를 정확히 입력해 주세요. (Enter a valid e-mail or mobile number)",
+        N_("이메일 주소나 휴대폰 번호(010으로 시작)를 정확히 입력해 주세요."),
     )
 
 
@@ -111,7 +111,7 @@ def clean_code(raw: str) -> str:
     """What the visitor typed, minus the spaces and hyphens people add when copying from an SMS."""
     code = _CODE_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
     if not _CODE.fullmatch(code):
-        raise ProblemError(422, "invalid_code_format", "인증 코드 6자리 숫자를 입력해 주세요. (Enter the 6-digit code)")
+        raise ProblemError(422, "invalid_code_format", N_("인증 코드 6자리 숫자를 입력해 주세요."))
     return code
 
 
@@ -138,7 +138,7 @@ def _rate_limited() -> ProblemError:
     return ProblemError(
         429,
         "otp_rate_limited",
-        "인증 코드 요청이 너무 많습니다. 1시간 뒤에 다시 시도해 주세요. (Too many code requests; try again later)",
+        N_("인증 코드 요청이 너무 많습니다. 1시간 뒤에 다시 시도해 주세요."),
         headers={"Retry-After": "3600"},  # the limits count sends within the last hour
     )
 
@@ -202,7 +202,7 @@ async def _deliver(
         raise ProblemError(
             503,
             "otp_send_failed",
-            "인증 코드를 보내지 못했습니다. 잠시 후 다시 시도해 주세요. (Could not send the code)",
+            N_("인증 코드를 보내지 못했습니다. 잠시 후 다시 시도해 주세요."),
         ) from exc
 
 
@@ -243,7 +243,7 @@ def _expired() -> ProblemError:
     return ProblemError(
         401,
         "otp_expired",
-        "인증 코드가 만료되었거나 이미 사용되었습니다. 새 코드를 받아 주세요. (Code expired or already used)",
+        N_("인증 코드가 만료되었거나 이미 사용되었습니다. 새 코드를 받아 주세요."),
     )
 
 
@@ -251,7 +251,7 @@ def _locked() -> ProblemError:
     return ProblemError(
         429,
         "otp_locked",
-        "인증 코드를 여러 번 잘못 입력했습니다. 새 코드를 받아 주세요. (Too many wrong attempts; request a new code)",
+        N_("인증 코드를 여러 번 잘못 입력했습니다. 새 코드를 받아 주세요."),
     )
 
 

@@ -27,20 +27,21 @@ from gogaek.identity.security import (
     verify_totp,
 )
 from gogaek.identity.throttle import check_not_locked, clear_account, record_failure, throttle_keys
+from gogaek.web.i18n import N_
 
 TOTP_SETUP_COMMAND = "gogaek user enable-totp --email <이메일>"
 TOTP_ENROLMENT_CODE = "totp_enrolment_required"
 
 
 def email_taken() -> ProblemError:
-    return ProblemError(409, "email_taken", "이미 등록된 이메일입니다. (Email already registered)")
+    return ProblemError(409, "email_taken", N_("이미 등록된 이메일입니다."))
 
 
 def _bad_credentials() -> ProblemError:
     return ProblemError(
         401,
         "invalid_credentials",
-        "이메일 또는 비밀번호가 올바르지 않습니다. (Invalid email or password)",
+        N_("이메일 또는 비밀번호가 올바르지 않습니다."),
     )
 
 
@@ -140,10 +141,10 @@ async def authenticate_staff(
         raise totp_setup_required()
     if user.totp_secret is not None:
         if not login.totp:
-            raise ProblemError(401, "totp_required", "OTP 인증 코드를 입력해 주세요. (TOTP code required)")
+            raise ProblemError(401, "totp_required", N_("OTP 인증 코드를 입력해 주세요."))
         if not verify_totp(user.totp_secret, login.totp):
             await _record_failure(session, user, keys, request)
-            raise ProblemError(401, "totp_invalid", "OTP 인증 코드가 올바르지 않습니다. (Invalid TOTP code)")
+            raise ProblemError(401, "totp_invalid", N_("OTP 인증 코드가 올바르지 않습니다."))
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(login.password)
     await clear_account(session, user.id, client)
@@ -172,9 +173,7 @@ async def reset_totp(
     (after their password) and only then gets in.
     """
     if user.id == actor.id:
-        raise ProblemError(
-            409, "cannot_reset_own_totp", "자기 계정의 OTP는 초기화할 수 없습니다. (Cannot reset your own TOTP)"
-        )
+        raise ProblemError(409, "cannot_reset_own_totp", N_("자기 계정의 OTP는 초기화할 수 없습니다."))
     user.totp_secret = pending_totp(new_totp_secret())
     user.tokens_valid_after = utcnow()
     record_audit(session, actor, "staff.totp_reset", target_type="staff", target_id=user.id, request=request)
@@ -188,12 +187,12 @@ async def confirm_totp_enrolment(
     """The first code from the newly registered secret makes it the account's TOTP."""
     secret = pending_totp_secret(user.totp_secret)
     if secret is None:
-        raise ProblemError(409, "totp_not_pending", "등록할 OTP가 없습니다. 다시 로그인해 주세요. (Nothing to enrol)")
+        raise ProblemError(409, "totp_not_pending", N_("등록할 OTP가 없습니다. 다시 로그인해 주세요."))
     if not verify_totp(secret, code):
         raise ProblemError(
             422,
             "totp_invalid",
-            "OTP 인증 코드가 올바르지 않습니다. 앱에 새로 등록한 코드를 입력해 주세요. (Invalid code)",
+            N_("OTP 인증 코드가 올바르지 않습니다. 앱에 새로 등록한 코드를 입력해 주세요."),
         )
     user.totp_secret = secret
     user.last_login_at = utcnow()
@@ -219,7 +218,7 @@ def check_may_manage(actor: StaffUser, *roles: StaffRole | str | None) -> None:
         raise ProblemError(
             403,
             "forbidden",
-            "슈퍼바이저는 상담사 계정만 관리할 수 있습니다. (Supervisors manage agent accounts only)",
+            N_("슈퍼바이저는 상담사 계정만 관리할 수 있습니다."),
         )
 
 
@@ -297,9 +296,7 @@ async def _active_admins_other_than(session: AsyncSession, user: StaffUser) -> i
 async def _keep_an_admin(session: AsyncSession, user: StaffUser) -> None:
     """Nobody could manage accounts any more if the last active admin went away."""
     if user.role == StaffRole.ADMIN and user.is_active and not await _active_admins_other_than(session, user):
-        raise ProblemError(
-            409, "last_admin", "마지막 관리자 계정은 바꾸거나 비활성화할 수 없습니다. (Cannot remove the last admin)"
-        )
+        raise ProblemError(409, "last_admin", N_("마지막 관리자 계정은 바꾸거나 비활성화할 수 없습니다."))
 
 
 async def update_staff(
@@ -327,9 +324,7 @@ async def update_staff(
 
 
 def _extension_taken() -> ProblemError:
-    return ProblemError(
-        409, "phone_extension_taken", "다른 직원이 이미 쓰는 내선번호입니다. (Phone extension already in use)"
-    )
+    return ProblemError(409, "phone_extension_taken", N_("다른 직원이 이미 쓰는 내선번호입니다."))
 
 
 async def deactivate_staff(
@@ -340,9 +335,7 @@ async def deactivate_staff(
     Commits whatever the caller staged first, such as handing the person's open inquiries back.
     """
     if user.id == actor.id:
-        raise ProblemError(
-            409, "cannot_deactivate_self", "자기 계정은 비활성화할 수 없습니다. (Cannot deactivate yourself)"
-        )
+        raise ProblemError(409, "cannot_deactivate_self", N_("자기 계정은 비활성화할 수 없습니다."))
     await _keep_an_admin(session, user)
     user.is_active = False
     user.availability = Availability.OFFLINE.value

@@ -21,10 +21,11 @@ from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import AgentSkill, StaffUser, Team, TeamCategory, TeamMember
 from gogaek.identity.schemas import StaffRef, TeamCreate, TeamPublic, TeamUpdate
+from gogaek.web.i18n import N_
 
 
 def _team_taken() -> ProblemError:
-    return ProblemError(409, "team_exists", "같은 주소(slug)나 이름의 팀이 이미 있습니다. (Team slug or name taken)")
+    return ProblemError(409, "team_exists", N_("같은 주소(slug)나 이름의 팀이 이미 있습니다."))
 
 
 _TEAMS = AuditedTable(Team, Team.id, "팀", "team", _team_taken)
@@ -129,7 +130,7 @@ async def add_member(
 
 
 def _member_race() -> ProblemError:
-    return ProblemError(409, "already_member", "이미 팀에 속해 있습니다. (Already a member)")
+    return ProblemError(409, "already_member", N_("이미 팀에 속해 있습니다."))
 
 
 async def remove_member(

@@ -20,6 +20,7 @@ from gogaek.inquiries.service import add_evidence, change_status, event_data
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.inquiries.workflow import Actor, Status
 from gogaek.korean.pii import mask_pii
+from gogaek.web.i18n import N_
 
 
 async def reply_as_agent(
@@ -44,10 +45,10 @@ async def reply_as_agent(
         raise ProblemError(
             409,
             "inquiry_not_open",
-            "해결되었거나 종료된 문의입니다. 답변하려면 먼저 다시 열어 주세요. (Reopen the inquiry before replying)",
+            N_("해결되었거나 종료된 문의입니다. 답변하려면 먼저 다시 열어 주세요."),
         )
     if inquiry.status == Status.CLOSED:
-        raise ProblemError(409, "inquiry_closed", "종료된 문의입니다. (Inquiry is closed)")
+        raise ProblemError(409, "inquiry_closed", N_("종료된 문의입니다."))
     message = InquiryMessage(
         inquiry_id=inquiry.id,
         author_kind=Actor.AGENT.value,

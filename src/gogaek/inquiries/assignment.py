@@ -28,12 +28,13 @@ from gogaek.inquiries.service import AUTO_ASSIGN_JOB, add_timeline_event, change
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status
 from gogaek.jobs.handlers import JobContext, PermanentJobError
 from gogaek.jobs.queue import enqueue
+from gogaek.web.i18n import N_
 
 _OPEN_VALUES = sorted(status.value for status in OPEN_STATUSES)
 
 
 def _inquiry_closed() -> ProblemError:
-    return ProblemError(409, "inquiry_closed", "종료된 문의는 배정할 수 없습니다. (Inquiry is closed)")
+    return ProblemError(409, "inquiry_closed", N_("종료된 문의는 배정할 수 없습니다."))
 
 
 async def assign_inquiry(
@@ -52,7 +53,7 @@ async def assign_inquiry(
         raise ProblemError(
             422,
             "unknown_assignee",
-            "배정할 수 없는 직원입니다. 활성화된 계정인지 확인해 주세요. (Assignee is not an active staff member)",
+            N_("배정할 수 없는 직원입니다. 활성화된 계정인지 확인해 주세요."),
             errors=[{"loc": ["body", "assignee_id"], "message": "not an active staff member"}],
         )
     previous = inquiry.assignee_id

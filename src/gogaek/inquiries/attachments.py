@@ -22,6 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
 from gogaek.inquiries.pdf_check import PdfRefusedError, Reason, check_pdf
+from gogaek.web.i18n import N_
 
 DEFAULT_STEM = "첨부파일"
 MAX_DISPLAY_NAME_CHARS = 100
@@ -157,7 +158,7 @@ _PDF_REFUSALS = {
     ),
     Reason.TOO_COMPLEX: (
         "attachment_too_complex",
-        "압축을 푼 내용이 너무 큰 PDF는 첨부할 수 없습니다. (PDF content too large when decompressed)",
+        N_("압축을 푼 내용이 너무 큰 PDF는 첨부할 수 없습니다."),
     ),
 }
 
@@ -218,7 +219,7 @@ def clean_display_name(filename: str | None, extension: str) -> str:
 def check_upload(filename: str | None, data: bytes, settings: Settings) -> CheckedUpload:
     """Accepts the upload only if its bytes are an allowed, intact, inert file within the limits."""
     if not data:
-        raise ProblemError(422, "attachment_empty", "빈 파일은 첨부할 수 없습니다. (Empty attachment)")
+        raise ProblemError(422, "attachment_empty", N_("빈 파일은 첨부할 수 없습니다."))
     if len(data) > settings.attachment_max_bytes:
         limit_mb = settings.attachment_max_bytes / (1024 * 1024)
         raise _too_large(f"첨부 파일이 너무 큽니다. 최대 {limit_mb:g}MB까지 올릴 수 있습니다. (Attachment too large)")

@@ -22,6 +22,7 @@ from gogaek.inquiries.service import add_timeline_event, attachment_row, change_
 from gogaek.inquiries.storage import AttachmentStorage, save_all
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status
 from gogaek.korean.pii import mask_pii
+from gogaek.web.i18n import N_
 
 
 async def own_inquiry(session: AsyncSession, customer: Customer, inquiry_id: int) -> Inquiry:
@@ -52,7 +53,7 @@ async def add_customer_message(
         raise ProblemError(
             409,
             "inquiry_not_open",
-            "해결되었거나 종료된 문의에는 내용을 추가할 수 없습니다. 다시 열어 주세요. (Inquiry is not open)",
+            N_("해결되었거나 종료된 문의에는 내용을 추가할 수 없습니다. 다시 열어 주세요."),
         )
     existing = await session.scalar(
         select(func.count()).select_from(InquiryAttachment).where(InquiryAttachment.inquiry_id == inquiry.id)
@@ -114,7 +115,7 @@ async def reopen_by_customer(
 
 
 def _feedback_exists() -> ProblemError:
-    return ProblemError(409, "feedback_exists", "이미 평가하신 문의입니다. (Feedback already given)")
+    return ProblemError(409, "feedback_exists", N_("이미 평가하신 문의입니다."))
 
 
 async def record_feedback(
@@ -123,9 +124,7 @@ async def record_feedback(
     """Once per inquiry, and only after it was resolved."""
     inquiry = await own_inquiry(session, customer, inquiry_id)
     if inquiry.status not in (Status.RESOLVED, Status.CLOSED):
-        raise ProblemError(
-            409, "inquiry_not_resolved", "해결된 문의만 평가할 수 있습니다. (Only resolved inquiries can be rated)"
-        )
+        raise ProblemError(409, "inquiry_not_resolved", N_("해결된 문의만 평가할 수 있습니다."))
     if await session.scalar(select(InquiryFeedback.id).where(InquiryFeedback.inquiry_id == inquiry.id)) is not None:
         raise _feedback_exists()
     feedback = InquiryFeedback(inquiry_id=inquiry.id, score=data.score, comment=mask_pii(data.comment.strip()).text)

@@ -21,6 +21,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.identity.naming import bare_agent_name
 from gogaek.inquiries.agent_schemas import MacroCreate, MacroUpdate
 from gogaek.inquiries.models import Macro
+from gogaek.web.i18n import N_
 
 CUSTOMER_FALLBACK = "고객"
 _PLACEHOLDER = re.compile(r"\{(?:고객명|문의번호|상담사명)\}")
@@ -49,7 +50,7 @@ async def list_macros(
 
 
 def _title_taken() -> ProblemError:
-    return ProblemError(409, "macro_exists", "같은 제목의 매크로가 이미 있습니다. (Macro title taken)")
+    return ProblemError(409, "macro_exists", N_("같은 제목의 매크로가 이미 있습니다."))
 
 
 _MACROS = AuditedTable(Macro, Macro.id, "매크로", "macro", _title_taken)

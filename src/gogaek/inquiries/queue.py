@@ -55,6 +55,7 @@ from gogaek.inquiries.schemas import AttachmentPublic, CategoryRef, FeedbackPubl
 from gogaek.inquiries.sla import FINISHED_RANK, next_due, sla_state
 from gogaek.inquiries.workflow import STATUS_LABELS, Actor, Status, allowed_targets
 from gogaek.korean.pii import mask_pii
+from gogaek.web.i18n import N_
 
 MAX_PAGE = 200
 OTHER_INQUIRIES = 10
@@ -113,7 +114,7 @@ async def _after_cursor(session: AsyncSession, before_id: int, finished: bool) -
         return Inquiry.id < before_id
     cursor = await session.get(Inquiry, before_id)
     if cursor is None:
-        raise ProblemError(422, "invalid_cursor", "목록 위치(before_id)가 올바르지 않습니다. (Unknown before_id)")
+        raise ProblemError(422, "invalid_cursor", N_("목록 위치(before_id)가 올바르지 않습니다."))
     return tuple_(*_queue_key) > tuple_(
         literal(cursor.queue_rank, SmallInteger()), literal(cursor.queue_due_at, UTCDateTime()), literal(cursor.id)
     )

@@ -30,6 +30,7 @@ from gogaek.inquiries.schemas import (
     InquiryPublic,
     MessageCreate,
 )
+from gogaek.web.i18n import N_
 from gogaek.web.idempotency import IdempotencyKeyHeader
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
@@ -72,7 +73,7 @@ async def read_body(request: Request, model: type[M], settings: Settings) -> tup
     try:
         payload = await request.json()
     except ValueError as exc:
-        raise ProblemError(400, "invalid_json", "요청 본문이 올바른 JSON이 아닙니다. (Body is not valid JSON)") from exc
+        raise ProblemError(400, "invalid_json", N_("요청 본문이 올바른 JSON이 아닙니다.")) from exc
     return _validate(model, payload), []
 
 
@@ -81,7 +82,7 @@ def _validate(model: type[M], payload: object) -> M:
         return model.model_validate(payload)
     except ValidationError as exc:
         errors = [{"loc": ["body", *map(str, err["loc"])], "message": err["msg"]} for err in exc.errors()]
-        raise ProblemError(422, "validation_error", "입력값을 확인해 주세요. (Invalid input)", errors=errors) from exc
+        raise ProblemError(422, "validation_error", N_("입력값을 확인해 주세요."), errors=errors) from exc
 
 
 @router.post(

@@ -44,7 +44,7 @@ from gogaek.inquiries.workflow import Actor, Status, check_transition
 from gogaek.jobs.queue import enqueue
 from gogaek.korean.pii import mask_card_numbers, mask_pii
 from gogaek.reference_cache import cached
-from gogaek.web.i18n import current_language
+from gogaek.web.i18n import N_, current_language
 
 AUTO_ASSIGN_JOB = "inquiry.auto_assign"
 
@@ -113,7 +113,7 @@ async def replayed_resource_id(session: AsyncSession, scope: str, key: str, requ
         raise ProblemError(
             422,
             "idempotency_key_reused",
-            "같은 Idempotency-Key로 다른 내용을 보낼 수 없습니다. (Idempotency-Key reused with a different request)",
+            N_("같은 Idempotency-Key로 다른 내용을 보낼 수 없습니다."),
         )
     return row.resource_id
 

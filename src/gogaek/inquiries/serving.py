@@ -23,6 +23,7 @@ from gogaek.config import Settings
 from gogaek.errors import ProblemError
 from gogaek.inquiries.models import InquiryAttachment
 from gogaek.inquiries.storage import AttachmentStorage
+from gogaek.web.i18n import N_
 
 PREVIEW_FORMAT = "WEBP"  # keeps transparency, small, and every supported browser shows it
 PREVIEW_CONTENT_TYPE = "image/webp"
@@ -56,7 +57,7 @@ def original_response(name: str, content_type: str, data: bytes) -> Response:
 
 
 def no_preview() -> ProblemError:
-    return ProblemError(404, "not_found", "미리보기가 없는 첨부 파일입니다. (This attachment has no preview)")
+    return ProblemError(404, "not_found", N_("미리보기가 없는 첨부 파일입니다."))
 
 
 async def download(attachment: InquiryAttachment, storage: AttachmentStorage) -> Response:

@@ -19,12 +19,11 @@ from gogaek.identity.models import StaffUser
 from gogaek.identity.service import flush_unique
 from gogaek.inquiries.agent_schemas import SlaPolicyCreate, SlaPolicyUpdate
 from gogaek.inquiries.models import SlaPolicy
+from gogaek.web.i18n import N_
 
 
 def _policy_exists() -> ProblemError:
-    return ProblemError(
-        409, "sla_policy_exists", "같은 유형·우선순위의 SLA 정책이 이미 있습니다. (SLA policy already exists)"
-    )
+    return ProblemError(409, "sla_policy_exists", N_("같은 유형·우선순위의 SLA 정책이 이미 있습니다."))
 
 
 async def list_policies(session: AsyncSession) -> list[SlaPolicy]:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import N_
 
 _KEY = re.compile(r"[0-9]{4}/(?:0[1-9]|1[0-2])/[0-9a-f]{32}\.[a-z0-9]{1,8}")
 _EXTENSION = re.compile(r"[a-z0-9]{1,8}")
@@ -53,15 +54,15 @@ def validate_key(key: str) -> str:
 
 
 def _missing() -> ProblemError:
-    return ProblemError(404, "not_found", "첨부 파일을 찾을 수 없습니다. (Attachment not found)")
+    return ProblemError(404, "not_found", N_("첨부 파일을 찾을 수 없습니다."))
 
 
 def storage_unavailable(exc: Exception) -> ProblemError:
     """A full disk is 507, anything else (read-only, gone, I/O error, bucket down) 503; both may be retried."""
     if isinstance(exc, OSError) and exc.errno in _FULL:
-        status, message = 507, "첨부 파일 저장 공간이 부족합니다. 잠시 후 다시 시도해 주세요. (Storage is full)"
+        status, message = 507, N_("첨부 파일 저장 공간이 부족합니다. 잠시 후 다시 시도해 주세요.")
     else:
-        status, message = 503, "첨부 파일을 저장할 수 없습니다. 잠시 후 다시 시도해 주세요. (Storage unavailable)"
+        status, message = 503, N_("첨부 파일을 저장할 수 없습니다. 잠시 후 다시 시도해 주세요.")
     return ProblemError(status, "storage_unavailable", message, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 

@@ -21,6 +21,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.inquiries.models import Inquiry, InquiryMessage, Priority
 from gogaek.inquiries.service import add_timeline_event, change_status, event_data
 from gogaek.inquiries.workflow import Actor, Status
+from gogaek.web.i18n import N_
 
 MAX_TAGS = 10
 MAX_TAG_CHARS = 30
@@ -102,21 +103,17 @@ async def set_tags(
 
 def _check_mergeable(duplicate: Inquiry, target: Inquiry) -> None:
     if duplicate.id == target.id:
-        raise ProblemError(
-            409, "merge_into_self", "같은 문의끼리는 합칠 수 없습니다. (Cannot merge an inquiry into itself)"
-        )
+        raise ProblemError(409, "merge_into_self", N_("같은 문의끼리는 합칠 수 없습니다."))
     if duplicate.customer_id != target.customer_id:
         raise ProblemError(
             409,
             "merge_customer_mismatch",
-            "같은 고객의 문의만 합칠 수 있습니다. (Only inquiries of the same customer can be merged)",
+            N_("같은 고객의 문의만 합칠 수 있습니다."),
         )
     if duplicate.status == Status.CLOSED or duplicate.merged_into_id is not None:
-        raise ProblemError(409, "inquiry_closed", "이미 종료되었거나 합쳐진 문의입니다. (Duplicate is already closed)")
+        raise ProblemError(409, "inquiry_closed", N_("이미 종료되었거나 합쳐진 문의입니다."))
     if target.status == Status.CLOSED or target.merged_into_id is not None:
-        raise ProblemError(
-            409, "merge_target_closed", "종료된 문의에는 합칠 수 없습니다. (Cannot merge into a closed inquiry)"
-        )
+        raise ProblemError(409, "merge_target_closed", N_("종료된 문의에는 합칠 수 없습니다."))
 
 
 async def merge_inquiries(

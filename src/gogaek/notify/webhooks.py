@@ -29,6 +29,7 @@ import certifi
 import httpx
 
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import N_
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -62,15 +63,15 @@ _IPV4_EMBEDDING_NETWORKS = (
 # yet Python counts it as global.
 _LOCAL_TRANSLATION_NETWORK = ipaddress.IPv6Network("64:ff9b:1::/48")
 
-_MSG_MALFORMED = "웹훅 주소 형식이 올바르지 않습니다. (Malformed webhook URL)"
-_MSG_SCHEME = "웹훅 주소는 http 또는 https 주소여야 합니다. (Webhook URL must use http or https)"
-_MSG_USERINFO = "웹훅 주소에 사용자 이름이나 비밀번호를 넣을 수 없습니다. (Credentials in webhook URL are not allowed)"
-_MSG_NO_HOST = "웹훅 주소에 호스트가 없습니다. (Webhook URL has no host)"
+_MSG_MALFORMED = N_("웹훅 주소 형식이 올바르지 않습니다.")
+_MSG_SCHEME = N_("웹훅 주소는 http 또는 https 주소여야 합니다.")
+_MSG_USERINFO = N_("웹훅 주소에 사용자 이름이나 비밀번호를 넣을 수 없습니다.")
+_MSG_NO_HOST = N_("웹훅 주소에 호스트가 없습니다.")
 _MSG_PRIVATE = (
     "내부망·루프백·예약된 주소로는 웹훅을 보낼 수 없습니다. "
     "(Webhook target resolves to a private, loopback or reserved address)"
 )
-_MSG_UNRESOLVABLE = "웹훅 호스트의 주소를 찾을 수 없습니다. (Webhook host could not be resolved)"
+_MSG_UNRESOLVABLE = N_("웹훅 호스트의 주소를 찾을 수 없습니다.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,27 +31,26 @@ from gogaek.phone.booking import reschedule_callback
 from gogaek.phone.checklist import active_questions
 from gogaek.phone.event_data import callback_event_data
 from gogaek.phone.models import Callback, CallbackStatus, IdentityCheck
+from gogaek.web.i18n import N_
 
 CLAIMABLE = (CallbackStatus.BOOKED.value, CallbackStatus.RETRY.value)
 RELEASERS = frozenset({StaffRole.SUPERVISOR.value, StaffRole.ADMIN.value})
 
 
 def callback_taken() -> ProblemError:
-    return ProblemError(
-        409, "callback_taken", "다른 상담사가 이미 맡은 예약입니다. (Another agent has claimed this callback)"
-    )
+    return ProblemError(409, "callback_taken", N_("다른 상담사가 이미 맡은 예약입니다."))
 
 
 def callback_not_claimed() -> ProblemError:
     return ProblemError(
         409,
         "callback_not_claimed",
-        "먼저 이 예약을 맡아 주세요. 맡은 상담사만 결과를 기록할 수 있습니다. (Claim the callback first)",
+        N_("먼저 이 예약을 맡아 주세요. 맡은 상담사만 결과를 기록할 수 있습니다."),
     )
 
 
 def _not_open() -> ProblemError:
-    return ProblemError(409, "callback_not_open", "이미 끝났거나 취소된 예약입니다. (This callback is no longer open)")
+    return ProblemError(409, "callback_not_open", N_("이미 끝났거나 취소된 예약입니다."))
 
 
 def _audit(
@@ -120,7 +119,7 @@ async def release_callback(
         raise ProblemError(
             403,
             "not_your_callback",
-            "맡은 상담사나 관리자만 놓을 수 있습니다. (Only its agent or a supervisor can release it)",
+            N_("맡은 상담사나 관리자만 놓을 수 있습니다."),
         )
     holder = callback.claimed_by_id
     back = CallbackStatus.RETRY if callback.attempts > 0 else CallbackStatus.BOOKED
@@ -156,9 +155,7 @@ async def record_identity_check(
     callback = await get_callback(session, callback_id)
     _require_claimant(callback, agent)
     if callback.customer_id is None:
-        raise ProblemError(
-            409, "no_customer", "고객 정보가 없는 전화라 본인 확인을 기록할 수 없습니다. (No customer to check)"
-        )
+        raise ProblemError(409, "no_customer", N_("고객 정보가 없는 전화라 본인 확인을 기록할 수 없습니다."))
     questions = await active_questions(session)
     unknown = sorted(set(data.checked) - set(questions))
     if unknown:
@@ -168,9 +165,7 @@ async def record_identity_check(
             f"확인 질문 목록에 없는 항목입니다: {', '.join(unknown)} (Not on the checklist; reload the page)",
         )
     if data.passed and not data.checked:
-        raise ProblemError(
-            422, "nothing_checked", "확인한 질문을 하나 이상 골라 주세요. (Tick the questions you checked)"
-        )
+        raise ProblemError(422, "nothing_checked", N_("확인한 질문을 하나 이상 골라 주세요."))
     check = IdentityCheck(
         customer_id=callback.customer_id,
         callback_id=callback.id,

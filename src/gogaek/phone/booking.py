@@ -47,6 +47,7 @@ from gogaek.phone.numbers import callback_number
 from gogaek.phone.schemas import CallbackCreate
 from gogaek.phone.slots import Slot, checked_slot, load_roster
 from gogaek.phone.verification import Verification, parse_phone, recent_verification, verification_required
+from gogaek.web.i18n import N_
 
 REMINDER_JOB = "callback.remind"
 PHONE_CHANNEL = "phone"
@@ -63,9 +64,7 @@ def _rowcount(result: object) -> int:
 
 
 def slot_full() -> ProblemError:
-    return ProblemError(
-        409, "slot_full", "선택하신 시간은 예약이 마감되었습니다. 다른 시간을 골라 주세요. (Slot is full)"
-    )
+    return ProblemError(409, "slot_full", N_("선택하신 시간은 예약이 마감되었습니다. 다른 시간을 골라 주세요."))
 
 
 def _too_many(limit: int) -> ProblemError:
@@ -81,7 +80,7 @@ def _not_changeable() -> ProblemError:
     return ProblemError(
         409,
         "callback_not_changeable",
-        "이미 상담이 시작되었거나 끝난 예약은 바꿀 수 없습니다. (This callback can no longer be changed)",
+        N_("이미 상담이 시작되었거나 끝난 예약은 바꿀 수 없습니다."),
     )
 
 

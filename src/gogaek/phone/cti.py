@@ -20,6 +20,7 @@ from typing import Any
 
 from gogaek.errors import ProblemError
 from gogaek.identity.otp import normalise_phone
+from gogaek.web.i18n import N_
 
 MAX_PUSH_BYTES = 16 * 1024
 MAX_USERS = 20
@@ -85,14 +86,14 @@ def decode_body(content_type: str, raw: bytes) -> dict[str, Any] | None:
         raise ProblemError(
             415,
             "unsupported_media_type",
-            "JSON 또는 폼(form) 형식으로 보내 주세요. (Send JSON or form data)",
+            N_("JSON 또는 폼(form) 형식으로 보내 주세요."),
         )
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise ProblemError(400, "malformed_cti_body", "JSON 형식이 아닙니다. (Body is not JSON)") from exc
+        raise ProblemError(400, "malformed_cti_body", N_("JSON 형식이 아닙니다.")) from exc
     if not isinstance(data, dict):
-        raise ProblemError(400, "malformed_cti_body", "JSON 객체를 보내 주세요. (Send a JSON object)")
+        raise ProblemError(400, "malformed_cti_body", N_("JSON 객체를 보내 주세요."))
     return data
 
 
@@ -218,11 +219,11 @@ def check_signature(header: str | None, secret: str, raw: bytes, now: float, max
         )
     match = _SIGNATURE.fullmatch(header.strip())
     if match is None:
-        raise _signature_refused("invalid_signature", "서명 형식이 올바르지 않습니다. (Malformed signature)")
+        raise _signature_refused("invalid_signature", N_("서명 형식이 올바르지 않습니다."))
     timestamp, digest = int(match.group(1)), match.group(2)
     expected = sign(secret, timestamp, raw).rpartition("v1=")[2]
     if not hmac.compare_digest(expected, digest):
-        raise _signature_refused("invalid_signature", "서명이 일치하지 않습니다. (Signature does not match)")
+        raise _signature_refused("invalid_signature", N_("서명이 일치하지 않습니다."))
     if abs(now - timestamp) > max_age:
         raise _signature_refused(
             "signature_expired",

@@ -27,6 +27,7 @@ from gogaek.phone.cti_schemas import CallLogPublic, CallNoteCreate
 from gogaek.phone.cti_screen_pop import customer_card
 from gogaek.phone.cti_service import NOT_MISSED_CAUSES, missed_call
 from gogaek.phone.models import CallLog
+from gogaek.web.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ async def file_note(
             raise ProblemError(
                 422,
                 "inquiry_not_of_caller",
-                "이 통화의 고객이 남긴 문의가 아닙니다. (The inquiry belongs to another customer)",
+                N_("이 통화의 고객이 남긴 문의가 아닙니다."),
             )
         _add_note(call, inquiry, data.body)
         await reply_as_agent(session, agent, inquiry, data.body, internal=True, settings=settings, request=request)
@@ -147,7 +148,7 @@ async def file_note(
         raise ProblemError(
             422,
             "category_required",
-            "새 전화 문의의 유형(category)을 지정해 주세요. (Name the category of the new phone inquiry)",
+            N_("새 전화 문의의 유형(category)을 지정해 주세요."),
             errors=[{"loc": ["body", "category"], "message": "required to open an inquiry"}],
         )
     category = await find_category(session, data.category)

@@ -25,6 +25,7 @@ from gogaek.phone.cti_screen_pop import PopKind, caller_number, match_customers,
 from gogaek.phone.event_data import callback_event_data
 from gogaek.phone.models import Callback, CallbackKind, CallbackStatus, CallLog, CtiEvent, CtiSignatureNonce, CtiToken
 from gogaek.phone.numbers import callback_number
+from gogaek.web.i18n import N_
 
 NOT_MISSED_CAUSES = frozenset({"forwarded"})  # the call went on to another party, nobody dropped it
 
@@ -107,7 +108,7 @@ async def remember_signature(session: AsyncSession, digest: str, timestamp: int,
     except IntegrityError as exc:
         await session.rollback()
         raise ProblemError(
-            409, "signature_replayed", "이미 받은 서명입니다. 같은 요청은 다시 받지 않습니다. (Signature already used)"
+            409, "signature_replayed", N_("이미 받은 서명입니다. 같은 요청은 다시 받지 않습니다.")
         ) from exc
 
 
@@ -164,13 +165,11 @@ async def _new_call(session: AsyncSession, push: CtiPush, now: datetime) -> Push
 
 
 def _unknown_call() -> ProblemError:
-    return ProblemError(
-        409, "unknown_call", "newCall을 받지 못한 callId입니다. (No newCall was received for this callId)"
-    )
+    return ProblemError(409, "unknown_call", N_("newCall을 받지 못한 callId입니다."))
 
 
 def _call_ended() -> ProblemError:
-    return ProblemError(409, "call_ended", "이미 끝난 통화입니다. (The call has already ended)")
+    return ProblemError(409, "call_ended", N_("이미 끝난 통화입니다."))
 
 
 async def _answer(session: AsyncSession, call: CallLog, push: CtiPush, now: datetime) -> PushResult:

@@ -20,6 +20,7 @@ from gogaek.calendar.hours import SEOUL, BusinessHours
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
 from gogaek.phone.models import CallbackCapacityOverride, CallbackRosterEntry, CallbackSlot
+from gogaek.web.i18n import N_
 
 MAX_DAYS = 14
 
@@ -126,7 +127,7 @@ def slot_unavailable() -> ProblemError:
     return ProblemError(
         422,
         "slot_unavailable",
-        "예약할 수 없는 시간입니다. 상담 가능한 시간 중에서 골라 주세요. (That time is not an offered slot)",
+        N_("예약할 수 없는 시간입니다. 상담 가능한 시간 중에서 골라 주세요."),
         errors=[{"loc": ["body", "slot_start"], "message": "not an offered slot"}],
     )
 

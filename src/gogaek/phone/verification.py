@@ -20,6 +20,7 @@ from gogaek.identity import otp
 from gogaek.identity.models import Customer, CustomerSource
 from gogaek.notify.providers import NotificationProviders
 from gogaek.phone.models import PhoneVerification
+from gogaek.web.i18n import N_
 
 HOST_TOKEN = "host_token"  # noqa: S105 - a method name, not a secret
 SMS_CODE = "sms_code"
@@ -38,7 +39,7 @@ def verification_required() -> ProblemError:
     return ProblemError(
         403,
         "verification_required",
-        "본인 확인이 필요합니다. 휴대폰으로 받은 인증 코드로 본인 확인을 먼저 해 주세요. (Identity check required)",
+        N_("본인 확인이 필요합니다. 휴대폰으로 받은 인증 코드로 본인 확인을 먼저 해 주세요."),
     )
 
 
@@ -48,7 +49,7 @@ def parse_phone(raw: str) -> str:
         raise ProblemError(
             422,
             "invalid_phone",
-            "휴대폰 번호(010으로 시작)를 정확히 입력해 주세요. (Enter a valid Korean mobile number)",
+            N_("휴대폰 번호(010으로 시작)를 정확히 입력해 주세요."),
             errors=[{"loc": ["body", "phone"], "message": "invalid phone"}],
         )
     return phone

@@ -28,6 +28,7 @@ from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.mail.models import InboundMail, OutboundMail
 from gogaek.notify.models import Notification
 from gogaek.phone.models import Callback, CallLog, IdentityCheck, PhoneVerification
+from gogaek.web.i18n import N_
 
 EXPORT_FORMAT = "gogaek-export/1"
 ERASED_SOURCE = "erased"
@@ -35,7 +36,7 @@ _UNSAFE_NAME = re.compile(r"[^0-9A-Za-z가-힣._-]+")
 
 
 def unknown_customer() -> ProblemError:
-    return ProblemError(404, "customer_not_found", "해당 고객을 찾을 수 없습니다. (Unknown customer)")
+    return ProblemError(404, "customer_not_found", N_("해당 고객을 찾을 수 없습니다."))
 
 
 async def find_customer(session: AsyncSession, source: str, external_id: str) -> Customer | None:

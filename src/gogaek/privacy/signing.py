@@ -16,6 +16,7 @@ import hmac
 import re
 
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import N_
 
 SIGNATURE_HEADER = "X-Gogaek-Signature"
 _SIGNATURE = re.compile(r"^t=(\d{1,12}),v1=([0-9a-f]{64})$")
@@ -48,11 +49,11 @@ def check_signature(
         )
     match = _SIGNATURE.fullmatch(header.strip())
     if match is None:
-        raise _refused("invalid_signature", "서명 형식이 올바르지 않습니다. (Malformed signature)")
+        raise _refused("invalid_signature", N_("서명 형식이 올바르지 않습니다."))
     timestamp, digest = int(match.group(1)), match.group(2)
     expected = signature(secret, timestamp, method, path, body).rpartition("v1=")[2]
     if not hmac.compare_digest(expected, digest):
-        raise _refused("invalid_signature", "서명이 일치하지 않습니다. (Signature does not match)")
+        raise _refused("invalid_signature", N_("서명이 일치하지 않습니다."))
     if abs(now - timestamp) > max_age:
         raise _refused(
             "signature_expired",

@@ -14,6 +14,7 @@ from gogaek.audit.service import record_audit
 from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffUser
 from gogaek.runtime_settings.models import RuntimeSetting
+from gogaek.web.i18n import N_
 
 TARGET_TYPE = "runtime_setting"
 
@@ -22,7 +23,7 @@ def _saved_meanwhile() -> ProblemError:
     return ProblemError(
         409,
         "settings_changed",
-        "다른 관리자가 방금 같은 설정을 저장했습니다. 페이지를 새로 고친 뒤 다시 저장해 주세요. (Changed meanwhile)",
+        N_("다른 관리자가 방금 같은 설정을 저장했습니다. 페이지를 새로 고친 뒤 다시 저장해 주세요."),
     )
 
 

@@ -18,6 +18,7 @@ from gogaek.helpcenter.schemas import ArticleUpdate
 from gogaek.identity.models import StaffUser
 from gogaek.search.log import normalize_query
 from gogaek.search.models import SearchQueryLog
+from gogaek.web.i18n import N_
 
 MAX_ALTERNATES = 30  # as ArticleUpdate allows
 
@@ -72,9 +73,7 @@ async def add_alternate_phrasing(session: AsyncSession, actor: StaffUser, articl
     article = await helpcenter_service.get_article_for_edit(session, article_id)
     phrasings = [article.question, *(article.alternates or [])]
     if normalize_query(query) in {normalize_query(phrasing) for phrasing in phrasings}:
-        raise ProblemError(
-            409, "phrasing_exists", "이미 이 글의 질문이나 다른 표현에 있습니다. (Already one of its phrasings)"
-        )
+        raise ProblemError(409, "phrasing_exists", N_("이미 이 글의 질문이나 다른 표현에 있습니다."))
     if len(article.alternates or []) >= MAX_ALTERNATES:
         raise ProblemError(
             422,

@@ -6,6 +6,7 @@ from gogaek.errors import ProblemError
 from gogaek.rendering import strip_control_characters
 from gogaek.search.documents import SearchHit
 from gogaek.search.schemas import SearchResult
+from gogaek.web.i18n import N_
 
 MAX_QUERY_LENGTH = 200
 
@@ -17,7 +18,7 @@ def clean_query(raw: str, *, allow_empty: bool = False) -> str:
         raise ProblemError(
             422,
             "empty_query",
-            "검색어를 입력해 주세요. (Please enter a search term)",
+            N_("검색어를 입력해 주세요."),
             errors=[{"loc": ["query", "q"], "message": "empty"}],
         )
     if len(query) > MAX_QUERY_LENGTH:

@@ -21,6 +21,7 @@ from gogaek.identity.models import StaffRole, StaffUser
 from gogaek.identity.security import StaffToken
 from gogaek.identity.service import staff_signed_in
 from gogaek.web.csrf import rotate_csrf
+from gogaek.web.i18n import N_
 
 SESSION_KEY = "staff_id"
 SIGNED_IN_KEY = "staff_since"  # checked against the account's cut-off (deactivation)
@@ -78,7 +79,7 @@ def _login_redirect(request: Request, home: str) -> HTTPException:
     if request.method == "GET" and request.url.query:
         target = f"{target}?{request.url.query}"
     location = f"{LOGIN_PATH}?next={quote(target)}"
-    return HTTPException(303, detail="로그인이 필요합니다. (Sign-in required)", headers={"Location": location})
+    return HTTPException(303, detail=N_("로그인이 필요합니다."), headers={"Location": location})
 
 
 async def session_staff(request: HTTPConnection, session: AsyncSession) -> StaffUser | None:
@@ -104,7 +105,7 @@ async def page_admin(request: Request, session: SessionDep) -> StaffUser:
         sign_out(request)
         raise _login_redirect(request, HOME_PATH)
     if not can_manage_content(user):
-        raise ProblemError(403, "forbidden", "관리자 권한이 필요합니다. (Admin role required)")
+        raise ProblemError(403, "forbidden", N_("관리자 권한이 필요합니다."))
     return user
 
 

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import N_
 
 SESSION_KEY = "csrf"
 FIELD_NAME = "csrf_token"
@@ -24,7 +25,7 @@ def csrf_refused() -> ProblemError:
     return ProblemError(
         403,
         "csrf_failed",
-        "보안 확인에 실패했습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요. (Security token missing or expired)",
+        N_("보안 확인에 실패했습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요."),
     )
 
 

@@ -115,10 +115,11 @@ _GLOSS = re.compile(r"\s*\(([^()\uac00-\ud7a3]*[A-Za-z][^()\uac00-\ud7a3]*)\)\s*
 
 
 def for_reader(message: str) -> str:
-    """A message already in the reader's language, minus the English gloss a Korean reader
-    does not need (a flash, a refusal)."""
+    """A message for this reader (a flash, a refusal): one already in their language as it is,
+    minus any English gloss a Korean reader does not need; a Korean one from the catalogue
+    (a service's refusal passed on as it was raised) in English for an English reader."""
     if _current.get() != DEFAULT_LANGUAGE:
-        return message
+        return translations(_current.get()).gettext(message)
     gloss = _GLOSS.search(message)
     return message[: gloss.start()] if gloss else message
 

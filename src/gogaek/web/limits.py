@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError, render_problem
+from gogaek.web.i18n import N_
 
 MIB = 1024 * 1024
 DEFAULT_LIMIT = MIB  # JSON and forms: the longest FAQ answer (20,000 characters) is well below
@@ -102,8 +103,6 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    problem = ProblemError(
-        413, "payload_too_large", "요청 내용이 너무 큽니다. (Payload too large)", headers={"Connection": "close"}
-    )
+    problem = ProblemError(413, "payload_too_large", N_("요청 내용이 너무 큽니다."), headers={"Connection": "close"})
     response = render_problem(Request(scope), problem)
     await response(scope, receive, send)
