@@ -16,7 +16,7 @@
   }
   var el = window.GogaekChatClient.el;
   var clock = window.GogaekChatClient.clock;
-  var HEADINGS = { call_ringing: t("전화 수신 중 (Incoming call)"), call_answered: t("통화 중 (On the call)") };
+  var HEADINGS = { call_ringing: t("전화 수신 중"), call_answered: t("통화 중") };
 
   function caller(call) {
     if (call.customer) {
@@ -24,14 +24,14 @@
       return [el("strong", {}, call.customer.name || t("이름 없는 고객")), " " + (call.customer.phone || ""), el("span", { class: "badge" }, verified)];
     }
     if (call.matches > 1) {
-      return [el("strong", {}, t("같은 번호의 고객이 여러 명입니다")), " (" + call.from + ") — " + t("본인 확인 후 문의를 골라 주세요. (Several customers share this number)")];
+      return [el("strong", {}, t("같은 번호의 고객이 여러 명입니다")), " (" + call.from + ") — " + t("본인 확인 후 문의를 골라 주세요.")];
     }
-    return [el("strong", {}, t("등록되지 않은 번호")), " " + call.from + " (Unknown caller)"];
+    return [el("strong", {}, t("등록되지 않은 번호")), " " + call.from];
   }
 
   function history(call) {
     if (!call.recent_inquiries.length) {
-      return el("p", { class: "muted small" }, call.customer ? t("최근 문의가 없습니다. (No recent inquiries)") : "");
+      return el("p", { class: "muted small" }, call.customer ? t("최근 문의가 없습니다.") : "");
     }
     return el("ul", { class: "call-pop-inquiries" }, call.recent_inquiries.map(function (inquiry) {
       return el("li", {}, [

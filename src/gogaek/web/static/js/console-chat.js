@@ -389,7 +389,7 @@
       }
     });
     find(chat, ".chat-end").addEventListener("click", function () {
-      if (window.confirm(t("이 상담을 종료할까요? (End this chat?)"))) {
+      if (window.confirm(t("이 상담을 종료할까요?"))) {
         client.send({ type: "end", conversation: chat.id });
       }
     });
@@ -490,7 +490,7 @@
       var item = document.querySelector('li.chat-msg-pending[data-client-msg-id="' + frame.client_msg_id + '"]');
       if (item) {
         item.classList.add("chat-msg-failed");
-        item.querySelector(".chat-who").textContent = t("보내지 못함 (Not sent)");
+        item.querySelector(".chat-who").textContent = t("보내지 못함");
       }
     },
     error: function (frame) {
@@ -519,10 +519,10 @@
   function onState(state) {
     var line = document.getElementById("chat-connection");
     var text = {
-      connecting: t("연결 중… (Connecting)"),
-      open: t("연결됨 (Connected)"),
-      waiting: t("연결이 끊겼습니다. 다시 연결하는 중… (Reconnecting)"),
-      unauthorized: t("로그인이 만료되었습니다. 페이지를 새로 고쳐 다시 로그인해 주세요. (Signed out)")
+      connecting: t("연결 중…"),
+      open: t("연결됨"),
+      waiting: t("연결이 끊겼습니다. 다시 연결하는 중…"),
+      unauthorized: t("로그인이 만료되었습니다. 페이지를 새로 고쳐 다시 로그인해 주세요.")
     }[state];
     if (text) {
       line.textContent = text;
