@@ -10,6 +10,8 @@ from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from gogaek.errors import ProblemError
+from gogaek.inquiries.queue import _parse_status
 from gogaek.web.i18n import (
     LOCALE_DIR,
     accepted,
@@ -119,5 +121,17 @@ def test_a_refusal_written_without_a_gloss_reaches_an_english_reader_through_the
         assert for_reader("관리자 권한이 필요합니다.") == "Admin role required"  # a refusal flashed as raised
         use_language("ko")
         assert for_reader("관리자 권한이 필요합니다.") == "관리자 권한이 필요합니다."
+    finally:
+        use_language("ko")
+
+
+def test_a_refusal_built_around_a_value_is_worded_in_the_readers_language() -> None:
+    """Messages with a value in them are translated where they are raised (``%(status)s``)."""
+    try:
+        for language, expected in (("ko", "알 수 없는 상태입니다: nope"), ("en", "Unknown status: nope")):
+            use_language(language)
+            with pytest.raises(ProblemError) as refused:
+                _parse_status("nope")
+            assert in_language(refused.value.message) == expected
     finally:
         use_language("ko")

@@ -29,7 +29,7 @@ from gogaek.chat.service import agent_names, conversation_channel
 from gogaek.errors import ProblemError
 from gogaek.realtime.hub import Event
 from gogaek.realtime.ratelimit import TokenBucket
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class Connection:
             if len(raw.encode()) > settings.chat_max_frame_bytes:
                 self.error(
                     "frame_too_large",
-                    f"프레임은 {settings.chat_max_frame_bytes}바이트까지입니다. (Frame too large)",
+                    gettext("프레임은 %(max)s바이트까지입니다.") % {"max": settings.chat_max_frame_bytes},
                 )
                 continue
             wait = self.bucket.take()

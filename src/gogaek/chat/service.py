@@ -24,7 +24,7 @@ from gogaek.identity.models import Customer, StaffRole, StaffUser
 from gogaek.identity.naming import bare_agent_name
 from gogaek.korean.pii import mask_pii
 from gogaek.realtime.hub import Event
-from gogaek.web.i18n import N_, current_language, in_language, text_in
+from gogaek.web.i18n import N_, current_language, gettext, in_language, text_in
 
 QUEUE_CHANNEL = "chat-queue"
 
@@ -97,7 +97,7 @@ def check_text(text: str, settings: Settings) -> str:
         raise ProblemError(
             422,
             "message_too_long",
-            f"메시지는 {settings.chat_max_text_chars}자까지 보낼 수 있습니다. (Message too long)",
+            gettext("메시지는 %(max)s자까지 보낼 수 있습니다.") % {"max": settings.chat_max_text_chars},
         )
     return text
 

@@ -21,7 +21,7 @@ from gogaek.helpcenter.schemas import (
     NoticeUpdate,
     VoteResult,
 )
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 T = TypeVar("T", Article, Category, Notice)
 
@@ -38,7 +38,7 @@ def unknown_category(value: str) -> ProblemError:
     return ProblemError(
         422,
         "unknown_category",
-        f"'{value}' 카테고리를 찾을 수 없습니다. (Unknown category)",
+        gettext("'%(value)s' 카테고리를 찾을 수 없습니다.") % {"value": value},
         errors=[{"loc": ["body", "category"], "message": "unknown category"}],
     )
 

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
 from gogaek.inquiries.pdf_check import PdfRefusedError, Reason, check_pdf
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 DEFAULT_STEM = "첨부파일"
 MAX_DISPLAY_NAME_CHARS = 100
@@ -85,7 +85,7 @@ def _refuse_type() -> ProblemError:
 
 def _corrupt(what: str) -> ProblemError:
     return ProblemError(
-        422, "attachment_corrupt", f"{what} 파일이 손상되었거나 열 수 없습니다. (Attachment is corrupt or unreadable)"
+        422, "attachment_corrupt", gettext("%(what)s 파일이 손상되었거나 열 수 없습니다.") % {"what": gettext(what)}
     )
 
 
@@ -120,7 +120,7 @@ def _check_image(data: bytes, file_type: FileType, max_pixels: int) -> None:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _too_many_pixels(max_pixels) from exc
         except Exception as exc:  # Pillow raises many types on malformed input; all mean "not an image"
-            raise _corrupt("이미지") from exc
+            raise _corrupt(N_("이미지")) from exc
 
 
 def _decode_jpeg_scaled(data: bytes) -> None:
@@ -222,7 +222,9 @@ def check_upload(filename: str | None, data: bytes, settings: Settings) -> Check
         raise ProblemError(422, "attachment_empty", N_("빈 파일은 첨부할 수 없습니다."))
     if len(data) > settings.attachment_max_bytes:
         limit_mb = settings.attachment_max_bytes / (1024 * 1024)
-        raise _too_large(f"첨부 파일이 너무 큽니다. 최대 {limit_mb:g}MB까지 올릴 수 있습니다. (Attachment too large)")
+        raise _too_large(
+            gettext("첨부 파일이 너무 큽니다. 최대 %(mb)sMB까지 올릴 수 있습니다.") % {"mb": f"{limit_mb:g}"}
+        )
     file_type = detect_type(data)
     if file_type is None:
         raise _refuse_type()
@@ -246,7 +248,7 @@ def check_upload_count(count: int, settings: Settings) -> None:
         raise ProblemError(
             422,
             "too_many_attachments",
-            f"첨부 파일은 최대 {settings.attachment_max_count}개까지 올릴 수 있습니다. (Too many attachments)",
+            gettext("첨부 파일은 최대 %(count)s개까지 올릴 수 있습니다.") % {"count": settings.attachment_max_count},
         )
 
 

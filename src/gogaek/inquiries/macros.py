@@ -21,7 +21,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.identity.naming import bare_agent_name
 from gogaek.inquiries.agent_schemas import MacroCreate, MacroUpdate
 from gogaek.inquiries.models import Macro
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 CUSTOMER_FALLBACK = "고객"
 _PLACEHOLDER = re.compile(r"\{(?:고객명|문의번호|상담사명)\}")
@@ -65,7 +65,9 @@ async def get_macro(session: AsyncSession, macro_id: int, *, active_only: bool =
 
 async def _check_category(session: AsyncSession, category_id: int | None) -> None:
     if category_id is not None and await session.get(Category, category_id) is None:
-        raise ProblemError(422, "unknown_category", f"알 수 없는 문의 유형입니다: {category_id} (Unknown category)")
+        raise ProblemError(
+            422, "unknown_category", gettext("알 수 없는 문의 유형입니다: %(category)s") % {"category": category_id}
+        )
 
 
 async def create_macro(

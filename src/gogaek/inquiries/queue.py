@@ -55,7 +55,7 @@ from gogaek.inquiries.schemas import AttachmentPublic, CategoryRef, FeedbackPubl
 from gogaek.inquiries.sla import FINISHED_RANK, next_due, sla_state
 from gogaek.inquiries.workflow import STATUS_LABELS, Actor, Status, allowed_targets
 from gogaek.korean.pii import mask_pii
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 MAX_PAGE = 200
 OTHER_INQUIRIES = 10
@@ -105,7 +105,9 @@ def _parse_status(status: str | None) -> Status | None:
     try:
         return Status(status)
     except ValueError as exc:
-        raise ProblemError(422, "unknown_status", f"알 수 없는 상태입니다: {status} (Unknown status)") from exc
+        raise ProblemError(
+            422, "unknown_status", gettext("알 수 없는 상태입니다: %(status)s") % {"status": status}
+        ) from exc
 
 
 async def _after_cursor(session: AsyncSession, before_id: int, finished: bool) -> ColumnElement[bool]:

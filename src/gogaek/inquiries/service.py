@@ -44,7 +44,7 @@ from gogaek.inquiries.workflow import Actor, Status, check_transition
 from gogaek.jobs.queue import enqueue
 from gogaek.korean.pii import mask_card_numbers, mask_pii
 from gogaek.reference_cache import cached
-from gogaek.web.i18n import N_, current_language
+from gogaek.web.i18n import N_, current_language, gettext
 
 AUTO_ASSIGN_JOB = "inquiry.auto_assign"
 
@@ -149,7 +149,7 @@ async def find_category(session: AsyncSession, ref: str) -> Category:
         raise ProblemError(
             422,
             "unknown_category",
-            f"알 수 없는 문의 유형입니다: {ref} (Unknown category)",
+            gettext("알 수 없는 문의 유형입니다: %(category)s") % {"category": ref},
             errors=[{"loc": ["body", "category"], "message": "unknown category"}],
         )
     return category

@@ -19,7 +19,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.identity.service import flush_unique
 from gogaek.inquiries.agent_schemas import SlaPolicyCreate, SlaPolicyUpdate
 from gogaek.inquiries.models import SlaPolicy
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 
 def _policy_exists() -> ProblemError:
@@ -42,7 +42,9 @@ async def _check_policy_scope(session: AsyncSession, data: SlaPolicyCreate) -> N
     """Checked here because SQL unique constraints let two NULL scopes (the default row) coexist."""
     if data.category_id is not None and await session.get(Category, data.category_id) is None:
         raise ProblemError(
-            422, "unknown_category", f"알 수 없는 문의 유형입니다: {data.category_id} (Unknown category)"
+            422,
+            "unknown_category",
+            gettext("알 수 없는 문의 유형입니다: %(category)s") % {"category": data.category_id},
         )
     category = (
         SlaPolicy.category_id.is_(None) if data.category_id is None else SlaPolicy.category_id == data.category_id

@@ -21,7 +21,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.inquiries.models import Inquiry, InquiryMessage, Priority
 from gogaek.inquiries.service import add_timeline_event, change_status, event_data
 from gogaek.inquiries.workflow import Actor, Status
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 MAX_TAGS = 10
 MAX_TAG_CHARS = 30
@@ -37,7 +37,10 @@ def clean_tags(tags: Sequence[str]) -> list[str]:
     for raw in tags:
         tag = " ".join(unicodedata.normalize("NFC", raw).split())
         if len(tag) > MAX_TAG_CHARS:
-            raise _invalid_tags(f"태그는 {MAX_TAG_CHARS}자 이하로 입력해 주세요: {tag[:MAX_TAG_CHARS]}… (Tag too long)")
+            raise _invalid_tags(
+                gettext("태그는 %(max)s자 이하로 입력해 주세요: %(tag)s…")
+                % {"max": MAX_TAG_CHARS, "tag": tag[:MAX_TAG_CHARS]}
+            )
         if tag and tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
@@ -56,7 +59,7 @@ async def set_priority(
         target = Priority(priority)
     except ValueError as exc:
         raise ProblemError(
-            422, "unknown_priority", f"알 수 없는 우선순위입니다: {priority} (Unknown priority)"
+            422, "unknown_priority", gettext("알 수 없는 우선순위입니다: %(priority)s") % {"priority": priority}
         ) from exc
     previous = inquiry.priority
     if previous == target.value:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from gogaek.errors import ProblemError
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 
 class Status(StrEnum):
@@ -66,7 +66,9 @@ def check_transition(current: str, target: str, actor: Actor) -> Status:
     try:
         source, destination = Status(current), Status(target)
     except ValueError as exc:
-        raise ProblemError(422, "unknown_status", f"알 수 없는 상태입니다: {target} (Unknown status)") from exc
+        raise ProblemError(
+            422, "unknown_status", gettext("알 수 없는 상태입니다: %(status)s") % {"status": target}
+        ) from exc
     if actor not in TRANSITIONS.get((source, destination), frozenset()):
         raise ProblemError(
             409,

@@ -43,7 +43,7 @@ from gogaek.phone.checklist import active_questions
 from gogaek.phone.models import ACTIVE_CALLBACK_STATUSES, Callback, CallbackKind, CallbackStatus, IdentityCheck
 from gogaek.phone.numbers import format_phone
 from gogaek.phone.timeline import CALLBACK_STATUS_LABELS
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 BOARD_LIMIT = 500
 
@@ -71,7 +71,7 @@ def parse_status_filter(status: str | None) -> list[str]:
     if not status:
         return list(ACTIVE_CALLBACK_STATUSES)
     if status not in CALLBACK_STATUS_LABELS:
-        raise ProblemError(422, "unknown_status", f"알 수 없는 상태입니다: {status} (Unknown callback status)")
+        raise ProblemError(422, "unknown_status", gettext("알 수 없는 상태입니다: %(status)s") % {"status": status})
     return [status]
 
 

@@ -43,6 +43,7 @@ from gogaek.phone.cti_schemas import (
 from gogaek.phone.cti_screen_pop import call_frame
 from gogaek.phone.cti_stats import phone_queue_stats
 from gogaek.phone.models import CtiToken
+from gogaek.web.i18n import gettext
 from gogaek.web.ids import Id
 
 router = APIRouter(tags=["phone system (CTI)"])
@@ -95,7 +96,7 @@ async def cti_push(token: str, request: Request, session: SessionDep, settings: 
     row = await cti_service.token_for_push(session, token)
     raw = await request.body()
     if len(raw) > MAX_PUSH_BYTES:
-        raise ProblemError(413, "payload_too_large", f"{MAX_PUSH_BYTES}바이트까지 받습니다. (Push too large)")
+        raise ProblemError(413, "payload_too_large", gettext("%(max)s바이트까지 받습니다.") % {"max": MAX_PUSH_BYTES})
     now = utcnow()
     signature = None
     if row.signing_secret is not None:
