@@ -64,7 +64,8 @@ def slug_for_name(name: str) -> str:
 async def _ensure_unique_category(
     session: AsyncSession, slug: str | None, name: str | None, exclude_id: int | None = None
 ) -> None:
-    for column, value, label in ((Category.slug, slug, "slug"), (Category.name, name, "이름")):
+    taken_slug, taken_name = N_("같은 slug의 카테고리가 이미 있습니다."), N_("같은 이름의 카테고리가 이미 있습니다.")
+    for column, value, taken in ((Category.slug, slug, taken_slug), (Category.name, name, taken_name)):
         if value is None:
             continue
         query = select(Category.id).where(column == value)
@@ -74,7 +75,7 @@ async def _ensure_unique_category(
             raise ProblemError(
                 409,
                 "category_exists",
-                f"같은 {label}의 카테고리가 이미 있습니다. (Duplicate)",
+                taken,
                 errors=[{"loc": ["body", column.key], "message": "duplicate"}],
             )
 

@@ -259,7 +259,8 @@ def _wrong(remaining: int) -> ProblemError:
     return ProblemError(
         401,
         "otp_invalid",
-        f"인증 코드가 맞지 않습니다. 가장 최근에 받은 코드를 입력해 주세요. (남은 시도 {remaining}회) (Wrong code)",
+        _("인증 코드가 맞지 않습니다. 가장 최근에 받은 코드를 입력해 주세요. (남은 시도 %(remaining)s회)")
+        % {"remaining": remaining},
     )
 
 

@@ -337,7 +337,7 @@ def _admin_only_private() -> ProblemError:
     return ProblemError(
         403,
         "allow_private_admin_only",
-        "내부망 주소 허용은 관리자만 설정할 수 있습니다. (Only admins may allow private webhook targets)",
+        N_("내부망 주소 허용은 관리자만 설정할 수 있습니다."),
     )
 
 
@@ -429,7 +429,7 @@ async def queue_test_delivery(
     """A signed ``ping``, tried once: the admin reads the outcome from the job, not from a retry an hour later."""
     endpoint = await get_webhook(session, endpoint_id)
     if not endpoint.is_active:
-        raise ProblemError(409, "webhook_inactive", "비활성화된 웹훅입니다. (Webhook endpoint is inactive)")
+        raise ProblemError(409, "webhook_inactive", N_("비활성화된 웹훅입니다."))
     data = {"webhook_id": endpoint.id, "message": "Gogaek 웹훅 연결 테스트입니다. (Test delivery)"}
     payload = _delivery_payload(endpoint.id, PING_EVENT, data, utcnow())
     job = await enqueue(session, WEBHOOK_DELIVER, payload, max_attempts=1)
