@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gogaek.korean.jamo import object_particle
-from gogaek.web.i18n import N_, in_language
+from gogaek.web.i18n import N_, gettext, in_language
 from gogaek.web.ids import MAX_ID
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ class ProblemError(Exception):
 
 
 def not_found(what: str = "요청하신 내용") -> ProblemError:
-    return ProblemError(404, "not_found", f"{what}{object_particle(what)} 찾을 수 없습니다. (Not found)")
+    """In the language of the request that looks (English says "Not found": ``what`` is Korean)."""
+    message = gettext("%(what)s%(particle)s 찾을 수 없습니다.") % {"what": what, "particle": object_particle(what)}
+    return ProblemError(404, "not_found", message)
 
 
 def problem_body(status: int, code: str, message: str, errors: list[dict[str, Any]]) -> dict[str, Any]:

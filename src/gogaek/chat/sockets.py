@@ -28,7 +28,7 @@ from gogaek.identity.models import Customer
 from gogaek.identity.security import StaffToken
 from gogaek.identity.service import staff_signed_in
 from gogaek.web.auth import session_credential
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 from gogaek.web.ids import MAX_ID
 
 router = APIRouter()
@@ -79,7 +79,9 @@ async def customer_socket(websocket: WebSocket) -> None:
     try:
         conversation_id, after_seq = _int_param(websocket, "conversation"), _int_param(websocket, "after_seq") or 0
     except ValueError as exc:
-        await _refuse(websocket, CLOSE_BAD_REQUEST, "bad_request", f"잘못된 값입니다: {exc} (Bad query parameter)")
+        await _refuse(
+            websocket, CLOSE_BAD_REQUEST, "bad_request", gettext("잘못된 값입니다: %(error)s") % {"error": exc}
+        )
         return
     async with runtime.sessionmaker() as session:
         if conversation_id is not None:
