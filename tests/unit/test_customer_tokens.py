@@ -25,6 +25,7 @@ from gogaek.identity.customer_tokens import (
     verify_customer_token,
     verify_request_token,
 )
+from gogaek.web.i18n import in_language_of
 
 SECRET = "host-app-shared-secret-for-tests-0123456789"
 
@@ -82,7 +83,8 @@ def _refused(token: str, settings: Settings, code: str = "token_invalid") -> Cus
     assert isinstance(error, ProblemError)
     assert (error.status, error.code) == (401, code)
     assert error.headers == {"WWW-Authenticate": "Bearer"}
-    assert "(" in error.message  # Korean first, English in parentheses
+    assert "앱에서" in error.message and "(" not in error.message  # Korean, no English gloss
+    assert in_language_of("en", error.message).startswith(("Sign-in", "Invalid sign-in"))  # English from the catalogue
     return error
 
 

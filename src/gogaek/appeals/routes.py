@@ -21,6 +21,7 @@ from gogaek.identity.models import Customer
 from gogaek.inquiries.attachments import CheckedUpload, read_form_uploads
 from gogaek.phone.verification import Verification, require_recent_verification
 from gogaek.web.forms import validate
+from gogaek.web.i18n import N_
 from gogaek.web.idempotency import IdempotencyKeyHeader
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
@@ -65,7 +66,7 @@ async def _read_form(
         raise ProblemError(
             415,
             "multipart_required",
-            "증빙 파일과 함께 multipart/form-data로 보내 주세요. (Send multipart/form-data with the files)",
+            N_("증빙 파일과 함께 multipart/form-data로 보내 주세요."),
         )
     form = await request.form(max_files=settings.attachment_max_count + 5, max_fields=50)
     try:

@@ -23,7 +23,7 @@ from starlette.requests import HTTPConnection
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
-from gogaek.web.i18n import use_language
+from gogaek.web.i18n import N_, use_language
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,9 @@ TOKEN_EXPIRED = "token_expired"  # noqa: S105 - an error code, not a secret
 TOKEN_INVALID = "token_invalid"  # noqa: S105 - an error code, not a secret
 TOKEN_REPLAYED = "token_replayed"  # noqa: S105 - an error code, not a secret
 _MESSAGES = {
-    TOKEN_EXPIRED: "로그인이 만료되었습니다. 앱에서 다시 열어 주세요. (Sign-in expired)",
-    TOKEN_INVALID: "로그인 정보를 확인할 수 없습니다. 앱에서 다시 열어 주세요. (Invalid sign-in token)",
-    TOKEN_REPLAYED: "이미 사용된 로그인 링크입니다. 앱에서 고객센터를 다시 열어 주세요. (Sign-in link already used)",
+    TOKEN_EXPIRED: N_("로그인이 만료되었습니다. 앱에서 다시 열어 주세요."),
+    TOKEN_INVALID: N_("로그인 정보를 확인할 수 없습니다. 앱에서 다시 열어 주세요."),
+    TOKEN_REPLAYED: N_("이미 사용된 로그인 링크입니다. 앱에서 고객센터를 다시 열어 주세요."),
 }
 
 

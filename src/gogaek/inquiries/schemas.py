@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gogaek.inquiries.models import Priority
 from gogaek.inquiries.workflow import Status
+from gogaek.web.i18n import gettext
 
 
 def _stripped(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("내용을 입력해 주세요. (Must not be blank)")
+        raise ValueError(gettext("내용을 입력해 주세요."))
     return value
 
 

@@ -27,6 +27,7 @@ from gogaek.errors import ProblemError
 from gogaek.identity.customer_tokens import verify_request_token
 from gogaek.realtime.hub import RedisHub
 from gogaek.realtime.ratelimit import TokenBucket
+from gogaek.web.i18n import N_
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -179,7 +180,7 @@ async def limit_public_writes(request: Request) -> None:
         raise ProblemError(
             429,
             "rate_limited",
-            "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요. (Too many requests; try again shortly)",
+            N_("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."),
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
 
