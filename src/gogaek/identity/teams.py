@@ -21,7 +21,7 @@ from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import AgentSkill, StaffUser, Team, TeamCategory, TeamMember
 from gogaek.identity.schemas import StaffRef, TeamCreate, TeamPublic, TeamUpdate
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 
 def _team_taken() -> ProblemError:
@@ -161,7 +161,7 @@ async def _known_categories(session: AsyncSession, category_ids: Sequence[int]) 
         raise ProblemError(
             422,
             "unknown_category",
-            f"알 수 없는 문의 유형입니다: {', '.join(map(str, missing))} (Unknown category)",
+            gettext("알 수 없는 문의 유형입니다: %(category)s") % {"category": ", ".join(map(str, missing))},
             errors=[{"loc": ["body", "category_ids"], "message": f"unknown ids {missing}"}],
         )
     return wanted

@@ -44,7 +44,7 @@ def clean_tags(tags: Sequence[str]) -> list[str]:
         if tag and tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
-        raise _invalid_tags(f"태그는 최대 {MAX_TAGS}개까지 달 수 있습니다. (At most {MAX_TAGS} tags)")
+        raise _invalid_tags(gettext("태그는 최대 %(max)s개까지 달 수 있습니다.") % {"max": MAX_TAGS})
     return cleaned
 
 

@@ -31,7 +31,7 @@ from gogaek.phone.booking import reschedule_callback
 from gogaek.phone.checklist import active_questions
 from gogaek.phone.event_data import callback_event_data
 from gogaek.phone.models import Callback, CallbackStatus, IdentityCheck
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 CLAIMABLE = (CallbackStatus.BOOKED.value, CallbackStatus.RETRY.value)
 RELEASERS = frozenset({StaffRole.SUPERVISOR.value, StaffRole.ADMIN.value})
@@ -162,7 +162,7 @@ async def record_identity_check(
         raise ProblemError(
             422,
             "unknown_question",
-            f"확인 질문 목록에 없는 항목입니다: {', '.join(unknown)} (Not on the checklist; reload the page)",
+            gettext("확인 질문 목록에 없는 항목입니다: %(questions)s") % {"questions": ", ".join(unknown)},
         )
     if data.passed and not data.checked:
         raise ProblemError(422, "nothing_checked", N_("확인한 질문을 하나 이상 골라 주세요."))

@@ -20,7 +20,7 @@ from typing import Any
 
 from gogaek.errors import ProblemError
 from gogaek.identity.otp import normalise_phone
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 MAX_PUSH_BYTES = 16 * 1024
 MAX_USERS = 20
@@ -227,6 +227,6 @@ def check_signature(header: str | None, secret: str, raw: bytes, now: float, max
     if abs(now - timestamp) > max_age:
         raise _signature_refused(
             "signature_expired",
-            f"서명 시각이 {max_age}초 넘게 차이 납니다. (Signature older than {max_age} s, or from the future)",
+            gettext("서명 시각이 %(max)s초 넘게 차이 납니다.") % {"max": max_age},
         )
     return digest, timestamp

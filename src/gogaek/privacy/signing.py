@@ -16,7 +16,7 @@ import hmac
 import re
 
 from gogaek.errors import ProblemError
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 SIGNATURE_HEADER = "X-Gogaek-Signature"
 _SIGNATURE = re.compile(r"^t=(\d{1,12}),v1=([0-9a-f]{64})$")
@@ -57,7 +57,7 @@ def check_signature(
     if abs(now - timestamp) > max_age:
         raise _refused(
             "signature_expired",
-            f"서명 시각이 {max_age}초 넘게 차이 납니다. (Signature older than {max_age} s, or from the future)",
+            gettext("서명 시각이 %(max)s초 넘게 차이 납니다.") % {"max": max_age},
         )
 
 

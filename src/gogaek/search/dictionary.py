@@ -15,6 +15,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.search.engine import SearchEngine
 from gogaek.search.models import DICTIONARY_ROW, SynonymDictionary
 from gogaek.search.synonyms import lines_without_a_group, parse_groups
+from gogaek.web.i18n import gettext
 
 MAX_CHARACTERS = 200_000
 SHOWN_BAD_LINES = 10
@@ -44,7 +45,7 @@ def check_dictionary(text: str) -> str:
         raise ProblemError(
             422,
             "dictionary_too_large",
-            f"사전은 {MAX_CHARACTERS:,}자까지 저장할 수 있습니다. (At most {MAX_CHARACTERS:,} characters)",
+            gettext("사전은 %(max)s자까지 저장할 수 있습니다.") % {"max": f"{MAX_CHARACTERS:,}"},
         )
     bad = lines_without_a_group(text)
     if bad:

@@ -6,7 +6,7 @@ from gogaek.errors import ProblemError
 from gogaek.rendering import strip_control_characters
 from gogaek.search.documents import SearchHit
 from gogaek.search.schemas import SearchResult
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 MAX_QUERY_LENGTH = 200
 
@@ -25,7 +25,7 @@ def clean_query(raw: str, *, allow_empty: bool = False) -> str:
         raise ProblemError(
             422,
             "query_too_long",
-            f"검색어는 {MAX_QUERY_LENGTH}자 이하로 입력해 주세요. (At most {MAX_QUERY_LENGTH} characters)",
+            gettext("검색어는 %(max)s자 이하로 입력해 주세요.") % {"max": MAX_QUERY_LENGTH},
             errors=[{"loc": ["query", "q"], "message": "too long"}],
         )
     return query
