@@ -35,6 +35,7 @@ from gogaek.notify.webhooks import (
     tls_context,
     verify_signature,
 )
+from gogaek.web.i18n import in_language_of
 
 SECRET = "whsec_test-secret"
 BODY = b'{"id":"d1","event":"inquiry.created","data":{"title":"\xec\x86\xa1\xea\xb8\x88"}}'
@@ -144,7 +145,8 @@ async def _problem_code(url: str, *, allow_private: bool = False) -> str:
     with pytest.raises(ProblemError) as caught:
         await check_target(url, allow_private=allow_private)
     assert caught.value.status == 422
-    assert "(" in caught.value.message  # Korean first, English in parentheses
+    assert "웹훅" in caught.value.message and "(" not in caught.value.message  # Korean, no English gloss
+    assert "ebhook" in in_language_of("en", caught.value.message)  # English from the catalogue
     return caught.value.code
 
 

@@ -67,10 +67,7 @@ _MSG_MALFORMED = N_("웹훅 주소 형식이 올바르지 않습니다.")
 _MSG_SCHEME = N_("웹훅 주소는 http 또는 https 주소여야 합니다.")
 _MSG_USERINFO = N_("웹훅 주소에 사용자 이름이나 비밀번호를 넣을 수 없습니다.")
 _MSG_NO_HOST = N_("웹훅 주소에 호스트가 없습니다.")
-_MSG_PRIVATE = (
-    "내부망·루프백·예약된 주소로는 웹훅을 보낼 수 없습니다. "
-    "(Webhook target resolves to a private, loopback or reserved address)"
-)
+_MSG_PRIVATE = N_("내부망·루프백·예약된 주소로는 웹훅을 보낼 수 없습니다.")
 _MSG_UNRESOLVABLE = N_("웹훅 호스트의 주소를 찾을 수 없습니다.")
 
 
