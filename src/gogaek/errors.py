@@ -234,8 +234,7 @@ async def _on_database_unavailable(request: Request, exc: Exception) -> Response
     problem = ProblemError(
         503,
         "database_unavailable",
-        "일시적으로 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요. "
-        "(Database unavailable, please retry)",
+        N_("일시적으로 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요."),
         headers={"Retry-After": "2"},
     )
     return render_problem(request, problem)

@@ -42,6 +42,7 @@ from gogaek.inquiries.storage import (
     S3AttachmentStorage,
     build_attachment_storage,
 )
+from gogaek.web.i18n import in_language_of
 from tests.security.hostile_files import (
     Pdf,
     image_bytes,
@@ -141,7 +142,8 @@ def test_the_detected_type_decides_the_extension_not_the_name(settings: Settings
 def test_anything_but_the_allowed_types_is_refused(filename: str, data: bytes, settings: Settings) -> None:
     problem = refusal(filename, data, settings)
     assert (problem.status, problem.code) == (422, "attachment_type_not_allowed")
-    assert "(Only JPEG, PNG, GIF, WEBP images and PDF files are allowed)" in problem.message
+    assert problem.message == "JPEG, PNG, GIF, WEBP 이미지와 PDF 파일만 첨부할 수 있습니다."
+    assert in_language_of("en", problem.message) == "Only JPEG, PNG, GIF, WEBP images and PDF files are allowed"
 
 
 def test_zip_archives_are_refused_whatever_they_are_called(settings: Settings) -> None:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gogaek.korean.pii import PII_NOTICE, MaskedText, mask_card_numbers, mask_pii
+from gogaek.web.i18n import text_in
 
 KINDS = frozenset({"rrn", "card", "account", "phone"})
 
@@ -323,11 +324,9 @@ def test_masked_text_is_frozen_and_reports_masked() -> None:
     assert not MaskedText(text="x", kinds=frozenset()).masked
 
 
-def test_notice_is_korean_first_with_english() -> None:
-    assert PII_NOTICE == (
-        "개인정보 보호를 위해 주민등록번호·카드번호·계좌번호·전화번호는 일부를 가려서 저장합니다. "
-        "(Sensitive numbers are partly hidden.)"
-    )
+def test_notice_is_korean_with_its_english_in_the_catalogue() -> None:
+    assert PII_NOTICE == "개인정보 보호를 위해 주민등록번호·카드번호·계좌번호·전화번호는 일부를 가려서 저장합니다."
+    assert text_in("en", PII_NOTICE).startswith("To protect your privacy")
 
 
 def test_long_text_with_many_numbers() -> None:

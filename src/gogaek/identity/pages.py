@@ -59,10 +59,7 @@ def _missing_fields() -> str:
 
 
 def _not_admin() -> str:
-    return _(
-        "관리자 또는 슈퍼바이저 계정만 들어올 수 있습니다. 상담사는 상담사 콘솔(/console)을 이용해 주세요. "
-        "(Admins and supervisors only; agents use /console)"
-    )
+    return _("관리자 또는 슈퍼바이저 계정만 들어올 수 있습니다. 상담사는 상담사 콘솔(/console)을 이용해 주세요.")
 
 
 def _login_form(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gogaek.db import utcnow
 from gogaek.errors import ProblemError
 from gogaek.identity.models import LoginThrottle
+from gogaek.web.i18n import N_
 
 ACCOUNT_FAILURES = 5
 CLIENT_FAILURES = 20
@@ -50,8 +51,7 @@ async def check_not_locked(session: AsyncSession, keys: list[tuple[str, int]], n
         raise ProblemError(
             429,
             "account_locked",
-            "로그인 시도가 너무 많아 이 기기에서의 로그인이 잠시 잠겼습니다. 15분 후 다시 시도해 주세요. "
-            "(Too many failed sign-ins from this device)",
+            N_("로그인 시도가 너무 많아 이 기기에서의 로그인이 잠시 잠겼습니다. 15분 후 다시 시도해 주세요."),
             headers={"Retry-After": str(max(1, math.ceil((until - now).total_seconds())))},
         )
 

@@ -78,8 +78,7 @@ def _refuse_type() -> ProblemError:
     return ProblemError(
         422,
         "attachment_type_not_allowed",
-        "JPEG, PNG, GIF, WEBP 이미지와 PDF 파일만 첨부할 수 있습니다. "
-        "(Only JPEG, PNG, GIF, WEBP images and PDF files are allowed)",
+        N_("JPEG, PNG, GIF, WEBP 이미지와 PDF 파일만 첨부할 수 있습니다."),
     )
 
 
@@ -148,13 +147,11 @@ def _too_many_pixels(max_pixels: int) -> ProblemError:
 _PDF_REFUSALS = {
     Reason.ACTIVE: (
         "attachment_active_content",
-        "스크립트, 내장 파일이나 자동 실행 동작이 포함된 PDF는 첨부할 수 없습니다. "
-        "(PDFs with scripts, embedded files or automatic actions are not allowed)",
+        N_("스크립트, 내장 파일이나 자동 실행 동작이 포함된 PDF는 첨부할 수 없습니다."),
     ),
     Reason.ENCRYPTED: (
         "attachment_type_not_allowed",
-        "암호가 걸린 PDF는 첨부할 수 없습니다. 암호를 해제한 뒤 다시 올려 주세요. "
-        "(Encrypted PDFs are not allowed; remove the password and try again)",
+        N_("암호가 걸린 PDF는 첨부할 수 없습니다. 암호를 해제한 뒤 다시 올려 주세요."),
     ),
     Reason.TOO_COMPLEX: (
         "attachment_too_complex",
@@ -185,8 +182,7 @@ def _check_single_format(data: bytes, file_type: FileType) -> None:
         raise ProblemError(
             422,
             "attachment_type_not_allowed",
-            "다른 형식(ZIP, HTML, PDF 등)이 섞여 있는 파일은 첨부할 수 없습니다. "
-            "(Files that are also another format, such as ZIP, HTML or PDF, are not allowed)",
+            N_("다른 형식(ZIP, HTML, PDF 등)이 섞여 있는 파일은 첨부할 수 없습니다."),
         )
 
 

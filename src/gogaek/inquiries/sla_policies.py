@@ -88,8 +88,7 @@ async def update_policy(
         raise ProblemError(
             422,
             "invalid_sla_hours",
-            "해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다. "
-            "(Resolution must not be shorter than first response)",
+            N_("해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다."),
         )
     policy.first_response_hours, policy.resolution_hours = first, resolution
     record_audit(

@@ -13,10 +13,7 @@ from datetime import date
 
 from gogaek.web.i18n import N_
 
-PII_NOTICE = N_(
-    "개인정보 보호를 위해 주민등록번호·카드번호·계좌번호·전화번호는 일부를 가려서 저장합니다. "
-    "(Sensitive numbers are partly hidden.)"
-)
+PII_NOTICE = N_("개인정보 보호를 위해 주민등록번호·카드번호·계좌번호·전화번호는 일부를 가려서 저장합니다.")
 
 # A number counts only when it stands on its own: not glued to ASCII letters or digits
 # (TX20260923ABC123), not continuing a code after a hyphen (Q-20260923-0001) or digits after a

@@ -141,8 +141,7 @@ async def file_note(
         raise ProblemError(
             409,
             "caller_unknown",
-            "발신자가 한 명의 고객으로 확인되지 않았습니다. 메모를 남길 문의(inquiry_id)를 지정해 주세요. "
-            "(The caller matched no single customer: name the inquiry)",
+            N_("발신자가 한 명의 고객으로 확인되지 않았습니다. 메모를 남길 문의(inquiry_id)를 지정해 주세요."),
         )
     if data.category is None:
         raise ProblemError(

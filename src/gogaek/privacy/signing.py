@@ -44,8 +44,7 @@ def check_signature(
         raise ProblemError(
             503,
             "privacy_api_disabled",
-            "개인정보 API가 설정되지 않았습니다. 운영자가 GOGAEK_PRIVACY_API_SECRET을 설정해야 합니다. "
-            "(The data-rights API is not configured)",
+            N_("개인정보 API가 설정되지 않았습니다. 운영자가 GOGAEK_PRIVACY_API_SECRET을 설정해야 합니다."),
         )
     match = _SIGNATURE.fullmatch(header.strip())
     if match is None:

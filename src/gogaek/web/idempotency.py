@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from gogaek.errors import ProblemError
+from gogaek.web.i18n import N_
 
 MAX_KEY_LENGTH = 200
 
@@ -28,8 +29,7 @@ def idempotency_key(
         raise ProblemError(
             400,
             "idempotency_key_blank",
-            "Idempotency-Key 헤더가 비어 있습니다. 요청마다 고유한 값(예: UUID)을 넣거나 헤더를 빼 주세요. "
-            "(The Idempotency-Key header is blank)",
+            N_("Idempotency-Key 헤더가 비어 있습니다. 요청마다 고유한 값(예: UUID)을 넣거나 헤더를 빼 주세요."),
         )
     return key
 
