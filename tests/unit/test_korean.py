@@ -2,6 +2,7 @@
 
 import threading
 import unicodedata
+from collections.abc import Callable
 
 import pytest
 
@@ -103,32 +104,23 @@ def test_latin_to_hangul_follows_the_dubeolsik_layout() -> None:
 
 
 @pytest.mark.parametrize(
-    ("word", "particle"),
+    ("particle_of", "word", "particle"),
     [
-        ("문의", "를"),
-        ("매크로", "를"),
-        ("SLA 정책", "을"),
-        ("첨부 파일", "을"),
-        ("상담 예약", "을"),
-        ("FAQ", "을(를)"),
-        ("", "을(를)"),
+        (object_particle, "문의", "를"),
+        (object_particle, "매크로", "를"),
+        (object_particle, "SLA 정책", "을"),
+        (object_particle, "첨부 파일", "을"),
+        (object_particle, "상담 예약", "을"),
+        (object_particle, "FAQ", "을(를)"),
+        (object_particle, "", "을(를)"),
+        (direction_particle, "해제", "로"),
+        (direction_particle, "유지", "로"),
+        (direction_particle, "검토 중", "으로"),
+        (direction_particle, "추가 자료 요청", "으로"),
+        (direction_particle, "서울", "로"),  # a final ㄹ takes 로
+        (direction_particle, "FAQ", "(으)로"),
+        (direction_particle, "", "(으)로"),
     ],
 )
-def test_the_object_particle_follows_the_last_syllable(word: str, particle: str) -> None:
-    assert object_particle(word) == particle
-
-
-@pytest.mark.parametrize(
-    ("word", "particle"),
-    [
-        ("해제", "로"),
-        ("유지", "로"),
-        ("검토 중", "으로"),
-        ("추가 자료 요청", "으로"),
-        ("서울", "로"),
-        ("FAQ", "(으)로"),
-        ("", "(으)로"),
-    ],
-)
-def test_the_direction_particle_takes_ro_after_a_vowel_or_rieul(word: str, particle: str) -> None:
-    assert direction_particle(word) == particle
+def test_particles_follow_the_last_syllable(particle_of: Callable[[str], str], word: str, particle: str) -> None:
+    assert particle_of(word) == particle

@@ -116,13 +116,18 @@ def has_hangul(text: str) -> bool:
     return any("\uac00" <= char <= "\ud7a3" or "\u3131" <= char <= "\u318e" for char in text)
 
 
+def _final_consonant(word: str) -> int | None:
+    """The place of the last syllable's final consonant (0 = none), or None when the word does
+    not end in a Hangul syllable."""
+    last = ord(word.rstrip()[-1]) if word.strip() else 0
+    return (last - _SYLLABLE_FIRST) % _JONG_COUNT if _SYLLABLE_FIRST <= last <= _SYLLABLE_LAST else None
+
+
 def object_particle(word: str) -> str:
     """을 after a final consonant (받침), 를 after a vowel: "문의를", "매크로를", "SLA 정책을".
     A word that does not end in a Hangul syllable keeps both ("을(를)")."""
-    last = ord(word.rstrip()[-1]) if word.strip() else 0
-    if not _SYLLABLE_FIRST <= last <= _SYLLABLE_LAST:
-        return "을(를)"
-    return "을" if (last - _SYLLABLE_FIRST) % _JONG_COUNT else "를"
+    final = _final_consonant(word)
+    return "을(를)" if final is None else "을" if final else "를"
 
 
 _JONG_RIEUL = 8  # ㄹ's place among the final consonants
@@ -131,8 +136,5 @@ _JONG_RIEUL = 8  # ㄹ's place among the final consonants
 def direction_particle(word: str) -> str:
     """로 after a vowel or a final ㄹ, 으로 after any other final consonant: "해제로", "서울로",
     "검토 중으로". A word that does not end in a Hangul syllable keeps both ("(으)로")."""
-    last = ord(word.rstrip()[-1]) if word.strip() else 0
-    if not _SYLLABLE_FIRST <= last <= _SYLLABLE_LAST:
-        return "(으)로"
-    final = (last - _SYLLABLE_FIRST) % _JONG_COUNT
-    return "로" if final in (0, _JONG_RIEUL) else "으로"
+    final = _final_consonant(word)
+    return "(으)로" if final is None else "로" if final in (0, _JONG_RIEUL) else "으로"
