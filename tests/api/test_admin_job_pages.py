@@ -75,7 +75,7 @@ async def test_filters_retry_and_drop(browser: httpx.AsyncClient, session: Async
 
     not_parked = await post_form(browser, LIST, f"{LIST}/{ids['pending']}/drop", {})
     assert not_parked.status_code == 303
-    assert "멈춘(parked) 작업만" in (await browser.get(LIST)).text
+    assert "멈춘 작업만" in (await browser.get(LIST)).text
     assert await job_status(session, ids["pending"]) == "pending"
     assert (await post_form(browser, LIST, f"{LIST}/99999/retry", {})).status_code == 404
     assert (await browser.post(f"{LIST}/{ids['done']}/drop", data={})).status_code == 403  # no CSRF token

@@ -375,7 +375,8 @@ async def test_merge_closes_the_duplicate_of_the_same_customer_only(
 
     target_detail = (await client.get(f"/api/v1/agent/inquiries/{target.id}", headers=desk.headers)).json()
     [system] = [m for m in target_detail["messages"] if m["author"] == "system"]
-    assert str(duplicate.number) in system["body"] and system["internal"] is False
+    assert system["body"] == f"문의 {duplicate.number}(결제 취소 다시 요청)이(가) 이 문의로 합쳐졌습니다."  # no English
+    assert system["internal"] is False
     assert "merged" in [i["event"]["kind"] for i in target_detail["timeline"] if i["event"]]
     duplicate_detail = (await client.get(f"/api/v1/agent/inquiries/{duplicate.id}", headers=desk.headers)).json()
     assert duplicate_detail["merged_into"]["id"] == target.id

@@ -309,7 +309,7 @@ async def test_status_changes_follow_the_workflow(
     assert options is not None
     assert re.findall(r'value="(\w+)"', options.group(1)) == ["in_progress", "answered", "resolved", "closed"]
     for status, message in (
-        ("received", "'접수' 상태에서 '접수'(으)로 바꿀 수 없습니다"),
+        ("received", "'접수' 상태에서 '접수'로 바꿀 수 없습니다"),
         ("bogus", "바꿀 상태를 골라"),
     ):
         page = await submit(browser, desk.url, f"{desk.url}/status", {"status": status})

@@ -3,6 +3,8 @@ of Accept-Language, safe redirects, and no marked message without a translation.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from gogaek.errors import ProblemError
+from gogaek.identity.service import totp_enrolment_required
+from gogaek.inquiries.attachments import _too_many_pixels
 from gogaek.inquiries.queue import _parse_status
+from gogaek.inquiries.workflow import Actor, check_transition
+from gogaek.phone.booking import _too_many
+from gogaek.search.dictionary import check_dictionary
 from gogaek.web.i18n import (
     LOCALE_DIR,
     accepted,
@@ -133,5 +140,67 @@ def test_a_refusal_built_around_a_value_is_worded_in_the_readers_language() -> N
             with pytest.raises(ProblemError) as refused:
                 _parse_status("nope")
             assert in_language(refused.value.message) == expected
+    finally:
+        use_language("ko")
+
+
+def _refused(raise_it: Callable[[], object]) -> str:
+    with pytest.raises(ProblemError) as refused:
+        raise_it()
+    return in_language(refused.value.message)
+
+
+def _raise(problem: ProblemError) -> None:
+    raise problem
+
+
+@pytest.mark.parametrize(
+    ("raise_it", "korean", "english"),
+    [
+        (
+            lambda: check_transition("received", "received", Actor.AGENT),
+            "'접수' 상태에서 '접수'로 바꿀 수 없습니다.",  # 로 after a vowel
+            "Cannot change the status from 'Received' to 'Received'.",
+        ),
+        (
+            lambda: check_transition("resolved", "in_progress", Actor.SYSTEM),
+            "'해결' 상태에서 '처리중'으로 바꿀 수 없습니다.",  # 으로 after a final consonant
+            "Cannot change the status from 'Resolved' to 'In progress'.",
+        ),
+        (
+            lambda: _raise(_too_many(3)),
+            "예약은 한 번에 3건까지 할 수 있습니다. 기존 예약을 취소하거나 상담 후 다시 예약해 주세요.",
+            "You can have up to 3 callbacks booked at a time. Cancel one, or book again after your call.",
+        ),
+        (
+            lambda: _raise(_too_many_pixels(40_000_000)),
+            "이미지 해상도가 너무 큽니다. 최대 40메가픽셀까지 올릴 수 있습니다.",
+            "Image has too many pixels; at most 40 megapixels.",
+        ),
+        (
+            lambda: check_dictionary("송금, 이체\n오타 한 단어\n"),
+            "2번째 줄에 쉼표로 나눈 단어가 둘 이상 있어야 합니다. 설명은 # 뒤에 적어 주세요.",
+            "Each line needs two or more comma-separated terms; these do not: 2. Write comments after #.",
+        ),
+        (
+            lambda: _raise(totp_enrolment_required()),  # no value: marked with N_, translated when shown
+            "관리자가 OTP를 초기화했습니다. 로그인 페이지에서 새 OTP를 등록해 주세요.",
+            "An admin reset your authenticator. Register the new one on the sign-in page.",
+        ),
+    ],
+    ids=["transition-ro", "transition-euro", "bookings", "pixels", "synonym-lines", "totp-reset"],
+)
+def test_refusals_once_glossed_on_the_next_line_are_korean_only_or_english(
+    raise_it: Callable[[], object], korean: str, english: str
+) -> None:
+    """The refusals whose English sat on a source line of its own: Korean without a bracket of
+    English for a Korean reader (the particle chosen by the value), the catalogue's English for
+    an English one."""
+    try:
+        use_language("ko")
+        assert _refused(raise_it) == korean
+        assert not re.search(r"\([^()]*[A-Za-z][^()]*\)", korean)
+        use_language("en")
+        assert _refused(raise_it) == english
     finally:
         use_language("ko")

@@ -34,7 +34,7 @@ from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.inquiries.workflow import Actor, Status
 from gogaek.korean.pii import mask_pii
 from gogaek.phone.verification import Verification
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +87,8 @@ async def file_appeal(
             raise ProblemError(
                 409,
                 "appeal_in_review",
-                f"검토 중인 이용 제한 해명이 있습니다(문의번호 {in_review[1]}). 그 문의에 내용을 추가해 주세요. "
-                "(An appeal is already in review)",
+                gettext("검토 중인 이용 제한 해명이 있습니다(문의번호 %(number)s). 그 문의에 내용을 추가해 주세요.")
+                % {"number": in_review[1]},
             )
         appeal = RestrictionAppeal(
             inquiry_id=inquiry.id,

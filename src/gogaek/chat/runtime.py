@@ -49,7 +49,7 @@ from gogaek.identity.service import set_availability as set_staff_availability
 from gogaek.inquiries.storage import AttachmentStorage
 from gogaek.realtime.hub import Event, Hub
 from gogaek.search.service import SearchIndex
-from gogaek.web.i18n import N_, text_in
+from gogaek.web.i18n import N_, gettext, text_in
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +250,8 @@ class ChatRuntime:
             raise ProblemError(
                 409,
                 "no_free_seat",
-                f"동시 상담은 {self.settings.chat_max_concurrent}건까지입니다, 또는 이미 연결되었습니다. "
-                "(Concurrent-chat limit reached, or already taken)",
+                gettext("동시 상담은 %(max)s건까지입니다, 또는 이미 연결되었습니다.")
+                % {"max": self.settings.chat_max_concurrent},
             )
         await self.publish(outcome)
         return outcome

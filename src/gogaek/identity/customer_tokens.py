@@ -23,7 +23,7 @@ from starlette.requests import HTTPConnection
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
-from gogaek.web.i18n import N_, use_language
+from gogaek.web.i18n import N_, gettext, use_language
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +145,7 @@ def issue_customer_token(
 ) -> str:
     """Signs a token the way the host app would, for the dev CLI and tests (HS256 only)."""
     if settings.customer_token_algorithm != "HS256":  # noqa: S105 - an algorithm name
-        raise ValueError(
-            "RS256 고객 토큰은 발급할 수 없습니다: 개인 키는 호스트 앱만 가지고 있습니다. "
-            "(Cannot issue RS256 customer tokens: only the host app holds the private key)"
-        )
+        raise ValueError(gettext("RS256 고객 토큰은 발급할 수 없습니다: 개인 키는 호스트 앱만 가지고 있습니다."))
     if not 0 < ttl_seconds <= settings.customer_token_max_lifetime_seconds:
         raise ValueError(f"ttl_seconds must be between 1 and {settings.customer_token_max_lifetime_seconds}")
     if verified_at is not None and verified_at.utcoffset() is None:

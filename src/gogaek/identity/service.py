@@ -159,8 +159,7 @@ def totp_enrolment_required() -> ProblemError:
     return ProblemError(
         403,
         TOTP_ENROLMENT_CODE,
-        "관리자가 OTP를 초기화했습니다. 로그인 페이지에서 새 OTP를 등록해 주세요. "
-        "(Your TOTP was reset: register the new one on the sign-in page)",
+        N_("관리자가 OTP를 초기화했습니다. 로그인 페이지에서 새 OTP를 등록해 주세요."),
     )
 
 

@@ -139,8 +139,8 @@ def _too_many_pixels(max_pixels: int) -> ProblemError:
     return ProblemError(
         422,
         "attachment_too_many_pixels",
-        f"이미지 해상도가 너무 큽니다. 최대 {max_pixels / 1_000_000:g}메가픽셀까지 올릴 수 있습니다. "
-        f"(Image has too many pixels; at most {max_pixels / 1_000_000:g} megapixels)",
+        gettext("이미지 해상도가 너무 큽니다. 최대 %(megapixels)s메가픽셀까지 올릴 수 있습니다.")
+        % {"megapixels": f"{max_pixels / 1_000_000:g}"},
     )
 
 

@@ -21,7 +21,7 @@ from gogaek.identity.models import StaffUser
 from gogaek.inquiries.models import Inquiry, InquiryMessage, Priority
 from gogaek.inquiries.service import add_timeline_event, change_status, event_data
 from gogaek.inquiries.workflow import Actor, Status
-from gogaek.web.i18n import N_, gettext
+from gogaek.web.i18n import N_, gettext, text_in
 
 MAX_TAGS = 10
 MAX_TAG_CHARS = 30
@@ -140,8 +140,12 @@ async def merge_inquiries(
         InquiryMessage(
             inquiry_id=target.id,
             author_kind=Actor.SYSTEM.value,
-            body=f"문의 {duplicate.number}({duplicate.title})이(가) 이 문의로 합쳐졌습니다. "
-            f"(Inquiry {duplicate.number} was merged into this one)",
+            body=text_in(
+                target.locale,
+                N_("문의 %(number)s(%(title)s)이(가) 이 문의로 합쳐졌습니다."),
+                number=duplicate.number,
+                title=duplicate.title,
+            ),
             created_at=now,
         )
     )

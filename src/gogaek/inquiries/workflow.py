@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from gogaek.errors import ProblemError
+from gogaek.korean.jamo import direction_particle
 from gogaek.web.i18n import N_, gettext
 
 
@@ -70,10 +71,11 @@ def check_transition(current: str, target: str, actor: Actor) -> Status:
             422, "unknown_status", gettext("알 수 없는 상태입니다: %(status)s") % {"status": target}
         ) from exc
     if actor not in TRANSITIONS.get((source, destination), frozenset()):
+        before, after = gettext(STATUS_LABELS[source]), gettext(STATUS_LABELS[destination])
         raise ProblemError(
             409,
             "transition_not_allowed",
-            f"'{STATUS_LABELS[source]}' 상태에서 '{STATUS_LABELS[destination]}'(으)로 바꿀 수 없습니다. "
-            f"(Cannot move from {source} to {destination})",
+            gettext("'%(before)s' 상태에서 '%(after)s'%(ro)s 바꿀 수 없습니다.")
+            % {"before": before, "after": after, "ro": direction_particle(after)},
         )
     return destination

@@ -17,12 +17,13 @@ from gogaek.db import utcnow
 from gogaek.errors import ProblemError, not_found
 from gogaek.identity.models import StaffUser
 from gogaek.jobs.models import Job, JobStatus
+from gogaek.web.i18n import N_, gettext
 
 STATUS_NAMES = {
-    JobStatus.PARKED.value: "멈춤 (확인 필요)",
-    JobStatus.PENDING.value: "대기",
-    JobStatus.RUNNING.value: "실행 중",
-    JobStatus.DONE.value: "완료",
+    JobStatus.PARKED.value: N_("멈춤 (확인 필요)"),
+    JobStatus.PENDING.value: N_("대기"),
+    JobStatus.RUNNING.value: N_("실행 중"),
+    JobStatus.DONE.value: N_("완료"),
 }
 
 
@@ -32,12 +33,11 @@ async def _refuse(session: AsyncSession, job_id: int) -> NoReturn:
     job = await session.get(Job, job_id)
     if job is None:
         raise not_found("작업")
-    status = STATUS_NAMES.get(job.status, job.status)
+    status = gettext(STATUS_NAMES[job.status]) if job.status in STATUS_NAMES else job.status
     raise ProblemError(
         409,
         "job_not_parked",
-        f"멈춘(parked) 작업만 다시 시도하거나 버릴 수 있습니다. 이 작업은 지금 {status}입니다. "
-        f"(Only parked jobs; this one is {job.status})",
+        gettext("멈춘 작업만 다시 시도하거나 버릴 수 있습니다. 이 작업은 지금 %(status)s입니다.") % {"status": status},
     )
 
 

@@ -55,8 +55,8 @@ def check_dictionary(text: str) -> str:
         raise ProblemError(
             422,
             "invalid_synonym_lines",
-            f"{shown}번째 줄에 쉼표로 나눈 단어가 둘 이상 있어야 합니다. 설명은 # 뒤에 적어 주세요. "
-            "(Each line needs two or more comma-separated terms)",
+            gettext("%(lines)s번째 줄에 쉼표로 나눈 단어가 둘 이상 있어야 합니다. 설명은 # 뒤에 적어 주세요.")
+            % {"lines": shown},
         )
     return text
 

@@ -18,7 +18,7 @@ from gogaek.helpcenter.schemas import ArticleUpdate
 from gogaek.identity.models import StaffUser
 from gogaek.search.log import normalize_query
 from gogaek.search.models import SearchQueryLog
-from gogaek.web.i18n import N_
+from gogaek.web.i18n import N_, gettext
 
 MAX_ALTERNATES = 30  # as ArticleUpdate allows
 
@@ -78,8 +78,8 @@ async def add_alternate_phrasing(session: AsyncSession, actor: StaffUser, articl
         raise ProblemError(
             422,
             "too_many_alternates",
-            f"다른 표현은 {MAX_ALTERNATES}개까지입니다. 글에서 덜 쓰는 표현을 지운 뒤 추가해 주세요. "
-            f"(At most {MAX_ALTERNATES} alternate phrasings)",
+            gettext("다른 표현은 %(max)s개까지입니다. 글에서 덜 쓰는 표현을 지운 뒤 추가해 주세요.")
+            % {"max": MAX_ALTERNATES},
         )
     record_audit(
         session, actor, "faq.alternate_added", target_type="article", target_id=article.id, detail={"phrasing": query}
