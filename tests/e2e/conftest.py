@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from gogaek.identity.service import create_staff_user
 from gogaek.inquiries.models import Macro
 from gogaek.migrate import upgrade_database
 from tests.conftest import settings_environment
-from tests.servers import wait_until_ready
+from tests.servers import wait_until_ready, zygote
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -85,27 +84,17 @@ def serve_desk(
 
 @contextmanager
 def running_server(settings: Settings, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Serves a prepared data dir with ``tests.e2e.serve`` and yields its base URL."""
+    """Serves a prepared data dir (forked by ``tests.zygote``) and yields its base URL."""
     env = {
         **settings_environment(settings),
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
         **(extra_env or {}),
     }
     log_path = settings.data_dir / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.serve"],
-            cwd=settings.data_dir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
+    log_path.write_text("")
+    process = zygote(env).fork(env, settings.data_dir, log_path)
     try:
-        assert process.stdout is not None
-        port = process.stdout.readline().strip()
-        assert port.isdigit(), f"server did not start: {log_path.read_text()}"
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{process.port}"
         wait_until_ready(url, process, log_path)
         yield url
     finally:
@@ -114,9 +103,8 @@ def running_server(settings: Settings, extra_env: dict[str, str] | None = None) 
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+            process.wait(timeout=15)
+        process.close()
 
 
 @pytest.fixture(scope="module")
