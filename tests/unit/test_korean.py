@@ -14,6 +14,7 @@ from gogaek.korean import (
     is_chosung_query,
     keystrokes,
     normalize_query,
+    typo,
 )
 from gogaek.korean.jamo import direction_particle, object_particle
 from gogaek.korean.keyboard import latin_to_hangul, looks_mistyped_latin
@@ -91,6 +92,20 @@ def test_a_typo_index_filed_again_in_a_fresh_index_corrects_the_same() -> None:
     second.add_all(["비밀번호", "안돼요"])  # the same words, their bucket keys kept per process
     assert first.correct("비밀번허") is None and second.correct("비밀번허") == "비밀번호"
     assert first.correct("안되요") == second.correct("안되요") == "안돼요"
+
+
+def test_typo_indexes_share_their_filing_but_correct_only_to_their_own_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    cards, transfers = TypoIndex(), TypoIndex()
+    cards.add_all(["비밀번호", "카드번호"])
+    transfers.add_all(["송금한도", "안돼요"])
+    assert cards.correct("비밀번허") == "비밀번호" and transfers.correct("비밀번허") is None
+    assert transfers.correct("안되요") == "안돼요" and cards.correct("안되요") is None
+
+    monkeypatch.setattr(typo, "MAX_FILED_WORDS", 3)  # the filing is full: a new index starts another
+    fresh = TypoIndex()
+    fresh.add_all(["비밀번호"])
+    assert fresh.correct("비밀번허") == "비밀번호" and cards.correct("카드번허") == "카드번호"
+    assert "송금한도" not in typo._filings[0].words  # the fresh filing holds only what was filed since
 
 
 def test_latin_to_hangul_follows_the_dubeolsik_layout() -> None:

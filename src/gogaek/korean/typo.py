@@ -7,7 +7,9 @@ deletions looked up, not a scan of the vocabulary.
 """
 
 import functools
+import threading
 from collections import Counter
+from collections.abc import Iterable
 
 from gogaek.korean.jamo import keystrokes
 
@@ -43,6 +45,51 @@ def within_one_edit(left: str, right: str) -> bool:
     return a[1:] == b if len(a) > len(b) else a == b[1:]
 
 
+class _Filing:
+    """Words filed under their bucket keys, shared by the typo indexes of a process.
+
+    An index rebuilt over the same articles files the same words again: the search engine
+    rebuilds on every refresh that finds the FAQ changed (an edit in another process, a new
+    synonym dictionary), and the test suite builds an index for every test's app. Shared, a
+    word is filed once; each index keeps only its own counts and looks up candidates here,
+    keeping those it knows. Words are never unfiled (a word an index forgets is just not one
+    of its candidates any more), so a filing that grows past ``MAX_FILED_WORDS`` is left to the
+    indexes that use it and new indexes start a fresh one.
+    """
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, set[str]] = {}
+        self.words: set[str] = set()
+        self.lock = threading.Lock()  # indexes of several engines (threads) file into it
+
+    def file(self, words: Iterable[str]) -> None:
+        with self.lock:
+            for word in words:
+                if word in self.words:
+                    continue
+                self.words.add(word)
+                for deletion in _spelled(word)[1]:
+                    self.buckets.setdefault(deletion, set()).add(word)
+
+    def candidates(self, keys: str) -> set[str]:
+        """Filed words that share a bucket key with ``keys``."""
+        found: set[str] = set()
+        with self.lock:
+            for deletion in _deletions(keys):
+                found |= self.buckets.get(deletion, set())
+        return found
+
+
+MAX_FILED_WORDS = 200_000
+_filings: list[_Filing] = [_Filing()]
+
+
+def _current_filing() -> _Filing:
+    if len(_filings[0].words) > MAX_FILED_WORDS:
+        _filings[0] = _Filing()
+    return _filings[0]
+
+
 class TypoIndex:
     """Known words with their frequencies, searchable by one-keystroke edits.
 
@@ -51,8 +98,7 @@ class TypoIndex:
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
-        self._keys: dict[str, str] = {}
-        self._buckets: dict[str, set[str]] = {}
+        self._filing = _current_filing()
 
     def __contains__(self, word: object) -> bool:
         return word in self._counts
@@ -65,26 +111,15 @@ class TypoIndex:
         counts = self._counts
         new = [word for word in dict.fromkeys(words) if word not in counts]
         counts.update(words)
-        for word in new:
-            keys, deletions = _spelled(word)
-            self._keys[word] = keys
-            for deletion in deletions:
-                self._buckets.setdefault(deletion, set()).add(word)
+        self._filing.file(new)
 
     def discard(self, word: str) -> None:
         """Count one use fewer; forget the word when no use is left."""
         if word not in self._counts:
             return
         self._counts[word] -= 1
-        if self._counts[word] > 0:
-            return
-        del self._counts[word]
-        del self._keys[word]
-        for deletion in _spelled(word)[1]:
-            bucket = self._buckets[deletion]
-            bucket.discard(word)
-            if not bucket:
-                del self._buckets[deletion]
+        if self._counts[word] <= 0:
+            del self._counts[word]
 
     def count(self, word: str) -> int:
         """How often ``word`` was added."""
@@ -97,10 +132,8 @@ class TypoIndex:
         keys = keystrokes(word)
         if len(keys) < MIN_KEYSTROKES:
             return None
-        candidates: set[str] = set()
-        for deletion in _deletions(keys):
-            candidates |= self._buckets.get(deletion, set())
-        matches = [c for c in candidates if within_one_edit(keys, self._keys[c])]
+        counts = self._counts
+        matches = [c for c in self._filing.candidates(keys) if c in counts and within_one_edit(keys, _spelled(c)[0])]
         if not matches:
             return None
-        return max(matches, key=lambda c: (self._counts[c], c))
+        return max(matches, key=lambda c: (counts[c], c))
