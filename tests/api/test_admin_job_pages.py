@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.identity.models import StaffRole
 from gogaek.jobs.models import Job, JobStatus
+from gogaek.jobs.worker import UNKNOWN_KIND, WORKER_LOST
+from gogaek.notify.webhooks import TIMED_OUT
 from tests.api.config_pages import audit_actions, signed_in
 from tests.api.test_pages import admin_user, browser, post_form, sign_in
 
@@ -80,3 +82,32 @@ async def test_filters_retry_and_drop(browser: httpx.AsyncClient, session: Async
     assert (await post_form(browser, LIST, f"{LIST}/99999/retry", {})).status_code == 404
     assert (await browser.post(f"{LIST}/{ids['done']}/drop", data={})).status_code == 403  # no CSRF token
     assert await audit_actions(session, "job") == ["job.retry", "job.drop"]
+
+
+@pytest.mark.usefixtures("admin_user")
+async def test_why_a_job_was_parked_reads_in_the_page_language(
+    browser: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The reason is kept as a catalogue sentence and its detail; the page words the sentence for
+    its reader and shows the detail as it was recorded."""
+    parked = JobStatus.PARKED.value
+    session.add_all(
+        [
+            Job(kind="report.nightly", status=parked, attempts=1, last_error=f"{UNKNOWN_KIND}: report.nightly"),
+            Job(kind="notify.email", status=parked, attempts=3, last_error=WORKER_LOST),
+            Job(kind="webhook.deliver", status=parked, attempts=8, last_error=f"{TIMED_OUT}: 10 s"),
+            Job(kind="notify.sms", status=parked, attempts=8, last_error="ValueError: bad number"),
+        ]
+    )
+    await session.commit()
+    await sign_in(browser)
+    korean = (await browser.get(LIST)).text
+    assert "처리할 수 없는 작업 종류입니다: report.nightly" in korean and "응답 시간이 초과되었습니다: 10 s" in korean
+    assert (
+        "마지막 시도 중 작업자가 중단되어 작업 임대가 만료되었습니다" in korean and "ValueError: bad number" in korean
+    )
+    assert "Unknown job kind" not in korean and "Timed out" not in korean
+    english = (await browser.get(LIST, headers={"Accept-Language": "en"})).text
+    assert "Unknown job kind: report.nightly" in english and "Timed out: 10 s" in english
+    assert "The worker stopped during the last attempt and its lease expired" in english
+    assert "ValueError: bad number" in english and "작업 종류" not in english

@@ -25,7 +25,9 @@ from cryptography.x509.oid import NameOID
 from gogaek.errors import ProblemError
 from gogaek.notify.webhooks import (
     MAX_RESPONSE_BYTES,
+    REDIRECT_REFUSED,
     SIGNATURE_HEADER,
+    TIMED_OUT,
     DeliveryResult,
     check_target,
     deliver_webhook,
@@ -429,7 +431,7 @@ async def test_redirects_are_not_followed_even_by_a_client_that_would(receiver: 
     assert result.status_code == 302
     assert not result.ok
     assert not result.transient
-    assert "Redirect not followed" in _error(result)
+    assert _error(result).startswith(f"{REDIRECT_REFUSED}: HTTP 302 → ")
     assert "http://127.0.0.1:1/status/200" in _error(result)
     assert [r.path for r in receiver.requests] == ["/redirect"]
 
@@ -439,7 +441,7 @@ async def test_a_server_slower_than_the_timeout_is_a_transient_failure(receiver:
     assert result.status_code is None
     assert not result.ok
     assert result.transient
-    assert "Timed out" in _error(result)
+    assert _error(result) == f"{TIMED_OUT}: 0.3 s"
     assert [r.path for r in receiver.requests] == ["/slow"]
 
 

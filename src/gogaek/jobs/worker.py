@@ -34,8 +34,14 @@ from gogaek.jobs.handlers import InTransaction, JobContext, JobHandler, Permanen
 from gogaek.jobs.models import Job, JobStatus
 from gogaek.notify.providers import NotificationProviders, build_providers
 from gogaek.notify.webhooks import retry_delay
+from gogaek.web.i18n import N_
 
 log = logging.getLogger("gogaek.jobs")
+
+# Why a job was parked, kept in ``last_error`` as one of these sentences (then ": " and the
+# detail, if any); the admin pages show it in the reader's language (``failure_for_reader``).
+WORKER_LOST = N_("마지막 시도 중 작업자가 중단되어 작업 임대가 만료되었습니다")
+UNKNOWN_KIND = N_("처리할 수 없는 작업 종류입니다")
 
 DEFAULT_LEASE = timedelta(minutes=5)
 # A handler is stopped before its lease runs out, so no other worker can start the same job
@@ -206,7 +212,7 @@ class JobWorker:
 
     async def _park_lost(self, session: AsyncSession, lost: ColumnElement[bool], now: datetime) -> None:
         """The last attempt's worker vanished mid-job; a job that kills its worker must not loop forever."""
-        message = "마지막 시도 중 작업자가 중단되었습니다. (Worker lost during the last attempt; lease expired)"
+        message = WORKER_LOST
         parked = await session.execute(
             update(Job)
             .where(lost)
@@ -260,7 +266,7 @@ class JobWorker:
 
     async def _run(self, claim: _Claim, handler: JobHandler | None, now: datetime | None) -> None:
         if handler is None:
-            message = f"알 수 없는 작업 종류입니다. (Unknown job kind {claim.kind!r}: no handler registered)"
+            message = f"{UNKNOWN_KIND}: {claim.kind!r}"
             await self._park(claim, message, now)
             return
         try:

@@ -31,6 +31,14 @@ import httpx
 from gogaek.errors import ProblemError
 from gogaek.web.i18n import N_
 
+# A failed delivery is kept as one of these sentences, then ": " and its technical detail (the
+# status, the exception), which the admin pages show in the reader's language
+# (``web.i18n.failure_for_reader``).
+REDIRECT_REFUSED = N_("리디렉션은 따라가지 않습니다")
+RECEIVER_REFUSED = N_("수신 서버가 오류를 반환했습니다")
+TIMED_OUT = N_("응답 시간이 초과되었습니다")
+UNREACHABLE = N_("수신 서버에 연결하지 못했습니다")
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 SIGNATURE_HEADER = "X-Gogaek-Signature"
@@ -287,11 +295,11 @@ async def _classify(response: httpx.Response, deadline: float, started: float) -
         return _result(started, status)
     if 300 <= status < 400:
         location = _shorten(response.headers.get("Location", ""))
-        message = f"리디렉션은 따라가지 않습니다. (Redirect not followed: HTTP {status} → {location})"
+        message = f"{REDIRECT_REFUSED}: HTTP {status} → {location}"
         return _result(started, status, error=message)
     excerpt = await _read_excerpt(response, deadline)
     transient = status in _TRANSIENT_STATUSES or 500 <= status < 600
-    message = f"수신 서버가 HTTP {status} 오류를 반환했습니다. (Receiver answered HTTP {status}): {excerpt}"
+    message = f"{RECEIVER_REFUSED}: HTTP {status} {excerpt}".rstrip()
     return _result(started, status, transient=transient, error=message)
 
 
@@ -317,10 +325,10 @@ async def _attempt(
         transient = exc.code == "webhook_host_unresolvable"
         return _result(started, None, transient=transient, error=f"{exc.code}: {exc.message}")
     except (TimeoutError, httpx.TimeoutException):
-        message = f"응답 시간이 초과되었습니다. (Timed out after {limit_seconds:g} s)"
+        message = f"{TIMED_OUT}: {limit_seconds:g} s"
         return _result(started, None, transient=True, error=message)
     except httpx.TransportError as exc:
-        message = f"수신 서버에 연결하지 못했습니다. (Connection failed: {type(exc).__name__}: {exc})"
+        message = f"{UNREACHABLE}: {type(exc).__name__}: {exc}"
         return _result(started, None, transient=True, error=_shorten(message))
     try:
         return await _classify(response, deadline, started)

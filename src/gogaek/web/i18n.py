@@ -124,6 +124,14 @@ def for_reader(message: str) -> str:
     return message[: gloss.start()] if gloss else message
 
 
+def failure_for_reader(failure: str) -> str:
+    """A failure kept with a job or a webhook delivery, for this reader: its sentence from the
+    catalogue in the reader's language, then its technical detail (an exception, an HTTP status)
+    as it was recorded. A failure with no catalogue sentence is shown as it is."""
+    sentence, separator, detail = failure.partition(": ")
+    return for_reader(sentence) + separator + detail
+
+
 def in_language(message: str) -> str:
     """A Korean message made elsewhere (a service's refusal, a notice the API shares) in the
     reader's language: in Korean without its English gloss; in English its catalogue

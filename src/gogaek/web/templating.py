@@ -20,7 +20,7 @@ from gogaek.identity.naming import bare_agent_name
 from gogaek.web.business_hours import STATE_KEY
 from gogaek.web.csrf import csrf_field
 from gogaek.web.flash import flashes_global
-from gogaek.web.i18n import LANGUAGES, current_language, for_reader, gettext, ngettext, pgettext
+from gogaek.web.i18n import LANGUAGES, current_language, failure_for_reader, for_reader, gettext, ngettext, pgettext
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 INQUIRY_URL = "/inquiries/new"
@@ -78,6 +78,7 @@ def create_templates(settings: Settings) -> Jinja2Templates:
     templates.env.globals["csrf_field"] = csrf_field
     templates.env.globals["flashes"] = flashes_global
     templates.env.filters["for_reader"] = for_reader
+    templates.env.filters["failure_for_reader"] = failure_for_reader
     templates.env.globals["inquiry_url"] = INQUIRY_URL
 
     @pass_context
