@@ -76,8 +76,10 @@ def test_the_switch_only_sends_visitors_back_to_this_site(target: str, expected:
 
 
 def _translated(message: Message | None) -> bool:
-    """Every form filled in: a plural message has one per English plural form."""
-    if message is None:
+    """Every form filled in (a plural message has one per English plural form), and not marked
+    fuzzy: the app leaves fuzzy entries out of the catalogue it loads, as ``pybabel update`` marks
+    a message whose form changed (a singular made plural)."""
+    if message is None or message.fuzzy:
         return False
     return all(message.string) if isinstance(message.string, tuple) else bool(message.string)
 
@@ -173,6 +175,11 @@ def _raise(problem: ProblemError) -> None:
             "You can have up to 3 callbacks booked at a time. Cancel one, or book again after your call.",
         ),
         (
+            lambda: _raise(_too_many(1)),  # the English follows the number (ngettext)
+            "예약은 한 번에 1건까지 할 수 있습니다. 기존 예약을 취소하거나 상담 후 다시 예약해 주세요.",
+            "You can have up to 1 callback booked at a time. Cancel it, or book again after your call.",
+        ),
+        (
             lambda: _raise(_too_many_pixels(40_000_000)),
             "이미지 해상도가 너무 큽니다. 최대 40메가픽셀까지 올릴 수 있습니다.",
             "Image has too many pixels; at most 40 megapixels.",
@@ -188,7 +195,7 @@ def _raise(problem: ProblemError) -> None:
             "An admin reset your authenticator. Register the new one on the sign-in page.",
         ),
     ],
-    ids=["transition-ro", "transition-euro", "bookings", "pixels", "synonym-lines", "totp-reset"],
+    ids=["transition-ro", "transition-euro", "bookings", "one-booking", "pixels", "synonym-lines", "totp-reset"],
 )
 def test_refusals_once_glossed_on_the_next_line_are_korean_only_or_english(
     raise_it: Callable[[], object], korean: str, english: str

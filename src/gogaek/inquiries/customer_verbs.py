@@ -22,7 +22,7 @@ from gogaek.inquiries.service import add_timeline_event, attachment_row, change_
 from gogaek.inquiries.storage import AttachmentStorage, save_all
 from gogaek.inquiries.workflow import OPEN_STATUSES, Actor, Status
 from gogaek.korean.pii import mask_pii
-from gogaek.web.i18n import N_, gettext
+from gogaek.web.i18n import N_, ngettext
 
 
 async def own_inquiry(session: AsyncSession, customer: Customer, inquiry_id: int) -> Inquiry:
@@ -105,7 +105,11 @@ async def reopen_by_customer(
         raise ProblemError(
             409,
             "reopen_window_passed",
-            gettext("해결 후 %(days)s일이 지나 다시 열 수 없습니다. 새 문의를 남겨 주세요.")
+            ngettext(
+                "해결 후 %(days)s일이 지나 다시 열 수 없습니다. 새 문의를 남겨 주세요.",
+                "해결 후 %(days)s일이 지나 다시 열 수 없습니다. 새 문의를 남겨 주세요.",
+                settings.inquiry_reopen_days,
+            )
             % {"days": settings.inquiry_reopen_days},
         )
     await change_status(session, inquiry, Status.IN_PROGRESS, Actor.CUSTOMER, settings)

@@ -47,7 +47,7 @@ from gogaek.phone.numbers import callback_number
 from gogaek.phone.schemas import CallbackCreate
 from gogaek.phone.slots import Slot, checked_slot, load_roster
 from gogaek.phone.verification import Verification, parse_phone, recent_verification, verification_required
-from gogaek.web.i18n import N_, gettext
+from gogaek.web.i18n import N_, ngettext
 
 REMINDER_JOB = "callback.remind"
 PHONE_CHANNEL = "phone"
@@ -71,7 +71,11 @@ def _too_many(limit: int) -> ProblemError:
     return ProblemError(
         409,
         "too_many_bookings",
-        gettext("예약은 한 번에 %(limit)s건까지 할 수 있습니다. 기존 예약을 취소하거나 상담 후 다시 예약해 주세요.")
+        ngettext(
+            "예약은 한 번에 %(limit)s건까지 할 수 있습니다. 기존 예약을 취소하거나 상담 후 다시 예약해 주세요.",
+            "예약은 한 번에 %(limit)s건까지 할 수 있습니다. 기존 예약을 취소하거나 상담 후 다시 예약해 주세요.",
+            limit,
+        )
         % {"limit": limit},
     )
 
