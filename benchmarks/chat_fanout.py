@@ -186,11 +186,11 @@ def serve(kind: str, fd: int, agents: int) -> None:
     import uvicorn
 
     from chat_bare import bare_app
-    from gogaek.app import create_served_app
+    from gogaek.app import create_app
     from gogaek.chat.connection import WS_MAX_BYTES
 
     log_gc_pauses()
-    app = bare_app(agents) if kind == "bare" else create_served_app()
+    app = bare_app(agents) if kind == "bare" else create_app(Settings())
     config = uvicorn.Config(app, log_level="warning", access_log=False, ws_max_size=WS_MAX_BYTES)
     uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
 

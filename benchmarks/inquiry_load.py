@@ -274,9 +274,9 @@ def serve(kind: str, fd: int) -> None:
     """Child process: one uvicorn server on the socket the parent bound (no port race)."""
     import uvicorn
 
-    from gogaek.app import create_served_app
+    from gogaek.app import create_app
 
-    app = bare_app() if kind == "bare" else create_served_app()
+    app = bare_app() if kind == "bare" else create_app(Settings())
     listener = socket.socket(fileno=fd)
     uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[listener])
 

@@ -4,8 +4,8 @@ A server started as a fresh interpreter spends about four seconds of CPU before 
 importing the app (FastAPI routes, pydantic schemas, SQLAlchemy models) and loading Kiwi. The
 suite starts a few dozen of them, two at a time on a two-core machine, so that start-up was a
 large share of the run. This process pays it once per pytest worker, then forks a child per
-server; each child builds its app from its own ``GOGAEK_*`` environment as ``gogaek serve``
-does (``create_served_app``), so what is served and tested is the same app. The commands users run
+server; each child builds its app from its own ``GOGAEK_*`` environment exactly as
+``tests.e2e.serve`` does, so what is served and tested is the same app. The commands users run
 (``gogaek serve``, ``gogaek worker``) are still started as real processes by the tests of
 those commands.
 
@@ -25,7 +25,7 @@ import sys
 
 import uvicorn
 
-from gogaek.app import create_served_app
+from gogaek.app import create_app
 from gogaek.chat.connection import WS_MAX_BYTES
 from gogaek.config import Settings
 from gogaek.korean.analyzer import get_kiwi
@@ -46,7 +46,7 @@ def _serve(request: dict[str, str | dict[str, str]], listener: socket.socket) ->
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    config = uvicorn.Config(create_served_app(), log_level="warning", access_log=False, ws_max_size=WS_MAX_BYTES)
+    config = uvicorn.Config(create_app(Settings()), log_level="warning", access_log=False, ws_max_size=WS_MAX_BYTES)
     uvicorn.Server(config).run(sockets=[listener])
 
 

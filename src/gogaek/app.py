@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
@@ -126,8 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # /readyz says 503 and searches wait for the index lock until it is built.
             loading = asyncio.create_task(index.load(), name="search-index-load")
             loading.add_done_callback(_log_load_failure)
-            if getattr(app.state, "freeze_after_start", False):
-                loading.add_done_callback(lambda _: freeze_startup_objects())
             # The build runs in a thread that cannot be interrupted; let it finish before the
             # vector store and database it writes to are closed.
             stack.push_async_callback(_settle, loading)
@@ -250,24 +247,6 @@ def _compiled_routes() -> tuple[BaseRoute, ...]:
     ):
         aggregate.include_router(router)
     return tuple(aggregate.routes)
-
-
-def create_served_app() -> FastAPI:
-    """The app as ``gogaek serve`` runs it (uvicorn's factory): the only app of its process."""
-    app = create_app()
-    app.state.freeze_after_start = True
-    return app
-
-
-def freeze_startup_objects() -> None:
-    """Moves what start-up built (modules, routes, templates, the search index) out of the
-    garbage collector's reach. A full collection walks every tracked object, and a served demo
-    holds about 280,000 after start-up: each full collection stopped every request and socket
-    of the process for about 150 ms (benchmarks/gc_pause.py). Frozen objects are still freed
-    when nothing refers to them; only reference cycles among them stay. Not for apps made in
-    another process's life (the tests make hundreds), whose objects must stay collectable."""
-    gc.collect()
-    gc.freeze()
 
 
 def _log_load_failure(task: asyncio.Task[None]) -> None:

@@ -86,7 +86,7 @@ def serve(
     from gogaek.chat.connection import WS_MAX_BYTES
 
     uvicorn.run(
-        "gogaek.app:create_served_app",
+        "gogaek.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,

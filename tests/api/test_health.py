@@ -10,9 +10,8 @@ import weakref
 import httpx
 import pytest
 
-from gogaek.app import create_app, create_served_app
+from gogaek.app import create_app
 from gogaek.config import Settings
-from tests.conftest import settings_environment
 
 
 async def test_healthz_answers_without_touching_the_database(client: httpx.AsyncClient) -> None:
@@ -53,35 +52,6 @@ async def test_an_app_is_freed_after_its_lifespan(settings: Settings) -> None:
     del application, transport, http
     gc.collect()
     assert ref() is None
-
-
-async def test_a_served_app_freezes_what_start_up_built_and_an_app_made_in_process_does_not(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``gogaek serve`` builds its one app with ``create_served_app``: once the index is loaded,
-    start-up's objects leave the garbage collector's reach (docs/benchmarks.md, "Garbage
-    collection pauses"). An app made by ``create_app`` (the tests make hundreds) freezes nothing."""
-    plain = create_app(settings)
-    async with plain.router.lifespan_context(plain):
-        await plain.state.search_index.wait_until_loaded()
-        await asyncio.sleep(0.05)
-        assert gc.get_freeze_count() == 0
-    for name, value in settings_environment(settings).items():
-        monkeypatch.setenv(name, value)
-    served = create_served_app()
-    try:
-        async with served.router.lifespan_context(served):
-            await served.state.search_index.wait_until_loaded()
-            for _ in range(200):  # the freeze follows the loading task's completion
-                if gc.get_freeze_count():
-                    break
-                await asyncio.sleep(0.01)
-            assert gc.get_freeze_count() > 10_000
-            transport = httpx.ASGITransport(app=served)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                assert (await http.get("/api/v1/faq/search", params={"q": "비밀번호"})).status_code == 200
-    finally:
-        gc.unfreeze()  # give this test process's objects back to the collector
 
 
 async def test_a_start_that_fails_half_way_stops_what_it_had_started(settings: Settings) -> None:
