@@ -4,8 +4,8 @@ A server started as a fresh interpreter spends about four seconds of CPU before 
 importing the app (FastAPI routes, pydantic schemas, SQLAlchemy models) and loading Kiwi. The
 suite starts a few dozen of them, two at a time on a two-core machine, so that start-up was a
 large share of the run. This process pays it once per pytest worker, then forks a child per
-server; each child builds its app from its own ``GOGAEK_*`` environment exactly as
-``tests.e2e.serve`` does, so what is served and tested is the same app. The commands users run
+server; each child builds its app from its own ``GOGAEK_*`` environment with ``create_app``, as
+``gogaek serve``'s uvicorn factory does, so what is served and tested is the same app. The commands users run
 (``gogaek serve``, ``gogaek worker``) are still started as real processes by the tests of
 those commands.
 
