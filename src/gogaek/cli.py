@@ -236,12 +236,13 @@ def _staff_data(email: str, password: str, name: str, role: StaffRole) -> StaffC
     from pydantic import ValidationError
 
     from gogaek.identity.schemas import StaffCreate
+    from gogaek.web.validation import field_message
 
     try:
         return StaffCreate(email=email, password=password, display_name=name, role=role)
     except ValidationError as exc:
         for error in exc.errors():
-            typer.echo(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}", err=True)
+            typer.echo(f"{'.'.join(str(p) for p in error['loc'])}: {field_message(error)}", err=True)
         raise typer.Exit(code=2) from None
 
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gogaek.korean.jamo import object_particle
 from gogaek.web.i18n import N_, gettext, in_language
 from gogaek.web.ids import MAX_ID
+from gogaek.web.validation import field_errors
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +111,6 @@ def render_problem(request: Request, problem: ProblemError) -> Response:
     )
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {"loc": [str(part) for part in err.get("loc", ())], "message": str(err.get("msg", ""))} for err in exc.errors()
-    ]
-
-
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
     return render_problem(request, exc)
@@ -127,7 +122,7 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
     if any(err.get("loc", ("",))[0] == "path" for err in exc.errors()):
         return render_problem(request, not_found())
     code, message = _STATUS_DEFAULTS[422]
-    return render_problem(request, ProblemError(422, code, message, errors=_validation_errors(exc)))
+    return render_problem(request, ProblemError(422, code, message, errors=field_errors(exc.errors())))
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
@@ -271,7 +266,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"loc": {"type": "array", "items": {"type": "string"}}, "message": {"type": "string"}},
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": "string"}},
+                    "message": {"type": "string", "description": "In the caller's language, like detail"},
+                },
             },
         },
     },

@@ -159,8 +159,7 @@ def read_decision(fields: Mapping[str, str]) -> AppealDecision:
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else ""
-        custom = error["type"] == "reason_required"
-        message = error["msg"] if custom else korean_message(error, DECISION_LABELS.get(name, "입력값"))
+        message = korean_message(error, DECISION_LABELS.get(name, "입력값"))  # "reason_required" says its own
         raise ProblemError(422, "validation_error", message) from exc
 
 

@@ -13,7 +13,7 @@ from gogaek.appeals.models import AppealOutcome
 from gogaek.calendar.hours import SEOUL
 from gogaek.db import utcnow
 from gogaek.inquiries.workflow import Status
-from gogaek.web.i18n import N_, gettext
+from gogaek.web.i18n import N_
 
 EARLIEST_RESTRICTION = date(2000, 1, 1)  # a typo like 0202-12-01 is not a date anyone was restricted on
 
@@ -39,7 +39,7 @@ def seoul_today() -> date:
 def _stripped(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError(gettext("내용을 입력해 주세요."))
+        raise ValueError(N_("내용을 입력해 주세요."))
     return value
 
 
@@ -56,7 +56,7 @@ class AppealCreate(BaseModel):
     @classmethod
     def _not_in_future(cls, value: date) -> date:
         if value > seoul_today() or value < EARLIEST_RESTRICTION:
-            raise ValueError(gettext("이용 제한일은 오늘이나 그 이전 날짜여야 합니다."))
+            raise ValueError(N_("이용 제한일은 오늘이나 그 이전 날짜여야 합니다."))
         return value
 
     @field_validator("restriction_ref")
@@ -66,7 +66,7 @@ class AppealCreate(BaseModel):
         if value is None or not value.strip():
             return None
         if any(unicodedata.category(ch)[0] == "C" for ch in value):
-            raise ValueError(gettext("제한 안내 번호에 쓸 수 없는 문자가 있습니다."))
+            raise ValueError(N_("제한 안내 번호에 쓸 수 없는 문자가 있습니다."))
         return value.strip()
 
 

@@ -30,6 +30,7 @@ from gogaek.errors import ProblemError
 from gogaek.realtime.hub import Event
 from gogaek.realtime.ratelimit import TokenBucket
 from gogaek.web.i18n import N_, gettext
+from gogaek.web.validation import field_message
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ class Connection:
         try:
             frame = self.adapter.validate_python(data)
         except ValidationError as exc:
-            details = [{"loc": list(e["loc"]), "message": e["msg"]} for e in exc.errors()[:5]]
+            details = [{"loc": list(e["loc"]), "message": field_message(e)} for e in exc.errors()[:5]]
             self.error("invalid_frame", N_("알 수 없거나 잘못된 프레임입니다."), errors=details)
             return
         # Shielded: if the socket drops mid-way, a committed message is still published and the

@@ -19,6 +19,7 @@ from gogaek.helpcenter.models import Article, Category, PublishStatus
 from gogaek.helpcenter.schemas import ArticleCreate
 from gogaek.helpcenter.service import slug_for_name
 from gogaek.web.i18n import gettext as _
+from gogaek.web.validation import field_message
 
 _ID_CHUNK = 500
 EXPORT_FIELDS = ("id", "category", "question", "answer", "tags", "alternates", "status")
@@ -113,7 +114,7 @@ def _validate_row(row: dict[str, Any]) -> ArticleCreate:
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {field_message(e)}" for e in exc.errors())
     return str(exc)
 
 

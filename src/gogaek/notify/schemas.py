@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from gogaek.events import ALL_EVENTS
+from gogaek.web.i18n import gettext
 
 WebhookUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -17,7 +18,7 @@ def _known_events(events: list[str]) -> list[str]:
     """Unknown names are refused rather than silently never matching; duplicates are dropped."""
     unknown = sorted(set(events) - set(ALL_EVENTS))
     if unknown:
-        raise ValueError(f"알 수 없는 이벤트입니다. (Unknown events: {', '.join(unknown)})")
+        raise ValueError(gettext("알 수 없는 이벤트입니다: %(events)s") % {"events": ", ".join(unknown)})
     return list(dict.fromkeys(events))
 
 

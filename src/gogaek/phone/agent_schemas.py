@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from gogaek.identity.schemas import StaffRef
 from gogaek.inquiries.agent_schemas import InquiryRef
 from gogaek.inquiries.workflow import Status
+from gogaek.web.i18n import N_
 
 Group = Literal["overdue", "in_progress", "missed_call", "retry", "slot", "finished"]
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -152,11 +153,11 @@ class OutcomeCreate(BaseModel):
     @model_validator(mode="after")
     def _fits_outcome(self) -> OutcomeCreate:
         if self.outcome == "rescheduled" and self.slot_start is None:
-            raise ValueError("slot_start is required to reschedule")
+            raise ValueError(N_("재예약하려면 새 시간(slot_start)을 보내 주세요."))
         if self.outcome != "rescheduled" and self.slot_start is not None:
-            raise ValueError("slot_start is only for outcome rescheduled")
+            raise ValueError(N_("새 시간(slot_start)은 재예약(rescheduled)일 때만 보낼 수 있습니다."))
         if self.outcome != "completed" and (self.resolve or self.visible_to_customer):
-            raise ValueError("resolve and visible_to_customer are only for outcome completed")
+            raise ValueError(N_("resolve와 visible_to_customer는 통화 완료(completed)일 때만 보낼 수 있습니다."))
         return self
 
 

@@ -6,6 +6,8 @@ from datetime import date, datetime, time
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gogaek.web.i18n import N_
+
 
 class SlotPublic(BaseModel):
     start: datetime  # ISO 8601 in Korean time (+09:00)
@@ -86,7 +88,7 @@ class CapacityRange(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> CapacityRange:
         if self.starts is not None and self.ends is not None and self.starts >= self.ends:
-            raise ValueError("starts must be before ends")
+            raise ValueError(N_("시작 시각(starts)은 끝 시각(ends)보다 빨라야 합니다."))
         return self
 
 

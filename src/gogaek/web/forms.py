@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData
 
 from gogaek.web.i18n import current_language, gettext
+from gogaek.web.validation import own_message
 
 M = TypeVar("M", bound=BaseModel)
 FORM_ERROR = "_form"
@@ -63,6 +64,9 @@ def korean_message(error: ErrorDetails, label: str, pattern_rule: str = "") -> s
     A regular expression cannot be explained generically, so a field checked by one may
     bring its own sentence (``pattern_rule``).
     """
+    own = own_message(error)
+    if own is not None:  # a validator's own sentence says more than "check the field"
+        return own
     kind = error["type"]
     context: dict[str, Any] = dict(error.get("ctx") or {})
     if current_language() != "ko":
