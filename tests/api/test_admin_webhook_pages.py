@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gogaek.errors import ProblemError
 from gogaek.identity.models import StaffRole
 from gogaek.jobs.models import Job, JobStatus
 from gogaek.notify.models import WebhookEndpoint
+from gogaek.notify.webhooks import refusal_failure
 from tests.api.config_pages import audit_actions, field_error, signed_in
 from tests.api.test_pages import admin_user, browser, post_form, sign_in
 
@@ -70,6 +72,15 @@ async def test_create_edit_test_delivery_log_and_delete(browser: httpx.AsyncClie
     await session.commit()
     failed = await browser.get(page)
     assert "실패 (멈춤)" in failed.text and "HTTP 500 Internal Server Error" in failed.text
+
+    private = ProblemError(422, "webhook_target_private", "내부망·루프백·예약된 주소로는 웹훅을 보낼 수 없습니다.")
+    job.last_error = refusal_failure(private)  # the address came to resolve to a private one
+    await session.commit()
+    korean = (await browser.get(page)).text
+    assert "내부망·루프백·예약된 주소로는 웹훅을 보낼 수 없습니다: webhook_target_private" in korean
+    english = (await browser.get(page, headers={"Accept-Language": "en"})).text
+    assert "Webhook target resolves to a private, loopback or reserved address: webhook_target_private" in english
+    assert "내부망·루프백" not in english
 
     off = await post_form(browser, page, f"{page}/edit", {"url": PUBLIC_URL, "description": "CRM 연동 (중지)"})
     assert (off.status_code, off.headers["location"]) == (303, page)

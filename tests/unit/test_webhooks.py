@@ -32,12 +32,13 @@ from gogaek.notify.webhooks import (
     check_target,
     deliver_webhook,
     new_webhook_secret,
+    refusal_failure,
     retry_delay,
     sign_payload,
     tls_context,
     verify_signature,
 )
-from gogaek.web.i18n import in_language_of
+from gogaek.web.i18n import failure_for_reader, in_language_of, speaking
 
 SECRET = "whsec_test-secret"
 BODY = b'{"id":"d1","event":"inquiry.created","data":{"title":"\xec\x86\xa1\xea\xb8\x88"}}'
@@ -472,17 +473,29 @@ async def test_private_target_is_refused_before_connecting(receiver: Receiver, h
     assert result.status_code is None
     assert not result.ok
     assert not result.transient
-    assert _error(result).startswith("webhook_target_private")
+    assert _error(result) == "내부망·루프백·예약된 주소로는 웹훅을 보낼 수 없습니다: webhook_target_private"
     assert receiver.connections == 0
 
 
 async def test_invalid_url_is_a_permanent_failure_and_unresolvable_host_a_transient_one() -> None:
     invalid = await _ping("ftp://example.com/", "d")
     assert (invalid.ok, invalid.transient) == (False, False)
-    assert _error(invalid).startswith("webhook_url_invalid")
+    assert _error(invalid) == "웹훅 주소는 http 또는 https 주소여야 합니다: webhook_url_invalid"
     unresolvable = await _ping("https://no-such-host.invalid/", "d", allow_private=False)
     assert (unresolvable.ok, unresolvable.transient) == (False, True)
-    assert _error(unresolvable).startswith("webhook_host_unresolvable")
+    assert _error(unresolvable).endswith(": webhook_host_unresolvable")
+
+
+def test_a_refused_target_is_kept_as_a_sentence_then_its_code_and_read_in_the_readers_language() -> None:
+    """Like every failure (docs/i18n.md): the catalogue sentence first, so an English page can word it."""
+    failure = refusal_failure(ProblemError(422, "webhook_host_unresolvable", "웹훅 호스트의 주소를 찾을 수 없습니다."))
+    assert failure == "웹훅 호스트의 주소를 찾을 수 없습니다: webhook_host_unresolvable"
+    with speaking("ko"):
+        assert failure_for_reader(failure) == failure
+    with speaking("en"):
+        assert failure_for_reader(failure) == "Webhook host could not be resolved: webhook_host_unresolvable"
+        assert failure_for_reader(f"{TIMED_OUT}: 10 s") == "Timed out: 10 s"  # sentences kept without a full stop
+        assert failure_for_reader("ValueError: bad number") == "ValueError: bad number"
 
 
 # --- TLS: the connection goes to the checked IP, the certificate is checked for the name --

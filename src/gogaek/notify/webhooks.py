@@ -31,9 +31,9 @@ import httpx
 from gogaek.errors import ProblemError
 from gogaek.web.i18n import N_
 
-# A failed delivery is kept as one of these sentences, then ": " and its technical detail (the
-# status, the exception), which the admin pages show in the reader's language
-# (``web.i18n.failure_for_reader``).
+# A failed delivery is kept as one of these sentences (or a target refusal's, ``refusal_failure``),
+# then ": " and its technical detail (the status, the exception, the refusal's code), which the
+# admin pages show in the reader's language (``web.i18n.failure_for_reader``).
 REDIRECT_REFUSED = N_("리디렉션은 따라가지 않습니다")
 RECEIVER_REFUSED = N_("수신 서버가 오류를 반환했습니다")
 TIMED_OUT = N_("응답 시간이 초과되었습니다")
@@ -218,6 +218,13 @@ async def check_target(url: str, *, allow_private: bool) -> None:
     await _checked_target(url, allow_private)
 
 
+def refusal_failure(refusal: ProblemError) -> str:
+    """A target refused before delivery, kept like the other failures: its sentence (without the
+    full stop it ends with on a page), ": ", then its code (``webhook_target_private``), so the
+    admin pages can word the sentence for their reader (``failure_for_reader``)."""
+    return f"{refusal.message.removesuffix('.')}: {refusal.code}"
+
+
 def _encode_body(delivery_id: str, event: str, payload: dict[str, Any], created_at: datetime) -> bytes:
     envelope = {"id": delivery_id, "event": event, "created_at": created_at.isoformat(), "data": payload}
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
@@ -323,7 +330,7 @@ async def _attempt(
     except ProblemError as exc:
         # DNS outages pass; a bad or private URL stays bad until someone edits it.
         transient = exc.code == "webhook_host_unresolvable"
-        return _result(started, None, transient=transient, error=f"{exc.code}: {exc.message}")
+        return _result(started, None, transient=transient, error=refusal_failure(exc))
     except (TimeoutError, httpx.TimeoutException):
         message = f"{TIMED_OUT}: {limit_seconds:g} s"
         return _result(started, None, transient=True, error=message)

@@ -127,9 +127,14 @@ def for_reader(message: str) -> str:
 def failure_for_reader(failure: str) -> str:
     """A failure kept with a job or a webhook delivery, for this reader: its sentence from the
     catalogue in the reader's language, then its technical detail (an exception, an HTTP status)
-    as it was recorded. A failure with no catalogue sentence is shown as it is."""
+    as it was recorded. A refusal's sentence is kept without the full stop it has on a page
+    ("…보낼 수 없습니다: webhook_target_private") and found with it. A failure with no catalogue
+    sentence is shown as it is."""
     sentence, separator, detail = failure.partition(": ")
-    return for_reader(sentence) + separator + detail
+    shown = for_reader(sentence)
+    if separator and shown == sentence:
+        shown = for_reader(sentence + ".").removesuffix(".")
+    return shown + separator + detail
 
 
 def in_language(message: str) -> str:
