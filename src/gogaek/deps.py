@@ -25,7 +25,7 @@ from gogaek.web.csrf import check_csrf_header
 from gogaek.web.i18n import N_
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -35,22 +35,22 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_search_index(request: Request) -> SearchIndex:
+async def get_search_index(request: Request) -> SearchIndex:
     index: SearchIndex = request.app.state.search_index
     return index
 
 
-def get_templates(request: Request) -> Jinja2Templates:
+async def get_templates(request: Request) -> Jinja2Templates:
     templates: Jinja2Templates = request.app.state.templates
     return templates
 
 
-def get_attachment_storage(request: Request) -> AttachmentStorage:
+async def get_attachment_storage(request: Request) -> AttachmentStorage:
     storage: AttachmentStorage = request.app.state.attachment_storage
     return storage
 
 
-def get_token_signer(request: Request) -> StaffTokenSigner:
+async def get_token_signer(request: Request) -> StaffTokenSigner:
     signer: StaffTokenSigner = request.app.state.token_signer
     return signer
 

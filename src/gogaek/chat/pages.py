@@ -186,7 +186,7 @@ def _team_label(key: str, teams: dict[int, str]) -> str:
 
 
 async def _live_view(request: Request, session: AsyncSession, teams: dict[int, str]) -> LiveView:
-    live = await get_chat_runtime(request).live_overview(session)
+    live = await (await get_chat_runtime(request)).live_overview(session)
     lengths = [(_team_label(key, teams), count) for key, count in live["queue_lengths"].items()]
     chats = [
         {

@@ -58,7 +58,7 @@ router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 agent_router = APIRouter(prefix="/api/v1/agent/chats", tags=["agent chat"])
 
 
-def get_chat_runtime(request: Request) -> ChatRuntime:
+async def get_chat_runtime(request: Request) -> ChatRuntime:
     runtime: ChatRuntime = request.app.state.chat
     return runtime
 

@@ -116,7 +116,7 @@ async def _save_category(
         current = await reload(session, Category, category_id)
         return _category_form(request, values, category=current, errors=outcome.errors, status=outcome.status)
     if category_id is not None:
-        await get_search_index(request).categories_changed()  # results show the new name
+        await (await get_search_index(request)).categories_changed()  # results show the new name
     flash(request, _("카테고리를 저장했습니다."))
     return redirect(LIST_PATH)
 

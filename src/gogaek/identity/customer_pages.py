@@ -87,7 +87,7 @@ async def page_customer(request: Request, session: SessionDep, settings: Setting
 PageCustomer = Annotated[Customer, Depends(page_customer)]
 
 
-def notification_providers(request: Request) -> NotificationProviders:
+async def notification_providers(request: Request) -> NotificationProviders:
     """The app's providers when the app set them, else built once and kept on the app."""
     providers: NotificationProviders | None = getattr(request.app.state, "notification_providers", None)
     if providers is None:

@@ -48,7 +48,7 @@ from gogaek.web.ids import Id
 router = APIRouter(prefix="/api/v1/agent", tags=["agent console"])
 
 
-def get_attachment_storage(request: Request) -> AttachmentStorage:
+async def get_attachment_storage(request: Request) -> AttachmentStorage:
     """The app's storage; built from the settings when the app did not set one up."""
     storage: AttachmentStorage | None = getattr(request.app.state, "attachment_storage", None)
     return storage if storage is not None else build_attachment_storage(request.app.state.settings)

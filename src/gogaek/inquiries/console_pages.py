@@ -303,7 +303,7 @@ async def attachment(
     inquiry_id: str, attachment_id: str, request: Request, session: SessionDep, agent: PageStaff
 ) -> Response:
     """The API's download, behind the page session instead of a bearer token (for <img> and links)."""
-    storage = agent_routes.get_attachment_storage(request)
+    storage = await agent_routes.get_attachment_storage(request)
     return await agent_routes.download_attachment(
         id_or_404(inquiry_id, "문의"), id_or_404(attachment_id, "첨부 파일"), agent, session, storage
     )
@@ -314,7 +314,7 @@ async def attachment_preview(
     inquiry_id: str, attachment_id: str, request: Request, session: SessionDep, agent: PageStaff
 ) -> Response:
     """The bounded preview that thumbnails show, behind the page session."""
-    storage = agent_routes.get_attachment_storage(request)
+    storage = await agent_routes.get_attachment_storage(request)
     return await agent_routes.preview_attachment(
         id_or_404(inquiry_id, "문의"),
         id_or_404(attachment_id, "첨부 파일"),

@@ -12,7 +12,7 @@ from gogaek.web.i18n import N_
 MAX_KEY_LENGTH = 200
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(
