@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -20,6 +21,8 @@ from sqlalchemy.types import TypeDecorator
 
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
+from gogaek.sqlite_gate import WriteGate
+from gogaek.sqlite_inline import inline_connector
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -75,11 +78,23 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
-        return engine
+        return _create_sqlite_engine(settings, url)
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _create_sqlite_engine(settings: Settings, url: str) -> AsyncEngine:
+    """A database file is used inline behind the write gate (sqlite_inline.py); memory stays plain aiosqlite."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    timeout = settings.sqlite_busy_timeout_ms / 1000
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        engine = create_async_engine(url, connect_args={"timeout": timeout})
+    else:
+        path = Path(database)
+        engine = create_async_engine(url, async_creator=inline_connector(path, timeout))
+        WriteGate.for_database(path, timeout).install(engine)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
