@@ -96,6 +96,25 @@ async def test_customers_only_see_their_own_inquiries(client: httpx.AsyncClient,
     assert rating.status_code == 404
 
 
+async def test_every_page_of_the_history_tells_the_same_total(client: httpx.AsyncClient, settings: Settings) -> None:
+    """The count is skipped when a page shows the end of the list; every page must still agree."""
+    mine = customer_headers(settings, "pages")
+    filed = []
+    for n in range(5):
+        response = await client.post("/api/v1/inquiries", json={**NEW, "title": f"문의 {n}"}, headers=mine)
+        filed.append(response.json()["id"])
+    await client.post("/api/v1/inquiries", json=NEW, headers=customer_headers(settings, "someone-else"))
+    seen: list[int] = []
+    for limit, offset, shown in [(2, 0, 2), (2, 2, 2), (2, 4, 1), (5, 0, 5), (10, 0, 5), (2, 5, 0), (3, 9, 0)]:
+        page = (await client.get(f"/api/v1/inquiries?limit={limit}&offset={offset}", headers=mine)).json()
+        assert (page["total"], len(page["items"])) == (5, shown), (limit, offset)
+        if limit == 2:
+            seen += [item["id"] for item in page["items"]]
+    assert seen == filed[::-1]  # newest first, each once
+    nobody = (await client.get("/api/v1/inquiries", headers=customer_headers(settings, "new-here"))).json()
+    assert nobody == {"items": [], "total": 0}
+
+
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
