@@ -34,6 +34,7 @@ from gogaek.web.i18n import N_
 from gogaek.web.idempotency import IdempotencyKeyHeader
 from gogaek.web.ids import Id
 from gogaek.web.ratelimit import RateLimited
+from gogaek.web.validation import field_errors
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -81,7 +82,7 @@ def _validate(model: type[M], payload: object) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        errors = [{"loc": ["body", *map(str, err["loc"])], "message": err["msg"]} for err in exc.errors()]
+        errors = field_errors(exc.errors(), ("body",))
         raise ProblemError(422, "validation_error", N_("입력값을 확인해 주세요."), errors=errors) from exc
 
 
