@@ -31,6 +31,12 @@ def is_write(statement: str) -> bool:
     return bool(verb) and verb[0] in _WRITE_VERBS
 
 
+async def _acquire(lock: asyncio.Lock, seconds: float) -> None:
+    """A free lock is taken without giving the loop away (``wait_for`` would start a task first)."""
+    async with asyncio.timeout(seconds):
+        await lock.acquire()
+
+
 class WriteGate:
     """Per database file and event loop: the lock a connection holds from its first write to its
     commit or rollback. Engines on the same file in one process share it, so two of them never
@@ -72,7 +78,7 @@ class WriteGate:
             return
         lock = self._lock()
         try:
-            await_only(asyncio.wait_for(lock.acquire(), self._timeout))
+            await_only(_acquire(lock, self._timeout))
         except TimeoutError as exc:  # what SQLite's busy handler says after the same wait: a 503 (errors.py)
             raise OperationalError(statement, None, sqlite3.OperationalError("database is locked")) from exc
         conn.info[_HOLDS] = lock
