@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gogaek.config import Settings
 from gogaek.db import utcnow
 from gogaek.identity.models import Customer
+from gogaek.inquiries import sweeps
 from gogaek.inquiries.models import Inquiry, InquiryEvent
 from gogaek.inquiries.schemas import InquiryCreate
 from gogaek.inquiries.service import submit_inquiry
@@ -21,8 +22,8 @@ from gogaek.jobs.models import Job
 pytestmark = pytest.mark.usefixtures("demo_content")
 
 
-async def file_inquiry(session: AsyncSession, settings: Settings) -> Inquiry:
-    customer = Customer(external_id="sweep-customer", name="박고객")
+async def file_inquiry(session: AsyncSession, settings: Settings, customer_id: str = "sweep-customer") -> Inquiry:
+    customer = Customer(external_id=customer_id, name="박고객")
     session.add(customer)
     await session.commit()
     data = InquiryCreate(category="payment", title="환불 문의", body="환불이 아직 안 됐어요")
@@ -72,3 +73,18 @@ async def test_resolved_inquiries_close_after_the_configured_days(session: Async
     await session.refresh(inquiry)
     assert inquiry.status == "closed" and inquiry.closed_at == later
     assert await close_resolved_inquiries(session, settings, now=later) == 0
+
+
+async def test_a_long_sweep_commits_in_steps_and_flags_each_inquiry_once(
+    session: AsyncSession, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small transactions keep SQLite's loop free between them; none may lose or double a flag."""
+    monkeypatch.setattr(sweeps, "CHANGES_PER_COMMIT", 2)
+    filed = [await file_inquiry(session, settings, f"sweep-{n}") for n in range(5)]
+    commits: list[int] = []
+    event.listen(session.sync_session, "after_commit", lambda _session: commits.append(1))
+    due = max(inquiry.first_response_due_at for inquiry in filed if inquiry.first_response_due_at is not None)
+    assert await flag_sla_risks(session, settings, now=due + timedelta(minutes=1)) == 5
+    assert len(commits) >= 3  # 5 flags, 2 per transaction, and the last one
+    assert await events_named(session, "inquiry.sla_breached") == 5
+    assert await flag_sla_risks(session, settings, now=due + timedelta(minutes=2)) == 0
