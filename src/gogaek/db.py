@@ -22,7 +22,7 @@ from sqlalchemy.types import TypeDecorator
 from gogaek.config import Settings
 from gogaek.errors import ProblemError
 from gogaek.sqlite_gate import WriteGate
-from gogaek.sqlite_inline import inline_connector
+from gogaek.sqlite_inline import inline_connector, install_offload
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -93,6 +93,7 @@ def _create_sqlite_engine(settings: Settings, url: str) -> AsyncEngine:
         path = Path(database)
         engine = create_async_engine(url, async_creator=inline_connector(path, timeout))
         WriteGate.for_database(path, timeout).install(engine)
+        install_offload(engine)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.sqlite_busy_timeout_ms))
     return engine
 

@@ -7,7 +7,9 @@ themselves took ~1.3 ms of its ~9 ms. SQLite answers from a local file in micros
 milliseconds, so here each call runs at once and its coroutine finishes without yielding: the
 SQLAlchemy greenlet never goes back to the loop in the middle of a transaction.
 
-What it costs: while a statement runs, nothing else on this loop does. In this process writers
+What it costs: while a statement runs, nothing else on this loop does, so a statement known to
+be long (a report over months of inquiries) is sent to a thread: run it with the execution option
+``OFFLOAD`` (``offload_long_reads``). In this process writers
 queue on the write gate (sqlite_gate.py), never in SQLite's busy handler; a writer in *another*
 process (a CLI import, a second server on the same file) makes this loop wait out its write
 transaction, up to the busy timeout. Several processes belong on PostgreSQL (docs/deployment.md).
@@ -19,14 +21,30 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, ExecutionContext
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+_T = TypeVar("_T")
+
+
+OFFLOAD = "gogaek_sqlite_offload"
 
 
 class InlineCursor:
-    """The subset of aiosqlite's cursor SQLAlchemy's adapter awaits, done synchronously."""
+    """The subset of aiosqlite's cursor SQLAlchemy's adapter awaits, done synchronously unless its
+    connection was told the next statement is long."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, owner: InlineConnection) -> None:
         self._cursor = cursor
+        self._owner = owner
+
+    async def _run(self, call: Callable[..., _T], *args: Any) -> _T:
+        if self._owner.offload:
+            return await asyncio.to_thread(call, *args)
+        return call(*args)
 
     async def __aenter__(self) -> Self:
         return self
@@ -35,21 +53,21 @@ class InlineCursor:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Self:
-        self._cursor.execute(sql, () if parameters is None else parameters)
+        await self._run(self._cursor.execute, sql, () if parameters is None else parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Self:
-        self._cursor.executemany(sql, parameters)
+        await self._run(self._cursor.executemany, sql, parameters)
         return self
 
     async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
+        return await self._run(self._cursor.fetchone)
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+        return await self._run(self._cursor.fetchmany, self._cursor.arraysize if size is None else size)
 
     async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
+        return await self._run(self._cursor.fetchall)
 
     async def close(self) -> None:
         self._cursor.close()
@@ -98,6 +116,7 @@ class InlineConnection:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._conn: sqlite3.Connection | None = connection
         self._tx = _RunAtOnce(connection)
+        self.offload = False  # set before each statement from its execution options
 
     @property
     def _connection(self) -> sqlite3.Connection | None:
@@ -109,7 +128,7 @@ class InlineConnection:
         return self._conn
 
     def cursor(self) -> InlineCursor:
-        return InlineCursor(self._open().cursor())
+        return InlineCursor(self._open().cursor(), self)
 
     async def commit(self) -> None:
         self._open().commit()
@@ -134,6 +153,25 @@ class InlineConnection:
     @property
     def isolation_level(self) -> str | None:
         return self._open().isolation_level
+
+
+def _mark_offload(
+    conn: Connection, _cursor: Any, _statement: str, _params: Any, context: ExecutionContext | None, _many: bool
+) -> None:
+    driver = conn.connection.driver_connection
+    if isinstance(driver, InlineConnection):
+        driver.offload = bool(context is not None and context.execution_options.get(OFFLOAD))
+
+
+def install_offload(engine: AsyncEngine) -> None:
+    event.listen(engine.sync_engine, "before_cursor_execute", _mark_offload)
+
+
+async def offload_long_reads(session: AsyncSession) -> None:
+    """The session's statements from here to its transaction's end run in a thread on SQLite
+    (on PostgreSQL the option means nothing): for reads that may take a noticeable time."""
+    connection = await session.connection()
+    await connection.execution_options(**{OFFLOAD: True})
 
 
 def inline_connector(path: Path, busy_timeout_seconds: float) -> Callable[[], Any]:

@@ -4,18 +4,21 @@ instead of blocking the loop, and a transaction that ends any way lets the next 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gogaek.config import Settings
 from gogaek.db import create_engine
 from gogaek.errors import is_database_busy
 from gogaek.sqlite_gate import is_write
+from gogaek.sqlite_inline import offload_long_reads
 
 
 @pytest.fixture
@@ -94,3 +97,21 @@ async def test_reads_do_not_wait_for_a_writer(engine: AsyncEngine) -> None:
 )
 def test_which_statements_take_the_write_lock(statement: str, writes: bool) -> None:
     assert is_write(statement) is writes
+
+
+async def test_a_long_read_can_be_sent_to_a_thread(engine: AsyncEngine) -> None:
+    """Statements run on the loop's thread unless marked long (reports): those leave the loop free."""
+
+    def register(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("thread_id", 0, threading.get_ident)
+
+    event.listen(engine.sync_engine, "connect", register)
+    await engine.dispose()  # new connections get the function
+    loop_thread = threading.get_ident()
+    async with AsyncSession(engine) as session:
+        assert await session.scalar(text("SELECT thread_id()")) == loop_thread
+        await offload_long_reads(session)
+        assert await session.scalar(text("SELECT thread_id()")) != loop_thread
+        assert (await session.execute(text("SELECT thread_id(), 1"))).one()[1] == 1  # fetched there too
+    async with AsyncSession(engine) as session:  # the next transaction is inline again
+        assert await session.scalar(text("SELECT thread_id()")) == loop_thread

@@ -16,6 +16,7 @@ from gogaek.korean.pii import mask_pii
 from gogaek.reports import channel_charts, inquiry_charts, queries
 from gogaek.reports.context import ReportContext
 from gogaek.reports.schemas import Chart, ReportFilters
+from gogaek.sqlite_inline import offload_long_reads
 from gogaek.web.i18n import N_
 from gogaek.web.i18n import gettext as _
 
@@ -93,11 +94,13 @@ async def build_chart(session: AsyncSession, key: str, filters: ReportFilters, n
     builder = BUILDERS.get(key)
     if builder is None:
         raise not_found("리포트")
+    await offload_long_reads(session)  # months of inquiries: not on the loop's thread (SQLite)
     await check_filter_targets(session, filters)
     return await builder(ReportContext(session, filters, now))
 
 
 async def build_report(session: AsyncSession, filters: ReportFilters, now: datetime) -> list[Section]:
+    await offload_long_reads(session)  # twelve charts over months of inquiries: not on the loop's thread (SQLite)
     await check_filter_targets(session, filters)
     context = ReportContext(session, filters, now)
     return [
