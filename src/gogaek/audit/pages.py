@@ -7,6 +7,7 @@ run as a formula (= + - @ …) starts with an apostrophe (``reports.export``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -148,6 +149,7 @@ async def _export_rows(session: AsyncSession, filters: AuditFilters) -> list[lis
         if len(entries) < MAX_PAGE:
             break
         before = entries[-1].id
+        await asyncio.sleep(0)  # SQLite answers each page without a pause (sqlite_inline.py): let others in
     return rows[:EXPORT_MAX]
 
 
