@@ -75,6 +75,13 @@ async def test_sla_policies_crud_and_effect_on_new_inquiries(
     ):
         refused = await client.post(url, json=bad, headers=admin_headers)
         assert refused.status_code == 422, bad
+    inverted = {"first_response_hours": 5, "resolution_hours": 2, "priority": "low"}
+    for language, sentence in (
+        ("ko", "해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다."),
+        ("en", "The resolution target cannot be shorter than the first response target."),
+    ):
+        refused = await client.post(url, json=inverted, headers={**admin_headers, "Accept-Language": language})
+        assert [error["message"] for error in refused.json()["errors"]] == [sentence], language
     listed = (await client.get(url, headers=admin_headers)).json()
     assert {(p["category_id"], p["priority"]) for p in listed} == {(None, None), (payment, "normal")}
 

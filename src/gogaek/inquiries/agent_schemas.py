@@ -12,6 +12,7 @@ from gogaek.inquiries.models import Priority
 from gogaek.inquiries.schemas import AttachmentPublic, CategoryRef, FeedbackPublic
 from gogaek.inquiries.sla import SlaState
 from gogaek.inquiries.workflow import Status
+from gogaek.web.i18n import N_
 from gogaek.web.ids import Id
 
 Author = Literal["customer", "agent", "system"]
@@ -211,6 +212,9 @@ class MacroPublic(BaseModel):
 Hours = Annotated[float, Field(gt=0, le=24 * 365)]
 
 
+RESOLUTION_BEFORE_FIRST_RESPONSE = N_("해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다.")
+
+
 class SlaPolicyCreate(BaseModel):
     category_id: Id | None = Field(default=None, description="null: every category")
     priority: Priority | None = Field(default=None, description="null: every priority")
@@ -220,7 +224,7 @@ class SlaPolicyCreate(BaseModel):
     @model_validator(mode="after")
     def _resolution_after_first_response(self) -> SlaPolicyCreate:
         if self.resolution_hours < self.first_response_hours:
-            raise ValueError("resolution_hours must not be shorter than first_response_hours")
+            raise ValueError(RESOLUTION_BEFORE_FIRST_RESPONSE)
         return self
 
 

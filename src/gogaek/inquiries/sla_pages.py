@@ -18,7 +18,7 @@ from gogaek.calendar.service import load_business_hours
 from gogaek.deps import SessionDep
 from gogaek.helpcenter.queries import list_categories
 from gogaek.inquiries import sla_policies
-from gogaek.inquiries.agent_schemas import SlaPolicyCreate, SlaPolicyUpdate
+from gogaek.inquiries.agent_schemas import RESOLUTION_BEFORE_FIRST_RESPONSE, SlaPolicyCreate, SlaPolicyUpdate
 from gogaek.inquiries.models import Priority, SlaPolicy
 from gogaek.inquiries.sla import DEFAULT_TARGETS
 from gogaek.reference_cache import REFERENCE_TTL_SECONDS
@@ -45,7 +45,6 @@ FIELD_FOR_CODE = {
     "unknown_category": "category_id",
     "invalid_sla_hours": "resolution_hours",
 }
-SHORTER = N_("해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +74,9 @@ class PolicyForm(FormValues):
 
 def _explained(outcome: Outcome[SlaPolicy]) -> Outcome[SlaPolicy]:
     """The schema's own cross-field check has no field: it is about the resolution hours."""
-    if outcome.errors.get(FORM_ERROR, "").startswith("입력값"):
+    if outcome.errors.get(FORM_ERROR) == _(RESOLUTION_BEFORE_FIRST_RESPONSE):
         errors = {k: v for k, v in outcome.errors.items() if k != FORM_ERROR}
-        errors.setdefault("resolution_hours", _(SHORTER))
+        errors.setdefault("resolution_hours", _(RESOLUTION_BEFORE_FIRST_RESPONSE))
         return Outcome(errors=errors, status=outcome.status)
     return outcome
 

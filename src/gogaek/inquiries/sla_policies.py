@@ -17,7 +17,7 @@ from gogaek.errors import ProblemError, not_found
 from gogaek.helpcenter.models import Category
 from gogaek.identity.models import StaffUser
 from gogaek.identity.service import flush_unique
-from gogaek.inquiries.agent_schemas import SlaPolicyCreate, SlaPolicyUpdate
+from gogaek.inquiries.agent_schemas import RESOLUTION_BEFORE_FIRST_RESPONSE, SlaPolicyCreate, SlaPolicyUpdate
 from gogaek.inquiries.models import SlaPolicy
 from gogaek.web.i18n import N_, gettext
 
@@ -88,7 +88,7 @@ async def update_policy(
         raise ProblemError(
             422,
             "invalid_sla_hours",
-            N_("해결 목표 시간은 첫 응답 목표 시간보다 짧을 수 없습니다."),
+            RESOLUTION_BEFORE_FIRST_RESPONSE,
         )
     policy.first_response_hours, policy.resolution_hours = first, resolution
     record_audit(
