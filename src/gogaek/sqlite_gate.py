@@ -84,12 +84,14 @@ class WriteGate:
         conn.info[_HOLDS] = lock
 
     def _on_transaction_end(self, conn: Connection) -> None:
-        lock = conn.info.pop(_HOLDS, None)
-        if lock is not None:
-            lock.release()
+        _release(conn.info)
 
     def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
         """A connection handed back mid-transaction (invalidated, or closed without commit) frees the gate."""
-        lock = record.info.pop(_HOLDS, None)
-        if lock is not None:
-            lock.release()
+        _release(record.info)
+
+
+def _release(info: dict[Any, Any]) -> None:
+    lock = info.pop(_HOLDS, None)
+    if lock is not None:
+        lock.release()

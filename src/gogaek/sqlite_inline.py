@@ -2,10 +2,10 @@
 
 aiosqlite gives every connection a thread and hands each call (cursor, execute, fetch, close,
 commit) across with a queue and a future. A 문의 내역 page took about a dozen such hand-offs,
-each two context switches and a fight for the GIL with the loop, and the page's three queries
-themselves took ~1.3 ms of its ~9 ms. SQLite answers from a local file in microseconds to a few
-milliseconds, so here each call runs at once and its coroutine finishes without yielding: the
-SQLAlchemy greenlet never goes back to the loop in the middle of a transaction.
+each two context switches and a fight for the GIL with the loop. SQLite answers from a local
+file in microseconds to a few milliseconds, so here each call runs at once and its coroutine
+finishes without yielding: the SQLAlchemy greenlet never goes back to the loop in the middle of
+a transaction. What it bought: docs/write-path.md (benchmarks/request_cost.py).
 
 What it costs: while a statement runs, nothing else on this loop does, so a statement known to
 be long (a report over months of inquiries) is sent to a thread: run it with the execution option
